@@ -1,0 +1,55 @@
+# GigCX: `make run` starts the whole site, `make test` runs the whole test suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help install run setup test test-fast lint format check-deploy schema bench clean
+
+help:
+	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
+	@echo "make test    run the whole test suite"
+	@echo "make lint    ruff lint and format check"
+
+$(PY):
+	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "Python 3.11 is required: set PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Local development: DEBUG on, embedded SQLite and filesystem broker unless DATABASE_URL /
+# REDIS_URL are set in the environment.
+setup: export DJANGO_DEBUG ?= true
+setup: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py seed_demo
+
+run: export DJANGO_DEBUG ?= true
+run: setup
+	$(PY) manage.py runall
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schema: export DJANGO_DEBUG ?= true
+schema: install
+	$(PY) manage.py spectacular --fail-on-warn --validate --file /dev/null
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,26 @@
+"""Creating people outside the signup form (demo data, invitations, tests)."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+
+from gigcx.models import User
+
+
+@transaction.atomic
+def user_create(
+    *, email: str, password: str | None, name: str = "", verified: bool = False
+) -> User:
+    """Create a user with a primary email address (verified or not). Not idempotent."""
+    user = User.objects.create_user(email=email, password=password, name=name)
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=verified)
+    return user
+
+
+def user_get_or_create(*, email: str, password: str | None, name: str = "") -> tuple[User, bool]:
+    """Idempotent by email, for demo data: an existing user is returned unchanged."""
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is not None:
+        return existing, False
+    return user_create(email=email, password=password, name=name, verified=True), True

@@ -1,0 +1,22 @@
+"""django-allauth customisation, through its adapter only (STYLE 13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
+from django.http import HttpRequest
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request: HttpRequest) -> bool:
+        return bool(getattr(settings, "GIGCX_SIGNUP_OPEN", True))
+
+    def get_email_confirmation_url(self, request: HttpRequest, emailconfirmation: Any) -> str:
+        # Links in emails must point at the public site, not at whatever host the request
+        # (or the headless app) used.
+        url = super().get_email_confirmation_url(request, emailconfirmation)
+        if url.startswith(("http://", "https://")):
+            return url
+        return settings.SITE_URL.rstrip("/") + url

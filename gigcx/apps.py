@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class GigcxConfig(AppConfig):
+    """The core app: users, tenancy, errors, audit log and the domain-event outbox."""
+
+    name = "gigcx"
+    verbose_name = "GigCX core"
+
+    def ready(self) -> None:
+        import gigcx.schema  # noqa: F401  (registers OpenAPI auth extensions)
+        from gigcx.celery import ensure_broker_folder
+
+        ensure_broker_folder()

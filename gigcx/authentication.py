@@ -1,0 +1,33 @@
+"""API authentication: allauth's headless session token, for apps.
+
+Brand integrations authenticate with ``Authorization: Api-Key <key>``; that class lives in
+``marketplace.authentication`` because keys belong to brands.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+
+class SessionTokenAuthentication(XSessionTokenAuthentication):
+    """``X-Session-Token`` from ``/_allauth/app/v1/auth/login``.
+
+    Unlike the stock class, a token that is present but wrong is an error (401) rather
+    than silently anonymous, and unauthenticated requests get 401 with a challenge.
+    """
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        token = self.get_session_token(request)
+        if not token:
+            return None
+        result = super().authenticate(request)
+        if result is None:
+            raise AuthenticationFailed("The session token is invalid or has expired; log in again.")
+        return result
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Session-Token realm="api"'

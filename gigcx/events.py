@@ -1,0 +1,97 @@
+"""Domain events through a transactional outbox.
+
+A service that must cause something in a higher app (a resolved question books an earning)
+calls :func:`event_record` inside its transaction. The row commits with the change; after
+commit a task delivers it to the subscribers that higher apps registered at start-up with
+:func:`subscribe`. If the worker dies between commit and delivery, the beat sweeper
+(``gigcx.sweep_outbox``) finds the undelivered row and delivers it again. Each subscriber
+runs at most once per event (``EventDelivery`` unique row, written in the subscriber's own
+transaction), so redelivery is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gigcx.models import DomainEvent, EventDelivery
+
+logger = logging.getLogger(__name__)
+
+Subscriber = Callable[[DomainEvent], None]
+_subscribers: dict[str, list[tuple[str, Subscriber]]] = {}
+
+
+def subscribe(event_name: str, *, name: str) -> Callable[[Subscriber], Subscriber]:
+    """Register ``handler`` for ``event_name`` under a stable subscriber ``name``."""
+
+    def register(handler: Subscriber) -> Subscriber:
+        handlers = _subscribers.setdefault(event_name, [])
+        if name not in {existing for existing, _ in handlers}:
+            handlers.append((name, handler))
+        return handler
+
+    return register
+
+
+def subscribers_of(event_name: str) -> list[tuple[str, Subscriber]]:
+    return list(_subscribers.get(event_name, []))
+
+
+def event_record(*, name: str, payload: dict[str, Any], brand_id: int | None = None) -> DomainEvent:
+    """Record an event in the caller's transaction; delivery is enqueued after commit.
+
+    ``payload`` holds ids and scalars only (it is logged and sent as task arguments' source).
+    """
+    from gigcx.tasks import deliver_event
+
+    event = DomainEvent.objects.create(name=name, payload=payload, brand_id=brand_id)
+    deliver_event.delay_on_commit(str(event.pk))
+    return event
+
+
+def event_deliver(*, event_id: str) -> bool:
+    """Run every subscriber of the event that has not run yet. Idempotent.
+
+    Returns True when the event is fully delivered. A failing subscriber leaves the event
+    undelivered (the sweeper retries it) without undoing the subscribers that succeeded.
+    """
+    event = DomainEvent.objects.filter(pk=event_id).first()
+    if event is None or event.delivered_at is not None:
+        return event is not None
+    DomainEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    failed = False
+    for subscriber_name, handler in subscribers_of(event.name):
+        try:
+            with transaction.atomic():
+                # Claim first: a concurrent delivery of the same event loses here and the
+                # handler's writes roll back with the claim.
+                EventDelivery.objects.create(event=event, subscriber=subscriber_name)
+                handler(event)
+        except IntegrityError:
+            continue  # already delivered to this subscriber
+        except Exception as exc:
+            failed = True
+            logger.exception("event %s: subscriber %s failed", event.pk, subscriber_name)
+            DomainEvent.objects.filter(pk=event.pk).update(last_error=f"{subscriber_name}: {exc}")
+    if failed:
+        return False
+    DomainEvent.objects.filter(pk=event.pk, delivered_at__isnull=True).update(
+        delivered_at=timezone.now()
+    )
+    return True
+
+
+def outbox_undelivered_ids(*, older_than: timedelta, limit: int = 500) -> list[str]:
+    cutoff = timezone.now() - older_than
+    return [
+        str(pk)
+        for pk in DomainEvent.objects.filter(delivered_at__isnull=True, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    ]

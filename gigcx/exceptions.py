@@ -1,0 +1,170 @@
+"""One domain exception type, and one error shape for every 4xx and 5xx of the API:
+
+    {"error": {"code": "not_found", "message": "…", "fields": {"email": ["…"]}}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A rule of the domain was broken; the message is written for the person who sent it."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class NotFoundError(ApplicationError):
+    status_code = 404
+    code = "not_found"
+
+
+class ConflictError(ApplicationError):
+    """The request was valid but the state moved on (offer taken, already done)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class ForbiddenError(ApplicationError):
+    status_code = 403
+    code = "permission_denied"
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into {"field.sub": ["message", ...]}."""
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(_flatten(value, name))
+    elif isinstance(detail, list):
+        if all(not isinstance(item, dict | list) for item in detail):
+            out[prefix or "non_field_errors"] = [str(item) for item in detail]
+        else:
+            for index, item in enumerate(detail):
+                out.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        out[prefix or "non_field_errors"] = [str(detail)]
+    return out
+
+
+_DRF_CODES = {
+    drf.NotAuthenticated: "not_authenticated",
+    drf.AuthenticationFailed: "authentication_failed",
+    drf.PermissionDenied: "permission_denied",
+    drf.NotFound: "not_found",
+    drf.MethodNotAllowed: "method_not_allowed",
+    drf.NotAcceptable: "not_acceptable",
+    drf.UnsupportedMediaType: "unsupported_media_type",
+    drf.Throttled: "throttled",
+    drf.ParseError: "malformed_request",
+}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler producing the one error shape."""
+    if isinstance(exc, Http404):
+        exc = drf.NotFound("Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+
+    if isinstance(exc, ApplicationError):
+        set_rollback()
+        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+
+    if isinstance(exc, drf.ValidationError):
+        fields = _flatten(exc.detail)
+        general = fields.pop("non_field_errors", None)
+        message = general[0] if general else "Some fields are not valid; see 'fields'."
+        set_rollback()
+        return Response(error_body("invalid", message, fields), status=400)
+
+    if isinstance(exc, drf.APIException):
+        headers: dict[str, str] = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(int(exc.wait))
+        code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        set_rollback()
+        return Response(
+            error_body(code or str(exc.default_code), str(message)),
+            status=exc.status_code,
+            headers=headers,
+        )
+    return None  # unexpected: Django's 500 handler answers (below), and it is logged
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(("/api/", "/_allauth/")) or (
+        "application/json" in request.headers.get("Accept", "")
+        and "text/html" not in request.headers.get("Accept", "")
+    )
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body("not_found", "No such address."), status=404)
+    return render(request, "errors/404.html", status=404)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("permission_denied", "You may not do this."), status=403
+        )
+    return render(request, "errors/403.html", status=403)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(error_body("bad_request", "The request was malformed."), status=400)
+    return render(request, "errors/400.html", status=400)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            status=500,
+        )
+    return render(request, "errors/500.html", status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            error_body(
+                "csrf_failed",
+                "CSRF check failed: send the X-CSRFToken header with a session, or use "
+                "X-Session-Token / Api-Key authentication.",
+            ),
+            status=403,
+        )
+    return render(request, "errors/403.html", {"reason": "csrf"}, status=403)

@@ -1,0 +1,159 @@
+"""Core models: the user, the audit log and the domain-event outbox."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+from gigcx.tenancy import ScopedQuerySet, Viewer
+
+
+class UserQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> UserQuerySet:
+        # People other than yourself are reached through rows that are scoped themselves
+        # (an expert in your pool, a customer's question), never by listing users.
+        return self._site_admin_or(viewer, models.Q(pk=viewer.user_id))
+
+
+
+class GigUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    """Users sign in by email; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(  # type: ignore[override]
+        self, email: str, password: str | None, **extra_fields: Any
+    ) -> User:
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra_fields: Any
+    ) -> User:
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(  # type: ignore[override]
+        self, email: str, password: str | None = None, **extra_fields: Any
+    ) -> User:
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A person. Roles (customer, expert, brand staff) come from related rows, not flags."""
+
+    username = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+    name = models.CharField(max_length=120, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = GigUserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@", 1)[0]
+
+
+class AuditEventQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> AuditEventQuerySet:
+        return self._site_admin_or(viewer, models.Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class AuditEvent(models.Model):
+    """Who did what to which row, and why. Append-only."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Brand id as a plain integer: the core app sits below marketplace and cannot point at it.
+    brand_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=80)
+    target_type = models.CharField(max_length=80, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class SiteAdminOnlyQuerySet(ScopedQuerySet):
+    """Plumbing rows that only site admins may see."""
+
+    def visible_to(self, viewer: Viewer) -> SiteAdminOnlyQuerySet:
+        return self._site_admin_or(viewer, models.Q(pk__in=[]))
+
+
+class DomainEvent(models.Model):
+    """A transactional outbox row: recorded with the change, delivered after commit.
+
+    Payloads carry ids and scalars only, never customer text.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=80, db_index=True)
+    brand_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    objects = SiteAdminOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(delivered_at__isnull=True),
+                name="domainevent_undelivered_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.pk}"
+
+
+class EventDelivery(models.Model):
+    """One row per (event, subscriber) that has run: makes every subscriber idempotent."""
+
+    event = models.ForeignKey(DomainEvent, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.CharField(max_length=120)
+    delivered_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteAdminOnlyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "subscriber"], name="eventdelivery_once_per_subscriber"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} <- {self.event_id}"

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from gigcx import views
+from marketplace.urls import api_urlpatterns as marketplace_api
+
+api_v1 = [*marketplace_api]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("marketplace.urls")),
+    path("", include("routing.urls")),
+]
+
+handler400 = "gigcx.exceptions.handler400"
+handler403 = "gigcx.exceptions.handler403"
+handler404 = "gigcx.exceptions.handler404"
+handler500 = "gigcx.exceptions.handler500"

@@ -1,0 +1,420 @@
+"""Marketplace API: the viewer, brands, catalogue, staff, pool and API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from gigcx.pagination import PageNumberPagination
+from gigcx.tenancy import EDITOR_ROLES, viewer_for
+from marketplace import selectors, services
+from marketplace.models import LANGUAGE_CODES, BrandApiKey, BrandMembership, Expert, Product
+from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
+
+LANGUAGE_FIELD = serializers.ListField(
+    child=serializers.ChoiceField(choices=sorted(LANGUAGE_CODES)), allow_empty=False
+)
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """Rejects fields it does not know, so a typo or a mass-assignment attempt is an error."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        errors = {name: ["Unknown field; it cannot be set here."] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                exc.detail.update(errors)
+            raise
+        if errors:
+            raise ValidationError(errors)
+        return value
+
+
+def paginated(view: APIView, request: Request, queryset: QuerySet[Any], serializer: type) -> Response:
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+class ApiRootApi(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses=inline_serializer(
+            "ApiRoot", {"me": serializers.URLField(), "schema": serializers.URLField(),
+                        "docs": serializers.URLField()}
+        )
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            {
+                "me": reverse("api:me", request=request),
+                "brands": reverse("api:brand-create", request=request),
+                "schema": reverse("api-schema", request=request),
+                "docs": reverse("api-docs", request=request),
+            }
+        )
+
+
+class MeApi(APIView):
+    class MembershipSerializer(serializers.Serializer):
+        brand = serializers.CharField(source="brand.slug")
+        brand_name = serializers.CharField(source="brand.name")
+        role = serializers.CharField()
+
+    class ExpertSerializer(serializers.Serializer):
+        brand = serializers.CharField(source="brand.slug")
+        brand_name = serializers.CharField(source="brand.name")
+        status = serializers.CharField()
+        tier = serializers.CharField()
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField(allow_null=True)
+        email = serializers.EmailField(allow_null=True)
+        name = serializers.CharField()
+        roles = serializers.ListField(child=serializers.CharField())
+        staff_of = serializers.ListField(child=serializers.DictField())
+        expert_in = serializers.ListField(child=serializers.DictField())
+        api_key = serializers.DictField(allow_null=True)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        user = request.user
+        api_key_id = getattr(user, "api_key_id", None)
+        if api_key_id is not None:
+            key = BrandApiKey.objects.select_related("brand").get(pk=api_key_id)
+            body = {
+                "id": None, "email": None, "name": key.name, "roles": ["integration"],
+                "staff_of": [{"brand": key.brand.slug, "brand_name": key.brand.name,
+                              "role": key.role}],
+                "expert_in": [],
+                "api_key": {"id": key.pk, "name": key.name, "prefix": key.prefix},
+            }
+            return Response(body)
+        staff = selectors.memberships_of(user=user)
+        pools = selectors.expert_memberships_of(user=user)
+        roles = ["customer"]
+        if pools:
+            roles.append("expert")
+        if staff:
+            roles.append("brand_staff")
+        body = {
+            "id": user.pk,
+            "email": user.email,
+            "name": user.display_name,
+            "roles": roles,
+            "staff_of": self.MembershipSerializer(staff, many=True).data,
+            "expert_in": self.ExpertSerializer(pools, many=True).data,
+            "api_key": None,
+        }
+        return Response(self.OutputSerializer(body).data)
+
+
+class BrandOutputSerializer(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    tagline = serializers.CharField()
+    website = serializers.CharField()
+    languages = serializers.ListField(child=serializers.CharField())
+    is_active = serializers.BooleanField()
+
+
+class BrandCreateApi(APIView):
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=120)
+        slug = serializers.SlugField(max_length=60, required=False, default="")
+        tagline = serializers.CharField(max_length=200, required=False, default="")
+        website = serializers.URLField(required=False, default="")
+        languages = LANGUAGE_FIELD
+
+    @extend_schema(request=InputSerializer, responses={201: BrandOutputSerializer})
+    def post(self, request: Request) -> Response:
+        if getattr(request.user, "api_key_id", None) is not None:
+            raise PermissionDenied("API keys act for one brand; a person creates brands.")
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        brand = services.brand_create(owner=request.user, **incoming.validated_data)
+        return Response(BrandOutputSerializer(brand).data, status=status.HTTP_201_CREATED)
+
+
+class BrandDetailApi(APIView):
+    permission_classes = [PublicReadBrandStaffWrite]
+
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=120, required=False)
+        tagline = serializers.CharField(max_length=200, required=False, allow_blank=True)
+        website = serializers.URLField(required=False, allow_blank=True)
+        languages = LANGUAGE_FIELD
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.fields["languages"].required = False
+
+    @extend_schema(responses=BrandOutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(BrandOutputSerializer(request.brand).data)
+
+    @extend_schema(request=InputSerializer, responses=BrandOutputSerializer)
+    def patch(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        brand = services.brand_update(brand=request.brand, actor=request.user, **incoming.validated_data)
+        return Response(BrandOutputSerializer(brand).data)
+
+
+class CategoryOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    parent_id = serializers.IntegerField(allow_null=True)
+
+
+class CategoryListCreateApi(APIView):
+    permission_classes = [PublicReadBrandStaffWrite]
+
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=120)
+        parent_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+    @extend_schema(responses=CategoryOutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        categories = selectors.category_list(brand=request.brand, viewer=viewer_for(request))
+        return paginated(self, request, categories, CategoryOutputSerializer)
+
+    @extend_schema(request=InputSerializer, responses={201: CategoryOutputSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        category = services.category_create(
+            brand=request.brand, actor=request.user, **incoming.validated_data
+        )
+        return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
+
+
+class ProductOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    sku = serializers.CharField()
+    description = serializers.CharField()
+    category_id = serializers.IntegerField(allow_null=True)
+    category = serializers.CharField(source="category.name", allow_null=True, default=None)
+    is_archived = serializers.BooleanField()
+
+
+class ProductListCreateApi(APIView):
+    permission_classes = [PublicReadBrandStaffWrite]
+
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=160)
+        category_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+        sku = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+        description = serializers.CharField(
+            max_length=4000, required=False, allow_blank=True, default=""
+        )
+
+    @extend_schema(responses=ProductOutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        viewer = viewer_for(request)
+        include_archived = (
+            request.query_params.get("archived") == "1" and viewer.is_staff_of(request.brand.pk)
+        )
+        products = selectors.product_list(
+            brand=request.brand, viewer=viewer, include_archived=include_archived
+        )
+        return paginated(self, request, products, ProductOutputSerializer)
+
+    @extend_schema(request=InputSerializer, responses={201: ProductOutputSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        product = services.product_create(
+            brand=request.brand, actor=request.user, **incoming.validated_data
+        )
+        return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductDetailApi(APIView):
+    permission_classes = [PublicReadBrandStaffWrite]
+
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=160, required=False)
+        category_id = serializers.IntegerField(required=False, allow_null=True)
+        sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+        description = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+    def _product(self, request: Request, product_id: int) -> Product:
+        product = (
+            Product.objects.visible_to(viewer_for(request))
+            .filter(brand=request.brand, pk=product_id)
+            .select_related("category", "brand")
+            .first()
+        )
+        if product is None:
+            raise NotFound("No such product.")
+        return product
+
+    @extend_schema(responses=ProductOutputSerializer)
+    def get(self, request: Request, slug: str, product_id: int) -> Response:
+        return Response(ProductOutputSerializer(self._product(request, product_id)).data)
+
+    @extend_schema(request=InputSerializer, responses=ProductOutputSerializer)
+    def patch(self, request: Request, slug: str, product_id: int) -> Response:
+        product = self._product(request, product_id)
+        incoming = self.InputSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        product = services.product_update(
+            product=product, actor=request.user, **incoming.validated_data
+        )
+        return Response(ProductOutputSerializer(product).data)
+
+    @extend_schema(
+        responses=ProductOutputSerializer,
+        description="Archives the product: customers and routing stop seeing it; history stays.",
+    )
+    def delete(self, request: Request, slug: str, product_id: int) -> Response:
+        product = services.product_archive(product=self._product(request, product_id), actor=request.user)
+        return Response(ProductOutputSerializer(product).data)
+
+
+class MemberListApi(APIView):
+    permission_classes = [IsBrandStaff]
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        email = serializers.EmailField(source="user.email")
+        name = serializers.CharField(source="user.display_name")
+        role = serializers.CharField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        members = (
+            BrandMembership.objects.visible_to(viewer_for(request))
+            .filter(brand=request.brand)
+            .select_related("user")
+        )
+        return paginated(self, request, members, self.OutputSerializer)
+
+
+class ExpertOutputSerializer(serializers.Serializer):
+    class SkillSerializer(serializers.Serializer):
+        product_id = serializers.IntegerField()
+        product = serializers.CharField(source="product.name")
+        level = serializers.IntegerField()
+        verified_level = serializers.IntegerField(allow_null=True)
+
+    id = serializers.IntegerField()
+    display_name = serializers.SerializerMethodField()
+    email = serializers.EmailField(source="user.email")
+    status = serializers.CharField()
+    tier = serializers.CharField()
+    languages = serializers.SerializerMethodField()
+    quality_score = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
+    last_active_at = serializers.DateTimeField(allow_null=True)
+    skills = SkillSerializer(many=True)
+
+    def get_display_name(self, expert: Expert) -> str:
+        profile = getattr(expert.user, "expert_profile", None)
+        return profile.display_name if profile else expert.user.display_name
+
+    def get_languages(self, expert: Expert) -> list[str]:
+        profile = getattr(expert.user, "expert_profile", None)
+        return list(profile.languages) if profile else []
+
+
+class ExpertListApi(APIView):
+    permission_classes = [IsBrandStaff]
+
+    @extend_schema(responses=ExpertOutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        wanted = request.query_params.get("status") or None
+        if wanted and wanted not in Expert.Status.values:
+            raise ValidationError({"status": [f"Use one of: {', '.join(Expert.Status.values)}."]})
+        experts = selectors.pool_list(brand=request.brand, viewer=viewer_for(request), status=wanted)
+        return paginated(self, request, experts, ExpertOutputSerializer)
+
+
+class ExpertDetailApi(APIView):
+    permission_classes = [IsBrandStaff]
+
+    @extend_schema(responses=ExpertOutputSerializer)
+    def get(self, request: Request, slug: str, expert_id: int) -> Response:
+        expert = selectors.pool_list(brand=request.brand, viewer=viewer_for(request)).filter(
+            pk=expert_id
+        ).first()
+        if expert is None:
+            raise NotFound("No such expert in this brand's pool.")
+        return Response(ExpertOutputSerializer(expert).data)
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class NoApiKeyPrincipal(IsAuthenticated):
+    """Keys must not mint or revoke keys: only people can."""
+
+    message = "API keys cannot manage API keys; sign in as an owner or manager."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return super().has_permission(request, view) and getattr(
+            request.user, "api_key_id", None
+        ) is None
+
+
+class ApiKeyListCreateApi(APIView):
+    permission_classes = [NoApiKeyPrincipal, IsBrandStaff]
+    read_roles = EDITOR_ROLES
+    write_roles = EDITOR_ROLES
+
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=80)
+
+    class CreatedSerializer(ApiKeyOutputSerializer):
+        key = serializers.CharField(help_text="Shown once; store it now.")
+
+    @extend_schema(responses=ApiKeyOutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        keys = BrandApiKey.objects.visible_to(viewer_for(request)).filter(brand=request.brand)
+        return paginated(self, request, keys, ApiKeyOutputSerializer)
+
+    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        key, plain = services.api_key_create(
+            brand=request.brand, name=incoming.validated_data["name"], actor=request.user
+        )
+        body = dict(ApiKeyOutputSerializer(key).data, key=plain)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeApi(APIView):
+    permission_classes = [NoApiKeyPrincipal, IsBrandStaff]
+    read_roles = EDITOR_ROLES
+    write_roles = EDITOR_ROLES
+
+    @extend_schema(request=None, responses=ApiKeyOutputSerializer)
+    def delete(self, request: Request, slug: str, key_id: int) -> Response:
+        key = BrandApiKey.objects.visible_to(viewer_for(request)).filter(
+            brand=request.brand, pk=key_id
+        ).first()
+        if key is None:
+            raise NotFound("No such API key.")
+        return Response(ApiKeyOutputSerializer(services.api_key_revoke(key=key, actor=request.user)).data)

@@ -1,0 +1,91 @@
+"""Create the demo cast through the services. Safe to run again: finds rows by natural keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from gigcx.accounts import user_get_or_create
+from marketplace import demo, services
+from marketplace.models import Brand, Category, Expert, Product
+
+
+class Command(BaseCommand):
+    help = "Create the demo brand Acme Outdoors with its catalogue, staff, experts and customers."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        created: list[str] = []
+        with transaction.atomic():
+            self._seed(created)
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Created {len(created)} demo rows:"))
+            for line in created:
+                self.stdout.write(f"  + {line}")
+        else:
+            self.stdout.write("Demo data already present; nothing to do.")
+        self.stdout.write(f"Demo logins (password '{demo.DEMO_PASSWORD}'):")
+        for email, name, role in demo.STAFF:
+            self.stdout.write(f"  brand {role:<8} {email}  ({name})")
+        for email, name, *_rest in demo.EXPERTS:
+            self.stdout.write(f"  expert         {email}  ({name})")
+        for email, name in demo.CUSTOMERS:
+            self.stdout.write(f"  customer       {email}  ({name})")
+
+    def _user(self, email: str, name: str, created: list[str]) -> Any:
+        user, new = user_get_or_create(email=email, password=demo.DEMO_PASSWORD, name=name)
+        if new:
+            created.append(f"user {email}")
+        return user
+
+    def _seed(self, created: list[str]) -> None:
+        owner_email, owner_name, _ = demo.STAFF[0]
+        owner = self._user(owner_email, owner_name, created)
+
+        brand = Brand.objects.filter(slug=demo.BRAND["slug"]).first()
+        if brand is None:
+            brand = services.brand_create(owner=owner, **demo.BRAND)
+            created.append(f"brand {brand.name}")
+        for email, name, role in demo.STAFF[1:]:
+            user = self._user(email, name, created)
+            if not brand.memberships.filter(user=user).exists():
+                services.membership_add(brand=brand, user=user, role=role, actor=owner)
+                created.append(f"{role} {email}")
+
+        for category_name, products in demo.CATALOGUE.items():
+            category = Category.objects.filter(brand=brand, parent=None, name=category_name).first()
+            if category is None:
+                category = services.category_create(brand=brand, name=category_name, actor=owner)
+                created.append(f"category {category_name}")
+            for sub in demo.SUBCATEGORIES.get(category_name, []):
+                if not Category.objects.filter(brand=brand, parent=category, name=sub).exists():
+                    services.category_create(
+                        brand=brand, name=sub, parent_id=category.pk, actor=owner
+                    )
+                    created.append(f"category {category_name} / {sub}")
+            for product_name, sku in products:
+                if not Product.objects.filter(brand=brand, name=product_name).exists():
+                    services.product_create(
+                        brand=brand, name=product_name, sku=sku, category_id=category.pk,
+                        actor=owner,
+                    )
+                    created.append(f"product {product_name}")
+
+        for email, name, languages, capacity, status, skills in demo.EXPERTS:
+            user = self._user(email, name, created)
+            if not hasattr(user, "expert_profile"):
+                services.expert_profile_upsert(
+                    user=user, display_name=name, languages=languages, capacity=capacity
+                )
+            if not Expert.objects.filter(brand=brand, user=user).exists():
+                expert = services.expert_enrol(brand=brand, user=user, status=status, actor=owner)
+                created.append(f"expert {email} ({status})")
+                for product_name, level, verified in skills:
+                    product = Product.objects.get(brand=brand, name=product_name)
+                    services.expert_skill_set(
+                        expert=expert, product=product, level=level, verified=verified, actor=owner
+                    )
+
+        for email, name in demo.CUSTOMERS:
+            self._user(email, name, created)

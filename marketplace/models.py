@@ -1,0 +1,329 @@
+"""Brands and their people: staff memberships, catalogue, experts and the advocate pool."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from gigcx.tenancy import EDITOR_ROLES, MANAGER, OWNER, QA, ScopedQuerySet, Viewer
+
+# Languages a brand can serve in (ISO 639-1). Kept short on purpose: each one needs experts.
+LANGUAGE_CHOICES = [
+    ("en", "English"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("it", "Italian"),
+    ("nl", "Dutch"),
+    ("pt", "Portuguese"),
+    ("sv", "Swedish"),
+    ("pl", "Polish"),
+]
+LANGUAGE_CODES = {code for code, _ in LANGUAGE_CHOICES}
+
+
+class BrandQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> BrandQuerySet:
+        # Active brands are public (customers ask them questions); staff also see their own
+        # brand while it is inactive.
+        return self._site_admin_or(
+            viewer, Q(is_active=True) | Q(pk__in=viewer.staff_brand_ids())
+        )
+
+    def staffed_by(self, viewer: Viewer, roles: tuple[str, ...] = (OWNER, MANAGER, QA)) -> BrandQuerySet:
+        return self.filter(pk__in=viewer.staff_brand_ids(roles))
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    tagline = models.CharField(max_length=200, blank=True)
+    website = models.URLField(blank=True)
+    languages = models.JSONField(default=list, help_text="ISO 639-1 codes the brand serves in.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BrandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BrandMembershipQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> BrandMembershipQuerySet:
+        return self._site_admin_or(
+            viewer, Q(brand_id__in=viewer.staff_brand_ids()) | Q(user_id=viewer.user_id)
+        )
+
+
+class BrandMembership(models.Model):
+    """A person on a brand's staff. The role decides what they may change."""
+
+    class Role(models.TextChoices):
+        OWNER = OWNER, "Owner"
+        MANAGER = MANAGER, "Manager"
+        QA = QA, "Quality reviewer"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BrandMembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["brand__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "user"], name="membership_one_per_brand_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) @ {self.brand}"
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role in EDITOR_ROLES
+
+
+class CatalogueQuerySet(ScopedQuerySet):
+    """Categories and products: public for active brands, archived rows for staff only."""
+
+    def visible_to(self, viewer: Viewer) -> CatalogueQuerySet:
+        staff_brands = viewer.staff_brand_ids()
+        public = Q(brand__is_active=True, is_archived=False)
+        return self._site_admin_or(viewer, public | Q(brand_id__in=staff_brands))
+
+
+class Category(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="categories")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=120)
+    is_archived = models.BooleanField(default=False)
+
+    objects = CatalogueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            # Two constraints because SQLite cannot treat NULL parents as equal.
+            models.UniqueConstraint(
+                fields=["brand", "parent", "name"], name="category_unique_name_per_parent"
+            ),
+            models.UniqueConstraint(
+                fields=["brand", "name"],
+                condition=Q(parent__isnull=True),
+                name="category_unique_top_level_name",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Product(models.Model):
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="products")
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    name = models.CharField(max_length=160)
+    sku = models.CharField(max_length=64, blank=True)
+    description = models.TextField(blank=True)
+    is_archived = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CatalogueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "name"], name="product_unique_name_per_brand"),
+            models.UniqueConstraint(
+                fields=["brand", "sku"], condition=~Q(sku=""), name="product_unique_sku_per_brand"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExpertProfileQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> ExpertProfileQuerySet:
+        return self._site_admin_or(
+            viewer,
+            Q(user_id=viewer.user_id)
+            | Q(user__expert_memberships__brand_id__in=viewer.staff_brand_ids()),
+        ).distinct()
+
+
+class ExpertProfile(models.Model):
+    """The person-level side of being an expert, shared by every pool they belong to."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_profile"
+    )
+    display_name = models.CharField(max_length=60)
+    bio = models.TextField(blank=True)
+    languages = models.JSONField(default=list)
+    timezone = models.CharField(max_length=64, default="UTC")
+    capacity = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="How many questions at once.",
+    )
+
+    objects = ExpertProfileQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(capacity__gte=1) & Q(capacity__lte=10), name="profile_capacity_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def initials(self) -> str:
+        parts = [part for part in self.display_name.split() if part]
+        return "".join(part[0] for part in parts[:2]).upper() or "?"
+
+
+class ExpertQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> ExpertQuerySet:
+        return self._site_admin_or(
+            viewer, Q(brand_id__in=viewer.staff_brand_ids()) | Q(user_id=viewer.user_id)
+        )
+
+    def approved(self) -> ExpertQuerySet:
+        return self.filter(status__in=[Expert.Status.APPROVED, Expert.Status.PROBATION])
+
+
+class Expert(models.Model):
+    """A person's place in one brand's advocate pool."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        APPLIED = "applied", "Applied"
+        APPROVED = "approved", "Approved"
+        PROBATION = "probation", "On probation"
+        SUSPENDED = "suspended", "Suspended"
+        REMOVED = "removed", "Removed"
+
+    class Tier(models.TextChoices):
+        NEW = "new", "New"
+        SILVER = "silver", "Silver"
+        GOLD = "gold", "Gold"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="experts")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expert_memberships"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPLIED)
+    status_reason = models.TextField(blank=True)
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.NEW)
+    # Written down by the quality code in `routing` (DESIGN: figures are written down, never
+    # read upward). Null until the expert has enough rated questions.
+    quality_score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_active_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExpertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["brand__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "user"], name="expert_one_per_brand_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.brand}"
+
+    @property
+    def receives_offers(self) -> bool:
+        return self.status in (self.Status.APPROVED, self.Status.PROBATION)
+
+
+class ExpertSkillQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> ExpertSkillQuerySet:
+        return self._site_admin_or(
+            viewer,
+            Q(expert__brand_id__in=viewer.staff_brand_ids()) | Q(expert__user_id=viewer.user_id),
+        )
+
+
+class ExpertSkill(models.Model):
+    """What an expert knows: a product, a self-rated level and whether staff or a quiz verified it."""
+
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="skills")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="expert_skills")
+    level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    verified_level = models.PositiveSmallIntegerField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ExpertSkillQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["expert", "product"], name="skill_one_per_product"),
+            models.CheckConstraint(condition=Q(level__gte=1) & Q(level__lte=5), name="skill_level_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expert} knows {self.product} ({self.level})"
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+
+class BrandApiKeyQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> BrandApiKeyQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids(EDITOR_ROLES)))
+
+    def usable(self) -> BrandApiKeyQuerySet:
+        return self.filter(revoked_at__isnull=True, brand__is_active=True)
+
+
+class BrandApiKey(models.Model):
+    """A brand integration's key. Only a SHA-256 of the secret is stored; the prefix finds it."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=80)
+    role = models.CharField(
+        max_length=16, choices=BrandMembership.Role.choices, default=BrandMembership.Role.MANAGER
+    )
+    prefix = models.CharField(max_length=12, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BrandApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        # Keys are 32 random bytes: a fast hash is enough (no dictionary to attack).
+        return hashlib.sha256(secret.encode()).hexdigest()

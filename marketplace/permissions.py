@@ -1,0 +1,63 @@
+"""Permission classes that resolve the brand of a ``/brands/{slug}/…`` URL from the viewer.
+
+The brand is attached to the request as ``request.brand``. A viewer who is not staff of the
+brand gets 404, exactly as for a brand that does not exist; staff whose role is too weak for
+a write get 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
+from marketplace.models import Brand
+
+BRAND_NOT_FOUND = "No such brand, or you are not on its staff."
+
+
+def brand_for_staff(request: Any, slug: str, roles: tuple[str, ...] = STAFF_ROLES) -> Brand:
+    viewer = viewer_for(request)
+    brand = Brand.objects.visible_to(viewer).staffed_by(viewer).filter(slug=slug).first()
+    if brand is None:
+        raise NotFound(BRAND_NOT_FOUND)
+    if not viewer.is_staff_of(brand.pk, roles):
+        raise PermissionDenied(
+            f"Your role on {brand.name}'s staff cannot do this; ask an owner or manager."
+        )
+    return brand
+
+
+class IsBrandStaff(BasePermission):
+    """Staff of the URL's brand: any staff role may read, editors (owner, manager) may write.
+
+    A view narrows the roles with ``read_roles`` / ``write_roles``.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if request.method in SAFE_METHODS:
+            roles = getattr(view, "read_roles", STAFF_ROLES)
+        else:
+            roles = getattr(view, "write_roles", EDITOR_ROLES)
+        request.brand = brand_for_staff(request, view.kwargs["slug"], roles)  # type: ignore[attr-defined]
+        return True
+
+
+class PublicReadBrandStaffWrite(IsBrandStaff):
+    """Anyone may read an active brand's public data; only its editors may change it."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            brand = Brand.objects.visible_to(viewer_for(request)).filter(
+                slug=view.kwargs["slug"]
+            ).first()
+            if brand is None:
+                raise NotFound("No such brand.")
+            request.brand = brand  # type: ignore[attr-defined]
+            return True
+        return super().has_permission(request, view)

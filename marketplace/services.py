@@ -1,0 +1,303 @@
+"""Writes for marketplace. Each service owns its transaction and audit line."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from gigcx.audit import audit_record
+from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
+from gigcx.models import User
+from gigcx.tenancy import OWNER
+from marketplace.models import (
+    LANGUAGE_CODES,
+    Brand,
+    BrandApiKey,
+    BrandMembership,
+    Category,
+    Expert,
+    ExpertProfile,
+    ExpertSkill,
+    Product,
+)
+
+RESERVED_SLUGS = {"new", "api", "admin", "static", "accounts", "expert", "customer", "brands"}
+
+
+def _languages_validate(languages: list[str]) -> list[str]:
+    cleaned = sorted({code.strip().lower() for code in languages if code.strip()})
+    unknown = [code for code in cleaned if code not in LANGUAGE_CODES]
+    if unknown:
+        raise ApplicationError(
+            f"Unsupported language code(s): {', '.join(unknown)}. "
+            f"Use ISO 639-1 codes from: {', '.join(sorted(LANGUAGE_CODES))}.",
+            fields={"languages": [f"Unknown: {', '.join(unknown)}"]},
+        )
+    if not cleaned:
+        raise ApplicationError(
+            "Choose at least one language.", fields={"languages": ["Choose at least one."]}
+        )
+    return cleaned
+
+
+@transaction.atomic
+def brand_create(
+    *, owner: User, name: str, slug: str = "", tagline: str = "", website: str = "",
+    languages: list[str] | None = None,
+) -> Brand:
+    """Create a brand; the caller becomes its owner."""
+    name = name.strip()
+    if not name:
+        raise ApplicationError("A brand needs a name.", fields={"name": ["This field is required."]})
+    slug = slugify(slug or name)[:60]
+    if not slug or slug in RESERVED_SLUGS:
+        raise ApplicationError(
+            f"The address '{slug}' is not available; choose another.",
+            fields={"slug": ["Choose another address."]},
+        )
+    if Brand.objects.filter(slug=slug).exists():
+        raise ConflictError(
+            f"A brand already uses the address '{slug}'.", fields={"slug": ["Already taken."]}
+        )
+    brand = Brand.objects.create(
+        name=name, slug=slug, tagline=tagline.strip(), website=website,
+        languages=_languages_validate(languages or ["en"]),
+    )
+    BrandMembership.objects.create(brand=brand, user=owner, role=OWNER)
+    audit_record(actor=owner, action="brand.created", target=brand, brand_id=brand.pk)
+    return brand
+
+
+@transaction.atomic
+def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
+    allowed = {"name", "tagline", "website", "languages"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if "languages" in changes:
+        changes["languages"] = _languages_validate(changes["languages"])
+    if "name" in changes and not str(changes["name"]).strip():
+        raise ApplicationError("A brand needs a name.", fields={"name": ["This field is required."]})
+    before = {field: getattr(brand, field) for field in changes}
+    for field, value in changes.items():
+        setattr(brand, field, value)
+    brand.save(update_fields=list(changes))
+    audit_record(
+        actor=actor, action="brand.updated", target=brand, brand_id=brand.pk,
+        data={"before": before, "after": changes},
+    )
+    return brand
+
+
+@transaction.atomic
+def membership_add(*, brand: Brand, user: User, role: str, actor: Any) -> BrandMembership:
+    if role not in BrandMembership.Role.values:
+        raise ApplicationError(f"Unknown role '{role}'.", fields={"role": ["Unknown role."]})
+    membership, created = BrandMembership.objects.get_or_create(
+        brand=brand, user=user, defaults={"role": role}
+    )
+    if created:
+        audit_record(
+            actor=actor, action="membership.added", target=membership, brand_id=brand.pk,
+            data={"user_id": user.pk, "role": role},
+        )
+    return membership
+
+
+def _category_in_brand(*, brand: Brand, category_id: int | None) -> Category | None:
+    if category_id is None:
+        return None
+    category = Category.objects.filter(pk=category_id, brand=brand, is_archived=False).first()
+    if category is None:
+        # Another brand's category id looks exactly like a missing one.
+        raise ApplicationError(
+            "No such category in this brand.", fields={"category_id": ["No such category."]}
+        )
+    return category
+
+
+@transaction.atomic
+def category_create(
+    *, brand: Brand, name: str, parent_id: int | None = None, actor: Any
+) -> Category:
+    name = name.strip()
+    if not name:
+        raise ApplicationError("A category needs a name.", fields={"name": ["This field is required."]})
+    parent = None
+    if parent_id is not None:
+        parent = Category.objects.filter(pk=parent_id, brand=brand, is_archived=False).first()
+        if parent is None:
+            raise ApplicationError(
+                "No such parent category in this brand.",
+                fields={"parent_id": ["No such category."]},
+            )
+    if Category.objects.filter(brand=brand, parent=parent, name__iexact=name).exists():
+        raise ConflictError(
+            f"There is already a category '{name}' here.", fields={"name": ["Already exists."]}
+        )
+    category = Category.objects.create(brand=brand, parent=parent, name=name)
+    audit_record(actor=actor, action="category.created", target=category, brand_id=brand.pk)
+    return category
+
+
+def _product_name_free(*, brand: Brand, name: str, exclude_pk: int | None = None) -> None:
+    clash = Product.objects.filter(brand=brand, name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ConflictError(
+            f"There is already a product called '{name}'.", fields={"name": ["Already exists."]}
+        )
+
+
+@transaction.atomic
+def product_create(
+    *, brand: Brand, name: str, category_id: int | None = None, sku: str = "",
+    description: str = "", actor: Any,
+) -> Product:
+    name = name.strip()
+    if not name:
+        raise ApplicationError("A product needs a name.", fields={"name": ["This field is required."]})
+    category = _category_in_brand(brand=brand, category_id=category_id)
+    _product_name_free(brand=brand, name=name)
+    sku = sku.strip()
+    if sku and Product.objects.filter(brand=brand, sku=sku).exists():
+        raise ConflictError(f"SKU '{sku}' is already used.", fields={"sku": ["Already used."]})
+    try:
+        with transaction.atomic():
+            product = Product.objects.create(
+                brand=brand, category=category, name=name, sku=sku, description=description.strip()
+            )
+    except IntegrityError:  # a concurrent create of the same name or SKU won the race
+        raise ConflictError(f"There is already a product called '{name}'.") from None
+    audit_record(actor=actor, action="product.created", target=product, brand_id=brand.pk)
+    return product
+
+
+@transaction.atomic
+def product_update(*, product: Product, actor: Any, **changes: Any) -> Product:
+    allowed = {"name", "category_id", "sku", "description"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if "name" in changes:
+        changes["name"] = str(changes["name"]).strip()
+        if not changes["name"]:
+            raise ApplicationError(
+                "A product needs a name.", fields={"name": ["This field is required."]}
+            )
+        _product_name_free(brand=product.brand, name=changes["name"], exclude_pk=product.pk)
+    if "category_id" in changes:
+        _category_in_brand(brand=product.brand, category_id=changes["category_id"])
+    if changes.get("sku"):
+        changes["sku"] = changes["sku"].strip()
+        if Product.objects.filter(brand=product.brand, sku=changes["sku"]).exclude(pk=product.pk).exists():
+            raise ConflictError(f"SKU '{changes['sku']}' is already used.", fields={"sku": ["Already used."]})
+    for field, value in changes.items():
+        setattr(product, field, value)
+    product.save(update_fields=list(changes))
+    audit_record(
+        actor=actor, action="product.updated", target=product, brand_id=product.brand_id,
+        data={"fields": sorted(changes)},
+    )
+    return product
+
+
+@transaction.atomic
+def product_archive(*, product: Product, actor: Any) -> Product:
+    """Hide a product from customers and routing; its history stays. Idempotent."""
+    if not product.is_archived:
+        product.is_archived = True
+        product.save(update_fields=["is_archived"])
+        audit_record(actor=actor, action="product.archived", target=product, brand_id=product.brand_id)
+    return product
+
+
+@transaction.atomic
+def expert_profile_upsert(
+    *, user: User, display_name: str, languages: list[str], bio: str = "",
+    timezone_name: str = "UTC", capacity: int = 2,
+) -> ExpertProfile:
+    if not 1 <= capacity <= 10:
+        raise ApplicationError("Capacity must be between 1 and 10.", fields={"capacity": ["1 to 10."]})
+    profile, _ = ExpertProfile.objects.update_or_create(
+        user=user,
+        defaults={
+            "display_name": display_name.strip() or user.display_name,
+            "languages": _languages_validate(languages),
+            "bio": bio,
+            "timezone": timezone_name,
+            "capacity": capacity,
+        },
+    )
+    return profile
+
+
+@transaction.atomic
+def expert_enrol(
+    *, brand: Brand, user: User, status: str, actor: Any, reason: str = ""
+) -> Expert:
+    """Put a person in a brand's pool, or move their status. Audit-logged; idempotent."""
+    if status not in Expert.Status.values:
+        raise ApplicationError(f"Unknown status '{status}'.")
+    expert, created = Expert.objects.get_or_create(
+        brand=brand, user=user, defaults={"status": status, "status_reason": reason}
+    )
+    if created or expert.status != status:
+        previous = None if created else expert.status
+        expert.status, expert.status_reason = status, reason
+        expert.save(update_fields=["status", "status_reason"])
+        audit_record(
+            actor=actor, action=f"expert.{status}", target=expert, brand_id=brand.pk,
+            reason=reason, data={"from": previous, "to": status},
+        )
+    return expert
+
+
+@transaction.atomic
+def expert_skill_set(
+    *, expert: Expert, product: Product, level: int, verified: bool = False, actor: Any = None
+) -> ExpertSkill:
+    if product.brand_id != expert.brand_id:
+        raise NotFoundError("No such product in this brand.")
+    if not 1 <= level <= 5:
+        raise ApplicationError("Level must be between 1 and 5.", fields={"level": ["1 to 5."]})
+    skill, _ = ExpertSkill.objects.update_or_create(
+        expert=expert, product=product, defaults={"level": level}
+    )
+    if verified and skill.verified_at is None:
+        skill.verified_level, skill.verified_at = level, timezone.now()
+        skill.save(update_fields=["verified_level", "verified_at"])
+        audit_record(
+            actor=actor, action="skill.verified", target=skill, brand_id=expert.brand_id,
+            data={"level": level},
+        )
+    return skill
+
+
+@transaction.atomic
+def api_key_create(
+    *, brand: Brand, name: str, actor: Any, role: str = BrandMembership.Role.MANAGER
+) -> tuple[BrandApiKey, str]:
+    """Create a key and return it with its plain value, which is shown once and never stored."""
+    prefix = secrets.token_hex(4)
+    secret = secrets.token_urlsafe(32)
+    key = BrandApiKey.objects.create(
+        brand=brand, name=name.strip() or "integration", role=role, prefix=prefix,
+        key_hash=BrandApiKey.hash_secret(secret), created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit_record(actor=actor, action="api_key.created", target=key, brand_id=brand.pk)
+    return key, f"{prefix}.{secret}"
+
+
+@transaction.atomic
+def api_key_revoke(*, key: BrandApiKey, actor: Any) -> BrandApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        audit_record(actor=actor, action="api_key.revoked", target=key, brand_id=key.brand_id)
+    return key

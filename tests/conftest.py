@@ -1,0 +1,129 @@
+"""Shared fixtures: the named cast (STYLE 29) and access to real services.
+
+Tests that need PostgreSQL, Redis or Chromium skip with a message on a machine without
+them, and fail instead under CI (CI=true), where a missing service is a broken machine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from gigcx.accounts import user_create
+from gigcx.models import User
+from marketplace import demo, services
+from marketplace.models import Brand, Expert, Product
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, what: str) -> None:
+    """Skip when a service is missing on a developer machine; fail under CI."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI=true but is not available.")
+    pytest.skip(f"{what} is not available on this machine (see README: Running the tests).")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    require(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+            "PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    require(bool(url) and port_open("127.0.0.1", 6379), "Redis (set REDIS_URL)")
+    return url
+
+
+@dataclass
+class Cast:
+    """Acme Outdoors and its people, built through the services like seed_demo does."""
+
+    acme: Brand
+    sam: User  # owner
+    maya: User  # manager
+    quinn: User  # QA
+    ada: User  # approved expert, knows the trail shoes
+    grace: User  # approved expert, tents
+    carol: User  # customer
+    trail_shoe: Product
+    ada_expert: Expert
+    # Another brand with its own owner, for isolation tests.
+    northwind: Brand
+    nora: User
+    northwind_product: Product
+
+
+def _person(email: str, name: str) -> User:
+    return user_create(email=email, password=demo.DEMO_PASSWORD, name=name, verified=True)
+
+
+@pytest.fixture
+def cast(db: Any) -> Cast:
+    sam = _person("sam@acme.example", "Sam Porter")
+    acme = services.brand_create(owner=sam, name="Acme Outdoors", slug="acme", languages=["en", "de"])
+    maya = _person("maya@acme.example", "Maya Lind")
+    quinn = _person("quinn@acme.example", "Quinn Reyes")
+    services.membership_add(brand=acme, user=maya, role="manager", actor=sam)
+    services.membership_add(brand=acme, user=quinn, role="qa", actor=sam)
+    footwear = services.category_create(brand=acme, name="Footwear", actor=sam)
+    tents = services.category_create(brand=acme, name="Tents", actor=sam)
+    trail_shoe = services.product_create(
+        brand=acme, name="Trailblazer 2 Trail Shoe", sku="TB2", category_id=footwear.pk, actor=sam
+    )
+    tent = services.product_create(brand=acme, name="Ridgeline 2P Tent", category_id=tents.pk, actor=sam)
+    ada = _person("ada@example.com", "Ada Lovelace")
+    grace = _person("grace@example.com", "Grace Hopper")
+    services.expert_profile_upsert(user=ada, display_name="Ada Lovelace", languages=["en"])
+    services.expert_profile_upsert(user=grace, display_name="Grace Hopper", languages=["en", "de"], capacity=1)
+    ada_expert = services.expert_enrol(brand=acme, user=ada, status="approved", actor=sam)
+    grace_expert = services.expert_enrol(brand=acme, user=grace, status="approved", actor=sam)
+    services.expert_skill_set(expert=ada_expert, product=trail_shoe, level=5, verified=True, actor=sam)
+    services.expert_skill_set(expert=grace_expert, product=tent, level=4, actor=sam)
+    carol = _person("carol@example.com", "Carol Danvers")
+
+    nora = _person("nora@northwind.example", "Nora North")
+    northwind = services.brand_create(owner=nora, name="Northwind Cycles", slug="northwind")
+    wheels = services.category_create(brand=northwind, name="Wheels", actor=nora)
+    northwind_product = services.product_create(
+        brand=northwind, name="Gravel Wheelset", category_id=wheels.pk, actor=nora
+    )
+    return Cast(acme, sam, maya, quinn, ada, grace, carol, trail_shoe, ada_expert,
+                northwind, nora, northwind_product)
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api_as(api: APIClient) -> Any:
+    """``api_as(user)`` logs the API client in as ``user`` (session auth, CSRF not enforced)."""
+
+    def login(user: User | None) -> APIClient:
+        api.force_authenticate(user=None)
+        api.logout()
+        if user is not None:
+            api.force_login(user)
+        return api
+
+    return login

@@ -1,0 +1,225 @@
+"""Brand A's staff cannot read or change anything of brand B, through any URL.
+
+The matrix is generated from the URL resolver, so a new brand-scoped route is covered
+(and must pass) the moment it is added.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, get_resolver, reverse
+from rest_framework.permissions import AllowAny
+
+from gigcx.tenancy import ScopedQuerySet
+from marketplace import services
+from marketplace.models import BrandApiKey, Expert
+from marketplace.permissions import IsBrandStaff
+
+pytestmark = pytest.mark.django_db
+
+OUR_APPS = ("gigcx", "marketplace", "routing", "payments")
+PUBLIC_API_VIEWS = {"root"}  # allowlist of API views anyone may call
+
+
+def api_patterns() -> list[URLPattern]:
+    resolver = get_resolver()
+    for pattern in resolver.url_patterns:
+        if getattr(pattern, "namespace", None) == "api":
+            return list(pattern.url_patterns)
+    raise AssertionError("no 'api' namespace")
+
+
+def brand_scoped_api_patterns() -> list[URLPattern]:
+    return [p for p in api_patterns() if "<slug:slug>" in str(p.pattern)]
+
+
+def handler_methods(view_class: type) -> list[str]:
+    return [m for m in ("get", "post", "patch", "put", "delete") if hasattr(view_class, m)]
+
+
+def database_fingerprint() -> str:
+    """A digest of every row of our apps' models: any write anywhere changes it."""
+    digest = hashlib.sha256()
+    for model in apps.get_models():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        rows = list(model._base_manager.order_by("pk").values())
+        digest.update(model._meta.label.encode())
+        digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def url_kwargs_for(pattern: URLPattern, cast: Any, slug: str, key: BrandApiKey) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"slug": slug}
+    route = str(pattern.pattern)
+    if "<int:product_id>" in route:
+        kwargs["product_id"] = cast.trail_shoe.pk
+    if "<int:expert_id>" in route:
+        kwargs["expert_id"] = cast.ada_expert.pk
+    if "<int:key_id>" in route:
+        kwargs["key_id"] = key.pk
+    return kwargs
+
+
+def test_every_model_a_request_can_reach_is_scoped_through_visible_to() -> None:
+    unscoped = []
+    for model in apps.get_models():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        queryset_class = type(model._default_manager.all())
+        if not issubclass(queryset_class, ScopedQuerySet) or (
+            queryset_class.visible_to is ScopedQuerySet.visible_to
+        ):
+            unscoped.append(model._meta.label)
+    assert unscoped == []
+
+
+def test_every_api_view_requires_authentication_or_is_on_the_public_allowlist() -> None:
+    offenders = []
+    for pattern in api_patterns():
+        view_class = pattern.callback.view_class
+        permissions = view_class.permission_classes
+        if pattern.name in PUBLIC_API_VIEWS:
+            continue
+        if not permissions or any(p is AllowAny for p in permissions):
+            offenders.append(pattern.name)
+        if "<slug:slug>" in str(pattern.pattern) and not any(
+            issubclass(p, IsBrandStaff) for p in permissions
+        ):
+            offenders.append(f"{pattern.name} (brand route without IsBrandStaff)")
+    assert offenders == []
+
+
+def test_staff_of_another_brand_can_neither_read_nor_change_anything_through_the_api(
+    cast: Any, api_as: Any
+) -> None:
+    # given: Acme has an API key and an archived product; Nora runs Northwind
+    key, _ = services.api_key_create(brand=cast.acme, name="crm", actor=cast.sam)
+    archived = services.product_create(brand=cast.acme, name="Old Boot", actor=cast.sam)
+    services.product_archive(product=archived, actor=cast.sam)
+    client = api_as(cast.nora)
+    before = database_fingerprint()
+    checked = 0
+
+    for pattern in brand_scoped_api_patterns():
+        view_class = pattern.callback.view_class
+        public_read = view_class.permission_classes and all(
+            getattr(p, "__name__", "") == "PublicReadBrandStaffWrite"
+            for p in view_class.permission_classes
+            if issubclass(p, IsBrandStaff)
+        )
+        for method in handler_methods(view_class):
+            url = reverse(f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "acme", key))
+            missing = reverse(
+                f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "no-such-brand", key)
+            )
+            # when
+            response = getattr(client, method)(url, {"name": "Hijacked", "languages": ["en"]}, format="json")
+            checked += 1
+            # then
+            if method == "get" and public_read:
+                assert response.status_code == 200, (url, response.content)
+                assert "Old Boot" not in response.content.decode()  # staff-only rows stay hidden
+                continue
+            assert response.status_code == 404, (method, url, response.status_code, response.content)
+            twin = getattr(client, method)(missing, {"name": "Hijacked"}, format="json")
+            # Indistinguishable from a brand that does not exist.
+            assert response.json() == twin.json()
+            assert response.json()["error"]["code"] == "not_found"
+
+    assert checked >= 15
+    assert database_fingerprint() == before
+
+
+def test_staff_cannot_reach_another_brands_rows_by_swapping_ids(cast: Any, api_as: Any) -> None:
+    # given
+    client = api_as(cast.sam)
+    nora_expert = services.expert_enrol(
+        brand=cast.northwind, user=cast.carol, status="approved", actor=cast.nora
+    )
+    nora_key, _ = services.api_key_create(brand=cast.northwind, name="erp", actor=cast.nora)
+    foreign_category = cast.northwind_product.category_id
+    before = database_fingerprint()
+
+    # when / then: Northwind ids under Acme's URLs are simply not there
+    product_url = reverse("api:product-detail", kwargs={"slug": "acme", "product_id": cast.northwind_product.pk})
+    assert client.get(product_url).status_code == 404
+    assert client.patch(product_url, {"name": "Mine"}, format="json").status_code == 404
+    assert client.delete(product_url).status_code == 404
+    expert_url = reverse("api:expert-detail", kwargs={"slug": "acme", "expert_id": nora_expert.pk})
+    assert client.get(expert_url).status_code == 404
+    key_url = reverse("api:api-key-revoke", kwargs={"slug": "acme", "key_id": nora_key.pk})
+    assert client.delete(key_url).status_code == 404
+
+    # and a foreign category id in a write is a field error, not a cross-brand link
+    response = client.post(
+        reverse("api:products", kwargs={"slug": "acme"}),
+        {"name": "Sneaky", "category_id": foreign_category},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "category_id" in response.json()["error"]["fields"]
+    assert database_fingerprint() == before
+
+
+def test_lists_contain_only_the_callers_brand(cast: Any, api_as: Any) -> None:
+    services.expert_enrol(brand=cast.northwind, user=cast.carol, status="approved", actor=cast.nora)
+    client = api_as(cast.sam)
+
+    experts = client.get(reverse("api:experts", kwargs={"slug": "acme"})).json()
+    members = client.get(reverse("api:members", kwargs={"slug": "acme"})).json()
+
+    assert {row["email"] for row in experts["results"]} == {"ada@example.com", "grace@example.com"}
+    assert experts["count"] == 2
+    assert {row["email"] for row in members["results"]} == {
+        "sam@acme.example", "maya@acme.example", "quinn@acme.example",
+    }
+
+
+def test_staff_pages_of_another_brand_answer_404_and_change_nothing(cast: Any, client: Any) -> None:
+    client.force_login(cast.nora)
+    before = database_fingerprint()
+
+    assert client.get("/brands/acme/manage/").status_code == 404
+    assert client.post("/brands/acme/manage/products/", {"name": "Hijack"}).status_code == 404
+    assert client.post("/brands/acme/manage/categories/", {"name": "Hijack"}).status_code == 404
+    archive = f"/brands/acme/manage/products/{cast.trail_shoe.pk}/archive/"
+    assert client.post(archive).status_code == 404
+
+    assert database_fingerprint() == before
+
+
+@pytest.mark.parametrize("who", ["carol", "ada"])
+def test_customers_and_experts_are_not_brand_staff(cast: Any, api_as: Any, who: str) -> None:
+    client = api_as(getattr(cast, who))
+    for name in ("experts", "members", "api-keys"):
+        response = client.get(reverse(f"api:{name}", kwargs={"slug": "acme"}))
+        assert response.status_code == 404, name
+    response = client.post(reverse("api:products", kwargs={"slug": "acme"}), {"name": "X"}, format="json")
+    assert response.status_code == 404
+    assert not cast.acme.products.filter(name="X").exists()
+
+
+def test_quality_reviewers_read_but_cannot_change_the_catalogue(cast: Any, api_as: Any) -> None:
+    client = api_as(cast.quinn)
+
+    assert client.get(reverse("api:experts", kwargs={"slug": "acme"})).status_code == 200
+    response = client.post(
+        reverse("api:products", kwargs={"slug": "acme"}), {"name": "QA Boot"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert "owner or manager" in response.json()["error"]["message"]
+    assert not cast.acme.products.filter(name="QA Boot").exists()
+
+
+def test_an_expert_sees_only_their_own_pool_rows(cast: Any) -> None:
+    from gigcx.tenancy import viewer_for_user
+
+    viewer = viewer_for_user(cast.ada)
+    assert list(Expert.objects.visible_to(viewer)) == [cast.ada_expert]
