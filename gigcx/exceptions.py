@@ -1,6 +1,6 @@
 """One domain exception type, and one error shape for every 4xx and 5xx of the API:
 
-    {"error": {"code": "not_found", "message": "…", "fields": {"email": ["…"]}}}
+{"error": {"code": "not_found", "message": "…", "fields": {"email": ["…"]}}}
 """
 
 from __future__ import annotations
@@ -136,9 +136,7 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(
-            error_body("permission_denied", "You may not do this."), status=403
-        )
+        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
     return render(request, "errors/403.html", status=403)
 
 

@@ -18,7 +18,6 @@ class UserQuerySet(ScopedQuerySet):
         return self._site_admin_or(viewer, models.Q(pk=viewer.user_id))
 
 
-
 class GigUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     """Users sign in by email; there is no username."""
 

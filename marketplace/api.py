@@ -42,7 +42,9 @@ class StrictInputSerializer(serializers.Serializer):
         return value
 
 
-def paginated(view: APIView, request: Request, queryset: QuerySet[Any], serializer: type) -> Response:
+def paginated(
+    view: APIView, request: Request, queryset: QuerySet[Any], serializer: type
+) -> Response:
     paginator = PageNumberPagination()
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
@@ -53,8 +55,12 @@ class ApiRootApi(APIView):
 
     @extend_schema(
         responses=inline_serializer(
-            "ApiRoot", {"me": serializers.URLField(), "schema": serializers.URLField(),
-                        "docs": serializers.URLField()}
+            "ApiRoot",
+            {
+                "me": serializers.URLField(),
+                "schema": serializers.URLField(),
+                "docs": serializers.URLField(),
+            },
         )
     )
     def get(self, request: Request) -> Response:
@@ -96,9 +102,13 @@ class MeApi(APIView):
         if api_key_id is not None:
             key = BrandApiKey.objects.select_related("brand").get(pk=api_key_id)
             body = {
-                "id": None, "email": None, "name": key.name, "roles": ["integration"],
-                "staff_of": [{"brand": key.brand.slug, "brand_name": key.brand.name,
-                              "role": key.role}],
+                "id": None,
+                "email": None,
+                "name": key.name,
+                "roles": ["integration"],
+                "staff_of": [
+                    {"brand": key.brand.slug, "brand_name": key.brand.name, "role": key.role}
+                ],
                 "expert_in": [],
                 "api_key": {"id": key.pk, "name": key.name, "prefix": key.prefix},
             }
@@ -170,7 +180,9 @@ class BrandDetailApi(APIView):
     def patch(self, request: Request, slug: str) -> Response:
         incoming = self.InputSerializer(data=request.data, partial=True)
         incoming.is_valid(raise_exception=True)
-        brand = services.brand_update(brand=request.brand, actor=request.user, **incoming.validated_data)
+        brand = services.brand_update(
+            brand=request.brand, actor=request.user, **incoming.validated_data
+        )
         return Response(BrandOutputSerializer(brand).data)
 
 
@@ -226,8 +238,8 @@ class ProductListCreateApi(APIView):
     @extend_schema(responses=ProductOutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
         viewer = viewer_for(request)
-        include_archived = (
-            request.query_params.get("archived") == "1" and viewer.is_staff_of(request.brand.pk)
+        include_archived = request.query_params.get("archived") == "1" and viewer.is_staff_of(
+            request.brand.pk
         )
         products = selectors.product_list(
             brand=request.brand, viewer=viewer, include_archived=include_archived
@@ -283,7 +295,9 @@ class ProductDetailApi(APIView):
         description="Archives the product: customers and routing stop seeing it; history stays.",
     )
     def delete(self, request: Request, slug: str, product_id: int) -> Response:
-        product = services.product_archive(product=self._product(request, product_id), actor=request.user)
+        product = services.product_archive(
+            product=self._product(request, product_id), actor=request.user
+        )
         return Response(ProductOutputSerializer(product).data)
 
 
@@ -340,7 +354,9 @@ class ExpertListApi(APIView):
         wanted = request.query_params.get("status") or None
         if wanted and wanted not in Expert.Status.values:
             raise ValidationError({"status": [f"Use one of: {', '.join(Expert.Status.values)}."]})
-        experts = selectors.pool_list(brand=request.brand, viewer=viewer_for(request), status=wanted)
+        experts = selectors.pool_list(
+            brand=request.brand, viewer=viewer_for(request), status=wanted
+        )
         return paginated(self, request, experts, ExpertOutputSerializer)
 
 
@@ -349,9 +365,11 @@ class ExpertDetailApi(APIView):
 
     @extend_schema(responses=ExpertOutputSerializer)
     def get(self, request: Request, slug: str, expert_id: int) -> Response:
-        expert = selectors.pool_list(brand=request.brand, viewer=viewer_for(request)).filter(
-            pk=expert_id
-        ).first()
+        expert = (
+            selectors.pool_list(brand=request.brand, viewer=viewer_for(request))
+            .filter(pk=expert_id)
+            .first()
+        )
         if expert is None:
             raise NotFound("No such expert in this brand's pool.")
         return Response(ExpertOutputSerializer(expert).data)
@@ -373,9 +391,10 @@ class NoApiKeyPrincipal(IsAuthenticated):
     message = "API keys cannot manage API keys; sign in as an owner or manager."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return super().has_permission(request, view) and getattr(
-            request.user, "api_key_id", None
-        ) is None
+        return (
+            super().has_permission(request, view)
+            and getattr(request.user, "api_key_id", None) is None
+        )
 
 
 class ApiKeyListCreateApi(APIView):
@@ -412,9 +431,13 @@ class ApiKeyRevokeApi(APIView):
 
     @extend_schema(request=None, responses=ApiKeyOutputSerializer)
     def delete(self, request: Request, slug: str, key_id: int) -> Response:
-        key = BrandApiKey.objects.visible_to(viewer_for(request)).filter(
-            brand=request.brand, pk=key_id
-        ).first()
+        key = (
+            BrandApiKey.objects.visible_to(viewer_for(request))
+            .filter(brand=request.brand, pk=key_id)
+            .first()
+        )
         if key is None:
             raise NotFound("No such API key.")
-        return Response(ApiKeyOutputSerializer(services.api_key_revoke(key=key, actor=request.user)).data)
+        return Response(
+            ApiKeyOutputSerializer(services.api_key_revoke(key=key, actor=request.user)).data
+        )

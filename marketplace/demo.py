@@ -4,8 +4,12 @@ from __future__ import annotations
 
 DEMO_PASSWORD = "gigcx-demo-2026"  # noqa: S105 - printed by seed_demo, for local demos only
 
-BRAND = {"slug": "acme", "name": "Acme Outdoors", "tagline": "Gear for long days outside.",
-         "languages": ["en", "de"]}
+BRAND = {
+    "slug": "acme",
+    "name": "Acme Outdoors",
+    "tagline": "Gear for long days outside.",
+    "languages": ["en", "de"],
+}
 
 # category -> [(product name, sku)]
 CATALOGUE = {
@@ -23,14 +27,38 @@ STAFF = [
 
 # email, display name, languages, capacity, status, [(product, level, verified)]
 EXPERTS = [
-    ("ada@example.com", "Ada Lovelace", ["en"], 2, "approved",
-     [("Trailblazer 2 Trail Shoe", 5, True), ("Summit GTX Boot", 3, False)]),
-    ("grace@example.com", "Grace Hopper", ["en", "de"], 1, "approved",
-     [("Ridgeline 2P Tent", 4, True), ("Basecamp 4P Tent", 4, True)]),
-    ("linus@example.com", "Linus Berg", ["de", "en"], 3, "probation",
-     [("Expedition 65", 4, False), ("Daypack 22", 5, True)]),
-    ("marie@example.com", "Marie Curie", ["fr", "en"], 2, "applied",
-     [("Summit GTX Boot", 4, False)]),
+    (
+        "ada@example.com",
+        "Ada Lovelace",
+        ["en"],
+        2,
+        "approved",
+        [("Trailblazer 2 Trail Shoe", 5, True), ("Summit GTX Boot", 3, False)],
+    ),
+    (
+        "grace@example.com",
+        "Grace Hopper",
+        ["en", "de"],
+        1,
+        "approved",
+        [("Ridgeline 2P Tent", 4, True), ("Basecamp 4P Tent", 4, True)],
+    ),
+    (
+        "linus@example.com",
+        "Linus Berg",
+        ["de", "en"],
+        3,
+        "probation",
+        [("Expedition 65", 4, False), ("Daypack 22", 5, True)],
+    ),
+    (
+        "marie@example.com",
+        "Marie Curie",
+        ["fr", "en"],
+        2,
+        "applied",
+        [("Summit GTX Boot", 4, False)],
+    ),
 ]
 
 CUSTOMERS = [("carol@example.com", "Carol Danvers"), ("dave@example.com", "Dave Park")]

@@ -10,12 +10,15 @@ from marketplace.models import LANGUAGE_CHOICES, Brand, Category
 class BrandForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="As your customers know it.")
     slug = forms.SlugField(
-        max_length=60, required=False,
+        max_length=60,
+        required=False,
         help_text="The web address of your brand on GigCX; leave empty to derive it from the name.",
     )
     tagline = forms.CharField(max_length=200, required=False)
     languages = forms.MultipleChoiceField(
-        choices=LANGUAGE_CHOICES, initial=["en"], widget=forms.CheckboxSelectMultiple,
+        choices=LANGUAGE_CHOICES,
+        initial=["en"],
+        widget=forms.CheckboxSelectMultiple,
         help_text="Languages your experts answer in.",
     )
 

@@ -30,11 +30,11 @@ class BrandQuerySet(ScopedQuerySet):
     def visible_to(self, viewer: Viewer) -> BrandQuerySet:
         # Active brands are public (customers ask them questions); staff also see their own
         # brand while it is inactive.
-        return self._site_admin_or(
-            viewer, Q(is_active=True) | Q(pk__in=viewer.staff_brand_ids())
-        )
+        return self._site_admin_or(viewer, Q(is_active=True) | Q(pk__in=viewer.staff_brand_ids()))
 
-    def staffed_by(self, viewer: Viewer, roles: tuple[str, ...] = (OWNER, MANAGER, QA)) -> BrandQuerySet:
+    def staffed_by(
+        self, viewer: Viewer, roles: tuple[str, ...] = (OWNER, MANAGER, QA)
+    ) -> BrandQuerySet:
         return self.filter(pk__in=viewer.staff_brand_ids(roles))
 
 
@@ -265,11 +265,14 @@ class ExpertSkillQuerySet(ScopedQuerySet):
 
 
 class ExpertSkill(models.Model):
-    """What an expert knows: a product, a self-rated level and whether staff or a quiz verified it."""
+    """What an expert knows: a product, a self-rated level, and whether it was verified
+    (by staff or by passing a quiz)."""
 
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="skills")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="expert_skills")
-    level = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    level = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
     verified_level = models.PositiveSmallIntegerField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
 
@@ -279,7 +282,9 @@ class ExpertSkill(models.Model):
         ordering = ["product__name"]
         constraints = [
             models.UniqueConstraint(fields=["expert", "product"], name="skill_one_per_product"),
-            models.CheckConstraint(condition=Q(level__gte=1) & Q(level__lte=5), name="skill_level_range"),
+            models.CheckConstraint(
+                condition=Q(level__gte=1) & Q(level__lte=5), name="skill_level_range"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -53,9 +53,11 @@ class PublicReadBrandStaffWrite(IsBrandStaff):
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in SAFE_METHODS:
-            brand = Brand.objects.visible_to(viewer_for(request)).filter(
-                slug=view.kwargs["slug"]
-            ).first()
+            brand = (
+                Brand.objects.visible_to(viewer_for(request))
+                .filter(slug=view.kwargs["slug"])
+                .first()
+            )
             if brand is None:
                 raise NotFound("No such brand.")
             request.brand = brand  # type: ignore[attr-defined]

@@ -25,11 +25,7 @@ def viewer_load(user: Any) -> Viewer:
         return Viewer(
             staff_roles=MappingProxyType({user.brand_id: user.role}), api_key_id=api_key_id
         )
-    roles = dict(
-        BrandMembership.objects.filter(user_id=user.pk, brand__is_active=True).values_list(
-            "brand_id", "role"
-        )
-    )
+    roles = dict(BrandMembership.objects.filter(user_id=user.pk).values_list("brand_id", "role"))
     expert_brands = frozenset(
         Expert.objects.filter(user_id=user.pk).values_list("brand_id", flat=True)
     )
@@ -42,9 +38,7 @@ def viewer_load(user: Any) -> Viewer:
 
 
 def memberships_of(*, user: Any) -> QuerySet[BrandMembership]:
-    return BrandMembership.objects.filter(user_id=user.pk, brand__is_active=True).select_related(
-        "brand"
-    )
+    return BrandMembership.objects.filter(user_id=user.pk).select_related("brand")
 
 
 def expert_memberships_of(*, user: Any) -> QuerySet[Expert]:
@@ -58,16 +52,20 @@ def expert_memberships_of(*, user: Any) -> QuerySet[Expert]:
 
 
 def brand_catalogue(*, brand: Brand, viewer: Viewer) -> QuerySet[Category]:
-    """Top-level categories with their visible products, for the brand page."""
-    products = Product.objects.visible_to(viewer).filter(brand=brand)
+    """Categories with their live products, for the brand's public page (staff see the
+    same page as customers; archived rows are on the dashboard)."""
+    products = Product.objects.visible_to(viewer).filter(brand=brand, is_archived=False)
     return (
         Category.objects.visible_to(viewer)
-        .filter(brand=brand)
+        .filter(brand=brand, is_archived=False)
+        .select_related("parent")
         .prefetch_related(Prefetch("products", queryset=products))
     )
 
 
-def product_list(*, brand: Brand, viewer: Viewer, include_archived: bool = False) -> QuerySet[Product]:
+def product_list(
+    *, brand: Brand, viewer: Viewer, include_archived: bool = False
+) -> QuerySet[Product]:
     products = Product.objects.visible_to(viewer).filter(brand=brand).select_related("category")
     if not include_archived:
         products = products.filter(is_archived=False)
@@ -99,7 +97,5 @@ def pool_list(*, brand: Brand, viewer: Viewer, status: str | None = None) -> Que
 
 
 def pool_counts(*, brand: Brand) -> dict[str, int]:
-    counts = dict(
-        Expert.objects.filter(brand=brand).values_list("status").annotate(n=Count("id"))
-    )
+    counts = dict(Expert.objects.filter(brand=brand).values_list("status").annotate(n=Count("id")))
     return {status: counts.get(status, 0) for status in Expert.Status.values}

@@ -46,13 +46,20 @@ def _languages_validate(languages: list[str]) -> list[str]:
 
 @transaction.atomic
 def brand_create(
-    *, owner: User, name: str, slug: str = "", tagline: str = "", website: str = "",
+    *,
+    owner: User,
+    name: str,
+    slug: str = "",
+    tagline: str = "",
+    website: str = "",
     languages: list[str] | None = None,
 ) -> Brand:
     """Create a brand; the caller becomes its owner."""
     name = name.strip()
     if not name:
-        raise ApplicationError("A brand needs a name.", fields={"name": ["This field is required."]})
+        raise ApplicationError(
+            "A brand needs a name.", fields={"name": ["This field is required."]}
+        )
     slug = slugify(slug or name)[:60]
     if not slug or slug in RESERVED_SLUGS:
         raise ApplicationError(
@@ -64,7 +71,10 @@ def brand_create(
             f"A brand already uses the address '{slug}'.", fields={"slug": ["Already taken."]}
         )
     brand = Brand.objects.create(
-        name=name, slug=slug, tagline=tagline.strip(), website=website,
+        name=name,
+        slug=slug,
+        tagline=tagline.strip(),
+        website=website,
         languages=_languages_validate(languages or ["en"]),
     )
     BrandMembership.objects.create(brand=brand, user=owner, role=OWNER)
@@ -81,13 +91,18 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
     if "languages" in changes:
         changes["languages"] = _languages_validate(changes["languages"])
     if "name" in changes and not str(changes["name"]).strip():
-        raise ApplicationError("A brand needs a name.", fields={"name": ["This field is required."]})
+        raise ApplicationError(
+            "A brand needs a name.", fields={"name": ["This field is required."]}
+        )
     before = {field: getattr(brand, field) for field in changes}
     for field, value in changes.items():
         setattr(brand, field, value)
     brand.save(update_fields=list(changes))
     audit_record(
-        actor=actor, action="brand.updated", target=brand, brand_id=brand.pk,
+        actor=actor,
+        action="brand.updated",
+        target=brand,
+        brand_id=brand.pk,
         data={"before": before, "after": changes},
     )
     return brand
@@ -102,7 +117,10 @@ def membership_add(*, brand: Brand, user: User, role: str, actor: Any) -> BrandM
     )
     if created:
         audit_record(
-            actor=actor, action="membership.added", target=membership, brand_id=brand.pk,
+            actor=actor,
+            action="membership.added",
+            target=membership,
+            brand_id=brand.pk,
             data={"user_id": user.pk, "role": role},
         )
     return membership
@@ -126,7 +144,9 @@ def category_create(
 ) -> Category:
     name = name.strip()
     if not name:
-        raise ApplicationError("A category needs a name.", fields={"name": ["This field is required."]})
+        raise ApplicationError(
+            "A category needs a name.", fields={"name": ["This field is required."]}
+        )
     parent = None
     if parent_id is not None:
         parent = Category.objects.filter(pk=parent_id, brand=brand, is_archived=False).first()
@@ -136,9 +156,8 @@ def category_create(
                 fields={"parent_id": ["No such category."]},
             )
     if Category.objects.filter(brand=brand, parent=parent, name__iexact=name).exists():
-        raise ConflictError(
-            f"There is already a category '{name}' here.", fields={"name": ["Already exists."]}
-        )
+        message = f"There is already a category called '{name}' here."
+        raise ConflictError(message, fields={"name": [message]})
     category = Category.objects.create(brand=brand, parent=parent, name=name)
     audit_record(actor=actor, action="category.created", target=category, brand_id=brand.pk)
     return category
@@ -149,24 +168,32 @@ def _product_name_free(*, brand: Brand, name: str, exclude_pk: int | None = None
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ConflictError(
-            f"There is already a product called '{name}'.", fields={"name": ["Already exists."]}
-        )
+        message = f"There is already a product called '{name}'."
+        raise ConflictError(message, fields={"name": [message]})
 
 
 @transaction.atomic
 def product_create(
-    *, brand: Brand, name: str, category_id: int | None = None, sku: str = "",
-    description: str = "", actor: Any,
+    *,
+    brand: Brand,
+    name: str,
+    category_id: int | None = None,
+    sku: str = "",
+    description: str = "",
+    actor: Any,
 ) -> Product:
     name = name.strip()
     if not name:
-        raise ApplicationError("A product needs a name.", fields={"name": ["This field is required."]})
+        raise ApplicationError(
+            "A product needs a name.", fields={"name": ["This field is required."]}
+        )
     category = _category_in_brand(brand=brand, category_id=category_id)
     _product_name_free(brand=brand, name=name)
     sku = sku.strip()
     if sku and Product.objects.filter(brand=brand, sku=sku).exists():
-        raise ConflictError(f"SKU '{sku}' is already used.", fields={"sku": ["Already used."]})
+        raise ConflictError(
+            f"SKU '{sku}' is already used.", fields={"sku": [f"SKU '{sku}' is already used."]}
+        )
     try:
         with transaction.atomic():
             product = Product.objects.create(
@@ -195,13 +222,22 @@ def product_update(*, product: Product, actor: Any, **changes: Any) -> Product:
         _category_in_brand(brand=product.brand, category_id=changes["category_id"])
     if changes.get("sku"):
         changes["sku"] = changes["sku"].strip()
-        if Product.objects.filter(brand=product.brand, sku=changes["sku"]).exclude(pk=product.pk).exists():
-            raise ConflictError(f"SKU '{changes['sku']}' is already used.", fields={"sku": ["Already used."]})
+        if (
+            Product.objects.filter(brand=product.brand, sku=changes["sku"])
+            .exclude(pk=product.pk)
+            .exists()
+        ):
+            raise ConflictError(
+                f"SKU '{changes['sku']}' is already used.", fields={"sku": ["Already used."]}
+            )
     for field, value in changes.items():
         setattr(product, field, value)
     product.save(update_fields=list(changes))
     audit_record(
-        actor=actor, action="product.updated", target=product, brand_id=product.brand_id,
+        actor=actor,
+        action="product.updated",
+        target=product,
+        brand_id=product.brand_id,
         data={"fields": sorted(changes)},
     )
     return product
@@ -213,17 +249,26 @@ def product_archive(*, product: Product, actor: Any) -> Product:
     if not product.is_archived:
         product.is_archived = True
         product.save(update_fields=["is_archived"])
-        audit_record(actor=actor, action="product.archived", target=product, brand_id=product.brand_id)
+        audit_record(
+            actor=actor, action="product.archived", target=product, brand_id=product.brand_id
+        )
     return product
 
 
 @transaction.atomic
 def expert_profile_upsert(
-    *, user: User, display_name: str, languages: list[str], bio: str = "",
-    timezone_name: str = "UTC", capacity: int = 2,
+    *,
+    user: User,
+    display_name: str,
+    languages: list[str],
+    bio: str = "",
+    timezone_name: str = "UTC",
+    capacity: int = 2,
 ) -> ExpertProfile:
     if not 1 <= capacity <= 10:
-        raise ApplicationError("Capacity must be between 1 and 10.", fields={"capacity": ["1 to 10."]})
+        raise ApplicationError(
+            "Capacity must be between 1 and 10.", fields={"capacity": ["1 to 10."]}
+        )
     profile, _ = ExpertProfile.objects.update_or_create(
         user=user,
         defaults={
@@ -238,9 +283,7 @@ def expert_profile_upsert(
 
 
 @transaction.atomic
-def expert_enrol(
-    *, brand: Brand, user: User, status: str, actor: Any, reason: str = ""
-) -> Expert:
+def expert_enrol(*, brand: Brand, user: User, status: str, actor: Any, reason: str = "") -> Expert:
     """Put a person in a brand's pool, or move their status. Audit-logged; idempotent."""
     if status not in Expert.Status.values:
         raise ApplicationError(f"Unknown status '{status}'.")
@@ -252,8 +295,12 @@ def expert_enrol(
         expert.status, expert.status_reason = status, reason
         expert.save(update_fields=["status", "status_reason"])
         audit_record(
-            actor=actor, action=f"expert.{status}", target=expert, brand_id=brand.pk,
-            reason=reason, data={"from": previous, "to": status},
+            actor=actor,
+            action=f"expert.{status}",
+            target=expert,
+            brand_id=brand.pk,
+            reason=reason,
+            data={"from": previous, "to": status},
         )
     return expert
 
@@ -273,7 +320,10 @@ def expert_skill_set(
         skill.verified_level, skill.verified_at = level, timezone.now()
         skill.save(update_fields=["verified_level", "verified_at"])
         audit_record(
-            actor=actor, action="skill.verified", target=skill, brand_id=expert.brand_id,
+            actor=actor,
+            action="skill.verified",
+            target=skill,
+            brand_id=expert.brand_id,
             data={"level": level},
         )
     return skill
@@ -287,8 +337,12 @@ def api_key_create(
     prefix = secrets.token_hex(4)
     secret = secrets.token_urlsafe(32)
     key = BrandApiKey.objects.create(
-        brand=brand, name=name.strip() or "integration", role=role, prefix=prefix,
-        key_hash=BrandApiKey.hash_secret(secret), created_by=actor if getattr(actor, "pk", None) else None,
+        brand=brand,
+        name=name.strip() or "integration",
+        role=role,
+        prefix=prefix,
+        key_hash=BrandApiKey.hash_secret(secret),
+        created_by=actor if getattr(actor, "pk", None) else None,
     )
     audit_record(actor=actor, action="api_key.created", target=key, brand_id=brand.pk)
     return key, f"{prefix}.{secret}"

@@ -12,8 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from gigcx.models import AuditEvent
 from gigcx.exceptions import ApplicationError
+from gigcx.models import AuditEvent
 from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace import selectors, services
@@ -35,7 +35,9 @@ def brand_staff_page(roles: tuple[str, ...] = STAFF_ROLES) -> Callable[[View], V
             if brand is None:
                 raise Http404("No such brand, or you are not on its staff.")
             if request.method == "POST" and not viewer.is_staff_of(brand.pk, EDITOR_ROLES):
-                messages.error(request, "Your role can look but not change; ask an owner or manager.")
+                messages.error(
+                    request, "Your role can look but not change; ask an owner or manager."
+                )
                 return redirect("marketplace:brand-dashboard", slug=brand.slug)
             if not viewer.is_staff_of(brand.pk, roles):
                 raise Http404("No such brand, or you are not on its staff.")
@@ -81,8 +83,11 @@ def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict
         "pool_counts": selectors.pool_counts(brand=brand),
         "categories": selectors.category_list(brand=brand, viewer=viewer),
         "products": selectors.product_list(brand=brand, viewer=viewer),
-        "team": BrandMembership.objects.visible_to(viewer).filter(brand=brand).select_related("user"),
-        "recent_audit": AuditEvent.objects.visible_to(viewer).filter(brand_id=brand.pk)
+        "team": BrandMembership.objects.visible_to(viewer)
+        .filter(brand=brand)
+        .select_related("user"),
+        "recent_audit": AuditEvent.objects.visible_to(viewer)
+        .filter(brand_id=brand.pk)
         .select_related("actor")[:8],
         "product_form": forms.get("product_form") or ProductForm(brand=brand),
         "category_form": forms.get("category_form") or CategoryForm(brand=brand),
@@ -102,7 +107,10 @@ def product_add(request: HttpRequest, brand: Brand) -> HttpResponse:
         data = form.cleaned_data
         try:
             product = services.product_create(
-                brand=brand, actor=request.user, name=data["name"], sku=data["sku"],
+                brand=brand,
+                actor=request.user,
+                name=data["name"],
+                sku=data["sku"],
                 description=data["description"],
                 category_id=data["category"].pk if data["category"] else None,
             )
@@ -123,7 +131,9 @@ def category_add(request: HttpRequest, brand: Brand) -> HttpResponse:
         parent = form.cleaned_data["parent"]
         try:
             category = services.category_create(
-                brand=brand, actor=request.user, name=form.cleaned_data["name"],
+                brand=brand,
+                actor=request.user,
+                name=form.cleaned_data["name"],
                 parent_id=parent.pk if parent else None,
             )
         except ApplicationError as exc:
@@ -154,9 +164,7 @@ def brand_public(request: HttpRequest, slug: str) -> HttpResponse:
         "marketplace/brand_public.html",
         {
             "brand": brand,
-            "categories": selectors.brand_catalogue(brand=brand, viewer=viewer).filter(
-                parent__isnull=True
-            ),
+            "categories": selectors.brand_catalogue(brand=brand, viewer=viewer),
             "uncategorised": selectors.product_list(brand=brand, viewer=viewer).filter(
                 category__isnull=True
             ),

@@ -40,10 +40,20 @@ def port_open(host: str, port: int) -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> None:
+    """Throttle counters and locks must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def require_postgres() -> None:
-    require(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-            "PostgreSQL (set DATABASE_URL)")
+    require(
+        settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        "PostgreSQL (set DATABASE_URL)",
+    )
 
 
 @pytest.fixture
@@ -79,7 +89,9 @@ def _person(email: str, name: str) -> User:
 @pytest.fixture
 def cast(db: Any) -> Cast:
     sam = _person("sam@acme.example", "Sam Porter")
-    acme = services.brand_create(owner=sam, name="Acme Outdoors", slug="acme", languages=["en", "de"])
+    acme = services.brand_create(
+        owner=sam, name="Acme Outdoors", slug="acme", languages=["en", "de"]
+    )
     maya = _person("maya@acme.example", "Maya Lind")
     quinn = _person("quinn@acme.example", "Quinn Reyes")
     services.membership_add(brand=acme, user=maya, role="manager", actor=sam)
@@ -89,14 +101,20 @@ def cast(db: Any) -> Cast:
     trail_shoe = services.product_create(
         brand=acme, name="Trailblazer 2 Trail Shoe", sku="TB2", category_id=footwear.pk, actor=sam
     )
-    tent = services.product_create(brand=acme, name="Ridgeline 2P Tent", category_id=tents.pk, actor=sam)
+    tent = services.product_create(
+        brand=acme, name="Ridgeline 2P Tent", category_id=tents.pk, actor=sam
+    )
     ada = _person("ada@example.com", "Ada Lovelace")
     grace = _person("grace@example.com", "Grace Hopper")
     services.expert_profile_upsert(user=ada, display_name="Ada Lovelace", languages=["en"])
-    services.expert_profile_upsert(user=grace, display_name="Grace Hopper", languages=["en", "de"], capacity=1)
+    services.expert_profile_upsert(
+        user=grace, display_name="Grace Hopper", languages=["en", "de"], capacity=1
+    )
     ada_expert = services.expert_enrol(brand=acme, user=ada, status="approved", actor=sam)
     grace_expert = services.expert_enrol(brand=acme, user=grace, status="approved", actor=sam)
-    services.expert_skill_set(expert=ada_expert, product=trail_shoe, level=5, verified=True, actor=sam)
+    services.expert_skill_set(
+        expert=ada_expert, product=trail_shoe, level=5, verified=True, actor=sam
+    )
     services.expert_skill_set(expert=grace_expert, product=tent, level=4, actor=sam)
     carol = _person("carol@example.com", "Carol Danvers")
 
@@ -106,8 +124,20 @@ def cast(db: Any) -> Cast:
     northwind_product = services.product_create(
         brand=northwind, name="Gravel Wheelset", category_id=wheels.pk, actor=nora
     )
-    return Cast(acme, sam, maya, quinn, ada, grace, carol, trail_shoe, ada_expert,
-                northwind, nora, northwind_product)
+    return Cast(
+        acme,
+        sam,
+        maya,
+        quinn,
+        ada,
+        grace,
+        carol,
+        trail_shoe,
+        ada_expert,
+        northwind,
+        nora,
+        northwind_product,
+    )
 
 
 @pytest.fixture

@@ -119,14 +119,21 @@ def test_staff_of_another_brand_can_neither_read_nor_change_anything_through_the
                 f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "no-such-brand", key)
             )
             # when
-            response = getattr(client, method)(url, {"name": "Hijacked", "languages": ["en"]}, format="json")
+            response = getattr(client, method)(
+                url, {"name": "Hijacked", "languages": ["en"]}, format="json"
+            )
             checked += 1
             # then
             if method == "get" and public_read:
                 assert response.status_code == 200, (url, response.content)
                 assert "Old Boot" not in response.content.decode()  # staff-only rows stay hidden
                 continue
-            assert response.status_code == 404, (method, url, response.status_code, response.content)
+            assert response.status_code == 404, (
+                method,
+                url,
+                response.status_code,
+                response.content,
+            )
             twin = getattr(client, method)(missing, {"name": "Hijacked"}, format="json")
             # Indistinguishable from a brand that does not exist.
             assert response.json() == twin.json()
@@ -147,7 +154,9 @@ def test_staff_cannot_reach_another_brands_rows_by_swapping_ids(cast: Any, api_a
     before = database_fingerprint()
 
     # when / then: Northwind ids under Acme's URLs are simply not there
-    product_url = reverse("api:product-detail", kwargs={"slug": "acme", "product_id": cast.northwind_product.pk})
+    product_url = reverse(
+        "api:product-detail", kwargs={"slug": "acme", "product_id": cast.northwind_product.pk}
+    )
     assert client.get(product_url).status_code == 404
     assert client.patch(product_url, {"name": "Mine"}, format="json").status_code == 404
     assert client.delete(product_url).status_code == 404
@@ -177,7 +186,9 @@ def test_lists_contain_only_the_callers_brand(cast: Any, api_as: Any) -> None:
     assert {row["email"] for row in experts["results"]} == {"ada@example.com", "grace@example.com"}
     assert experts["count"] == 2
     assert {row["email"] for row in members["results"]} == {
-        "sam@acme.example", "maya@acme.example", "quinn@acme.example",
+        "sam@acme.example",
+        "maya@acme.example",
+        "quinn@acme.example",
     }
 
 
@@ -200,7 +211,9 @@ def test_customers_and_experts_are_not_brand_staff(cast: Any, api_as: Any, who: 
     for name in ("experts", "members", "api-keys"):
         response = client.get(reverse(f"api:{name}", kwargs={"slug": "acme"}))
         assert response.status_code == 404, name
-    response = client.post(reverse("api:products", kwargs={"slug": "acme"}), {"name": "X"}, format="json")
+    response = client.post(
+        reverse("api:products", kwargs={"slug": "acme"}), {"name": "X"}, format="json"
+    )
     assert response.status_code == 404
     assert not cast.acme.products.filter(name="X").exists()
 

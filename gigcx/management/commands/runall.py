@@ -5,6 +5,7 @@ One Ctrl-C stops all three; if any of them exits, the others are stopped too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -35,12 +36,30 @@ class Command(BaseCommand):
         commands = {
             "web": [sys.executable, manage, "runserver", address],
             "worker": [
-                sys.executable, "-m", "celery", "-A", "gigcx", "worker",
-                "-Q", "routing,payments,default", "-l", "INFO",
-                "--concurrency", str(options["concurrency"]), "-n", "gigcx@%h",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "gigcx",
+                "worker",
+                "-Q",
+                "routing,payments,default",
+                "-l",
+                "INFO",
+                "--concurrency",
+                str(options["concurrency"]),
+                "-n",
+                "gigcx@%h",
             ],
             "beat": [
-                sys.executable, "-m", "celery", "-A", "gigcx", "beat", "-l", "INFO",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "gigcx",
+                "beat",
+                "-l",
+                "INFO",
                 "--pidfile=",
             ],
         }
@@ -48,7 +67,10 @@ class Command(BaseCommand):
         processes: dict[str, subprocess.Popen[bytes]] = {}
         for name, command in commands.items():
             processes[name] = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                env=env,
                 cwd=settings.BASE_DIR,
                 # Own process group: a terminal Ctrl-C reaches only us, and we shut the
                 # children down in order (a second SIGINT would make Celery cold-stop).
@@ -58,8 +80,11 @@ class Command(BaseCommand):
                 target=_relay, args=(name, processes[name].stdout), daemon=True
             ).start()
 
-        url = f"http://{'localhost' if options['addr'] in ('127.0.0.1', '0.0.0.0') else options['addr']}:{options['port']}/"  # noqa: S104
-        self.stdout.write(self.style.SUCCESS(f"\nGigCX is starting at {url}  (Ctrl-C stops everything)\n"))
+        local = options["addr"] in ("127.0.0.1", "0.0.0.0")  # noqa: S104 - compared, not bound
+        url = f"http://{'localhost' if local else options['addr']}:{options['port']}/"
+        self.stdout.write(
+            self.style.SUCCESS(f"\nGigCX is starting at {url}  (Ctrl-C stops everything)\n")
+        )
 
         stopping = False
 
@@ -74,7 +99,9 @@ class Command(BaseCommand):
             while not stopping:
                 for name, process in processes.items():
                     if process.poll() is not None:
-                        self.stderr.write(f"{name} exited with code {process.returncode}; stopping.")
+                        self.stderr.write(
+                            f"{name} exited with code {process.returncode}; stopping."
+                        )
                         exit_code = process.returncode or 1
                         stopping = True
                         break
@@ -103,11 +130,7 @@ def _stop_all(processes: dict[str, subprocess.Popen[bytes]]) -> None:
             process.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 20
     for process in processes.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            pass
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass

@@ -67,7 +67,10 @@ class Command(BaseCommand):
             for product_name, sku in products:
                 if not Product.objects.filter(brand=brand, name=product_name).exists():
                     services.product_create(
-                        brand=brand, name=product_name, sku=sku, category_id=category.pk,
+                        brand=brand,
+                        name=product_name,
+                        sku=sku,
+                        category_id=category.pk,
                         actor=owner,
                     )
                     created.append(f"product {product_name}")

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from marketplace.models import Brand, Expert, ExpertSkill, Product
+
+pytestmark = pytest.mark.django_db
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._base_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in {"gigcx", "marketplace"}
+    }
+
+
+def test_seed_demo_builds_the_cast_and_is_idempotent() -> None:
+    first = StringIO()
+    call_command("seed_demo", stdout=first)
+    after_first = row_counts()
+    second = StringIO()
+    call_command("seed_demo", stdout=second)
+
+    assert row_counts() == after_first
+    assert "Created" in first.getvalue()
+    assert "nothing to do" in second.getvalue()
+    assert "ada@example.com" in second.getvalue()  # logins printed every time
+    acme = Brand.objects.get(slug="acme")
+    assert Product.objects.filter(brand=acme).count() == 6
+    assert set(Expert.objects.filter(brand=acme).values_list("status", flat=True)) == {
+        "approved",
+        "probation",
+        "applied",
+    }
+    assert ExpertSkill.objects.filter(
+        expert__user__email="ada@example.com",
+        product__name="Trailblazer 2 Trail Shoe",
+        verified_at__isnull=False,
+    ).exists()
+    assert acme.memberships.count() == 3
+
+
+def test_demo_users_can_log_in(client: Any) -> None:
+    call_command("seed_demo", stdout=StringIO())
+    response = client.post(
+        "/accounts/login/", {"login": "sam@acme.example", "password": "gigcx-demo-2026"}
+    )
+    assert response.status_code == 302
+    assert client.get("/brands/acme/manage/").status_code == 200

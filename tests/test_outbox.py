@@ -1,0 +1,100 @@
+"""Domain events: recorded with the change, delivered after commit, exactly once per subscriber."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from gigcx import events
+from gigcx.models import DomainEvent, EventDelivery
+from gigcx.tasks import sweep_outbox
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def received() -> Iterator[list[str]]:
+    seen: list[str] = []
+    saved = dict(events._subscribers)
+    events.subscribe("test.happened", name="test.recorder")(lambda e: seen.append(str(e.pk)))
+    yield seen
+    events._subscribers.clear()
+    events._subscribers.update(saved)
+
+
+def test_delivery_waits_for_commit(
+    received: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        event = events.event_record(name="test.happened", payload={"question_id": 7})
+        assert received == []  # nothing before COMMIT
+    assert len(callbacks) == 1
+    assert received == [str(event.pk)]
+    event.refresh_from_db()
+    assert event.delivered_at is not None
+
+
+def test_a_rolled_back_change_sends_nothing(
+    received: list[str], django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                events.event_record(name="test.happened", payload={})
+                raise RuntimeError("the change failed")
+        except RuntimeError:
+            pass
+    assert callbacks == []
+    assert received == []
+    assert DomainEvent.objects.count() == 0
+
+
+def test_redelivery_runs_each_subscriber_once(received: list[str]) -> None:
+    event = DomainEvent.objects.create(name="test.happened", payload={})
+    events.event_deliver(event_id=str(event.pk))
+    DomainEvent.objects.filter(pk=event.pk).update(delivered_at=None)  # as if the mark was lost
+    events.event_deliver(event_id=str(event.pk))
+    assert received == [str(event.pk)]
+    assert EventDelivery.objects.filter(event=event).count() == 1
+
+
+def test_the_sweeper_delivers_what_a_dead_worker_left_behind(received: list[str]) -> None:
+    # given: an event committed a minute ago whose delivery task was lost
+    old = DomainEvent.objects.create(name="test.happened", payload={})
+    DomainEvent.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    fresh = DomainEvent.objects.create(name="test.happened", payload={})  # its task may still come
+
+    assert sweep_outbox.apply().get() == 1
+    assert received == [str(old.pk)]
+    fresh.refresh_from_db()
+    assert fresh.delivered_at is None
+
+
+def test_a_failing_subscriber_is_retried_without_repeating_the_others() -> None:
+    calls: list[str] = []
+    saved = dict(events._subscribers)
+    attempts = {"n": 0}
+
+    def flaky(event: Any) -> None:
+        attempts["n"] += 1
+        if attempts["n"] == 1:
+            raise ConnectionError("webhook endpoint down")
+        calls.append("flaky")
+
+    events.subscribe("test.flaky", name="test.steady")(lambda e: calls.append("steady"))
+    events.subscribe("test.flaky", name="test.flaky")(flaky)
+    try:
+        event = DomainEvent.objects.create(name="test.flaky", payload={})
+        assert events.event_deliver(event_id=str(event.pk)) is False
+        event.refresh_from_db()
+        assert "webhook endpoint down" in event.last_error
+        assert events.event_deliver(event_id=str(event.pk)) is True
+    finally:
+        events._subscribers.clear()
+        events._subscribers.update(saved)
+    assert calls == ["steady", "flaky"]

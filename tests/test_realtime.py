@@ -1,0 +1,88 @@
+"""The live channel consoles listen on: signed-in users only, each hears only their own events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from gigcx.asgi import application
+from gigcx.realtime import user_group
+from tests.marketplace.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_headers(user: Any) -> list[tuple[bytes, bytes]]:
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return [
+        (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode()),
+        (b"origin", b"http://testserver"),
+    ]
+
+
+def test_a_signed_in_user_receives_events_pushed_to_them_and_no_one_elses() -> None:
+    ada, grace = UserFactory(), UserFactory()
+    ada_headers, grace_headers = session_headers(ada), session_headers(grace)
+
+    async def scenario() -> tuple[Any, Any, bool]:
+        ada_socket = WebsocketCommunicator(application, "/ws/live/", headers=ada_headers)
+        grace_socket = WebsocketCommunicator(application, "/ws/live/", headers=grace_headers)
+        connected, _ = await ada_socket.connect()
+        await grace_socket.connect()
+        hello = await ada_socket.receive_json_from()
+        await grace_socket.receive_json_from()
+        from channels.layers import get_channel_layer
+
+        await get_channel_layer().group_send(
+            user_group(ada.pk),
+            {"type": "live.event", "event": {"type": "offer.new", "offer_id": 9}},
+        )
+        event = await ada_socket.receive_json_from(timeout=2)
+        grace_heard = not await grace_socket.receive_nothing(timeout=0.3)
+        await ada_socket.send_json_to({"type": "ping"})
+        assert await ada_socket.receive_json_from() == {"type": "pong"}
+        await ada_socket.disconnect()
+        await grace_socket.disconnect()
+        return (connected, hello), event, grace_heard
+
+    (connected, hello), event, grace_heard = async_to_sync(scenario)()
+    assert connected
+    assert hello == {"type": "hello"}
+    assert event == {"type": "offer.new", "offer_id": 9}
+    assert grace_heard is False
+
+
+def test_anonymous_sockets_are_closed() -> None:
+    async def scenario() -> Any:
+        socket = WebsocketCommunicator(
+            application, "/ws/live/", headers=[(b"origin", b"http://testserver")]
+        )
+        connected, code = await socket.connect()
+        await socket.disconnect()
+        return connected, code
+
+    connected, code = async_to_sync(scenario)()
+    assert connected is False
+    assert code == 4401
+
+
+def test_foreign_origins_are_refused() -> None:
+    user = UserFactory()
+    headers = [h for h in session_headers(user) if h[0] != b"origin"]
+
+    async def scenario() -> Any:
+        socket = WebsocketCommunicator(
+            application, "/ws/live/", headers=[*headers, (b"origin", b"https://evil.example")]
+        )
+        connected, _ = await socket.connect()
+        await socket.disconnect()
+        return connected
+
+    assert async_to_sync(scenario)() is False
