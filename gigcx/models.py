@@ -99,6 +99,31 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
 
+    @property
+    def summary(self) -> str:
+        """The action in words, for activity lists ("approved an expert")."""
+        return AUDIT_WORDS.get(self.action, self.action.replace(".", " ").replace("_", " "))
+
+
+AUDIT_WORDS = {
+    "brand.created": "created the brand",
+    "brand.updated": "changed brand settings",
+    "membership.added": "added a staff member",
+    "category.created": "added a category",
+    "product.created": "added a product",
+    "product.updated": "edited a product",
+    "product.archived": "archived a product",
+    "expert.invited": "invited an expert",
+    "expert.applied": "recorded an application",
+    "expert.approved": "approved an expert",
+    "expert.probation": "put an expert on probation",
+    "expert.suspended": "suspended an expert",
+    "expert.removed": "removed an expert",
+    "skill.verified": "verified a skill",
+    "api_key.created": "created an API key",
+    "api_key.revoked": "revoked an API key",
+}
+
 
 class SiteAdminOnlyQuerySet(ScopedQuerySet):
     """Plumbing rows that only site admins may see."""

@@ -57,7 +57,7 @@ def test_brand_dashboard_shows_pool_catalogue_team_and_activity(cast: Any, clien
         "Footwear",
         "Maya Lind",
         "Quality reviewer",
-        "product.created",
+        "added a product",
         "Add a product",
     ):
         assert words in html
