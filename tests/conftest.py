@@ -29,7 +29,9 @@ def require(condition: bool, what: str) -> None:
         return
     if IN_CI:
         pytest.fail(f"{what} is required under CI=true but is not available.")
-    pytest.skip(f"{what} is not available on this machine (see README: Running the tests).")
+    pytest.skip(
+        f"{what} is not available on this machine (DEVELOPERS.md says how to install and start it)."
+    )
 
 
 def port_open(host: str, port: int) -> bool:

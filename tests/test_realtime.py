@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -15,6 +16,13 @@ from gigcx.realtime import user_group
 from tests.marketplace.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(coroutine_function: Any) -> Any:
+    """Run an async scenario on a fresh event loop in its own thread (another test, such as
+    the browser tests, may hold a running loop in this one)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine_function()).result(timeout=30)
 
 
 def session_headers(user: Any) -> list[tuple[bytes, bytes]]:
@@ -52,7 +60,7 @@ def test_a_signed_in_user_receives_events_pushed_to_them_and_no_one_elses() -> N
         await grace_socket.disconnect()
         return (connected, hello), event, grace_heard
 
-    (connected, hello), event, grace_heard = async_to_sync(scenario)()
+    (connected, hello), event, grace_heard = run(scenario)
     assert connected
     assert hello == {"type": "hello"}
     assert event == {"type": "offer.new", "offer_id": 9}
@@ -68,7 +76,7 @@ def test_anonymous_sockets_are_closed() -> None:
         await socket.disconnect()
         return connected, code
 
-    connected, code = async_to_sync(scenario)()
+    connected, code = run(scenario)
     assert connected is False
     assert code == 4401
 
@@ -85,4 +93,4 @@ def test_foreign_origins_are_refused() -> None:
         await socket.disconnect()
         return connected
 
-    assert async_to_sync(scenario)() is False
+    assert run(scenario) is False
