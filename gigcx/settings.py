@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The whole beat schedule, in one place. django-celery-beat copies it into its tables.
 CELERY_BEAT_SCHEDULE = {
     "gigcx.sweep_outbox": {"task": "gigcx.sweep_outbox", "schedule": timedelta(seconds=15)},
+    # Offer deadlines, widening, SLA escalation and stale presence, all from the database.
+    "routing.sweep": {"task": "routing.sweep", "schedule": timedelta(seconds=5)},
 }
 CELERY_TIMEZONE = "UTC"
 

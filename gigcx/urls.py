@@ -4,8 +4,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gigcx import views
 from marketplace.urls import api_urlpatterns as marketplace_api
+from routing.urls import api_urlpatterns as routing_api
 
-api_v1 = [*marketplace_api]
+api_v1 = [*marketplace_api, *routing_api]
 
 urlpatterns = [
     path("", views.home, name="home"),

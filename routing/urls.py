@@ -1,9 +1,43 @@
 from django.urls import path
 
-from routing import views
+from routing import api, views
 
 app_name = "routing"
 
 urlpatterns = [
     path("customer/", views.customer_home, name="customer-home"),
+]
+
+api_urlpatterns = [
+    path("brands/<slug:slug>/questions", api.QuestionCreateApi.as_view(), name="questions"),
+    path("questions/<int:question_id>", api.QuestionDetailApi.as_view(), name="question-detail"),
+    path(
+        "questions/<int:question_id>/messages",
+        api.QuestionMessagesApi.as_view(),
+        name="question-messages",
+    ),
+    path(
+        "questions/<int:question_id>/human", api.QuestionHumanApi.as_view(), name="question-human"
+    ),
+    path(
+        "questions/<int:question_id>/resolve",
+        api.QuestionResolveApi.as_view(),
+        name="question-resolve",
+    ),
+    path(
+        "questions/<int:question_id>/escalate",
+        api.QuestionEscalateApi.as_view(),
+        name="question-escalate",
+    ),
+    path(
+        "questions/<int:question_id>/release",
+        api.QuestionReleaseApi.as_view(),
+        name="question-release",
+    ),
+    path("expert/presence", api.ExpertPresenceApi.as_view(), name="expert-presence"),
+    path("expert/presence/heartbeat", api.ExpertHeartbeatApi.as_view(), name="expert-heartbeat"),
+    path("expert/offers", api.ExpertOffersApi.as_view(), name="expert-offers"),
+    path("expert/assignments", api.ExpertAssignmentsApi.as_view(), name="expert-assignments"),
+    path("offers/<int:offer_id>/accept", api.OfferAcceptApi.as_view(), name="offer-accept"),
+    path("offers/<int:offer_id>/decline", api.OfferDeclineApi.as_view(), name="offer-decline"),
 ]

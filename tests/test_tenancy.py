@@ -114,6 +114,8 @@ def test_staff_of_another_brand_can_neither_read_nor_change_anything_through_the
             if issubclass(p, IsBrandStaff)
         )
         for method in handler_methods(view_class):
+            if method in getattr(view_class, "customer_write_methods", ()):
+                continue  # e.g. asking a brand a question: open to anyone, tested in routing
             url = reverse(f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "acme", key))
             missing = reverse(
                 f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "no-such-brand", key)

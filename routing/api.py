@@ -1,0 +1,394 @@
+"""Routing API: asking, the conversation, presence and offers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from gigcx.tenancy import viewer_for
+from marketplace.api import StrictInputSerializer, paginated
+from marketplace.models import Brand
+from marketplace.permissions import IsBrandStaff
+from routing import selectors, services
+from routing.models import Assignment, Message, Presence, Question
+
+TOKEN_HEADER = "X-Question-Token"  # noqa: S105 - a header name, not a secret
+
+
+class IsAuthenticatedOrQuestionToken(IsAuthenticated):
+    """Signed in, or an anonymous asker holding a question's private-link token. Which
+    question the caller may see is then decided by question_for()."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return bool(request.headers.get(TOKEN_HEADER)) or super().has_permission(request, view)
+
+
+class AskOrStaffRead(IsBrandStaff):
+    """Anyone (signed in or not) may ask an active brand a question; staff read the queue."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return super().has_permission(request, view)
+        brand = Brand.objects.filter(slug=view.kwargs["slug"], is_active=True).first()
+        if brand is None:
+            raise NotFound("No such brand.")
+        request.brand = brand  # type: ignore[attr-defined]
+        return True
+
+
+class QuestionOutputSerializer(serializers.Serializer):
+    class ExpertSerializer(serializers.Serializer):
+        display_name = serializers.CharField()
+        verified_product = serializers.BooleanField()
+
+    id = serializers.IntegerField()
+    brand = serializers.CharField(source="brand.slug")
+    product_id = serializers.IntegerField(allow_null=True)
+    product = serializers.CharField(source="product.name", allow_null=True, default=None)
+    body = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    preference = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    expert = serializers.SerializerMethodField()
+
+    def get_body(self, question: Question) -> str:
+        # Experts see the redacted copy; the customer and staff see what was written.
+        if self.context.get("role") == Message.Role.EXPERT:
+            return question.expert_text
+        return question.body
+
+    @extend_schema_field(ExpertSerializer(allow_null=True))
+    def get_expert(self, question: Question) -> dict[str, Any] | None:
+        assignment = (
+            Assignment.objects.filter(question=question, status=Assignment.Status.ACCEPTED)
+            .select_related("expert__user__expert_profile")
+            .first()
+        )
+        if assignment is None:
+            return None
+        profile = getattr(assignment.expert.user, "expert_profile", None)
+        verified = assignment.expert.skills.filter(
+            product_id=question.product_id, verified_at__isnull=False
+        ).exists()
+        return {
+            "display_name": profile.display_name
+            if profile
+            else assignment.expert.user.display_name,
+            "verified_product": verified,
+        }
+
+
+def question_for(request: Request, question_id: int) -> tuple[Question, str]:
+    """The question and the caller's role in it. Anyone else gets 404, as if it did not exist.
+
+    Anonymous askers prove access with the private-link token (header X-Question-Token).
+    """
+    viewer = viewer_for(request)
+    question = (
+        Question.objects.visible_to(viewer)
+        .select_related("brand", "product")
+        .filter(pk=question_id)
+        .first()
+    )
+    if question is None:
+        token = request.headers.get(TOKEN_HEADER) or ""
+        if token:
+            question = (
+                Question.objects.select_related("brand", "product")
+                .filter(pk=question_id, access_token_hash=Question.hash_token(token))
+                .exclude(access_token_hash="")
+                .first()
+            )
+            if question is not None:
+                return question, Message.Role.CUSTOMER
+        raise NotFound("No such question.")
+    user = request.user
+    if question.asked_by_id is not None and question.asked_by_id == getattr(user, "pk", None):
+        return question, Message.Role.CUSTOMER
+    if question.brand_id in viewer.staff_brand_ids():
+        return question, Message.Role.STAFF
+    return question, Message.Role.EXPERT
+
+
+class QuestionCreateApi(APIView):
+    permission_classes = [AskOrStaffRead]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "questions"
+    customer_write_methods = ("post",)  # tenancy matrix: anyone may ask any active brand
+
+    class InputSerializer(StrictInputSerializer):
+        body = serializers.CharField(max_length=4000)
+        product_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+        preference = serializers.ChoiceField(
+            choices=Question.Preference.choices, default=Question.Preference.AUTO
+        )
+        preferred_expert_id = serializers.IntegerField(
+            required=False, allow_null=True, default=None
+        )
+        contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+    class CreatedSerializer(QuestionOutputSerializer):
+        access_token = serializers.CharField(
+            allow_null=True,
+            help_text=f"Anonymous askers only: send it as {TOKEN_HEADER}. Shown once.",
+        )
+
+    class QueueSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        status = serializers.CharField()
+        product = serializers.CharField(source="product.name", allow_null=True, default=None)
+        priority = serializers.IntegerField()
+        frustration = serializers.FloatField(allow_null=True)
+        routing_step = serializers.IntegerField()
+        attempts = serializers.IntegerField()
+        escalation_reason = serializers.CharField()
+        created_at = serializers.DateTimeField()
+
+    @extend_schema(
+        responses=QueueSerializer(many=True), description="The brand's open questions (staff)."
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        return paginated(
+            self, request, selectors.brand_queue(brand_id=request.brand.pk), self.QueueSerializer
+        )
+
+    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        question, token = services.question_create(
+            brand=request.brand,
+            asked_by=request.user if request.user.is_authenticated else None,
+            **incoming.validated_data,
+        )
+        body = dict(QuestionOutputSerializer(question).data, access_token=token)
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+QUESTION_TOKEN = OpenApiParameter(
+    TOKEN_HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Private-link token of an anonymous asker.",
+)
+
+
+class QuestionDetailApi(APIView):
+    permission_classes = [IsAuthenticatedOrQuestionToken]
+
+    @extend_schema(parameters=[QUESTION_TOKEN], responses=QuestionOutputSerializer)
+    def get(self, request: Request, question_id: int) -> Response:
+        question, role = question_for(request, question_id)
+        return Response(QuestionOutputSerializer(question, context={"role": role}).data)
+
+
+class MessageOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField()
+    body = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class QuestionMessagesApi(APIView):
+    permission_classes = [IsAuthenticatedOrQuestionToken]
+
+    class InputSerializer(StrictInputSerializer):
+        body = serializers.CharField(max_length=4000)
+
+    @extend_schema(parameters=[QUESTION_TOKEN], responses=MessageOutputSerializer(many=True))
+    def get(self, request: Request, question_id: int) -> Response:
+        question, role = question_for(request, question_id)
+        after = request.query_params.get("after")
+        messages = question.messages.all()
+        if after:
+            if not after.isdigit():
+                raise serializers.ValidationError({"after": ["Use a message id."]})
+            messages = messages.filter(pk__gt=int(after))
+        rows = [
+            {
+                "id": m.pk,
+                "role": m.role,
+                "created_at": m.created_at,
+                "body": (m.redacted_body or m.body) if role == Message.Role.EXPERT else m.body,
+            }
+            for m in messages[:500]
+        ]
+        return Response(MessageOutputSerializer(rows, many=True).data)
+
+    @extend_schema(
+        parameters=[QUESTION_TOKEN],
+        request=InputSerializer,
+        responses={201: MessageOutputSerializer},
+    )
+    def post(self, request: Request, question_id: int) -> Response:
+        question, role = question_for(request, question_id)
+        if role == Message.Role.EXPERT:
+            # Being offered a question is not being its expert: only the assigned one writes.
+            role = services.participant_role(
+                question=question, user=request.user, viewer_staff_brand_ids=[]
+            )
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        message = services.message_post(
+            question=question, author=request.user, role=role, body=incoming.validated_data["body"]
+        )
+        return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class QuestionHumanApi(APIView):
+    permission_classes = [IsAuthenticatedOrQuestionToken]
+
+    @extend_schema(parameters=[QUESTION_TOKEN], request=None, responses=QuestionOutputSerializer)
+    def post(self, request: Request, question_id: int) -> Response:
+        question, role = question_for(request, question_id)
+        if role != Message.Role.CUSTOMER:
+            raise NotFound("No such question.")
+        question = services.question_request_human(question=question)
+        return Response(QuestionOutputSerializer(question, context={"role": role}).data)
+
+
+class QuestionResolveApi(APIView):
+    permission_classes = [IsAuthenticatedOrQuestionToken]
+
+    @extend_schema(parameters=[QUESTION_TOKEN], request=None, responses=QuestionOutputSerializer)
+    def post(self, request: Request, question_id: int) -> Response:
+        question, role = question_for(request, question_id)
+        if role == Message.Role.EXPERT:
+            services.participant_role(
+                question=question, user=request.user, viewer_staff_brand_ids=[]
+            )
+        question = services.question_resolve(question_id=question.pk, actor=request.user)
+        return Response(QuestionOutputSerializer(question, context={"role": role}).data)
+
+
+class QuestionEscalateApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictInputSerializer):
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(request=InputSerializer, responses=QuestionOutputSerializer)
+    def post(self, request: Request, question_id: int) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        question = services.assignment_escalate(
+            question_id=question_id, user=request.user, reason=incoming.validated_data["reason"]
+        )
+        return Response(QuestionOutputSerializer(question, context={"role": "expert"}).data)
+
+
+class QuestionReleaseApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses=QuestionOutputSerializer,
+        description="Hand the question back to the queue.",
+    )
+    def post(self, request: Request, question_id: int) -> Response:
+        question = services.assignment_release(question_id=question_id, user=request.user)
+        return Response(QuestionOutputSerializer(question, context={"role": "expert"}).data)
+
+
+class PresenceOutputSerializer(serializers.Serializer):
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    capacity = serializers.IntegerField()
+    active = serializers.IntegerField()
+    last_heartbeat_at = serializers.DateTimeField(allow_null=True)
+
+
+class ExpertPresenceApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    class InputSerializer(StrictInputSerializer):
+        status = serializers.ChoiceField(choices=Presence.Status.choices)
+
+    @extend_schema(responses=PresenceOutputSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(PresenceOutputSerializer(services.presence_for(request.user)).data)
+
+    @extend_schema(request=InputSerializer, responses=PresenceOutputSerializer)
+    def post(self, request: Request) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        presence = services.presence_set(
+            user=request.user, status=incoming.validated_data["status"]
+        )
+        return Response(PresenceOutputSerializer(presence).data)
+
+
+class ExpertHeartbeatApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=PresenceOutputSerializer)
+    def post(self, request: Request) -> Response:
+        return Response(
+            PresenceOutputSerializer(services.presence_heartbeat(user=request.user)).data
+        )
+
+
+class OfferOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    question_id = serializers.IntegerField()
+    brand = serializers.CharField(source="question.brand.name")
+    product = serializers.CharField(source="question.product.name", allow_null=True, default=None)
+    body = serializers.CharField(source="question.expert_text")
+    frustration = serializers.FloatField(source="question.frustration", allow_null=True)
+    waiting_since = serializers.DateTimeField(source="question.waiting_since", allow_null=True)
+    status = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    seconds_left = serializers.IntegerField()
+    score = serializers.FloatField()
+    breakdown = serializers.DictField()
+
+
+class ExpertOffersApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=OfferOutputSerializer(many=True),
+        description="Your live offers, soonest deadline first.",
+    )
+    def get(self, request: Request) -> Response:
+        offers = selectors.expert_offers(user_id=request.user.pk)
+        return Response(OfferOutputSerializer(offers, many=True).data)
+
+
+class ExpertAssignmentsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=OfferOutputSerializer(many=True), description="Questions you are answering now."
+    )
+    def get(self, request: Request) -> Response:
+        assignments = selectors.expert_active_assignments(user_id=request.user.pk)
+        return Response(OfferOutputSerializer(assignments, many=True).data)
+
+
+class OfferAcceptApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: OfferOutputSerializer})
+    def post(self, request: Request, offer_id: int) -> Response:
+        assignment = services.assignment_accept(assignment_id=offer_id, user=request.user)
+        return Response(OfferOutputSerializer(assignment).data)
+
+
+class OfferDeclineApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses={200: OfferOutputSerializer})
+    def post(self, request: Request, offer_id: int) -> Response:
+        assignment = services.assignment_decline(assignment_id=offer_id, user=request.user)
+        return Response(OfferOutputSerializer(assignment).data)

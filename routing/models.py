@@ -1,0 +1,375 @@
+"""Questions, their conversation, offers to experts (assignments), presence and routing knobs."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from gigcx.tenancy import ScopedQuerySet, Viewer
+from marketplace.models import Brand, Expert, Product
+
+# A heartbeat older than this means the console is gone (tab closed, laptop asleep).
+HEARTBEAT_FRESH = timedelta(seconds=45)
+
+
+class RoutingSettingsQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> RoutingSettingsQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class RoutingSettings(models.Model):
+    """A brand's routing knobs. Defaults are the documented defaults of DESIGN.md."""
+
+    class Mode(models.TextChoices):
+        SINGLE = "single", "One expert at a time"
+        BROADCAST = "broadcast", "Top-k at once, first accept wins"
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="routing_settings")
+    offer_timeout_seconds = models.PositiveIntegerField(default=60)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.SINGLE)
+    broadcast_size = models.PositiveSmallIntegerField(default=3)
+    # Seconds a question waits at widening steps 1, 2 and 3 before the next opens.
+    step_waits = models.JSONField(default=list)
+    max_attempts = models.PositiveSmallIntegerField(default=6)
+    sla_minutes = models.PositiveIntegerField(default=15)
+    fairness_cap_per_hour = models.PositiveSmallIntegerField(default=12)
+    # Offers an expert lets expire in a row before they are set away.
+    missed_offers_before_away = models.PositiveSmallIntegerField(default=3)
+    weights = models.JSONField(default=dict, blank=True)
+
+    objects = RoutingSettingsQuerySet.as_manager()
+
+    DEFAULT_STEP_WAITS = (30, 60, 120)
+
+    def __str__(self) -> str:
+        return f"routing settings of {self.brand}"
+
+    @property
+    def waits(self) -> tuple[int, int, int]:
+        values = list(self.step_waits or self.DEFAULT_STEP_WAITS)
+        values += list(self.DEFAULT_STEP_WAITS[len(values) :])
+        return (int(values[0]), int(values[1]), int(values[2]))
+
+
+class QuestionQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> QuestionQuerySet:
+        """Staff see their brand's questions; customers their own; an expert only the
+        questions currently offered to them or assigned to them."""
+        live_for_expert = Q(
+            assignments__expert__user_id=viewer.user_id,
+            assignments__status=Assignment.Status.ACCEPTED,
+        ) | Q(
+            assignments__expert__user_id=viewer.user_id,
+            assignments__status=Assignment.Status.OFFERED,
+            assignments__expires_at__gt=timezone.now(),
+        )
+        condition = Q(brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(asked_by_id=viewer.user_id) | live_for_expert
+        return self._site_admin_or(viewer, condition).distinct()
+
+    def waiting(self) -> QuestionQuerySet:
+        return self.filter(status=Question.Status.WAITING)
+
+    def queue_order(self) -> QuestionQuerySet:
+        return self.order_by("-priority", "waiting_since", "pk")
+
+
+class Question(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        AI_ANSWERED = "ai_answered", "Answered automatically"
+        WAITING = "waiting", "Waiting for an expert"
+        OFFERED = "offered", "Offered to an expert"
+        ASSIGNED = "assigned", "With an expert"
+        ESCALATED = "escalated", "With the brand's staff"
+        RESOLVED = "resolved", "Resolved"
+
+    class Preference(models.TextChoices):
+        AUTO = "auto", "Let GigCX decide"
+        AI = "ai", "AI first"
+        EXPERT = "expert", "An expert"
+
+    OPEN_STATUSES = (
+        Status.NEW,
+        Status.AI_ANSWERED,
+        Status.WAITING,
+        Status.OFFERED,
+        Status.ASSIGNED,
+        Status.ESCALATED,
+    )
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="questions")
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="questions"
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="questions",
+    )
+    # Anonymous customers: their email and a private link (only its hash is stored).
+    contact_email = models.EmailField(blank=True)
+    access_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    body = models.TextField()
+    redacted_body = models.TextField(blank=True)
+    preference = models.CharField(max_length=8, choices=Preference.choices, default=Preference.AUTO)
+    preferred_expert = models.ForeignKey(
+        Expert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
+    # Triage results.
+    language = models.CharField(max_length=8, blank=True)
+    frustration = models.FloatField(null=True, blank=True)
+    urgency = models.FloatField(null=True, blank=True)
+    priority = models.SmallIntegerField(default=0)
+    triage = models.JSONField(default=dict, blank=True)
+    # Routing bookkeeping.
+    routing_step = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    escalation_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = QuestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["-priority", "waiting_since"],
+                condition=Q(status="waiting"),
+                name="question_waiting_queue_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Question {self.pk} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @staticmethod
+    def new_access_token() -> tuple[str, str]:
+        token = secrets.token_urlsafe(24)
+        return token, hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def expert_text(self) -> str:
+        """What experts are shown: the redacted copy."""
+        return self.redacted_body or self.body
+
+
+class AssignmentQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> AssignmentQuerySet:
+        condition = Q(question__brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(expert__user_id=viewer.user_id)
+        return self._site_admin_or(viewer, condition)
+
+    def live(self) -> AssignmentQuerySet:
+        return self.filter(status=Assignment.Status.OFFERED, expires_at__gt=timezone.now())
+
+
+class Assignment(models.Model):
+    """An offer of a question to an expert, and — once accepted — the expert's assignment."""
+
+    class Status(models.TextChoices):
+        OFFERED = "offered", "Offered"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        RESOLVED = "resolved", "Resolved"
+        RELEASED = "released", "Handed back"
+        ESCALATED = "escalated", "Escalated to staff"
+
+    # Outcomes that keep the expert from being offered the same question again.
+    PASSED = (Status.DECLINED, Status.EXPIRED, Status.RELEASED)
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="assignments")
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OFFERED)
+    step = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    breakdown = models.JSONField(default=dict)
+    offered_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-offered_at", "-pk"]
+        constraints = [
+            # One question, one expert: at most one accepted assignment per question.
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=Q(status="accepted"),
+                name="assignment_one_active_per_question",
+            ),
+            # Never two live offers of one question to the same expert.
+            models.UniqueConstraint(
+                fields=["question", "expert"],
+                condition=Q(status="offered"),
+                name="assignment_one_open_offer_per_expert",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["expires_at"], condition=Q(status="offered"), name="assignment_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} -> {self.expert_id} ({self.status})"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.status == self.Status.OFFERED and self.expires_at <= timezone.now()
+
+    @property
+    def seconds_left(self) -> int:
+        return max(0, int((self.expires_at - timezone.now()).total_seconds()))
+
+
+class PresenceQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> PresenceQuerySet:
+        condition = Q(user__expert_memberships__brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(user_id=viewer.user_id)
+        return self._site_admin_or(viewer, condition).distinct()
+
+
+class Presence(models.Model):
+    """An expert's availability and load, across all the pools they work in.
+
+    ``active`` only moves by relative conditional updates (``active < capacity``), never
+    read-then-write; ``capacity`` is copied from the profile when the expert goes online or
+    changes it, so the check needs no join.
+    """
+
+    class Status(models.TextChoices):
+        ONLINE = "online", "Online"
+        AWAY = "away", "Away"
+        OFFLINE = "offline", "Offline"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OFFLINE)
+    status_reason = models.CharField(max_length=200, blank=True)
+    last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    capacity = models.PositiveSmallIntegerField(default=2)
+    active = models.PositiveSmallIntegerField(default=0)
+    missed_offers = models.PositiveSmallIntegerField(default=0)
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PresenceQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(active__lte=models.F("capacity")),
+                name="presence_active_within_capacity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.status} {self.active}/{self.capacity}"
+
+    @property
+    def is_fresh(self) -> bool:
+        return (
+            self.last_heartbeat_at is not None
+            and timezone.now() - self.last_heartbeat_at < HEARTBEAT_FRESH
+        )
+
+    @property
+    def is_available(self) -> bool:
+        return self.status == self.Status.ONLINE and self.is_fresh and self.active < self.capacity
+
+
+class MessageQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> MessageQuerySet:
+        visible_questions = Question.objects.visible_to(viewer).values("pk")
+        return self.filter(question_id__in=visible_questions)
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        EXPERT = "expert", "Expert"
+        STAFF = "staff", "Brand staff"
+        AI = "ai", "Automated answer"
+        SYSTEM = "system", "GigCX"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    body = models.TextField()
+    # Customer messages are redacted for experts, like the question itself.
+    redacted_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.role} on {self.question_id}"
+
+
+class KnowledgeEntryQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> KnowledgeEntryQuerySet:
+        # Published entries are public (the AI line quotes them to anyone); drafts are staff's.
+        return self._site_admin_or(
+            viewer,
+            Q(is_published=True, brand__is_active=True) | Q(brand_id__in=viewer.staff_brand_ids()),
+        )
+
+
+class KnowledgeEntry(models.Model):
+    """A brand's FAQ entry or an approved expert answer the AI line may quote."""
+
+    class Source(models.TextChoices):
+        FAQ = "faq", "FAQ"
+        EXPERT = "expert", "Approved expert answer"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="knowledge")
+    product = models.ForeignKey(
+        Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    question = models.CharField(max_length=300)
+    answer = models.TextField()
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.FAQ)
+    is_published = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = KnowledgeEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["question"]
+        verbose_name_plural = "knowledge entries"
+
+    def __str__(self) -> str:
+        return self.question

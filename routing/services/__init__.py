@@ -1,0 +1,45 @@
+"""Routing services (writes). Import from here; the modules split by subdomain."""
+
+from routing.services.offers import (
+    assignment_accept,
+    assignment_decline,
+    offers_expire_for_question,
+    routing_offer_question,
+)
+from routing.services.presence import (
+    capacity_claim,
+    capacity_release,
+    presence_for,
+    presence_heartbeat,
+    presence_set,
+)
+from routing.services.questions import (
+    assignment_escalate,
+    assignment_release,
+    message_post,
+    participant_role,
+    question_create,
+    question_request_human,
+    question_resolve,
+    question_send_to_experts,
+)
+
+__all__ = [
+    "assignment_accept",
+    "assignment_decline",
+    "assignment_escalate",
+    "assignment_release",
+    "capacity_claim",
+    "capacity_release",
+    "message_post",
+    "offers_expire_for_question",
+    "participant_role",
+    "presence_for",
+    "presence_heartbeat",
+    "presence_set",
+    "question_create",
+    "question_request_human",
+    "question_resolve",
+    "question_send_to_experts",
+    "routing_offer_question",
+]

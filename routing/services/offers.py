@@ -1,0 +1,279 @@
+"""Offering questions to experts, and what experts do with offers.
+
+Lock order, everywhere: the question row first, then the expert's presence row, then
+assignment rows. Accepts, declines, the sweeper and resolution all follow it, so they queue
+behind each other instead of deadlocking.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from gigcx.audit import audit_record
+from gigcx.events import event_record
+from gigcx.exceptions import ConflictError, NotFoundError
+from routing import scoring
+from routing.live import push_after_commit
+from routing.models import Assignment, Message, Presence, Question
+from routing.selectors import allowed_step, expert_candidates_for_question, routing_settings_for
+from routing.services.presence import capacity_claim
+
+logger = logging.getLogger(__name__)
+
+
+def _locked_question(question_id: int) -> Question | None:
+    return (
+        Question.objects.select_for_update(of=("self",))
+        .select_related("brand", "product", "product__category")
+        .filter(pk=question_id)
+        .first()
+    )
+
+
+def question_escalate_locked(question: Question, *, reason: str, actor: Any = None) -> None:
+    """Move a locked question to the brand staff queue and tell the staff (after commit)."""
+    now = timezone.now()
+    Assignment.objects.filter(question=question, status=Assignment.Status.OFFERED).update(
+        status=Assignment.Status.WITHDRAWN, ended_at=now
+    )
+    question.status = Question.Status.ESCALATED
+    question.escalation_reason = reason
+    question.routing_step = 4
+    question.save(update_fields=["status", "escalation_reason", "routing_step"])
+    Message.objects.create(
+        question=question,
+        role=Message.Role.SYSTEM,
+        body="We have passed your question to the brand's own team; they will answer here.",
+    )
+    audit_record(
+        actor=actor,
+        action="question.escalated",
+        target=question,
+        brand_id=question.brand_id,
+        reason=reason,
+    )
+    event_record(
+        name="question.escalated",
+        brand_id=question.brand_id,
+        payload={"question_id": question.pk, "reason": reason},
+    )
+    staff_ids = question.brand.memberships.values_list("user_id", flat=True)
+    push_after_commit(
+        [*staff_ids, question.asked_by_id],
+        {"type": "question.escalated", "question_id": question.pk},
+    )
+
+
+def routing_offer_question(*, question_id: int) -> list[Assignment]:
+    """Offer a waiting question to the best available expert(s). Idempotent.
+
+    Does nothing unless the question is waiting. Widens the candidate set with the time the
+    question has waited; escalates after the last step, the SLA or the attempt limit.
+    Returns the offers made (empty when nobody is free: the question keeps waiting and is
+    routed again when capacity frees or by the sweeper).
+    """
+    with transaction.atomic():
+        question = _locked_question(question_id)
+        if question is None or question.status != Question.Status.WAITING:
+            return []
+        settings = routing_settings_for(question.brand_id)
+        now = timezone.now()
+        step = allowed_step(question, settings, now)
+        if question.product_id is None:
+            step = max(step, 3)
+        if question.sla_due_at is not None and now >= question.sla_due_at:
+            question_escalate_locked(question, reason="No expert answered within the SLA.")
+            return []
+        if question.attempts >= settings.max_attempts:
+            question_escalate_locked(question, reason="Offered the maximum number of times.")
+            return []
+        if step >= 4:
+            question_escalate_locked(question, reason="No available expert after widening.")
+            return []
+
+        candidates = expert_candidates_for_question(
+            question=question, step=step, settings=settings, now=now
+        )
+        if question.routing_step != step:
+            question.routing_step = step
+            question.save(update_fields=["routing_step"])
+        if not candidates:
+            return []
+        ranked = scoring.rank(
+            [c.features for c in candidates],
+            weights=settings.weights,
+            frustration=question.frustration or 0.0,
+        )
+        size = settings.broadcast_size if settings.mode == settings.Mode.BROADCAST else 1
+        by_id = {c.expert.pk: c for c in candidates}
+        expires = now + timedelta(seconds=settings.offer_timeout_seconds)
+        offers = [
+            Assignment.objects.create(
+                question=question,
+                expert=by_id[scored.expert_id].expert,
+                step=step,
+                score=scored.score,
+                breakdown=scored.breakdown,
+                offered_at=now,
+                expires_at=expires,
+            )
+            for scored in ranked[:size]
+        ]
+        question.status = Question.Status.OFFERED
+        question.attempts = F("attempts") + 1
+        question.save(update_fields=["status", "attempts"])
+        push_after_commit(
+            [by_id[o.expert_id].expert.user_id for o in offers],
+            {"type": "offer.new", "question_id": question.pk},
+        )
+        return offers
+
+
+def _assignment_of(user: Any, assignment_id: int) -> Assignment:
+    assignment = (
+        Assignment.objects.filter(pk=assignment_id, expert__user_id=user.pk)
+        .select_related("expert")
+        .first()
+    )
+    if assignment is None:
+        raise NotFoundError("No such offer.")
+    return assignment
+
+
+def assignment_accept(*, assignment_id: int, user: Any) -> Assignment:
+    """Accept an offer. Exactly one of many racing accepts of a question wins; the others
+    get ConflictError (409). The expert's load counter moves only if the accept wins."""
+    assignment = _assignment_of(user, assignment_id)
+    with transaction.atomic():
+        question = _locked_question(assignment.question_id)
+        if question is None:
+            raise NotFoundError("No such offer.")
+        now = timezone.now()
+        if not capacity_claim(user_id=user.pk):
+            raise ConflictError(
+                "You are at your capacity. Resolve or hand back a question first.",
+                code="at_capacity",
+            )
+        try:
+            with transaction.atomic():
+                won = Assignment.objects.filter(
+                    pk=assignment.pk, status=Assignment.Status.OFFERED, expires_at__gt=now
+                ).update(status=Assignment.Status.ACCEPTED, responded_at=now)
+        except IntegrityError:  # another expert's accept of this question committed first
+            won = 0
+        if not won:
+            # Raising rolls back the capacity claim above.
+            raise ConflictError(
+                "This offer was taken by another expert or has expired.", code="offer_gone"
+            )
+        others = list(
+            Assignment.objects.filter(question=question, status=Assignment.Status.OFFERED)
+            .exclude(pk=assignment.pk)
+            .values_list("expert__user_id", flat=True)
+        )
+        Assignment.objects.filter(question=question, status=Assignment.Status.OFFERED).exclude(
+            pk=assignment.pk
+        ).update(status=Assignment.Status.WITHDRAWN, ended_at=now)
+        question.status = Question.Status.ASSIGNED
+        question.save(update_fields=["status"])
+        profile = getattr(assignment.expert.user, "expert_profile", None)
+        name = profile.display_name if profile else assignment.expert.user.display_name
+        Message.objects.create(
+            question=question, role=Message.Role.SYSTEM, body=f"{name} is helping you now."
+        )
+        audit_record(
+            actor=user,
+            action="assignment.accepted",
+            target=assignment,
+            brand_id=question.brand_id,
+            data={"question_id": question.pk},
+        )
+        push_after_commit(others, {"type": "offer.withdrawn", "question_id": question.pk})
+        push_after_commit(
+            [question.asked_by_id], {"type": "question.assigned", "question_id": question.pk}
+        )
+    assignment.refresh_from_db()
+    return assignment
+
+
+def assignment_decline(*, assignment_id: int, user: Any) -> Assignment:
+    """Decline an offer; the question goes to the next expert, never back to this one."""
+    assignment = _assignment_of(user, assignment_id)
+    with transaction.atomic():
+        question = _locked_question(assignment.question_id)
+        now = timezone.now()
+        declined = Assignment.objects.filter(
+            pk=assignment.pk, status=Assignment.Status.OFFERED
+        ).update(status=Assignment.Status.DECLINED, responded_at=now, ended_at=now)
+        if not declined:
+            raise ConflictError("This offer is no longer open.", code="offer_gone")
+        if question is not None:
+            _back_to_waiting_if_unoffered(question)
+    assignment.refresh_from_db()
+    return assignment
+
+
+def _back_to_waiting_if_unoffered(question: Question) -> bool:
+    """After an offer ended: if no live offer is left, the question waits again and is routed."""
+    if question.status != Question.Status.OFFERED:
+        return False
+    if Assignment.objects.filter(question=question, status=Assignment.Status.OFFERED).exists():
+        return False
+    question.status = Question.Status.WAITING
+    question.save(update_fields=["status"])
+    from routing.tasks import route_question
+
+    route_question.delay_on_commit(question.pk)
+    return True
+
+
+def offers_expire_for_question(*, question_id: int) -> int:
+    """Expire the question's overdue offers (sweeper). Idempotent; returns how many expired.
+
+    Experts who let several offers in a row expire are set away, and told why.
+    """
+    with transaction.atomic():
+        question = _locked_question(question_id)
+        if question is None:
+            return 0
+        now = timezone.now()
+        overdue = list(
+            Assignment.objects.filter(
+                question=question, status=Assignment.Status.OFFERED, expires_at__lte=now
+            ).select_related("expert")
+        )
+        if not overdue:
+            return 0
+        Assignment.objects.filter(pk__in=[a.pk for a in overdue]).update(
+            status=Assignment.Status.EXPIRED, ended_at=now
+        )
+        settings = routing_settings_for(question.brand_id)
+        for offer in overdue:
+            user_id = offer.expert.user_id
+            Presence.objects.filter(user_id=user_id).update(missed_offers=F("missed_offers") + 1)
+            set_away = Presence.objects.filter(
+                user_id=user_id,
+                status=Presence.Status.ONLINE,
+                missed_offers__gte=settings.missed_offers_before_away,
+            ).update(
+                status=Presence.Status.AWAY,
+                status_reason=(
+                    f"{settings.missed_offers_before_away} offers in a row expired, so we set "
+                    "you away to keep customers from waiting. Go online when you are back."
+                ),
+            )
+            push_after_commit(
+                [user_id],
+                {
+                    "type": "presence.away" if set_away else "offer.expired",
+                    "question_id": question.pk,
+                },
+            )
+        _back_to_waiting_if_unoffered(question)
+        return len(overdue)

@@ -1,0 +1,276 @@
+"""A question's life: asked, sent to experts, talked about, resolved or escalated."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from gigcx.audit import audit_record
+from gigcx.events import event_record
+from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
+from marketplace.models import Brand, Expert, Product
+from routing.live import push_after_commit
+from routing.models import Assignment, Message, Question
+from routing.selectors import routing_settings_for
+from routing.services.offers import _locked_question, question_escalate_locked
+from routing.services.presence import capacity_release
+
+BODY_MIN, BODY_MAX = 10, 4000
+
+
+def question_create(
+    *,
+    brand: Brand,
+    body: str,
+    asked_by: Any = None,
+    contact_email: str = "",
+    product_id: int | None = None,
+    preference: str = Question.Preference.AUTO,
+    preferred_expert_id: int | None = None,
+) -> tuple[Question, str | None]:
+    """Record a question and schedule triage after commit.
+
+    Returns the question and, for an anonymous asker, the private-link token (shown once).
+    """
+    body = (body or "").strip()
+    errors: dict[str, list[str]] = {}
+    if len(body) < BODY_MIN:
+        errors["body"] = [f"Tell us a bit more: at least {BODY_MIN} characters."]
+    elif len(body) > BODY_MAX:
+        errors["body"] = [f"Keep it under {BODY_MAX} characters; you can add more in the chat."]
+    if preference not in Question.Preference.values:
+        errors["preference"] = ["Use auto, ai or expert."]
+    authenticated = asked_by is not None and getattr(asked_by, "is_authenticated", False)
+    if not authenticated and not contact_email:
+        errors["contact_email"] = ["Give an email so we can send you the link to your answer."]
+    product = None
+    if product_id is not None:
+        product = Product.objects.filter(pk=product_id, brand=brand, is_archived=False).first()
+        if product is None:
+            errors["product_id"] = ["No such product at this brand."]
+    preferred = None
+    if preferred_expert_id is not None:
+        preferred = Expert.objects.approved().filter(pk=preferred_expert_id, brand=brand).first()
+        if preferred is None:
+            errors["preferred_expert_id"] = ["No such expert at this brand."]
+    if not brand.is_active:
+        raise NotFoundError("No such brand.")
+    if errors:
+        raise ApplicationError("The question could not be sent; see the fields.", fields=errors)
+
+    token, token_hash = (None, "")
+    if not authenticated:
+        token, token_hash = Question.new_access_token()
+    with transaction.atomic():
+        question = Question.objects.create(
+            brand=brand,
+            product=product,
+            body=body,
+            preference=preference,
+            preferred_expert=preferred,
+            asked_by=asked_by if authenticated else None,
+            contact_email="" if authenticated else contact_email.strip().lower(),
+            access_token_hash=token_hash,
+        )
+        Message.objects.create(
+            question=question, author=question.asked_by, role=Message.Role.CUSTOMER, body=body
+        )
+        from routing.tasks import triage_question
+
+        # The triage worker reads this row, so it must not start before COMMIT.
+        triage_question.delay_on_commit(question.pk)
+    return question, token
+
+
+def question_send_to_experts(*, question: Question, reason: str = "") -> Question:
+    """Put a question in the expert queue (human first) and route it after commit."""
+    with transaction.atomic():
+        locked = _locked_question(question.pk)
+        if locked is None or locked.status not in (
+            Question.Status.NEW,
+            Question.Status.AI_ANSWERED,
+        ):
+            return locked or question
+        settings = routing_settings_for(locked.brand_id)
+        now = timezone.now()
+        locked.status = Question.Status.WAITING
+        locked.waiting_since = now
+        locked.sla_due_at = now + timedelta(minutes=settings.sla_minutes)
+        locked.save(update_fields=["status", "waiting_since", "sla_due_at"])
+        if reason:
+            Message.objects.create(question=locked, role=Message.Role.SYSTEM, body=reason)
+        from routing.tasks import route_question
+
+        route_question.delay_on_commit(locked.pk)
+        push_after_commit(
+            [locked.asked_by_id], {"type": "question.waiting", "question_id": locked.pk}
+        )
+        return locked
+
+
+def question_request_human(*, question: Question) -> Question:
+    """The customer wants a person (one click from an automated answer). Idempotent."""
+    if question.status in (
+        Question.Status.WAITING,
+        Question.Status.OFFERED,
+        Question.Status.ASSIGNED,
+    ):
+        return question
+    if question.status not in (Question.Status.NEW, Question.Status.AI_ANSWERED):
+        raise ConflictError("This question is already closed or with the brand's team.")
+    return question_send_to_experts(
+        question=question, reason="You asked for an expert. We are finding one now."
+    )
+
+
+def _active_assignment(question: Question) -> Assignment | None:
+    return (
+        Assignment.objects.filter(question=question, status=Assignment.Status.ACCEPTED)
+        .select_related("expert__user")
+        .first()
+    )
+
+
+def question_resolve(*, question_id: int, actor: Any) -> Question:
+    """Resolve: ends the assignment, frees the expert's slot, records `question.resolved`
+    (payments books the earning from it) and routes waiting questions. Idempotent."""
+    with transaction.atomic():
+        question = _locked_question(question_id)
+        if question is None:
+            raise NotFoundError("No such question.")
+        if question.status == Question.Status.RESOLVED:
+            return question
+        now = timezone.now()
+        assignment = _active_assignment(question)
+        if assignment is not None:
+            Assignment.objects.filter(pk=assignment.pk).update(
+                status=Assignment.Status.RESOLVED, ended_at=now
+            )
+            capacity_release(user_id=assignment.expert.user_id)
+        Assignment.objects.filter(question=question, status=Assignment.Status.OFFERED).update(
+            status=Assignment.Status.WITHDRAWN, ended_at=now
+        )
+        question.status = Question.Status.RESOLVED
+        question.resolved_at = now
+        question.save(update_fields=["status", "resolved_at"])
+        audit_record(
+            actor=actor, action="question.resolved", target=question, brand_id=question.brand_id
+        )
+        event_record(
+            name="question.resolved",
+            brand_id=question.brand_id,
+            payload={
+                "question_id": question.pk,
+                "expert_id": assignment.expert_id if assignment else None,
+                "product_id": question.product_id,
+            },
+        )
+        push_after_commit(
+            [question.asked_by_id, assignment.expert.user_id if assignment else None],
+            {"type": "question.resolved", "question_id": question.pk},
+        )
+        if assignment is not None:
+            from routing.tasks import route_waiting
+
+            route_waiting.delay_on_commit()
+    return question
+
+
+def _assignment_for_expert(question_id: int, user: Any) -> tuple[Question, Assignment]:
+    question = _locked_question(question_id)
+    if question is None:
+        raise NotFoundError("No such question.")
+    assignment = _active_assignment(question)
+    if assignment is None or assignment.expert.user_id != user.pk:
+        raise NotFoundError("No such question.")
+    return question, assignment
+
+
+def assignment_release(*, question_id: int, user: Any) -> Question:
+    """The expert hands the question back to the queue; it goes to someone else."""
+    with transaction.atomic():
+        question, assignment = _assignment_for_expert(question_id, user)
+        now = timezone.now()
+        Assignment.objects.filter(pk=assignment.pk).update(
+            status=Assignment.Status.RELEASED, ended_at=now
+        )
+        capacity_release(user_id=user.pk)
+        question.status = Question.Status.WAITING
+        question.save(update_fields=["status"])
+        Message.objects.create(
+            question=question,
+            role=Message.Role.SYSTEM,
+            body="Your expert passed the question on; we are finding another one.",
+        )
+        audit_record(
+            actor=user, action="assignment.released", target=assignment, brand_id=question.brand_id
+        )
+        from routing.tasks import route_question, route_waiting
+
+        route_question.delay_on_commit(question.pk)
+        route_waiting.delay_on_commit()
+    return question
+
+
+def assignment_escalate(*, question_id: int, user: Any, reason: str) -> Question:
+    """The expert sends the question to the brand's staff (refunds, safety, out of depth)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why staff should take over.", fields={"reason": ["Required."]})
+    with transaction.atomic():
+        question, assignment = _assignment_for_expert(question_id, user)
+        Assignment.objects.filter(pk=assignment.pk).update(
+            status=Assignment.Status.ESCALATED, ended_at=timezone.now()
+        )
+        capacity_release(user_id=user.pk)
+        question_escalate_locked(question, reason=f"Expert: {reason[:180]}", actor=user)
+        from routing.tasks import route_waiting
+
+        route_waiting.delay_on_commit()
+    return question
+
+
+def participant_role(*, question: Question, user: Any, viewer_staff_brand_ids: list[int]) -> str:
+    """How ``user`` takes part in the question, or ForbiddenError."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        if question.asked_by_id == user.pk:
+            return Message.Role.CUSTOMER
+        active = _active_assignment(question)
+        if active is not None and active.expert.user_id == user.pk:
+            return Message.Role.EXPERT
+        if question.brand_id in viewer_staff_brand_ids:
+            return Message.Role.STAFF
+    raise ForbiddenError("Only the customer, the assigned expert or brand staff can write here.")
+
+
+def message_post(*, question: Question, author: Any, role: str, body: str) -> Message:
+    body = (body or "").strip()
+    if not body:
+        raise ApplicationError("Write something first.", fields={"body": ["Required."]})
+    if len(body) > BODY_MAX:
+        raise ApplicationError(
+            f"Messages are limited to {BODY_MAX} characters.", fields={"body": ["Too long."]}
+        )
+    if question.status == Question.Status.RESOLVED:
+        raise ConflictError("This conversation is resolved; ask a new question to continue.")
+    redacted = ""
+    if role == Message.Role.CUSTOMER:
+        from routing.triage import redact_for_experts
+
+        redacted = redact_for_experts(body)
+    message = Message.objects.create(
+        question=question,
+        author=author if getattr(author, "is_authenticated", False) else None,
+        role=role,
+        body=body,
+        redacted_body=redacted,
+    )
+    active = _active_assignment(question)
+    push_after_commit(
+        [question.asked_by_id, active.expert.user_id if active else None],
+        {"type": "message.new", "question_id": question.pk, "message_id": message.pk},
+    )
+    return message

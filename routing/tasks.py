@@ -1,0 +1,76 @@
+"""Routing tasks: thin, idempotent, ids only (STYLE 16-20)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import OperationalError
+from django.utils import timezone
+
+from routing.models import Assignment, Question
+
+
+@shared_task(
+    name="routing.triage_question",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def triage_question(question_id: int) -> None:
+    """Analyse a new question and send it to the AI line or the expert queue. Safe twice:
+    a question that is no longer new is left alone."""
+    from routing.triage import question_triage
+
+    question_triage(question_id=question_id)
+
+
+@shared_task(
+    name="routing.route_question",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def route_question(question_id: int) -> None:
+    """Offer a waiting question to the best available expert. Does nothing unless it waits."""
+    from routing.services import routing_offer_question
+
+    routing_offer_question(question_id=question_id)
+
+
+@shared_task(name="routing.route_waiting")
+def route_waiting(limit: int = 50) -> int:
+    """Capacity freed somewhere: route waiting questions, highest priority and oldest first."""
+    from routing.services import routing_offer_question
+
+    routed = 0
+    for question_id in (
+        Question.objects.waiting().queue_order().values_list("pk", flat=True)[:limit]
+    ):
+        routed += bool(routing_offer_question(question_id=question_id))
+    return routed
+
+
+@shared_task(name="routing.sweep")
+def sweep() -> dict[str, int]:
+    """Beat, every few seconds: expire overdue offers (deadlines live in the database, not in
+    the queue), set experts with stale heartbeats away, and re-route waiting questions (which
+    also widens and escalates by time). A cache lock keeps one sweep at a time."""
+    from routing.services import offers_expire_for_question
+    from routing.services.presence import presences_expire_stale
+
+    if not cache.add("lock:routing.sweep", "1", timeout=60):
+        return {"skipped": 1}
+    try:
+        due = (
+            Assignment.objects.filter(
+                status=Assignment.Status.OFFERED, expires_at__lte=timezone.now()
+            )
+            .values_list("question_id", flat=True)
+            .distinct()[:200]
+        )
+        expired = sum(offers_expire_for_question(question_id=qid) for qid in list(due))
+        stale = presences_expire_stale()
+        routed = route_waiting(limit=100)
+        return {"expired": expired, "away": stale, "routed": routed}
+    finally:
+        cache.delete("lock:routing.sweep")

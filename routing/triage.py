@@ -1,0 +1,100 @@
+"""Triage: what the text says, and whether the AI line or a person answers first.
+
+Runs as a task after the question commits. Every decision is stored on the question
+(``Question.triage``) with its inputs, so it can be audited and retrained.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+
+from routing import text
+from routing.models import KnowledgeEntry, Message, Question
+from routing.services.offers import _locked_question
+from routing.services.questions import question_send_to_experts
+
+logger = logging.getLogger(__name__)
+
+# Above this frustration score the customer goes straight to a person (DESIGN: an upset
+# customer never gets the bot).
+UPSET = 0.5
+URGENT = 0.6
+
+
+def redact_for_experts(body: str) -> str:
+    return text.redact(body).text
+
+
+def question_triage(*, question_id: int) -> Question | None:
+    """Analyse a new question and send it down the AI or the human path. Idempotent: a
+    question that is no longer new is left alone."""
+    question = Question.objects.select_related("brand", "product").filter(pk=question_id).first()
+    if question is None or question.status != Question.Status.NEW:
+        return question
+    brand = question.brand
+    languages = list(brand.languages or ["en"])
+    redaction = text.redact(question.body)
+    language, language_confidence = text.detect_language(question.body, languages)
+    mood = text.frustration(question.body)
+    product_id = question.product_id
+    product_confidence = 1.0 if product_id else 0.0
+    if product_id is None:
+        catalogue = list(brand.products.filter(is_archived=False).values_list("pk", "name", "sku"))
+        product_id, product_confidence = text.guess_product(question.body, catalogue)
+        if product_confidence < 0.35:
+            product_id = None
+
+    entries = list(
+        KnowledgeEntry.objects.filter(brand=brand, is_published=True).values_list(
+            "pk", "question", "answer"
+        )
+    )
+    best = text.KnowledgeIndex(entries).best(question.body, k=1) if entries else []
+    match = best[0] if best else None
+    confident = match is not None and match.score >= text.ANSWER_THRESHOLD
+    upset = mood.score >= UPSET
+    ai_first = question.preference != Question.Preference.EXPERT and not upset and confident
+    decision = {
+        "language": language,
+        "language_confidence": round(language_confidence, 3),
+        "frustration": round(mood.score, 3),
+        "urgency": round(mood.urgency, 3),
+        "signals": mood.signals,
+        "pii": redaction.kinds,
+        "product_id": product_id,
+        "product_confidence": round(product_confidence, 3),
+        "knowledge_entry_id": match.entry_id if match else None,
+        "knowledge_score": round(match.score, 3) if match else None,
+        "path": "ai" if ai_first else "human",
+    }
+    with transaction.atomic():
+        locked = _locked_question(question.pk)
+        if locked is None or locked.status != Question.Status.NEW:
+            return locked
+        locked.redacted_body = redaction.text
+        locked.language = language or languages[0]
+        locked.frustration = mood.score
+        locked.urgency = mood.urgency
+        locked.priority = 2 if upset else 1 if mood.urgency >= URGENT else 0
+        locked.triage = decision
+        if locked.product_id is None and product_id is not None:
+            locked.product_id = product_id
+        locked.save()
+        Message.objects.filter(question=locked, role=Message.Role.CUSTOMER).update(
+            redacted_body=redaction.text
+        )
+        if ai_first:
+            entry = KnowledgeEntry.objects.get(pk=match.entry_id)
+            Message.objects.create(
+                question=locked,
+                role=Message.Role.AI,
+                body=f"{entry.answer}\n\n(Automated answer from {brand.name}'s "
+                f'{entry.get_source_display().lower()}: "{entry.question}")',
+            )
+            locked.status = Question.Status.AI_ANSWERED
+            locked.save(update_fields=["status"])
+            return locked
+    logger.info("question %s triaged: path=human frustration=%.2f", question.pk, mood.score)
+    return question_send_to_experts(question=locked)
