@@ -19,6 +19,8 @@ from gigcx.accounts import user_create
 from gigcx.models import User
 from marketplace import demo, services
 from marketplace.models import Brand, Expert, Product
+from routing import services as routing_services
+from routing.models import Question
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -175,3 +177,56 @@ def api_as(api: APIClient) -> Any:
         return api
 
     return login
+
+
+@pytest.fixture
+def ask(cast: Any) -> Any:
+    """``ask(body, product=..., **kw)``: carol asks Acme; the question skips triage and waits
+    for an expert (what triage does for a human-first question)."""
+
+    def make(
+        body: str = "Do the Trailblazer 2 run narrow?", *, product: Any = "default", **kwargs: Any
+    ) -> Question:
+        product = cast.trail_shoe if product == "default" else product
+        question, _ = routing_services.question_create(
+            brand=cast.acme,
+            asked_by=kwargs.pop("asked_by", cast.carol),
+            body=body,
+            product_id=product.pk if product else None,
+            **kwargs,
+        )
+        question.language = "en"
+        question.save(update_fields=["language"])
+        return routing_services.question_send_to_experts(question=question)
+
+    return make
+
+
+@pytest.fixture
+def online(cast: Any) -> Any:
+    def go(*users: Any) -> None:
+        for user in users:
+            routing_services.presence_set(user=user, status="online")
+
+    return go
+
+
+@pytest.fixture
+def grace_knows_the_shoe(cast: Any) -> None:
+    grace_expert = cast.acme.experts.get(user=cast.grace)
+    services.expert_skill_set(expert=grace_expert, product=cast.trail_shoe, level=3, actor=cast.sam)
+
+
+@pytest.fixture
+def held_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ...]]]:
+    """Record Celery tasks instead of running them, for tests that drive each step
+    themselves (in transactional tests, eager tasks would otherwise run at every commit)."""
+    from celery.app.task import Task
+
+    sent: list[tuple[str, tuple[Any, ...]]] = []
+
+    def record(self: Task, args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        sent.append((self.name, tuple(args or ())))
+
+    monkeypatch.setattr(Task, "apply_async", record)
+    return sent
