@@ -1,0 +1,240 @@
+"""The routing API as customers, experts and staff call it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from routing import services
+from routing.models import Assignment, Question
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_signed_in_customer_asks_and_triage_waits_for_commit(
+    cast: Any, api_as: Any, django_capture_on_commit_callbacks: Any, held_tasks: list[Any]
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(cast.carol).post(
+            "/api/v1/brands/acme/questions",
+            {"body": "Do the Trailblazer 2 fit wide feet?", "product_id": cast.trail_shoe.pk},
+            format="json",
+        )
+    assert response.status_code == 201
+    body = response.json()
+    assert body["status"] == "new"
+    assert body["access_token"] is None
+    question = Question.objects.get(pk=body["id"])
+    assert (question.asked_by, question.product) == (cast.carol, cast.trail_shoe)
+    assert held_tasks == [("routing.triage_question", (question.pk,))]
+
+
+def test_an_anonymous_customer_gets_a_private_link_token(
+    cast: Any, api: Any, held_tasks: list[Any]
+) -> None:
+    response = api.post(
+        "/api/v1/brands/acme/questions",
+        {"body": "Is the Ridgeline 2P free-standing?", "contact_email": "Walk.In@Example.com"},
+        format="json",
+    )
+    assert response.status_code == 201
+    token = response.json()["access_token"]
+    question_id = response.json()["id"]
+    assert Question.objects.get(pk=question_id).contact_email == "walk.in@example.com"
+    assert token not in Question.objects.get(pk=question_id).access_token_hash
+
+    assert (
+        api.get(f"/api/v1/questions/{question_id}", HTTP_X_QUESTION_TOKEN=token).status_code == 200
+    )
+    assert (
+        api.get(f"/api/v1/questions/{question_id}", HTTP_X_QUESTION_TOKEN="wrong").status_code
+        == 404
+    )
+    assert api.get(f"/api/v1/questions/{question_id}").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"body": "short"}, "body"),
+        ({"body": "x" * 4001}, "body"),
+        ({"body": "A real question here?", "product_id": 999999}, "product_id"),
+        ({"body": "A real question here?", "preference": "robot"}, "preference"),
+        ({"body": "A real question here?", "status": "resolved"}, "status"),
+    ],
+)
+def test_bad_questions_are_refused_and_nothing_is_stored(
+    cast: Any, api_as: Any, payload: dict[str, Any], field: str
+) -> None:
+    response = api_as(cast.carol).post("/api/v1/brands/acme/questions", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    assert Question.objects.count() == 0
+
+
+def test_another_brands_product_and_a_missing_email_are_field_errors(
+    cast: Any, api: Any, api_as: Any
+) -> None:
+    foreign = api_as(cast.carol).post(
+        "/api/v1/brands/acme/questions",
+        {"body": "About the wheelset please", "product_id": cast.northwind_product.pk},
+        format="json",
+    )
+    assert foreign.json()["error"]["fields"] == {"product_id": ["No such product at this brand."]}
+    api.logout()
+    anonymous = api.post(
+        "/api/v1/brands/acme/questions", {"body": "No email given here"}, format="json"
+    )
+    assert "contact_email" in anonymous.json()["error"]["fields"]
+    assert Question.objects.count() == 0
+
+
+def test_asking_is_rate_limited(cast: Any, api_as: Any, held_tasks: list[Any]) -> None:
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import ScopedRateThrottle
+
+    ScopedRateThrottle.THROTTLE_RATES = {
+        **api_settings.DEFAULT_THROTTLE_RATES,
+        "questions": "2/min",
+    }
+    try:
+        client = api_as(cast.carol)
+        codes = [
+            client.post(
+                "/api/v1/brands/acme/questions", {"body": f"Question number {n}?"}, format="json"
+            ).status_code
+            for n in range(3)
+        ]
+    finally:
+        ScopedRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    assert codes == [201, 201, 429]
+    assert Question.objects.count() == 2
+
+
+def test_staff_see_their_queue_and_others_do_not(cast: Any, ask: Any, api_as: Any) -> None:
+    ask()
+    assert api_as(cast.sam).get("/api/v1/brands/acme/questions").json()["count"] == 1
+    assert api_as(cast.nora).get("/api/v1/brands/acme/questions").status_code == 404
+    assert api_as(cast.carol).get("/api/v1/brands/acme/questions").status_code == 404
+
+
+def test_the_expert_console_flow_over_the_api(cast: Any, ask: Any, api_as: Any) -> None:
+    client = api_as(cast.ada)
+    # going online
+    assert (
+        client.post("/api/v1/expert/presence", {"status": "online"}, format="json").json()["status"]
+        == "online"
+    )
+    question = ask()
+    Question.objects.filter(pk=question.pk).update(
+        redacted_body="Call me on [phone] about the fit?"
+    )
+    services.routing_offer_question(question_id=question.pk)
+
+    offers = client.get("/api/v1/expert/offers").json()
+    assert len(offers) == 1
+    offer = offers[0]
+    assert offer["body"] == "Call me on [phone] about the fit?"  # the redacted copy
+    assert 0 < offer["seconds_left"] <= 60
+    assert offer["breakdown"]["skill"]["value"] == 1.0
+
+    # the question is visible to her while offered, with the redacted body
+    detail = client.get(f"/api/v1/questions/{question.pk}").json()
+    assert detail["body"] == "Call me on [phone] about the fit?"
+
+    accepted = client.post(f"/api/v1/offers/{offer['id']}/accept")
+    assert accepted.status_code == 200
+    again = client.post(f"/api/v1/offers/{offer['id']}/accept")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "offer_gone"
+
+    sent = client.post(
+        f"/api/v1/questions/{question.pk}/messages",
+        {"body": "They run half a size small."},
+        format="json",
+    )
+    assert sent.status_code == 201
+    carol_view = api_as(cast.carol).get(f"/api/v1/questions/{question.pk}")
+    assert carol_view.json()["expert"] == {"display_name": "Ada Lovelace", "verified_product": True}
+    roles = [
+        m["role"]
+        for m in api_as(cast.carol).get(f"/api/v1/questions/{question.pk}/messages").json()
+    ]
+    assert roles == ["customer", "system", "expert"]
+
+    resolved = api_as(cast.ada).post(f"/api/v1/questions/{question.pk}/resolve")
+    assert resolved.json()["status"] == "resolved"
+    assert (
+        api_as(cast.ada).get(f"/api/v1/questions/{question.pk}").status_code == 404
+    )  # access ends
+
+
+def test_experts_cannot_touch_offers_or_questions_that_are_not_theirs(
+    cast: Any, ask: Any, online: Any, api_as: Any
+) -> None:
+    online(cast.ada, cast.grace)
+    question = ask()
+    offer = services.routing_offer_question(question_id=question.pk)[0]
+    grace = api_as(cast.grace)
+
+    assert grace.post(f"/api/v1/offers/{offer.pk}/accept").status_code == 404
+    assert grace.post(f"/api/v1/offers/{offer.pk}/decline").status_code == 404
+    assert grace.get(f"/api/v1/questions/{question.pk}").status_code == 404
+    assert (
+        grace.post(
+            f"/api/v1/questions/{question.pk}/messages", {"body": "hi"}, format="json"
+        ).status_code
+        == 404
+    )
+    assert grace.post(f"/api/v1/questions/{question.pk}/resolve").status_code == 404
+    offer.refresh_from_db()
+    assert offer.status == Assignment.Status.OFFERED
+
+    # ada, merely offered, can read but not write or resolve
+    ada = api_as(cast.ada)
+    assert (
+        ada.post(
+            f"/api/v1/questions/{question.pk}/messages", {"body": "hi"}, format="json"
+        ).status_code
+        == 403
+    )
+    assert ada.post(f"/api/v1/questions/{question.pk}/resolve").status_code == 403
+
+    # after declining, the question is gone from her view
+    ada.post(f"/api/v1/offers/{offer.pk}/decline")
+    assert ada.get(f"/api/v1/questions/{question.pk}").status_code == 404
+
+
+def test_escalate_and_hand_back_over_the_api(cast: Any, ask: Any, online: Any, api_as: Any) -> None:
+    online(cast.ada)
+    question = ask()
+    offer = services.routing_offer_question(question_id=question.pk)[0]
+    ada = api_as(cast.ada)
+    ada.post(f"/api/v1/offers/{offer.pk}/accept")
+
+    missing_reason = ada.post(f"/api/v1/questions/{question.pk}/escalate", {}, format="json")
+    assert missing_reason.status_code == 400
+    escalated = ada.post(
+        f"/api/v1/questions/{question.pk}/escalate", {"reason": "Asks for a refund"}, format="json"
+    )
+    assert escalated.json()["status"] == "escalated"
+    question.refresh_from_db()
+    assert question.escalation_reason == "Expert: Asks for a refund"
+    queue = api_as(cast.sam).get("/api/v1/brands/acme/questions").json()["results"]
+    assert queue[0]["escalation_reason"] == "Expert: Asks for a refund"
+    # staff answer in the conversation
+    staff_msg = api_as(cast.sam).post(
+        f"/api/v1/questions/{question.pk}/messages", {"body": "Refund sent."}, format="json"
+    )
+    assert staff_msg.json()["role"] == "staff"
+
+
+def test_going_online_needs_an_approved_pool_place(cast: Any, api_as: Any) -> None:
+    response = api_as(cast.carol).post(
+        "/api/v1/expert/presence", {"status": "online"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "not_an_expert"
+    bad = api_as(cast.ada).post("/api/v1/expert/presence", {"status": "busy"}, format="json")
+    assert "status" in bad.json()["error"]["fields"]
