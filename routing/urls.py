@@ -6,6 +6,12 @@ app_name = "routing"
 
 urlpatterns = [
     path("customer/", views.customer_home, name="customer-home"),
+    path("brands/<slug:slug>/ask/", views.ask, name="ask"),
+    path("questions/<int:question_id>/", views.question_page, name="question"),
+    path("q/<int:question_id>/<str:token>/", views.question_private, name="question-private"),
+    path("expert/console/", views.expert_console, name="expert-console"),
+    path("expert/presence/", views.presence_change, name="presence-change"),
+    path("brands/<slug:slug>/manage/queue/", views.staff_queue, name="staff-queue"),
 ]
 
 api_urlpatterns = [

@@ -1,14 +1,24 @@
-"""HTML pages of routing: the customer's home."""
+"""HTML pages of routing: asking, the conversation, the expert console and the staff queue."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
+from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import viewer_for
-from marketplace.models import Brand
+from gigcx.web import form_add_application_error
+from marketplace.models import Brand, Expert
+from marketplace.views import brand_staff_page
+from routing import selectors, services
+from routing.forms import AskForm
+from routing.models import Assignment, Message, Presence, Question
 
 
 @login_required
@@ -23,4 +33,154 @@ def customer_home(request: HttpRequest) -> HttpResponse:
             ),
         )
     )
-    return render(request, "routing/customer_home.html", {"brands": brands})
+    questions = (
+        Question.objects.filter(asked_by=request.user)
+        .select_related("brand", "product")
+        .order_by("-created_at")[:50]
+    )
+    return render(request, "routing/customer_home.html", {"brands": brands, "questions": questions})
+
+
+@require_http_methods(["GET", "POST"])
+def ask(request: HttpRequest, slug: str) -> HttpResponse:
+    brand = get_object_or_404(Brand.objects.filter(is_active=True), slug=slug)
+    anonymous = not request.user.is_authenticated
+    form = AskForm(request.POST or None, brand=brand, anonymous=anonymous)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            question, token = services.question_create(
+                brand=brand,
+                asked_by=None if anonymous else request.user,
+                body=data["body"],
+                product_id=data["product"].pk if data["product"] else None,
+                preference=data["preference"],
+                contact_email=data.get("contact_email", ""),
+            )
+        except ApplicationError as exc:
+            form_add_application_error(form, exc, {"product_id": "product"})
+        else:
+            if token:
+                return redirect("routing:question-private", question_id=question.pk, token=token)
+            return redirect("routing:question", question_id=question.pk)
+    return render(request, "routing/ask.html", {"brand": brand, "form": form})
+
+
+def _conversation(request: HttpRequest, question: Question, role: str, token: str = "") -> HttpResponse:
+    assignment = (
+        Assignment.objects.filter(question=question, status=Assignment.Status.ACCEPTED)
+        .select_related("expert__user__expert_profile")
+        .first()
+    )
+    expert_name = verified = None
+    if assignment is not None:
+        profile = getattr(assignment.expert.user, "expert_profile", None)
+        expert_name = profile.display_name if profile else assignment.expert.user.display_name
+        verified = assignment.expert.skills.filter(
+            product_id=question.product_id, verified_at__isnull=False
+        ).exists()
+    rows = [
+        {
+            "id": m.pk, "role": m.role, "created_at": m.created_at,
+            "body": (m.redacted_body or m.body) if role == Message.Role.EXPERT else m.body,
+        }
+        for m in question.messages.all()
+    ]
+    is_assigned_expert = (
+        role == Message.Role.EXPERT and assignment is not None and assignment.expert.user_id == request.user.pk
+    )
+    offer = None
+    if role == Message.Role.EXPERT and not is_assigned_expert:
+        offer = Assignment.objects.live().filter(question=question, expert__user=request.user).first()
+    return render(
+        request,
+        "routing/conversation.html",
+        {
+            "question": question, "role": role, "token": token, "chat": rows,
+            "expert_name": expert_name, "verified": verified,
+            "body": question.expert_text if role == Message.Role.EXPERT else question.body,
+            "can_write": question.status != Question.Status.RESOLVED
+            and (role in (Message.Role.CUSTOMER, Message.Role.STAFF) or is_assigned_expert),
+            "is_assigned_expert": is_assigned_expert, "offer": offer,
+            "last_id": rows[-1]["id"] if rows else 0,
+        },
+    )
+
+
+@login_required
+def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
+    viewer = viewer_for(request)
+    question = (
+        Question.objects.visible_to(viewer).select_related("brand", "product").filter(pk=question_id).first()
+    )
+    if question is None:
+        raise Http404("No such question.")
+    if question.asked_by_id == request.user.pk:
+        role = Message.Role.CUSTOMER
+    elif question.brand_id in viewer.staff_brand_ids():
+        role = Message.Role.STAFF
+    else:
+        role = Message.Role.EXPERT
+    return _conversation(request, question, role)
+
+
+def question_private(request: HttpRequest, question_id: int, token: str) -> HttpResponse:
+    question = (
+        Question.objects.select_related("brand", "product")
+        .filter(pk=question_id, access_token_hash=Question.hash_token(token))
+        .exclude(access_token_hash="")
+        .first()
+    )
+    if question is None:
+        raise Http404("This link is not valid.")
+    return _conversation(request, question, Message.Role.CUSTOMER, token=token)
+
+
+@login_required
+def expert_console(request: HttpRequest) -> HttpResponse:
+    pools = Expert.objects.filter(user=request.user).select_related("brand")
+    presence = services.presence_for(request.user) if pools else None
+    return render(
+        request,
+        "routing/expert_console.html",
+        {
+            "pools": pools,
+            "presence": presence,
+            "approved": any(p.receives_offers for p in pools),
+            "offers": selectors.expert_offers(user_id=request.user.pk),
+            "active": selectors.expert_active_assignments(user_id=request.user.pk),
+        },
+    )
+
+
+@login_required
+@require_POST
+def presence_change(request: HttpRequest) -> HttpResponse:
+    try:
+        presence = services.presence_set(user=request.user, status=request.POST.get("status", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"You are {presence.get_status_display().lower()}.")
+    return redirect("routing:expert-console")
+
+
+@brand_staff_page()
+def staff_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
+    queue = list(selectors.brand_queue(brand_id=brand.pk))
+    online = (
+        Presence.objects.visible_to(viewer_for(request))
+        .filter(user__expert_memberships__brand=brand, status=Presence.Status.ONLINE)
+        .select_related("user__expert_profile")
+        .distinct()
+    )
+    return render(
+        request,
+        "routing/staff_queue.html",
+        {
+            "brand": brand,
+            "escalated": [q for q in queue if q.status == Question.Status.ESCALATED],
+            "live": [q for q in queue if q.status != Question.Status.ESCALATED],
+            "online": online,
+        },
+    )

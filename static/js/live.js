@@ -1,0 +1,275 @@
+/* GigCX live pages: the conversation, the expert console and the staff queue.
+ * Websocket pushes (Channels) say "something changed"; the page then fetches what changed
+ * from the API. A short poll runs as well, so the page stays live on the embedded default
+ * (whose in-memory channel layer cannot reach the worker process) and through reconnects. */
+(function () {
+  "use strict";
+
+  function cookie(name) {
+    const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function csrf() {
+    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return cookie("csrftoken") || (input ? input.value : "");
+  }
+
+  function api(method, url, body, extraHeaders) {
+    const headers = Object.assign({ "Accept": "application/json" }, extraHeaders || {});
+    if (method !== "GET") {
+      headers["X-CSRFToken"] = csrf();
+      headers["Content-Type"] = "application/json";
+    }
+    return fetch(url, {
+      method: method, headers: headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          const message = data && data.error ? data.error.message : "Something went wrong (" + response.status + ").";
+          const error = new Error(message);
+          error.status = response.status;
+          error.data = data;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function socket(onEvent) {
+    if (!("WebSocket" in window)) return;
+    let delay = 1000;
+    function connect() {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      const ws = new WebSocket(scheme + location.host + "/ws/live/");
+      ws.onmessage = function (message) {
+        try { onEvent(JSON.parse(message.data)); } catch (e) { /* ignore malformed */ }
+      };
+      ws.onopen = function () { delay = 1000; };
+      ws.onclose = function (event) {
+        if (event.code === 4401) return; // not signed in: polling only
+        setTimeout(connect, delay);
+        delay = Math.min(delay * 2, 30000);
+      };
+    }
+    connect();
+  }
+
+  function every(ms, fn) {
+    fn();
+    return setInterval(function () { if (!document.hidden) fn(); }, ms);
+  }
+
+  // ---- conversation -----------------------------------------------------------------
+  function conversation(root) {
+    const id = root.dataset.question;
+    const role = root.dataset.role;
+    const token = root.dataset.token;
+    const headers = token ? { "X-Question-Token": token } : {};
+    const log = document.getElementById("chat-log");
+    const statusBadge = document.getElementById("question-status");
+    let last = parseInt(root.dataset.last || "0", 10);
+    let status = root.dataset.status;
+    const names = { ai: "Automated answer", system: "GigCX", staff: "Brand team" };
+
+    function who(messageRole) {
+      if (messageRole === "customer") return role === "customer" ? "You" : "Customer";
+      if (messageRole === "expert") {
+        const card = document.querySelector("#expert-card strong");
+        return card ? card.textContent : "Expert";
+      }
+      return names[messageRole] || messageRole;
+    }
+
+    function append(message) {
+      if (message.id <= last) return;
+      last = message.id;
+      const item = document.createElement("li");
+      item.className = "bubble " + message.role;
+      item.dataset.id = message.id;
+      const label = document.createElement("span");
+      label.className = "who";
+      label.textContent = who(message.role);
+      item.appendChild(label);
+      message.body.split("\n").forEach(function (line, index) {
+        if (index) item.appendChild(document.createElement("br"));
+        item.appendChild(document.createTextNode(line));
+      });
+      log.appendChild(item);
+      item.scrollIntoView({ block: "nearest" });
+    }
+
+    function refresh() {
+      api("GET", "/api/v1/questions/" + id + "/messages?after=" + last, undefined, headers)
+        .then(function (messages) { messages.forEach(append); })
+        .catch(function () {});
+      api("GET", "/api/v1/questions/" + id, undefined, headers).then(function (question) {
+        if (question.status !== status) {
+          // New status, new actions (an expert joined, it was resolved): redraw the page.
+          location.reload();
+        }
+      }).catch(function (error) {
+        if (error.status === 404 && role === "expert") location.href = "/expert/console/";
+      });
+    }
+
+    const composer = document.getElementById("composer");
+    if (composer) {
+      composer.addEventListener("submit", function (event) {
+        event.preventDefault();
+        const field = composer.querySelector("textarea");
+        const errorBox = document.getElementById("composer-error");
+        const body = field.value.trim();
+        if (!body) return;
+        api("POST", "/api/v1/questions/" + id + "/messages", { body: body }, headers)
+          .then(function (message) { field.value = ""; errorBox.textContent = ""; append(message); })
+          .catch(function (error) { errorBox.textContent = error.message; });
+      });
+      composer.querySelector("textarea").addEventListener("keydown", function (event) {
+        if (event.key === "Enter" && !event.shiftKey) {
+          event.preventDefault();
+          composer.requestSubmit();
+        }
+      });
+    }
+
+    root.addEventListener("click", function (event) {
+      const button = event.target.closest("[data-action]");
+      if (!button) return;
+      const action = button.dataset.action;
+      let request;
+      if (action === "human") request = api("POST", "/api/v1/questions/" + id + "/human", undefined, headers);
+      if (action === "resolve") request = api("POST", "/api/v1/questions/" + id + "/resolve", undefined, headers);
+      if (action === "release") request = api("POST", "/api/v1/questions/" + id + "/release");
+      if (action === "accept") request = api("POST", "/api/v1/offers/" + button.dataset.offer + "/accept");
+      if (action === "decline") request = api("POST", "/api/v1/offers/" + button.dataset.offer + "/decline")
+        .then(function () { location.href = "/expert/console/"; });
+      if (action === "escalate") {
+        const reason = window.prompt("Why should the brand's team take over?");
+        if (!reason) return;
+        request = api("POST", "/api/v1/questions/" + id + "/escalate", { reason: reason });
+      }
+      if (!request) return;
+      button.disabled = true;
+      request.then(function () { location.reload(); }).catch(function (error) {
+        button.disabled = false;
+        const errorBox = document.getElementById("composer-error");
+        if (errorBox) errorBox.textContent = error.message; else window.alert(error.message);
+      });
+    });
+
+    every(2000, refresh);
+    socket(function (event) { if (String(event.question_id) === String(id)) refresh(); });
+  }
+
+  // ---- expert console ---------------------------------------------------------------
+  function consoleView(root) {
+    const list = document.getElementById("offers");
+    const count = document.getElementById("offer-count");
+    const errorBox = document.getElementById("console-error");
+    const online = root.dataset.online === "1";
+    let known = "";
+
+    function render(offers) {
+      const signature = offers.map(function (o) { return o.id; }).join(",");
+      count.textContent = offers.length;
+      if (signature === known) return;
+      known = signature;
+      list.textContent = "";
+      if (!offers.length) {
+        const empty = document.createElement("li");
+        empty.className = "muted";
+        empty.textContent = online ? "No offers right now. Stay online; they arrive here without reloading." : "Go online to receive offers.";
+        list.appendChild(empty);
+        return;
+      }
+      offers.forEach(function (offer) {
+        const item = document.createElement("li");
+        item.className = "offer";
+        item.dataset.offer = offer.id;
+        item.dataset.expires = offer.expires_at;
+        const text = document.createElement("div");
+        const title = document.createElement("strong");
+        title.textContent = offer.product || "General question";
+        const brand = document.createElement("span");
+        brand.className = "muted small";
+        brand.textContent = " " + offer.brand + (offer.frustration !== null && offer.frustration >= 0.5 ? " · customer is upset" : "");
+        const body = document.createElement("p");
+        body.textContent = offer.body;
+        text.append(title, brand, body);
+        const actions = document.createElement("div");
+        actions.className = "offer-actions";
+        const countdown = document.createElement("span");
+        countdown.className = "countdown";
+        const accept = document.createElement("button");
+        accept.className = "button small";
+        accept.dataset.action = "accept";
+        accept.dataset.offer = offer.id;
+        accept.textContent = "Accept";
+        const decline = document.createElement("button");
+        decline.className = "button small secondary";
+        decline.dataset.action = "decline";
+        decline.dataset.offer = offer.id;
+        decline.textContent = "Decline";
+        actions.append(countdown, accept, decline);
+        item.append(text, actions);
+        list.appendChild(item);
+      });
+      tick();
+    }
+
+    function tick() {
+      list.querySelectorAll(".offer").forEach(function (item) {
+        const left = Math.max(0, Math.round((new Date(item.dataset.expires) - Date.now()) / 1000));
+        const countdown = item.querySelector(".countdown");
+        if (countdown) countdown.textContent = left + " s";
+        item.classList.toggle("urgent", left <= 10);
+      });
+    }
+
+    function refresh() {
+      api("GET", "/api/v1/expert/offers").then(render).catch(function () {});
+    }
+
+    root.addEventListener("click", function (event) {
+      const button = event.target.closest("button[data-action]");
+      if (!button) return;
+      const offer = button.dataset.offer;
+      button.disabled = true;
+      api("POST", "/api/v1/offers/" + offer + "/" + button.dataset.action).then(function (result) {
+        if (button.dataset.action === "accept") location.href = "/questions/" + result.question_id + "/";
+        else refresh();
+      }).catch(function (error) {
+        errorBox.textContent = error.message;
+        button.disabled = false;
+        refresh();
+      });
+    });
+
+    setInterval(tick, 1000);
+    every(1000, refresh);
+    if (online) every(20000, function () { api("POST", "/api/v1/expert/presence/heartbeat").catch(function () {}); });
+    socket(function (event) {
+      if (String(event.type || "").indexOf("offer") === 0) refresh();
+      if (event.type === "presence.away") location.reload();
+    });
+  }
+
+  // ---- staff queue ------------------------------------------------------------------
+  function queue() {
+    socket(function (event) { if (event.type === "question.escalated") location.reload(); });
+    setInterval(function () {
+      if (!document.hidden && !document.activeElement.matches("input, textarea, select")) location.reload();
+    }, 15000);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-live]").forEach(function (root) {
+      if (root.dataset.live === "conversation") conversation(root);
+      if (root.dataset.live === "console") consoleView(root);
+      if (root.dataset.live === "queue") queue(root);
+    });
+  });
+})();
