@@ -122,6 +122,11 @@ AUDIT_WORDS = {
     "skill.verified": "verified a skill",
     "api_key.created": "created an API key",
     "api_key.revoked": "revoked an API key",
+    "knowledge.created": "added a knowledge-base entry",
+    "question.escalated": "escalated a question",
+    "question.resolved": "resolved a question",
+    "assignment.accepted": "accepted a question",
+    "assignment.released": "handed a question back",
 }
 
 

@@ -212,6 +212,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_TIMEZONE = "UTC"
 
+# Apps above marketplace add their demo data to `manage.py seed_demo` through these.
+GIGCX_DEMO_SEEDERS = ["routing.demo.seed"]
+
 # ---------------------------------------------------------------------------------------
 # Auth and accounts (django-allauth)  https://docs.allauth.org/en/latest/
 # ---------------------------------------------------------------------------------------

@@ -16,9 +16,9 @@ from rest_framework.views import APIView
 from gigcx.tenancy import viewer_for
 from marketplace.api import StrictInputSerializer, paginated
 from marketplace.models import Brand
-from marketplace.permissions import IsBrandStaff
+from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
 from routing import selectors, services
-from routing.models import Assignment, Message, Presence, Question
+from routing.models import Assignment, KnowledgeEntry, Message, Presence, Question
 
 TOKEN_HEADER = "X-Question-Token"  # noqa: S105 - a header name, not a secret
 
@@ -392,3 +392,36 @@ class OfferDeclineApi(APIView):
     def post(self, request: Request, offer_id: int) -> Response:
         assignment = services.assignment_decline(assignment_id=offer_id, user=request.user)
         return Response(OfferOutputSerializer(assignment).data)
+
+
+class KnowledgeListCreateApi(APIView):
+    permission_classes = [PublicReadBrandStaffWrite]
+
+    class InputSerializer(StrictInputSerializer):
+        question = serializers.CharField(max_length=300)
+        answer = serializers.CharField(max_length=4000)
+        product_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+        source = serializers.ChoiceField(choices=KnowledgeEntry.Source.choices, default="faq")
+        is_published = serializers.BooleanField(default=True)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        question = serializers.CharField()
+        answer = serializers.CharField()
+        product_id = serializers.IntegerField(allow_null=True)
+        source = serializers.CharField()
+        is_published = serializers.BooleanField()
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        entries = KnowledgeEntry.objects.visible_to(viewer_for(request)).filter(brand=request.brand)
+        return paginated(self, request, entries, self.OutputSerializer)
+
+    @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
+    def post(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        entry = services.knowledge_entry_create(
+            brand=request.brand, actor=request.user, **incoming.validated_data
+        )
+        return Response(self.OutputSerializer(entry).data, status=status.HTTP_201_CREATED)

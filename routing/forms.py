@@ -10,19 +10,25 @@ from routing.models import Question
 
 class AskForm(forms.Form):
     product = forms.ModelChoiceField(
-        queryset=Product.objects.none(), required=False, empty_label="Not sure / other",
+        queryset=Product.objects.none(),
+        required=False,
+        empty_label="Not sure / other",
         help_text="Which product is it about?",
     )
     body = forms.CharField(
-        label="Your question", widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Don't include card numbers or passwords; we hide contact details from experts anyway.",
+        label="Your question",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="No card numbers or passwords, please. Experts never see your contact details.",
     )
     preference = forms.ChoiceField(
-        label="Who should answer?", choices=Question.Preference.choices,
-        initial=Question.Preference.AUTO, widget=forms.RadioSelect,
+        label="Who should answer?",
+        choices=Question.Preference.choices,
+        initial=Question.Preference.AUTO,
+        widget=forms.RadioSelect,
     )
     contact_email = forms.EmailField(
-        label="Your email", required=False,
+        label="Your email",
+        required=False,
         help_text="We send you a private link to the conversation.",
     )
 

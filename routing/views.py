@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -66,7 +64,9 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "routing/ask.html", {"brand": brand, "form": form})
 
 
-def _conversation(request: HttpRequest, question: Question, role: str, token: str = "") -> HttpResponse:
+def _conversation(
+    request: HttpRequest, question: Question, role: str, token: str = ""
+) -> HttpResponse:
     assignment = (
         Assignment.objects.filter(question=question, status=Assignment.Status.ACCEPTED)
         .select_related("expert__user__expert_profile")
@@ -81,27 +81,38 @@ def _conversation(request: HttpRequest, question: Question, role: str, token: st
         ).exists()
     rows = [
         {
-            "id": m.pk, "role": m.role, "created_at": m.created_at,
+            "id": m.pk,
+            "role": m.role,
+            "created_at": m.created_at,
             "body": (m.redacted_body or m.body) if role == Message.Role.EXPERT else m.body,
         }
         for m in question.messages.all()
     ]
     is_assigned_expert = (
-        role == Message.Role.EXPERT and assignment is not None and assignment.expert.user_id == request.user.pk
+        role == Message.Role.EXPERT
+        and assignment is not None
+        and assignment.expert.user_id == request.user.pk
     )
     offer = None
     if role == Message.Role.EXPERT and not is_assigned_expert:
-        offer = Assignment.objects.live().filter(question=question, expert__user=request.user).first()
+        offer = (
+            Assignment.objects.live().filter(question=question, expert__user=request.user).first()
+        )
     return render(
         request,
         "routing/conversation.html",
         {
-            "question": question, "role": role, "token": token, "chat": rows,
-            "expert_name": expert_name, "verified": verified,
+            "question": question,
+            "role": role,
+            "token": token,
+            "chat": rows,
+            "expert_name": expert_name,
+            "verified": verified,
             "body": question.expert_text if role == Message.Role.EXPERT else question.body,
             "can_write": question.status != Question.Status.RESOLVED
             and (role in (Message.Role.CUSTOMER, Message.Role.STAFF) or is_assigned_expert),
-            "is_assigned_expert": is_assigned_expert, "offer": offer,
+            "is_assigned_expert": is_assigned_expert,
+            "offer": offer,
             "last_id": rows[-1]["id"] if rows else 0,
         },
     )
@@ -111,7 +122,10 @@ def _conversation(request: HttpRequest, question: Question, role: str, token: st
 def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
     viewer = viewer_for(request)
     question = (
-        Question.objects.visible_to(viewer).select_related("brand", "product").filter(pk=question_id).first()
+        Question.objects.visible_to(viewer)
+        .select_related("brand", "product")
+        .filter(pk=question_id)
+        .first()
     )
     if question is None:
         raise Http404("No such question.")

@@ -16,6 +16,7 @@ from routing.services.presence import (
 from routing.services.questions import (
     assignment_escalate,
     assignment_release,
+    knowledge_entry_create,
     message_post,
     participant_role,
     question_create,
@@ -31,6 +32,7 @@ __all__ = [
     "assignment_release",
     "capacity_claim",
     "capacity_release",
+    "knowledge_entry_create",
     "message_post",
     "offers_expire_for_question",
     "participant_role",

@@ -274,3 +274,43 @@ def message_post(*, question: Question, author: Any, role: str, body: str) -> Me
         {"type": "message.new", "question_id": question.pk, "message_id": message.pk},
     )
     return message
+
+
+def knowledge_entry_create(
+    *,
+    brand: Brand,
+    question: str,
+    answer: str,
+    actor: Any,
+    product_id: int | None = None,
+    source: str = "faq",
+    is_published: bool = True,
+) -> Any:
+    """Add an FAQ entry (or an approved expert answer) the AI line may quote."""
+    from routing.models import KnowledgeEntry
+
+    errors: dict[str, list[str]] = {}
+    if len(question.strip()) < 5:
+        errors["question"] = ["Write the question as a customer would ask it."]
+    if len(answer.strip()) < 10:
+        errors["answer"] = ["Write a complete answer."]
+    if source not in KnowledgeEntry.Source.values:
+        errors["source"] = ["Use faq or expert."]
+    product = None
+    if product_id is not None:
+        product = Product.objects.filter(pk=product_id, brand=brand).first()
+        if product is None:
+            errors["product_id"] = ["No such product at this brand."]
+    if errors:
+        raise ApplicationError("The entry could not be saved; see the fields.", fields=errors)
+    with transaction.atomic():
+        entry = KnowledgeEntry.objects.create(
+            brand=brand,
+            product=product,
+            question=question.strip(),
+            answer=answer.strip(),
+            source=source,
+            is_published=is_published,
+        )
+        audit_record(actor=actor, action="knowledge.created", target=entry, brand_id=brand.pk)
+    return entry

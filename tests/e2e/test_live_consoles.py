@@ -34,7 +34,9 @@ def test_ask_offer_accept_chat_resolve_across_two_browsers(
     customer.goto(base + "/brands/acme/ask/")
     screenshot(customer, "ask")
     customer.select_option("select[name=product]", label="Trailblazer 2 Trail Shoe")
-    customer.fill("textarea[name=body]", "Do the Trailblazer 2 run narrow? Mail me at carol@example.com")
+    customer.fill(
+        "textarea[name=body]", "Do the Trailblazer 2 run narrow? Mail me at carol@example.com"
+    )
     customer.check("input[name=preference][value=expert]")
     customer.click("form.stacked button[type=submit]")
     customer.wait_for_url("**/questions/*/")

@@ -238,3 +238,47 @@ def test_going_online_needs_an_approved_pool_place(cast: Any, api_as: Any) -> No
     assert response.json()["error"]["code"] == "not_an_expert"
     bad = api_as(cast.ada).post("/api/v1/expert/presence", {"status": "busy"}, format="json")
     assert "status" in bad.json()["error"]["fields"]
+
+
+def test_knowledge_base_is_public_when_published_and_written_by_editors(
+    cast: Any, api_as: Any
+) -> None:
+    sam = api_as(cast.sam)
+    ok = sam.post(
+        "/api/v1/brands/acme/knowledge",
+        {"question": "How do I clean them?", "answer": "Lukewarm water and a soft brush."},
+        format="json",
+    )
+    draft = sam.post(
+        "/api/v1/brands/acme/knowledge",
+        {
+            "question": "Secret launch date?",
+            "answer": "Next spring, do not share.",
+            "is_published": False,
+        },
+        format="json",
+    )
+    bad = sam.post(
+        "/api/v1/brands/acme/knowledge", {"question": "?", "answer": "no"}, format="json"
+    )
+    assert ok.status_code == 201
+    assert draft.status_code == 201
+    assert set(bad.json()["error"]["fields"]) == {"question", "answer"}
+
+    public = [
+        e["question"]
+        for e in api_as(cast.carol).get("/api/v1/brands/acme/knowledge").json()["results"]
+    ]
+    staff = [e["question"] for e in sam.get("/api/v1/brands/acme/knowledge").json()["results"]]
+    assert public == ["How do I clean them?"]
+    assert sorted(staff) == ["How do I clean them?", "Secret launch date?"]
+    assert (
+        api_as(cast.quinn)
+        .post(
+            "/api/v1/brands/acme/knowledge",
+            {"question": "QA entry?", "answer": "QA cannot write."},
+            format="json",
+        )
+        .status_code
+        == 403
+    )

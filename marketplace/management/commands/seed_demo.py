@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from gigcx.accounts import user_get_or_create
 from marketplace import demo, services
@@ -92,3 +94,8 @@ class Command(BaseCommand):
 
         for email, name in demo.CUSTOMERS:
             self._user(email, name, created)
+
+        # Higher apps (routing, payments) seed their part through the seeders they name in
+        # settings, so this app does not import them.
+        for path in settings.GIGCX_DEMO_SEEDERS:
+            import_string(path)(brand=brand, actor=owner, created=created)
