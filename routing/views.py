@@ -93,6 +93,14 @@ def _conversation(
         and assignment is not None
         and assignment.expert.user_id == request.user.pk
     )
+    routing_history = []
+    if role == Message.Role.STAFF:
+        # "Why this expert": every offer with its score breakdown, newest first.
+        routing_history = list(
+            question.assignments.select_related("expert__user__expert_profile").order_by(
+                "-offered_at"
+            )
+        )
     offer = None
     if role == Message.Role.EXPERT and not is_assigned_expert:
         offer = (
@@ -113,6 +121,7 @@ def _conversation(
             and (role in (Message.Role.CUSTOMER, Message.Role.STAFF) or is_assigned_expert),
             "is_assigned_expert": is_assigned_expert,
             "offer": offer,
+            "routing_history": routing_history,
             "last_id": rows[-1]["id"] if rows else 0,
         },
     )

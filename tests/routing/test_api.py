@@ -280,3 +280,19 @@ def test_knowledge_base_is_public_when_published_and_written_by_editors(
         .status_code
         == 403
     )
+
+
+def test_staff_see_why_each_expert_was_offered_the_question(
+    cast: Any, ask: Any, online: Any, client: Any
+) -> None:
+    online(cast.ada)
+    question = ask()
+    services.routing_offer_question(question_id=question.pk)
+
+    client.force_login(cast.sam)
+    html = client.get(f"/questions/{question.pk}/").content.decode()
+    assert "Why these experts" in html
+    assert "verified level 5 on this product" in html
+
+    client.force_login(cast.ada)  # the expert does not see the scoring of others
+    assert "Why these experts" not in client.get(f"/questions/{question.pk}/").content.decode()
