@@ -123,6 +123,7 @@ AUDIT_WORDS = {
     "api_key.created": "created an API key",
     "api_key.revoked": "revoked an API key",
     "knowledge.created": "added a knowledge-base entry",
+    "routing.settings_changed": "changed routing settings",
     "question.escalated": "escalated a question",
     "question.resolved": "resolved a question",
     "assignment.accepted": "accepted a question",

@@ -18,7 +18,14 @@ from marketplace.api import StrictInputSerializer, paginated
 from marketplace.models import Brand
 from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
 from routing import selectors, services
-from routing.models import Assignment, KnowledgeEntry, Message, Presence, Question
+from routing.models import (
+    Assignment,
+    KnowledgeEntry,
+    Message,
+    Presence,
+    Question,
+    RoutingSettings,
+)
 
 TOKEN_HEADER = "X-Question-Token"  # noqa: S105 - a header name, not a secret
 
@@ -425,3 +432,49 @@ class KnowledgeListCreateApi(APIView):
             brand=request.brand, actor=request.user, **incoming.validated_data
         )
         return Response(self.OutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class RoutingSettingsApi(APIView):
+    permission_classes = [IsBrandStaff]
+
+    class InputSerializer(StrictInputSerializer):
+        offer_timeout_seconds = serializers.IntegerField(required=False)
+        mode = serializers.ChoiceField(choices=RoutingSettings.Mode.choices, required=False)
+        broadcast_size = serializers.IntegerField(required=False)
+        step_waits = serializers.ListField(child=serializers.IntegerField(), required=False)
+        max_attempts = serializers.IntegerField(required=False)
+        sla_minutes = serializers.IntegerField(required=False)
+        fairness_cap_per_hour = serializers.IntegerField(required=False)
+        missed_offers_before_away = serializers.IntegerField(required=False)
+        weights = serializers.DictField(child=serializers.FloatField(), required=False)
+
+    class OutputSerializer(serializers.Serializer):
+        offer_timeout_seconds = serializers.IntegerField()
+        mode = serializers.CharField()
+        broadcast_size = serializers.IntegerField()
+        step_waits = serializers.ListField(child=serializers.IntegerField(), source="waits")
+        max_attempts = serializers.IntegerField()
+        sla_minutes = serializers.IntegerField()
+        fairness_cap_per_hour = serializers.IntegerField()
+        missed_offers_before_away = serializers.IntegerField()
+        weights = serializers.SerializerMethodField()
+
+        def get_weights(self, settings: RoutingSettings) -> dict[str, float]:
+            from routing.scoring import merged_weights
+
+            return merged_weights(settings.weights)
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(
+            self.OutputSerializer(selectors.routing_settings_for(request.brand.pk)).data
+        )
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def patch(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        settings = services.routing_settings_update(
+            brand=request.brand, actor=request.user, **incoming.validated_data
+        )
+        return Response(self.OutputSerializer(settings).data)

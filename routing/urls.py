@@ -17,6 +17,7 @@ urlpatterns = [
 api_urlpatterns = [
     path("brands/<slug:slug>/questions", api.QuestionCreateApi.as_view(), name="questions"),
     path("brands/<slug:slug>/knowledge", api.KnowledgeListCreateApi.as_view(), name="knowledge"),
+    path("brands/<slug:slug>/routing", api.RoutingSettingsApi.as_view(), name="routing-settings"),
     path("questions/<int:question_id>", api.QuestionDetailApi.as_view(), name="question-detail"),
     path(
         "questions/<int:question_id>/messages",

@@ -23,6 +23,7 @@ from routing.services.questions import (
     question_request_human,
     question_resolve,
     question_send_to_experts,
+    routing_settings_update,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "question_resolve",
     "question_send_to_experts",
     "routing_offer_question",
+    "routing_settings_update",
 ]

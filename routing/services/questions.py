@@ -314,3 +314,49 @@ def knowledge_entry_create(
         )
         audit_record(actor=actor, action="knowledge.created", target=entry, brand_id=brand.pk)
     return entry
+
+
+def routing_settings_update(*, brand: Brand, actor: Any, **changes: Any) -> Any:
+    """Change a brand's routing knobs; audit-logged with before and after."""
+    from routing.scoring import DEFAULT_WEIGHTS
+    from routing.selectors import routing_settings_for
+
+    errors: dict[str, list[str]] = {}
+    limits = {
+        "offer_timeout_seconds": (10, 600),
+        "broadcast_size": (1, 10),
+        "max_attempts": (1, 50),
+        "sla_minutes": (1, 24 * 60),
+        "fairness_cap_per_hour": (1, 500),
+        "missed_offers_before_away": (1, 20),
+    }
+    for name, (low, high) in limits.items():
+        if name in changes and not low <= int(changes[name]) <= high:
+            errors[name] = [f"Between {low} and {high}."]
+    if "step_waits" in changes:
+        waits = changes["step_waits"]
+        if len(waits) != 3 or any(not 0 <= int(w) <= 3600 for w in waits):
+            errors["step_waits"] = ["Three waits in seconds (0 to 3600), for steps 1, 2 and 3."]
+    if "weights" in changes:
+        unknown = sorted(set(changes["weights"]) - set(DEFAULT_WEIGHTS))
+        negative = sorted(k for k, v in changes["weights"].items() if float(v) < 0)
+        if unknown or negative:
+            errors["weights"] = [
+                f"Known factors: {', '.join(DEFAULT_WEIGHTS)}; weights are zero or more."
+            ]
+    if errors:
+        raise ApplicationError("Some routing settings are out of range.", fields=errors)
+    with transaction.atomic():
+        settings = routing_settings_for(brand.pk)
+        before = {name: getattr(settings, name) for name in changes}
+        for name, value in changes.items():
+            setattr(settings, name, value)
+        settings.save()
+        audit_record(
+            actor=actor,
+            action="routing.settings_changed",
+            target=settings,
+            brand_id=brand.pk,
+            data={"before": before, "after": changes},
+        )
+    return settings

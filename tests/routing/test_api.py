@@ -296,3 +296,31 @@ def test_staff_see_why_each_expert_was_offered_the_question(
 
     client.force_login(cast.ada)  # the expert does not see the scoring of others
     assert "Why these experts" not in client.get(f"/questions/{question.pk}/").content.decode()
+
+
+def test_routing_settings_are_changed_by_editors_within_limits(cast: Any, api_as: Any) -> None:
+    from gigcx.models import AuditEvent
+
+    sam = api_as(cast.sam)
+    assert sam.get("/api/v1/brands/acme/routing").json()["offer_timeout_seconds"] == 60
+    ok = sam.patch(
+        "/api/v1/brands/acme/routing",
+        {"mode": "broadcast", "broadcast_size": 3, "weights": {"activity": 3}},
+        format="json",
+    )
+    assert ok.status_code == 200
+    assert ok.json()["weights"]["activity"] == 3.0
+    assert ok.json()["weights"]["skill"] == 3.0  # defaults fill the rest
+    bad = sam.patch(
+        "/api/v1/brands/acme/routing",
+        {"offer_timeout_seconds": 2, "step_waits": [1], "weights": {"luck": 1}},
+        format="json",
+    )
+    assert set(bad.json()["error"]["fields"]) == {"offer_timeout_seconds", "step_waits", "weights"}
+    assert AuditEvent.objects.filter(action="routing.settings_changed").count() == 1
+    assert (
+        api_as(cast.quinn)
+        .patch("/api/v1/brands/acme/routing", {"mode": "single"}, format="json")
+        .status_code
+        == 403
+    )
