@@ -12,6 +12,7 @@ help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff lint and format check"
+	@echo "make bench   quality benchmarks on public data (see bench/README.md)"
 
 $(PY):
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "Python 3.11 is required: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -50,6 +51,11 @@ format: install
 schema: export DJANGO_DEBUG ?= true
 schema: install
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /dev/null
+
+# Quality benchmarks on public data in ../shared/datasets (GIGCX_DATASETS_DIR); they print
+# figures and skip with a message when the data is missing.
+bench: install
+	$(PY) bench/routing_se.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
