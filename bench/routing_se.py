@@ -36,7 +36,7 @@ SOURCE = "Yoav-Shafir/Elasticsearch-Coffee-Search-Engine-JS @ 97e93c92aaa3 (on G
 
 HISTORY_SHARE = 0.7  # first 70% of questions by date are history, the rest are new
 TUNE_SHARE = 0.2  # the last 20% of all questions inside history tune the weight sweep
-ACTIVITY_WINDOW = timedelta(days=30)  # as routing.selectors counts recent resolutions
+ACTIVITY_WINDOW = timedelta(days=scoring.ACTIVITY_WINDOW_DAYS)  # as routing.selectors
 SATURATION = 10  # activity_value's default
 TEXTS_PER_EXPERT = 20  # as routing.selectors reads past questions for text fit
 SKILL_LEVELS = (1, 2, 3, 5, 8)  # answers on overlapping tags needed for level 1..5

@@ -68,7 +68,7 @@ def expert_candidates_for_question(
                 "assignments",
                 filter=Q(
                     assignments__status=Assignment.Status.RESOLVED,
-                    assignments__ended_at__gte=now - timedelta(days=30),
+                    assignments__ended_at__gte=now - timedelta(days=scoring.ACTIVITY_WINDOW_DAYS),
                 ),
                 distinct=True,
             ),

@@ -310,7 +310,7 @@ def test_routing_settings_are_changed_by_editors_within_limits(cast: Any, api_as
     )
     assert ok.status_code == 200
     assert ok.json()["weights"]["activity"] == 3.0
-    assert ok.json()["weights"]["skill"] == 3.0  # defaults fill the rest
+    assert ok.json()["weights"]["skill"] == 1.5  # defaults fill the rest
     bad = sam.patch(
         "/api/v1/brands/acme/routing",
         {"offer_timeout_seconds": 2, "step_waits": [1], "weights": {"luck": 1}},
