@@ -1,0 +1,10 @@
+"""Text intelligence for triage: language, product, frustration, PII, knowledge base.
+
+Pure Python over scikit-learn, VADER, lingua and phonenumbers; no Django models, so it
+imports without a configured database. The routing app's triage task calls these functions
+and logs only ids and scores, never the customer's text.
+"""
+
+from routing.text.redaction import Redaction, redact
+
+__all__ = ["Redaction", "redact"]
