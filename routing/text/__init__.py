@@ -5,7 +5,8 @@ imports without a configured database. The routing app's triage task calls these
 and logs only ids and scores, never the customer's text.
 """
 
+from routing.text.frustration import Frustration, frustration
 from routing.text.language import detect_language
 from routing.text.redaction import Redaction, redact
 
-__all__ = ["Redaction", "detect_language", "redact"]
+__all__ = ["Frustration", "Redaction", "detect_language", "frustration", "redact"]
