@@ -5,8 +5,27 @@ imports without a configured database. The routing app's triage task calls these
 and logs only ids and scores, never the customer's text.
 """
 
-from routing.text.frustration import Frustration, frustration
+from routing.text.frustration import Frustration, frustration, frustration_threshold
+from routing.text.knowledge import (
+    AUTO_ANSWER_THRESHOLD,
+    KnowledgeIndex,
+    Match,
+    should_answer_automatically,
+)
 from routing.text.language import detect_language
+from routing.text.products import guess_product
 from routing.text.redaction import Redaction, redact
 
-__all__ = ["Frustration", "Redaction", "detect_language", "frustration", "redact"]
+__all__ = [
+    "AUTO_ANSWER_THRESHOLD",
+    "Frustration",
+    "KnowledgeIndex",
+    "Match",
+    "Redaction",
+    "detect_language",
+    "frustration",
+    "frustration_threshold",
+    "guess_product",
+    "redact",
+    "should_answer_automatically",
+]
