@@ -53,7 +53,8 @@ def test_a_calm_routine_question_gets_a_labelled_automated_answer(
 def test_an_upset_customer_never_gets_the_bot(cast: Any, faq: KnowledgeEntry) -> None:
     question = asked(
         cast,
-        "This is the THIRD time I ask!!! How do I clean the Trailblazer 2 trail shoes? Unacceptable.",
+        "This is the THIRD time I ask!!! "
+        "How do I clean the Trailblazer 2 trail shoes? Unacceptable.",
         product_id=cast.trail_shoe.pk,
     )
     question = question_triage(question_id=question.pk)
