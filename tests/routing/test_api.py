@@ -324,3 +324,44 @@ def test_routing_settings_are_changed_by_editors_within_limits(cast: Any, api_as
         .status_code
         == 403
     )
+
+
+def test_an_anonymous_asker_is_mailed_the_private_link(
+    cast: Any,
+    api: Any,
+    held_tasks: list[Any],
+    django_capture_on_commit_callbacks: Any,
+    mailoutbox: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/brands/acme/questions",
+            {"body": "Is the Ridgeline 2P free-standing?", "contact_email": "walk.in@example.com"},
+            format="json",
+        )
+    token = response.json()["access_token"]
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["walk.in@example.com"]
+    assert f"/q/{response.json()['id']}/{token}/" in mail.body
+    assert "free-standing" not in mail.body  # links, not customer text
+    assert api.get(f"/q/{response.json()['id']}/{token}/").status_code == 200
+    assert api.get(f"/q/{response.json()['id']}/not-the-token/").status_code == 404
+
+
+def test_staff_are_mailed_when_a_question_is_escalated(
+    cast: Any, ask: Any, online: Any, django_capture_on_commit_callbacks: Any, mailoutbox: Any
+) -> None:
+    online(cast.ada)
+    question = ask()
+    offer = services.routing_offer_question(question_id=question.pk)[0]
+    services.assignment_accept(assignment_id=offer.pk, user=cast.ada)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assignment_escalate(
+            question_id=question.pk, user=cast.ada, reason="Wants a refund"
+        )
+    escalation = [m for m in mailoutbox if "needs your team" in m.subject]
+    assert len(escalation) == 1
+    assert sorted(escalation[0].to) == ["maya@acme.example", "sam@acme.example"]  # not QA
+    assert "Wants a refund" in escalation[0].body
+    assert question.body not in escalation[0].body
