@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -65,7 +67,7 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _conversation(
-    request: HttpRequest, question: Question, role: str, token: str = ""
+    request: HttpRequest, question: Question, role: str, token: str = "", embed: bool = False
 ) -> HttpResponse:
     assignment = (
         Assignment.objects.filter(question=question, status=Assignment.Status.ACCEPTED)
@@ -122,6 +124,7 @@ def _conversation(
             "is_assigned_expert": is_assigned_expert,
             "offer": offer,
             "routing_history": routing_history,
+            "embed": embed,
             "last_id": rows[-1]["id"] if rows else 0,
         },
     )
@@ -147,6 +150,32 @@ def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
     return _conversation(request, question, role)
 
 
+def frameable(response: HttpResponse, brand: Brand) -> HttpResponse:
+    """Let the brand's site frame this page (the widget): frame-ancestors instead of DENY."""
+    ancestors = "*"
+    if brand.website:
+        parts = urlsplit(brand.website)
+        ancestors = f"'self' {parts.scheme}://{parts.netloc}"
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    response.xframe_options_exempt = True  # type: ignore[attr-defined]
+    return response
+
+
+@require_http_methods(["GET"])
+def embed_ask(request: HttpRequest, slug: str) -> HttpResponse:
+    brand = get_object_or_404(Brand.objects.filter(is_active=True), slug=slug)
+    response = render(
+        request,
+        "routing/embed_ask.html",
+        {
+            "brand": brand,
+            "products": brand.products.filter(is_archived=False).order_by("name"),
+            "preferences": Question.Preference.choices,
+        },
+    )
+    return frameable(response, brand)
+
+
 def question_private(request: HttpRequest, question_id: int, token: str) -> HttpResponse:
     question = (
         Question.objects.select_related("brand", "product")
@@ -156,7 +185,9 @@ def question_private(request: HttpRequest, question_id: int, token: str) -> Http
     )
     if question is None:
         raise Http404("This link is not valid.")
-    return _conversation(request, question, Message.Role.CUSTOMER, token=token)
+    embed = request.GET.get("embed") == "1"
+    response = _conversation(request, question, Message.Role.CUSTOMER, token=token, embed=embed)
+    return frameable(response, question.brand) if embed else response
 
 
 @login_required

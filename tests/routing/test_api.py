@@ -365,3 +365,21 @@ def test_staff_are_mailed_when_a_question_is_escalated(
     assert sorted(escalation[0].to) == ["maya@acme.example", "sam@acme.example"]  # not QA
     assert "Wants a refund" in escalation[0].body
     assert question.body not in escalation[0].body
+
+
+def test_the_widget_pages_may_be_framed_by_the_brands_site_only(cast: Any, client: Any) -> None:
+    from marketplace.models import Brand
+
+    open_embed = client.get("/embed/acme/")
+    assert open_embed.status_code == 200
+    assert "X-Frame-Options" not in open_embed
+    assert open_embed["Content-Security-Policy"] == "frame-ancestors *"
+
+    Brand.objects.filter(pk=cast.acme.pk).update(website="https://shop.acme.example/help")
+    restricted = client.get("/embed/acme/")
+    assert (
+        restricted["Content-Security-Policy"] == "frame-ancestors 'self' https://shop.acme.example"
+    )
+    # everything else still refuses to be framed
+    assert client.get("/brands/acme/ask/")["X-Frame-Options"] == "DENY"
+    assert client.get("/embed/northwind-nope/").status_code == 404
