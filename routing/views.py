@@ -45,7 +45,12 @@ def customer_home(request: HttpRequest) -> HttpResponse:
 def ask(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_object_or_404(Brand.objects.filter(is_active=True), slug=slug)
     anonymous = not request.user.is_authenticated
-    form = AskForm(request.POST or None, brand=brand, anonymous=anonymous)
+    form = AskForm(
+        request.POST or None,
+        brand=brand,
+        anonymous=anonymous,
+        customer=None if anonymous else request.user,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -56,6 +61,9 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
                 product_id=data["product"].pk if data["product"] else None,
                 preference=data["preference"],
                 contact_email=data.get("contact_email", ""),
+                preferred_expert_id=data["preferred_expert"].pk
+                if data.get("preferred_expert")
+                else None,
             )
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"product_id": "product"})

@@ -383,3 +383,31 @@ def test_the_widget_pages_may_be_framed_by_the_brands_site_only(cast: Any, clien
     # everything else still refuses to be framed
     assert client.get("/brands/acme/ask/")["X-Frame-Options"] == "DENY"
     assert client.get("/embed/northwind-nope/").status_code == 404
+
+
+def test_a_returning_customer_can_ask_their_previous_expert_again(
+    cast: Any, ask: Any, online: Any, client: Any, held_tasks: list[Any]
+) -> None:
+    online(cast.ada)
+    first = ask()
+    offer = services.routing_offer_question(question_id=first.pk)[0]
+    services.assignment_accept(assignment_id=offer.pk, user=cast.ada)
+    services.question_resolve(question_id=first.pk, actor=cast.carol)
+
+    client.force_login(cast.carol)
+    page = client.get("/brands/acme/ask/").content.decode()
+    assert "Ask someone who helped you before?" in page
+    assert "Ada Lovelace" in page
+    response = client.post(
+        "/brands/acme/ask/",
+        {
+            "body": "Same shoes, new question: laces?",
+            "preference": "expert",
+            "preferred_expert": cast.ada_expert.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert Question.objects.latest("pk").preferred_expert == cast.ada_expert
+    # someone without history does not get the choice
+    client.force_login(cast.nora)
+    assert "helped you before" not in client.get("/brands/acme/ask/").content.decode()
