@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from gigcx.tenancy import Viewer
 from marketplace.models import Expert, ExpertSkill
 from routing import scoring
 from routing.models import HEARTBEAT_FRESH, Assignment, Presence, Question, RoutingSettings
@@ -195,3 +196,33 @@ def brand_queue(*, brand_id: int) -> QuerySet[Question]:
         .select_related("product", "asked_by")
         .order_by("-priority", "created_at")
     )
+
+
+def question_with_role(
+    *, viewer: Viewer, question_id: int, token: str = ""
+) -> tuple[Question, str] | None:
+    """The question and how the viewer takes part in it (customer, staff or expert), or None
+    when they may not see it. Anonymous askers prove access with the private-link token."""
+    from routing.models import Message
+
+    question = (
+        Question.objects.visible_to(viewer)
+        .select_related("brand", "product")
+        .filter(pk=question_id)
+        .first()
+    )
+    if question is None:
+        if not token:
+            return None
+        question = (
+            Question.objects.select_related("brand", "product")
+            .filter(pk=question_id, access_token_hash=Question.hash_token(token))
+            .exclude(access_token_hash="")
+            .first()
+        )
+        return None if question is None else (question, Message.Role.CUSTOMER)
+    if question.asked_by_id is not None and question.asked_by_id == viewer.user_id:
+        return question, Message.Role.CUSTOMER
+    if question.brand_id in viewer.staff_brand_ids():
+        return question, Message.Role.STAFF
+    return question, Message.Role.EXPERT

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gigcx.exceptions import ApplicationError
-from gigcx.tenancy import viewer_for
+from gigcx.tenancy import ANONYMOUS, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
@@ -140,22 +140,10 @@ def _conversation(
 
 @login_required
 def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
-    viewer = viewer_for(request)
-    question = (
-        Question.objects.visible_to(viewer)
-        .select_related("brand", "product")
-        .filter(pk=question_id)
-        .first()
-    )
-    if question is None:
+    found = selectors.question_with_role(viewer=viewer_for(request), question_id=question_id)
+    if found is None:
         raise Http404("No such question.")
-    if question.asked_by_id == request.user.pk:
-        role = Message.Role.CUSTOMER
-    elif question.brand_id in viewer.staff_brand_ids():
-        role = Message.Role.STAFF
-    else:
-        role = Message.Role.EXPERT
-    return _conversation(request, question, role)
+    return _conversation(request, *found)
 
 
 def frameable(response: HttpResponse, brand: Brand) -> HttpResponse:
@@ -185,16 +173,13 @@ def embed_ask(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def question_private(request: HttpRequest, question_id: int, token: str) -> HttpResponse:
-    question = (
-        Question.objects.select_related("brand", "product")
-        .filter(pk=question_id, access_token_hash=Question.hash_token(token))
-        .exclude(access_token_hash="")
-        .first()
-    )
-    if question is None:
+    """The anonymous asker's private link (also what the widget's iframe shows)."""
+    found = selectors.question_with_role(viewer=ANONYMOUS, question_id=question_id, token=token)
+    if found is None:
         raise Http404("This link is not valid.")
+    question, role = found
     embed = request.GET.get("embed") == "1"
-    response = _conversation(request, question, Message.Role.CUSTOMER, token=token, embed=embed)
+    response = _conversation(request, question, role, token=token, embed=embed)
     return frameable(response, question.brand) if embed else response
 
 
