@@ -124,6 +124,14 @@ class ApplicationForm(forms.Form):
                 choices=LEVEL_CHOICES, required=False, label=product.name
             )
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.products and not any(data.get(f"level_{p.pk}") for p in self.products):
+            raise forms.ValidationError(
+                "Choose at least one product you own and use, and rate how well you know it."
+            )
+        return data
+
     def product_fields(self) -> list[Any]:
         return [self[f"level_{product.pk}"] for product in self.products]
 

@@ -233,9 +233,7 @@ def application_form(request: HttpRequest, slug: str) -> HttpResponse:
                     accept_terms=form.cleaned_data["accept_terms"],
                 )
             except ApplicationError as exc:
-                form_add_application_error(form, exc, {"products": "__all__"})
-                if "products" in exc.fields:
-                    form.add_error(None, exc.fields["products"][0])
+                form_add_application_error(form, exc)
             else:
                 messages.success(
                     request,
