@@ -266,20 +266,20 @@ class VerifyForm(forms.Form):
 
 class PoolFilterForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=100)
-    status = forms.ChoiceField(choices=[("", "Any status"), *Expert.Status.choices], required=False)
-    tier = forms.ChoiceField(choices=[("", "Any tier"), *Expert.Tier.choices], required=False)
+    status = forms.ChoiceField(choices=[("", "Any"), *Expert.Status.choices], required=False)
+    tier = forms.ChoiceField(choices=[("", "Any"), *Expert.Tier.choices], required=False)
     product = forms.ModelChoiceField(
-        queryset=Product.objects.none(), required=False, empty_label="Any product"
+        queryset=Product.objects.none(), required=False, empty_label="Any"
     )
     verified = forms.ChoiceField(
         choices=[
-            ("", "Verified or not"),
+            ("", "Any"),
             ("1", "Has a verified skill"),
-            ("0", "No verified skill"),
+            ("0", "None verified"),
         ],
         required=False,
     )
-    language = forms.ChoiceField(choices=[("", "Any language"), *LANGUAGE_CHOICES], required=False)
+    language = forms.ChoiceField(choices=[("", "Any"), *LANGUAGE_CHOICES], required=False)
 
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -221,7 +221,7 @@ def quiz_attempt_submit(*, quiz: Quiz, user: User, answers: dict[int, int]) -> Q
         raise NotFoundError("No such quiz.")
     if expert.status not in MAY_TAKE_QUIZZES:
         raise ForbiddenError(
-            f"Your place in {quiz.brand.name}'s pool is {expert.get_status_display().lower()}; "
+            f"Your place in the {quiz.brand.name} pool is {expert.get_status_display().lower()}; "
             "you cannot take its quizzes now."
         )
     ready = quiz_next_attempt_at(quiz=quiz, user=user)

@@ -382,9 +382,9 @@ def application_submit(
         raise ConflictError(f"You are on {brand.name}'s staff; staff cannot join its pool.")
     expert = Expert.objects.select_for_update().filter(brand=brand, user=user).first()
     if expert is not None and expert.status in IN_POOL:
-        raise ConflictError(f"You are already in {brand.name}'s pool.")
+        raise ConflictError(f"You are already in the {brand.name} pool.")
     if expert is not None and expert.status == Expert.Status.SUSPENDED:
-        raise ConflictError(f"Your place in {brand.name}'s pool is suspended; contact the brand.")
+        raise ConflictError(f"Your place in the {brand.name} pool is suspended; contact the brand.")
     if Application.objects.filter(brand=brand, user=user, status="pending").exists():
         raise ConflictError(
             f"You have already applied to {brand.name}; your application is being reviewed."

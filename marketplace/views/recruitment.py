@@ -179,7 +179,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except ApplicationError as exc:
         return _invitation_error(request, exc)
     messages.success(
-        request, f"Welcome to {invitation.brand.name}'s advocate program. Tell us what you know."
+        request, f"Welcome to the {invitation.brand.name} advocate program. Tell us what you know."
     )
     return redirect("marketplace:apply", slug=invitation.brand.slug)
 
@@ -215,7 +215,10 @@ def application_form(request: HttpRequest, slug: str) -> HttpResponse:
     prefill = services.application_prefill(brand=brand, user=request.user)
     profile = getattr(request.user, "expert_profile", None)
     initial: dict[str, Any] = {f"level_{pk}": str(level) for pk, level in prefill.items()}
-    initial["languages"] = list(profile.languages) if profile else brand.languages[:1]
+    if profile is not None:
+        initial["languages"] = [code for code in profile.languages if code in brand.languages]
+    else:  # English when the brand serves it, else the brand's first language
+        initial["languages"] = ["en"] if "en" in brand.languages else brand.languages[:1]
     form = ApplicationForm(
         request.POST or None, products=products, languages=brand.languages, initial=initial
     )
