@@ -64,7 +64,18 @@ class IsBrandStaffOrApplicant(IsBrandStaff):
         viewer = viewer_for(request)
         brand = Brand.objects.visible_to(viewer).filter(slug=view.kwargs["slug"]).first()
         if brand is not None and viewer.is_staff_of(brand.pk):
-            return super().has_permission(request, view)
+            roles = (
+                getattr(view, "read_roles", STAFF_ROLES)
+                if request.method in SAFE_METHODS
+                else getattr(view, "write_roles", EDITOR_ROLES)
+            )
+            if not viewer.is_staff_of(brand.pk, roles):
+                raise PermissionDenied(
+                    f"Your role on {brand.name}'s staff cannot do this; ask an owner or manager."
+                )
+            request.brand = brand  # type: ignore[attr-defined]
+            request.is_brand_staff = True  # type: ignore[attr-defined]
+            return True
         if brand is None or not brand.is_active or viewer.user_id is None:
             # API keys act for their own brand only; an inactive brand is not recruiting.
             raise NotFound(BRAND_NOT_FOUND)

@@ -159,7 +159,7 @@ def application_list(
     applications = (
         Application.objects.visible_to(viewer)
         .filter(brand=brand)
-        .select_related("user", "decided_by")
+        .select_related("brand", "user", "decided_by")
         .prefetch_related(
             Prefetch("items", queryset=ApplicationProduct.objects.select_related("product"))
         )

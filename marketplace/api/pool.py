@@ -62,6 +62,7 @@ POOL_FILTERS = [
     OpenApiParameter("language", enum=sorted(LANGUAGE_CODES), required=False),
     OpenApiParameter("q", str, required=False, description="Search name and email."),
     OpenApiParameter("page", int, required=False),
+    OpenApiParameter("page_size", int, required=False),
 ]
 
 
@@ -76,6 +77,7 @@ class ExpertListApi(APIView):
         language = serializers.ChoiceField(choices=sorted(LANGUAGE_CODES), required=False)
         q = serializers.CharField(max_length=100, required=False)
         page = serializers.IntegerField(required=False)
+        page_size = serializers.IntegerField(required=False)
 
     @extend_schema(parameters=POOL_FILTERS, responses=ExpertOutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:

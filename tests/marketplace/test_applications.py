@@ -268,3 +268,25 @@ def test_the_become_an_expert_page_speaks_to_visitors_and_shows_the_form_when_si
     assert "Choose at least one product" in missing.content.decode()
     assert not Application.objects.exists()
     assert "Become an expert" in client.get("/brands/acme/").content.decode()
+
+
+def test_the_review_queue_costs_the_same_queries_for_one_or_many(
+    cast: Any, api_as: Any, django_assert_num_queries: Any
+) -> None:
+    from tests.marketplace.factories import UserFactory
+
+    client = api_as(cast.maya)
+    client.get("/api/v1/brands/acme/applications")  # warm the session
+    for _ in range(4):
+        services.application_submit(
+            brand=cast.acme,
+            user=UserFactory(),
+            items=[(cast.trail_shoe.pk, 3)],
+            languages=["en"],
+            motivation="Fan.",
+            accept_terms=True,
+        )
+    # session, user, memberships, experts (viewer), brand, count, page, items
+    with django_assert_num_queries(8):
+        response = client.get("/api/v1/brands/acme/applications", {"status": "pending"})
+    assert response.json()["count"] == 4

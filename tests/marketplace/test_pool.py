@@ -53,6 +53,7 @@ def test_the_pool_filters_by_status_tier_product_verification_language_and_searc
     ]
     assert emails(client.get(url, {"language": "de"})) == ["carol@example.com", "grace@example.com"]
     assert emails(client.get(url, {"q": "hopper"})) == ["grace@example.com"]
+    assert emails(client.get(url, {"page_size": 1})) == ["ada@example.com"]
     bad = client.get(url, {"status": "sleeping"})
     assert bad.status_code == 400
     assert "status" in bad.json()["error"]["fields"]
