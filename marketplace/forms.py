@@ -146,12 +146,10 @@ class ApplicationForm(forms.Form):
 class QuizForm(forms.Form):
     title = forms.CharField(max_length=160)
     subject = forms.ChoiceField(label="About", help_text="A product, or a whole category.")
-    level = forms.IntegerField(
-        min_value=1, max_value=5, initial=3, help_text="Passing verifies the skill at this level."
-    )
-    pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark (%)")
+    level = forms.IntegerField(min_value=1, max_value=5, initial=3, label="Verifies level")
+    pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark %")
     cooldown_hours = forms.IntegerField(
-        min_value=0, max_value=720, initial=24, label="Cool-down (hours between attempts)"
+        min_value=0, max_value=720, initial=24, label="Cool-down, h"
     )
     questions = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),

@@ -142,6 +142,9 @@ def _invitation_error(request: HttpRequest, exc: ApplicationError, **extra: Any)
 def invitation_landing(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_from_token(token=token)
+        if invitation.accepted_by_id is not None and invitation.accepted_by_id == request.user.pk:
+            # Opening the email again after accepting: carry on where they left off.
+            return redirect("marketplace:apply", slug=invitation.brand.slug)
         services.invitation_usable_check(invitation)
     except ApplicationError as exc:
         return _invitation_error(request, exc)

@@ -135,8 +135,21 @@ def test_invite_apply_quiz_review_and_pool(page: Any, live_server: Any, cast: An
     assert "Approved" in row.inner_text()
     assert row.locator(".chip.verified").count() == 1
     screenshot(page, "pool-list")
+
+    # Her page in the pool: skills with verification, tier, suspend
+    page.click("text=kim@example.com")
+    assert "level 4" in page.locator("table").first.inner_text()
+    page.fill("textarea[name=suspend-reason]", "Shared a customer's phone number.")
+    page.click("#suspend button[type=submit]")
+    assert "is suspended" in page.locator(".message.success").inner_text()
+    screenshot(page, "pool-expert")
+    page.goto(f"{base}/brands/acme/manage/quizzes/")
+    screenshot(page, "quizzes")
     expert = Expert.objects.get(user__email="kim@example.com")
-    assert expert.status == "approved"
+    assert (expert.status, expert.status_reason) == (
+        "suspended",
+        "Shared a customer's phone number.",
+    )
     assert ExpertSkill.objects.get(expert=expert).verified_level == 4
     assert Application.objects.get(user=expert.user).status == "approved"
 

@@ -124,6 +124,7 @@ def test_invite_by_csv_sign_up_apply_pass_the_quiz_and_get_approved(
     invitation.refresh_from_db()
     assert (invitation.status, invitation.accepted_by) == ("accepted", kim)
     assert Expert.objects.get(brand=cast.acme, user=kim).status == "invited"
+    assert client.get(link)["Location"] == "/brands/acme/apply/"  # the email, opened again
 
     # then: the application form has her products pre-filled
     form = client.get("/brands/acme/apply/").content.decode()
