@@ -394,3 +394,34 @@ def test_a_file_without_the_email_column_is_refused_as_a_whole(cast: Any, api_as
     message = response.json()["error"]["message"]
     assert "missing column(s): email" in message
     assert "unknown column(s): mail, product" in message
+
+
+def test_an_existing_customer_logs_in_through_the_link_and_lands_on_a_prefilled_form(
+    cast: Any, client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given: Carol already has an account
+    with django_capture_on_commit_callbacks(execute=True):
+        services.invitation_create(
+            brand=cast.acme,
+            email="carol@example.com",
+            product_ids=[cast.trail_shoe.pk],
+            actor=cast.sam,
+        )
+    link = link_path(mail.outbox[0])
+
+    # when: she follows "I have an account", logs in and accepts
+    landing = client.get(link).content.decode()
+    login_url = re.search(r'href="(/accounts/login/\?next=[^"]+)"', landing).group(1)
+    logged_in = client.post(
+        login_url.replace("&amp;", "&"),
+        {"login": "carol@example.com", "password": "gigcx-demo-2026"},
+    )
+    assert logged_in["Location"] == link
+    assert "Accept and continue" in client.get(link).content.decode()
+    accepted = client.post(link + "accept/")
+
+    # then
+    assert accepted["Location"] == "/brands/acme/apply/"
+    form = client.get("/brands/acme/apply/").content.decode()
+    assert "We filled in the products from your invitation" in form
+    assert Expert.objects.get(brand=cast.acme, user=cast.carol).status == "invited"
