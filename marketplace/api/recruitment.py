@@ -3,6 +3,7 @@ and the CSV imports (purchasers to invite, catalogue)."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -536,12 +537,12 @@ class QuizAttemptOutputSerializer(serializers.Serializer):
     score = serializers.IntegerField(help_text="Percent of correct answers.")
     passed = serializers.BooleanField()
     created_at = serializers.DateTimeField()
-    next_attempt_at = serializers.SerializerMethodField()
+    next_attempt_at = serializers.SerializerMethodField(
+        help_text="When this person may try the quiz again."
+    )
 
-    def get_next_attempt_at(self, attempt: QuizAttempt) -> Any:
-        from datetime import timedelta
-
-        return (attempt.created_at + timedelta(hours=attempt.quiz.cooldown_hours)).isoformat()
+    def get_next_attempt_at(self, attempt: QuizAttempt) -> datetime:
+        return attempt.created_at + timedelta(hours=attempt.quiz.cooldown_hours)
 
 
 class QuizAttemptListCreateApi(APIView):
