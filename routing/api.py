@@ -13,8 +13,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from gigcx.pagination import paginated
+from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import viewer_for
-from marketplace.api import StrictInputSerializer, paginated
 from marketplace.models import Brand
 from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
 from routing import selectors, services
