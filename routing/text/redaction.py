@@ -128,22 +128,31 @@ def _group_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(m.start() + start, m.end() + start) for m in found]
 
 
-def _longest_valid_prefix(
-    text: str, start: int, end: int, valid: Callable[[str], bool]
-) -> tuple[int, int] | None:
-    """The longest run of whole groups from ``start`` that passes ``valid`` (greedy regexes may
-    swallow a following word or CVV; trimming whole groups keeps the real number)."""
-    groups = _group_bounds(text, start, end)
-    for last in range(len(groups) - 1, -1, -1):
-        candidate = text[groups[0][0] : groups[last][1]]
-        if valid(candidate):
-            return groups[0][0], groups[last][1]
-    return None
+def _longest_valid_run(
+    text: str,
+    groups: list[tuple[int, int]],
+    first: int,
+    max_chars: int,
+    valid: Callable[[str], bool],
+) -> tuple[int, int, int] | None:
+    """The longest run of whole groups from ``groups[first]`` that passes ``valid``, as (start,
+    end, index of its last group). Greedy regexes may swallow a following word or CVV; trying
+    whole groups keeps the real number, and ``max_chars`` keeps a long run of digits linear."""
+    found = None
+    length = 0
+    for last in range(first, len(groups)):
+        length += groups[last][1] - groups[last][0]
+        if length > max_chars:
+            break
+        if valid(text[groups[first][0] : groups[last][1]]):
+            found = (groups[first][0], groups[last][1], last)
+    return found
 
 
 def _ibans(text: str) -> Iterator[_Span]:
     for match in _IBAN_RUN.finditer(text):
-        found = _longest_valid_prefix(text, match.start(), match.end(), iban_is_valid)
+        groups = _group_bounds(text, match.start(), match.end())
+        found = _longest_valid_run(text, groups, 0, 34, iban_is_valid)
         if found:
             yield _Span(found[0], found[1], "iban")
 
@@ -161,12 +170,15 @@ def _card_is_valid(candidate: str) -> bool:
 def _cards(text: str) -> Iterator[_Span]:
     for match in _DIGIT_RUN.finditer(text):
         groups = _group_bounds(text, match.start(), match.end())
-        # Try every starting group too: "order 12 4111 1111 1111 1111" still hides the card.
-        for first in range(len(groups)):
-            found = _longest_valid_prefix(text, groups[first][0], match.end(), _card_is_valid)
+        # Try every starting group: "order 12 4111 1111 1111 1111" still hides the card.
+        first = 0
+        while first < len(groups):
+            found = _longest_valid_run(text, groups, first, 19, _card_is_valid)
             if found:
                 yield _Span(found[0], found[1], "card")
-                break
+                first = found[2] + 1
+            else:
+                first += 1
 
 
 # ---------------------------------------------------------------- phone numbers
