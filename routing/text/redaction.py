@@ -13,7 +13,7 @@ What it catches, and what it does not (the golden corpus in
 - IBAN: with or without spaces, any case, validated with the ISO 13616 mod-97 check, so a
   look-alike that fails the check stays;
 - card: 13-19 digits starting with 2-6 (the ranges card networks use), optionally grouped by
-  single spaces or dashes, validated with the Luhn check. Order numbers that fail Luhn are
+  single spaces, dashes or dots, validated with the Luhn check. Order numbers that fail Luhn are
   kept. A 13-19 digit number that happens to pass Luhn *is* masked: about one in ten random
   numbers does, which is the price of not leaking real cards;
 - phone: ``phonenumbers``' matcher over the launch regions, accepting international forms
@@ -74,7 +74,8 @@ _EMAIL = re.compile(
 _AT = r"(?:\s*[\[(]\s*(?:at|@)\s*[\])]\s*|\s+at\s+)"
 _DOT = r"(?:\s*[\[(]\s*(?:dot|\.)\s*[\])]\s*|\s+dot\s+)"
 _SPELLED_EMAIL = re.compile(
-    rf"\b[A-Za-z0-9][A-Za-z0-9._+-]*{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}\b",
+    rf"\b[A-Za-z0-9][A-Za-z0-9._+-]*(?:{_DOT}[A-Za-z0-9._+-]+)*{_AT}"
+    rf"[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}\b",
     re.IGNORECASE,
 )
 
@@ -99,7 +100,9 @@ _IBAN_RUN = _grouped(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{1,4})+(?![A
 _IBAN_SHAPED = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"
 )
-_DIGIT_RUN = re.compile(r"(?<![\d.,/:-])\d+(?:[ -]\d+)*(?![\d])")
+# Digits grouped by single spaces, dashes or dots ("4111.1111.1111.1111"); 13+ digits are
+# needed before anything is masked, so prices, dates and versions never qualify.
+_DIGIT_RUN = re.compile(r"(?<![\d.,/:-])\d+(?:[ .-]\d+)*(?![\d])")
 
 
 def iban_is_valid(candidate: str) -> bool:

@@ -24,6 +24,7 @@ MASKED: list[tuple[str, str]] = [
     ("reach me on jane at example dot com", "reach me on [email]"),
     ("jane (at) example (dot) com", "[email]"),
     ("schreib an max[at]example[dot]de", "schreib an [email]"),
+    ("jane dot doe at example dot com", "[email]"),
     # --- cards: grouped by spaces or dashes, compact, all the big networks
     ("My card is 4111 1111 1111 1111, exp 12/27", "My card is [card], exp 12/27"),
     ("card 4111-1111-1111-1111 cvv 123", "card [card] cvv 123"),
@@ -38,6 +39,8 @@ MASKED: list[tuple[str, str]] = [
     ("Ma carte 4000 0566 5566 5556 a été débitée", "Ma carte [card] a été débitée"),
     ("4111 1111 1111 1111 123", "[card] 123"),  # a CVV after the number stays outside
     ("order 12 4111 1111 1111 1111", "order 12 [card]"),
+    ("Karte 4111.1111.1111.1111, Ablauf 04/28", "Karte [card], Ablauf 04/28"),
+    ("pay 4111 1111 1111 1111 4242 4242 4242 4242 ok", "pay [card] [card] ok"),
     # --- IBAN: spaced, compact, lower case, letters in the BBAN
     ("IBAN: DE89 3704 0044 0532 0130 00 thanks", "IBAN: [iban] thanks"),
     ("iban de89370400440532013000 and more", "iban [iban] and more"),
@@ -108,6 +111,8 @@ KEPT: list[str] = [
     "Lieferung am 24.12.2025 zwischen 10:00 und 12:00",
     "Price was $1,299.00, model XPS 9310",
     "Der Preis lag bei 1.299,00 EUR",
+    "Der Preis lag bei 1.299.999,00 EUR",
+    "Server 192.168.100.200 and version 10.4.2.1",
     "Modell 2024 Größe 42",
     "The size 44 2/3 shoe",
     "version 2.13.0 of the app",
@@ -253,7 +258,7 @@ def _phone_examples() -> list[str]:
 
 @pytest.mark.parametrize("sentence", SENTENCES)
 @pytest.mark.parametrize("card", CARDS)
-@pytest.mark.parametrize("separator", ["", " ", "-"])
+@pytest.mark.parametrize("separator", ["", " ", "-", "."])
 def test_every_card_layout_is_masked(card: str, separator: str, sentence: str) -> None:
     written = sentence.format(_grouped(card, separator))
     assert redact(written).text == sentence.format("[card]")
