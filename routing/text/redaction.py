@@ -89,12 +89,10 @@ def _emails(text: str) -> Iterator[_Span]:
 # ---------------------------------------------------------------- IBAN and card numbers
 
 
-def _grouped(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
 # A run of alphanumeric groups separated by single spaces or dashes.
-_IBAN_RUN = _grouped(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{1,4})+(?![A-Za-z0-9])")
+_IBAN_RUN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{1,4})+(?![A-Za-z0-9])", re.IGNORECASE
+)
 # Printed the usual way (upper case, groups of four or compact): used only to keep the digits
 # of a mistyped IBAN from being taken for a card or a phone.
 _IBAN_SHAPED = re.compile(
