@@ -4,7 +4,9 @@ Half of each intent's queries (a fixed shuffle) form the knowledge base; the oth
 incoming questions. A suggestion is right when the best entry has the query's intent. Prints
 top-1 intent accuracy, then accuracy and coverage (share of questions answered
 automatically) at several confidence thresholds. Run: ``make bench`` or
-``python bench/suggest.py``. Skips with a message when the data sets are missing.
+``python bench/suggest.py``; with the ``ml`` extra installed,
+``GIGCX_TEXT_BACKEND=embeddings python bench/suggest.py`` measures the embeddings backend.
+Skips with a message when the data sets are missing.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from routing.text.datasets import IntentText, banking77, datasets_dir, missing_message
-from routing.text.knowledge import AUTO_ANSWER_THRESHOLD, KnowledgeIndex
+from routing.text.knowledge import KnowledgeIndex
 
-THRESHOLDS = sorted({0.0, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, AUTO_ANSWER_THRESHOLD})
+THRESHOLDS = (0.0, 0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9)
 
 
 def split(rows: list[IntentText], seed: int = 0) -> tuple[list[IntentText], list[IntentText]]:
@@ -55,14 +57,14 @@ def main() -> int:
     accuracy = sum(right for _, right in results) / len(results)
     scores = sorted(score for score, _ in results)
     print(f"BANKING77: {len(known)} knowledge-base entries, {len(incoming)} queries, 77 intents")
-    print(f"top-1 intent accuracy (TF-IDF words + char 2-4-grams): {accuracy:.3f}")
+    print(f"backend {index.backend}: top-1 intent accuracy {accuracy:.3f}")
     print(f"median best score: {scores[len(scores) // 2]:.3f}")
     print("threshold  answered  accuracy-when-answered")
-    for threshold in THRESHOLDS:
+    for threshold in sorted({*THRESHOLDS, index.auto_answer_threshold}):
         answered = [right for score, right in results if score >= threshold]
         share = len(answered) / len(results)
         right = sum(answered) / len(answered) if answered else float("nan")
-        marker = "  <- AUTO_ANSWER_THRESHOLD" if threshold == AUTO_ANSWER_THRESHOLD else ""
+        marker = "  <- auto-answer threshold" if threshold == index.auto_answer_threshold else ""
         print(f"   {threshold:4.2f}     {share:6.1%}   {right:6.3f}{marker}")
     return 0
 

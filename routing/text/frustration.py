@@ -298,7 +298,7 @@ class FrustrationModel:
     threshold: float
 
     def probability(self, values: dict[str, float]) -> float:
-        z = self.intercept + sum(self.weights.get(name, 0.0) * values[name] for name in FEATURES)
+        z = self.intercept + sum(self.weights[name] * values[name] for name in FEATURES)
         return 1.0 / (1.0 + math.exp(-z))
 
     def to_json(self, **about: Any) -> str:
@@ -314,6 +314,9 @@ class FrustrationModel:
 
 def load_model(path: Path = MODEL_PATH) -> FrustrationModel:
     data = json.loads(path.read_text(encoding="utf-8"))
+    if set(data["weights"]) != set(FEATURES):
+        # A model trained on other features would silently score nonsense.
+        raise ValueError(f"{path.name} was trained on other features; run train_frustration.")
     return FrustrationModel(
         weights={name: float(value) for name, value in data["weights"].items()},
         intercept=float(data["intercept"]),

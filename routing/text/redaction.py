@@ -13,7 +13,7 @@ What it catches, and what it does not (the golden corpus in
 - IBAN: with or without spaces, any case, validated with the ISO 13616 mod-97 check, so a
   look-alike that fails the check stays;
 - card: 13-19 digits starting with 2-6 (the ranges card networks use), optionally grouped by
-  single spaces or dashes, validated with the Luhn check. Order numbers that fail Luhn are
+  single spaces, dashes or dots, validated with the Luhn check. Order numbers that fail Luhn are
   kept. A 13-19 digit number that happens to pass Luhn *is* masked: about one in ten random
   numbers does, which is the price of not leaking real cards;
 - phone: ``phonenumbers``' matcher over the launch regions, accepting international forms
@@ -74,7 +74,8 @@ _EMAIL = re.compile(
 _AT = r"(?:\s*[\[(]\s*(?:at|@)\s*[\])]\s*|\s+at\s+)"
 _DOT = r"(?:\s*[\[(]\s*(?:dot|\.)\s*[\])]\s*|\s+dot\s+)"
 _SPELLED_EMAIL = re.compile(
-    rf"\b[A-Za-z0-9][A-Za-z0-9._+-]*{_AT}[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}\b",
+    rf"\b[A-Za-z0-9][A-Za-z0-9._+-]*(?:{_DOT}[A-Za-z0-9._+-]+)*{_AT}"
+    rf"[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}\b",
     re.IGNORECASE,
 )
 
@@ -88,18 +89,18 @@ def _emails(text: str) -> Iterator[_Span]:
 # ---------------------------------------------------------------- IBAN and card numbers
 
 
-def _grouped(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
-
-
 # A run of alphanumeric groups separated by single spaces or dashes.
-_IBAN_RUN = _grouped(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{1,4})+(?![A-Za-z0-9])")
+_IBAN_RUN = re.compile(
+    r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{1,4})+(?![A-Za-z0-9])", re.IGNORECASE
+)
 # Printed the usual way (upper case, groups of four or compact): used only to keep the digits
 # of a mistyped IBAN from being taken for a card or a phone.
 _IBAN_SHAPED = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b"
 )
-_DIGIT_RUN = re.compile(r"(?<![\d.,/:-])\d+(?:[ -]\d+)*(?![\d])")
+# Digits grouped by single spaces, dashes or dots ("4111.1111.1111.1111"); 13+ digits are
+# needed before anything is masked, so prices, dates and versions never qualify.
+_DIGIT_RUN = re.compile(r"(?<![\d.,/:-])\d+(?:[ .-]\d+)*(?![\d])")
 
 
 def iban_is_valid(candidate: str) -> bool:
@@ -128,22 +129,31 @@ def _group_bounds(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return [(m.start() + start, m.end() + start) for m in found]
 
 
-def _longest_valid_prefix(
-    text: str, start: int, end: int, valid: Callable[[str], bool]
-) -> tuple[int, int] | None:
-    """The longest run of whole groups from ``start`` that passes ``valid`` (greedy regexes may
-    swallow a following word or CVV; trimming whole groups keeps the real number)."""
-    groups = _group_bounds(text, start, end)
-    for last in range(len(groups) - 1, -1, -1):
-        candidate = text[groups[0][0] : groups[last][1]]
-        if valid(candidate):
-            return groups[0][0], groups[last][1]
-    return None
+def _longest_valid_run(
+    text: str,
+    groups: list[tuple[int, int]],
+    first: int,
+    max_chars: int,
+    valid: Callable[[str], bool],
+) -> tuple[int, int, int] | None:
+    """The longest run of whole groups from ``groups[first]`` that passes ``valid``, as (start,
+    end, index of its last group). Greedy regexes may swallow a following word or CVV; trying
+    whole groups keeps the real number, and ``max_chars`` keeps a long run of digits linear."""
+    found = None
+    length = 0
+    for last in range(first, len(groups)):
+        length += groups[last][1] - groups[last][0]
+        if length > max_chars:
+            break
+        if valid(text[groups[first][0] : groups[last][1]]):
+            found = (groups[first][0], groups[last][1], last)
+    return found
 
 
 def _ibans(text: str) -> Iterator[_Span]:
     for match in _IBAN_RUN.finditer(text):
-        found = _longest_valid_prefix(text, match.start(), match.end(), iban_is_valid)
+        groups = _group_bounds(text, match.start(), match.end())
+        found = _longest_valid_run(text, groups, 0, 34, iban_is_valid)
         if found:
             yield _Span(found[0], found[1], "iban")
 
@@ -161,12 +171,15 @@ def _card_is_valid(candidate: str) -> bool:
 def _cards(text: str) -> Iterator[_Span]:
     for match in _DIGIT_RUN.finditer(text):
         groups = _group_bounds(text, match.start(), match.end())
-        # Try every starting group too: "order 12 4111 1111 1111 1111" still hides the card.
-        for first in range(len(groups)):
-            found = _longest_valid_prefix(text, groups[first][0], match.end(), _card_is_valid)
+        # Try every starting group: "order 12 4111 1111 1111 1111" still hides the card.
+        first = 0
+        while first < len(groups):
+            found = _longest_valid_run(text, groups, first, 19, _card_is_valid)
             if found:
                 yield _Span(found[0], found[1], "card")
-                break
+                first = found[2] + 1
+            else:
+                first += 1
 
 
 # ---------------------------------------------------------------- phone numbers

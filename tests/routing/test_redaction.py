@@ -24,6 +24,7 @@ MASKED: list[tuple[str, str]] = [
     ("reach me on jane at example dot com", "reach me on [email]"),
     ("jane (at) example (dot) com", "[email]"),
     ("schreib an max[at]example[dot]de", "schreib an [email]"),
+    ("jane dot doe at example dot com", "[email]"),
     # --- cards: grouped by spaces or dashes, compact, all the big networks
     ("My card is 4111 1111 1111 1111, exp 12/27", "My card is [card], exp 12/27"),
     ("card 4111-1111-1111-1111 cvv 123", "card [card] cvv 123"),
@@ -38,6 +39,8 @@ MASKED: list[tuple[str, str]] = [
     ("Ma carte 4000 0566 5566 5556 a été débitée", "Ma carte [card] a été débitée"),
     ("4111 1111 1111 1111 123", "[card] 123"),  # a CVV after the number stays outside
     ("order 12 4111 1111 1111 1111", "order 12 [card]"),
+    ("Karte 4111.1111.1111.1111, Ablauf 04/28", "Karte [card], Ablauf 04/28"),
+    ("pay 4111 1111 1111 1111 4242 4242 4242 4242 ok", "pay [card] [card] ok"),
     # --- IBAN: spaced, compact, lower case, letters in the BBAN
     ("IBAN: DE89 3704 0044 0532 0130 00 thanks", "IBAN: [iban] thanks"),
     ("iban de89370400440532013000 and more", "iban [iban] and more"),
@@ -108,6 +111,8 @@ KEPT: list[str] = [
     "Lieferung am 24.12.2025 zwischen 10:00 und 12:00",
     "Price was $1,299.00, model XPS 9310",
     "Der Preis lag bei 1.299,00 EUR",
+    "Der Preis lag bei 1.299.999,00 EUR",
+    "Server 192.168.100.200 and version 10.4.2.1",
     "Modell 2024 Größe 42",
     "The size 44 2/3 shoe",
     "version 2.13.0 of the app",
@@ -191,3 +196,91 @@ def test_luhn(number: str, valid: bool) -> None:
 )
 def test_iban_check(iban: str, valid: bool) -> None:
     assert iban_is_valid(iban) is valid
+
+
+# ---- Generated variants: every test card and IBAN in every common layout, and libphonenumber's
+# example numbers for the launch regions in E.164, international and national format.
+
+CARDS = [
+    "4111111111111111",
+    "4242424242424242",
+    "5555555555554444",
+    "5105105105105100",
+    "2223003122003222",
+    "6011111111111117",
+    "3530111333300000",
+    "4000056655665556",
+    "6759649826438453",
+]
+IBANS = [
+    "DE89370400440532013000",
+    "GB82WEST12345698765432",
+    "FR1420041010050500013M02606",
+    "NL91ABNA0417164300",
+    "AT611904300234573201",
+    "CH9300762011623852957",
+    "ES9121000418450200051332",
+    "IT60X0542811101000000123456",
+    "BE68539007547034",
+]
+SENTENCES = [
+    "Please charge {} again",
+    "Bitte buchen Sie von {} ab.",
+    "J'ai payé avec {}, merci",
+]
+
+
+def _grouped(number: str, separator: str) -> str:
+    return separator.join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def _one_off(number: str) -> str:
+    """The same number with its last digit changed: fails Luhn."""
+    return number[:-1] + str((int(number[-1]) + 1) % 10)
+
+
+def _phone_examples() -> list[str]:
+    import phonenumbers
+
+    formats = (
+        phonenumbers.PhoneNumberFormat.E164,
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL,
+        phonenumbers.PhoneNumberFormat.NATIONAL,
+    )
+    kinds = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE)
+    found: list[str] = []
+    for region in ("US", "GB", "DE", "AT", "CH", "FR", "ES", "IT", "NL"):
+        for kind in kinds:
+            number = phonenumbers.example_number_for_type(region, kind)
+            found += [phonenumbers.format_number(number, layout) for layout in formats]
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("sentence", SENTENCES)
+@pytest.mark.parametrize("card", CARDS)
+@pytest.mark.parametrize("separator", ["", " ", "-", "."])
+def test_every_card_layout_is_masked(card: str, separator: str, sentence: str) -> None:
+    written = sentence.format(_grouped(card, separator))
+    assert redact(written).text == sentence.format("[card]")
+
+
+@pytest.mark.parametrize("card", CARDS)
+@pytest.mark.parametrize("separator", ["", " ", "-"])
+def test_a_card_number_one_digit_off_is_kept(card: str, separator: str) -> None:
+    written = f"Order {_grouped(_one_off(card), separator)} is late"
+    assert redact(written) == Redaction(written, [])
+
+
+@pytest.mark.parametrize("sentence", SENTENCES)
+@pytest.mark.parametrize("iban", IBANS)
+@pytest.mark.parametrize("separator", ["", " "])
+def test_every_iban_layout_is_masked(iban: str, separator: str, sentence: str) -> None:
+    written = sentence.format(_grouped(iban, separator))
+    assert redact(written).text == sentence.format("[iban]")
+
+
+@pytest.mark.parametrize("phone", _phone_examples())
+def test_example_numbers_of_the_launch_regions_are_masked(phone: str) -> None:
+    assert redact(f"Please call me on {phone} tomorrow").text == (
+        "Please call me on [phone] tomorrow"
+    )

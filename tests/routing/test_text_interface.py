@@ -38,7 +38,9 @@ def test_the_text_layer_imports_and_runs_without_django_settings() -> None:
         "import sys, routing.text as t\n"
         "assert t.redact('mail a@example.com').kinds == ['email']\n"
         "assert 0 <= t.frustration('This is unacceptable').score <= 1\n"
+        "t.KnowledgeIndex([(1, 'Is it waterproof?', 'Yes')]).best('waterproof?')\n"
         "assert 'django.db' not in sys.modules, 'imported the ORM'\n"
+        "assert 'torch' not in sys.modules, 'the default backend imported torch'\n"
         "print('ok')\n"
     )
 
