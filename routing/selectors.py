@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
@@ -226,3 +227,25 @@ def question_with_role(
     if question.brand_id in viewer.staff_brand_ids():
         return question, Message.Role.STAFF
     return question, Message.Role.EXPERT
+
+
+def applicant_questions_section(*, brand: Any, user: Any, viewer: Viewer) -> Any:
+    """The applicant's questions to this brand, for the staff review page (a marketplace
+    seam: registered in RoutingConfig.ready, so marketplace never imports routing)."""
+    from marketplace.selectors import HistorySection
+
+    if not viewer.is_staff_of(brand.pk):
+        return None
+    questions = list(
+        Question.objects.filter(brand=brand, asked_by=user)
+        .select_related("product")
+        .order_by("-created_at")[:10]
+    )
+    lines = [
+        f"{q.created_at:%d %b %Y} · {q.product.name if q.product else 'General'} · "
+        f"{q.get_status_display()}"
+        for q in questions
+    ]
+    return HistorySection(
+        title="Questions asked", lines=lines, empty="No questions asked to this brand yet."
+    )

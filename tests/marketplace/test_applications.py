@@ -227,9 +227,10 @@ def test_staff_see_the_applicants_history_including_other_apps_sections(
     history = response.json()["history"]
     assert history["pool_status"] == "applied"
     assert [a["decision_reason"] for a in history["applications"]] == ["Too early."]
-    assert history["sections"] == [
-        {"title": "Questions asked", "lines": ["carol@example.com asked 3 questions"]}
-    ]
+    assert {
+        "title": "Questions asked",
+        "lines": ["carol@example.com asked 3 questions"],
+    } in history["sections"]
     assert "Too early." in page
     assert "carol@example.com asked 3 questions" in page
     assert "Approve" not in page  # QA reads the queue but does not decide
