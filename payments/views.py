@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 
 import stripe
@@ -292,7 +293,9 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         return JsonResponse(
             {"error": {"code": "bad_signature", "message": "Rejected.", "fields": {}}}, status=400
         )
+    # Verified: read the fields from the signed body itself (plain JSON).
+    body = json.loads(request.body)
     services.stripe_event_handle(
-        event_id=event["id"], event_type=event["type"], data=event["data"].to_dict()
+        event_id=event.id, event_type=event.type, data=body.get("data") or {}
     )
     return JsonResponse({"received": True})
