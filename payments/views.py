@@ -227,7 +227,12 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
     if request.method == "POST":
         try:
             currency = request.POST.get("currency", "EUR")
-            lines = []
+            # Category lines (set through the API) are carried over: the page edits products.
+            lines = [
+                {"category_id": line.category_id, "amount": line.amount}
+                for line in (card.lines.all() if card else [])
+                if line.category_id
+            ]
             for product in products:
                 raw = request.POST.get(f"product_{product.pk}", "").strip()
                 if raw:

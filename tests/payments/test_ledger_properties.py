@@ -287,7 +287,7 @@ def test_money_flow_keeps_its_invariants_under_random_sequences(
 
 def settings_for_money() -> Any:
     return settings(
-        max_examples=40,
+        max_examples=30,
         stateful_step_count=25,
         deadline=None,
         derandomize=True,
