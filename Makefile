@@ -6,12 +6,13 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-fast lint format check-deploy schema bench clean
+.PHONY: help install run setup test test-fast lint format check-deploy schema bench train-frustration clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff lint and format check"
+	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
 
 $(PY):
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "Python 3.11 is required: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -50,6 +51,17 @@ format: install
 schema: export DJANGO_DEBUG ?= true
 schema: install
 	$(PY) manage.py spectacular --fail-on-warn --validate --file /dev/null
+
+# Quality benchmarks on public data in ../shared/datasets (GIGCX_DATASETS_DIR); they print
+# figures, not pass/fail, and skip with a message when the data is missing.
+bench: install
+	$(PY) bench/routing_se.py
+	$(PY) bench/frustration.py
+	$(PY) bench/suggest.py
+
+train-frustration: export DJANGO_DEBUG ?= true
+train-frustration: install
+	$(PY) manage.py train_frustration
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

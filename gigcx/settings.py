@@ -322,6 +322,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # Several "status" fields with different choices: name each set once.
+    "ENUM_NAME_OVERRIDES": {
+        "ExpertStatusEnum": "marketplace.models.Expert.Status",
+        "ApplicationStatusEnum": "marketplace.models.Application.Status",
+        "PoolEntryStatusEnum": ["approved", "probation"],
+    },
 }
 
 # ---------------------------------------------------------------------------------------

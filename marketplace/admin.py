@@ -1,7 +1,18 @@
 from django.contrib import admin
 
 from gigcx.admin import ReadOnlyAdmin
-from marketplace.models import Brand, BrandMembership, Category, Expert, ExpertProfile, Product
+from marketplace.models import (
+    Application,
+    Brand,
+    BrandMembership,
+    Category,
+    Expert,
+    ExpertProfile,
+    Invitation,
+    Product,
+    Quiz,
+    QuizAttempt,
+)
 
 
 @admin.register(Brand)
@@ -36,3 +47,26 @@ class ExpertProfileAdmin(ReadOnlyAdmin):
 class ExpertAdmin(ReadOnlyAdmin):
     list_display = ["user", "brand", "status", "tier", "quality_score"]
     list_filter = ["status", "tier"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["email", "brand", "status", "expires_at", "send_count"]
+    list_filter = ["status"]
+    search_fields = ["email"]
+
+
+@admin.register(Application)
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["user", "brand", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+
+
+@admin.register(Quiz)
+class QuizAdmin(ReadOnlyAdmin):
+    list_display = ["title", "brand", "product", "category", "pass_mark", "is_active"]
+
+
+@admin.register(QuizAttempt)
+class QuizAttemptAdmin(ReadOnlyAdmin):
+    list_display = ["user", "quiz", "score", "passed", "created_at"]

@@ -62,3 +62,42 @@ EXPERTS = [
 ]
 
 CUSTOMERS = [("carol@example.com", "Carol Danvers"), ("dave@example.com", "Dave Park")]
+
+# A product quiz staff wrote for the trail shoe (one correct choice per question).
+QUIZ = {
+    "title": "Trailblazer 2 essentials",
+    "product": "Trailblazer 2 Trail Shoe",
+    "level": 4,
+    "pass_mark": 66,
+    "cooldown_hours": 24,
+    "questions": [
+        (
+            "How much heel-to-toe drop does the Trailblazer 2 have?",
+            [("4 mm", False), ("8 mm", True), ("12 mm", False)],
+        ),
+        (
+            "What should a customer do when the outsole lugs wear below 2 mm?",
+            [
+                ("Replace the shoe; grip on wet rock is gone", True),
+                ("Glue new lugs on", False),
+                ("Nothing, lugs do not matter", False),
+            ],
+        ),
+        (
+            "Which lacing trick stops heel slip on descents?",
+            [("Straight bar lacing", False), ("A runner's loop (heel lock)", True)],
+        ),
+    ],
+}
+
+# A purchaser invited to the program who has not answered yet.
+INVITATION = ("kim@example.com", ["Trailblazer 2 Trail Shoe", "Summit GTX Boot"])
+
+# A pending application waiting in the review queue (Marie applied above).
+APPLICATION = {
+    "email": "marie@example.com",
+    "products": [("Summit GTX Boot", 4), ("Trailblazer 2 Trail Shoe", 3)],
+    "languages": ["en", "fr"],
+    "motivation": "I have hiked the Tour du Mont Blanc twice in my Summit boots and answer "
+    "gear questions in my local hiking club every week.",
+}

@@ -4,7 +4,14 @@ from typing import Any
 
 from django import forms
 
-from marketplace.models import LANGUAGE_CHOICES, Brand, Category
+from marketplace.models import (
+    LANGUAGE_CHOICES,
+    AvailabilityWindow,
+    Brand,
+    Category,
+    Expert,
+    Product,
+)
 
 
 class BrandForm(forms.Form):
@@ -41,3 +48,287 @@ class CategoryForm(forms.Form):
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["parent"].queryset = Category.objects.filter(brand=brand, is_archived=False)
+
+
+class CategoryEditForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    parent = forms.ModelChoiceField(
+        queryset=Category.objects.none(), required=False, empty_label="— top level —"
+    )
+
+    def __init__(self, *args: Any, brand: Brand, category: Category, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = Category.objects.filter(
+            brand=brand, is_archived=False
+        ).exclude(pk=category.pk)
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file", help_text="UTF-8 CSV with a header line; at most 512 KB."
+    )
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(help_text="The customer receives a link that works for 14 days.")
+    products = forms.ModelMultipleChoiceField(
+        queryset=Product.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Products they bought; pre-filled on their application.",
+    )
+
+    def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["products"].queryset = Product.objects.filter(brand=brand, is_archived=False)
+
+
+LEVEL_CHOICES = [
+    ("", "I don't own it"),
+    ("1", "1 · I have it, still learning"),
+    ("2", "2 · I use it now and then"),
+    ("3", "3 · I use it a lot"),
+    ("4", "4 · I know it inside out"),
+    ("5", "5 · People ask me about it"),
+]
+
+
+class ApplicationForm(forms.Form):
+    """One level field per product (``level_<id>``), then languages, motivation and terms."""
+
+    languages = forms.MultipleChoiceField(
+        choices=LANGUAGE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Languages you can answer customers in.",
+    )
+    motivation = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        label="Why do you want to help other customers?",
+    )
+    accept_terms = forms.BooleanField(
+        label="I accept the advocate program terms: I answer honestly, never share customers' "
+        "personal data, and say when I don't know.",
+    )
+
+    def __init__(
+        self, *args: Any, products: list[Product], languages: list[str], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.products = products
+        self.fields["languages"].choices = [
+            (code, label) for code, label in LANGUAGE_CHOICES if code in languages
+        ] or LANGUAGE_CHOICES
+        for product in products:
+            self.fields[f"level_{product.pk}"] = forms.ChoiceField(
+                choices=LEVEL_CHOICES, required=False, label=product.name
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.products and not any(data.get(f"level_{p.pk}") for p in self.products):
+            raise forms.ValidationError(
+                "Choose at least one product you own and use, and rate how well you know it."
+            )
+        return data
+
+    def product_fields(self) -> list[Any]:
+        return [self[f"level_{product.pk}"] for product in self.products]
+
+    def items(self) -> list[tuple[int, int]]:
+        return [
+            (product.pk, int(self.cleaned_data[f"level_{product.pk}"]))
+            for product in self.products
+            if self.cleaned_data.get(f"level_{product.pk}")
+        ]
+
+
+class QuizForm(forms.Form):
+    title = forms.CharField(max_length=160)
+    subject = forms.ChoiceField(label="About", help_text="A product, or a whole category.")
+    level = forms.IntegerField(min_value=1, max_value=5, initial=3, label="Verifies level")
+    pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark %")
+    cooldown_hours = forms.IntegerField(
+        min_value=0, max_value=720, initial=24, label="Cool-down, h"
+    )
+    questions = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
+        help_text="One question per paragraph: the question on the first line, then one "
+        "choice per line starting with '-' (wrong) or '*' (the correct one).",
+    )
+
+    def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        products = Product.objects.filter(brand=brand, is_archived=False)
+        categories = Category.objects.filter(brand=brand, is_archived=False)
+        self.fields["subject"].choices = [
+            ("Products", [(f"p:{p.pk}", p.name) for p in products]),
+            ("Categories", [(f"c:{c.pk}", c.name) for c in categories]),
+        ]
+
+    def clean_questions(self) -> list[dict[str, Any]]:
+        return quiz_text_parse(self.cleaned_data["questions"])
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        kind, _, pk = data["subject"].partition(":")
+        return {
+            "title": data["title"],
+            "product_id": int(pk) if kind == "p" else None,
+            "category_id": int(pk) if kind == "c" else None,
+            "level": data["level"],
+            "pass_mark": data["pass_mark"],
+            "cooldown_hours": data["cooldown_hours"],
+            "questions": data["questions"],
+        }
+
+
+def quiz_text_parse(text: str) -> list[dict[str, Any]]:
+    """Parse the quiz text format of :class:`QuizForm` into the service's question list."""
+    questions: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            current = None
+            continue
+        if line[0] in "-*" and current is not None:
+            current["choices"].append({"text": line[1:].strip(), "is_correct": line[0] == "*"})
+        elif line[0] in "-*":
+            raise forms.ValidationError(f"The choice '{line}' has no question above it.")
+        elif current is None:
+            current = {"text": line, "choices": []}
+            questions.append(current)
+        else:
+            current["text"] += " " + line
+    if not questions:
+        raise forms.ValidationError("Write at least one question.")
+    return questions
+
+
+class QuizTakeForm(forms.Form):
+    """One radio group per question. Built from choice ids and texts only: whether a choice is
+    correct never reaches the page."""
+
+    def __init__(self, *args: Any, questions: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for number, question in enumerate(questions, start=1):
+            self.fields[f"q_{question.pk}"] = forms.TypedChoiceField(
+                label=f"{number}. {question.text}",
+                choices=[(choice.pk, choice.text) for choice in question.choices.all()],
+                coerce=int,
+                widget=forms.RadioSelect,
+                error_messages={"required": "Choose an answer."},
+            )
+
+    def answers(self) -> dict[int, int]:
+        return {int(name[2:]): value for name, value in self.cleaned_data.items()}
+
+
+class ApproveForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("approved", "Approved"), ("probation", "On probation")],
+        initial="approved",
+        label="Join the pool as",
+    )
+    reason = forms.CharField(
+        required=False, max_length=2000, label="Note", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The applicant sees this.",
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The expert sees this; it is kept in the audit log.",
+    )
+
+
+class TierForm(forms.Form):
+    tier = forms.ChoiceField(choices=Expert.Tier.choices)
+
+
+class VerifyForm(forms.Form):
+    level = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(1, 6)], coerce=int, label="Verified level"
+    )
+
+
+class PoolFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100)
+    status = forms.ChoiceField(choices=[("", "Any"), *Expert.Status.choices], required=False)
+    tier = forms.ChoiceField(choices=[("", "Any"), *Expert.Tier.choices], required=False)
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.none(), required=False, empty_label="Any"
+    )
+    verified = forms.ChoiceField(
+        choices=[
+            ("", "Any"),
+            ("1", "Has a verified skill"),
+            ("0", "None verified"),
+        ],
+        required=False,
+    )
+    language = forms.ChoiceField(choices=[("", "Any"), *LANGUAGE_CHOICES], required=False)
+
+    def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(brand=brand, is_archived=False)
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(max_length=60, help_text="Customers see this name.")
+    bio = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    languages = forms.MultipleChoiceField(
+        choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    timezone = forms.ChoiceField(help_text="Your availability windows are in this timezone.")
+    capacity = forms.IntegerField(
+        min_value=1, max_value=10, initial=2, help_text="How many questions at once (1–10)."
+    )
+    notify_offers_browser = forms.BooleanField(
+        required=False, label="Show new offers in the browser"
+    )
+    notify_offers_email = forms.BooleanField(required=False, label="Email me about new offers")
+    notify_program_email = forms.BooleanField(
+        required=False, label="Email me news from the programs I am in"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [(name, name) for name in timezone_names()]
+
+
+def timezone_names() -> list[str]:
+    import zoneinfo
+
+    return sorted(zoneinfo.available_timezones())
+
+
+class WindowForm(forms.Form):
+    weekday = forms.TypedChoiceField(
+        choices=[("", "—"), *AvailabilityWindow.Weekday.choices],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    start = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        filled = [data.get("weekday") is not None, bool(data.get("start")), bool(data.get("end"))]
+        if any(filled) and not all(filled):
+            raise forms.ValidationError("Give the day, the start and the end.")
+        return data
+
+
+WindowFormSet = forms.formset_factory(WindowForm, extra=2, max_num=28, can_delete=True)

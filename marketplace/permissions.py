@@ -45,6 +45,42 @@ class IsBrandStaff(BasePermission):
         else:
             roles = getattr(view, "write_roles", EDITOR_ROLES)
         request.brand = brand_for_staff(request, view.kwargs["slug"], roles)  # type: ignore[attr-defined]
+        request.is_brand_staff = True  # type: ignore[attr-defined]
+        return True
+
+
+class IsBrandStaffOrApplicant(IsBrandStaff):
+    """Staff as :class:`IsBrandStaff`; and for the methods a view lists in
+    ``applicant_methods``, any signed-in person on an active brand (applicants apply, take
+    quizzes and read their own rows). ``request.is_brand_staff`` tells the view which one it
+    serves; the view scopes rows to the person through ``visible_to``.
+    """
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if request.method not in getattr(view, "applicant_methods", ()):
+            return super().has_permission(request, view)
+        viewer = viewer_for(request)
+        brand = Brand.objects.visible_to(viewer).filter(slug=view.kwargs["slug"]).first()
+        if brand is not None and viewer.is_staff_of(brand.pk):
+            roles = (
+                getattr(view, "read_roles", STAFF_ROLES)
+                if request.method in SAFE_METHODS
+                else getattr(view, "write_roles", EDITOR_ROLES)
+            )
+            if not viewer.is_staff_of(brand.pk, roles):
+                raise PermissionDenied(
+                    f"Your role on {brand.name}'s staff cannot do this; ask an owner or manager."
+                )
+            request.brand = brand  # type: ignore[attr-defined]
+            request.is_brand_staff = True  # type: ignore[attr-defined]
+            return True
+        if brand is None or not brand.is_active or viewer.user_id is None:
+            # API keys act for their own brand only; an inactive brand is not recruiting.
+            raise NotFound(BRAND_NOT_FOUND)
+        request.brand = brand  # type: ignore[attr-defined]
+        request.is_brand_staff = False  # type: ignore[attr-defined]
         return True
 
 
@@ -61,5 +97,6 @@ class PublicReadBrandStaffWrite(IsBrandStaff):
             if brand is None:
                 raise NotFound("No such brand.")
             request.brand = brand  # type: ignore[attr-defined]
+            request.is_brand_staff = viewer_for(request).is_staff_of(brand.pk)  # type: ignore[attr-defined]
             return True
         return super().has_permission(request, view)

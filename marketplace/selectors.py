@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -9,12 +11,17 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from gigcx.tenancy import Viewer
 from marketplace.models import (
+    Application,
+    ApplicationProduct,
     Brand,
     BrandMembership,
     Category,
     Expert,
     ExpertSkill,
+    Invitation,
     Product,
+    Quiz,
+    QuizAttempt,
 )
 
 
@@ -82,7 +89,18 @@ def category_list(*, brand: Brand, viewer: Viewer) -> QuerySet[Category]:
     )
 
 
-def pool_list(*, brand: Brand, viewer: Viewer, status: str | None = None) -> QuerySet[Expert]:
+def pool_list(
+    *,
+    brand: Brand,
+    viewer: Viewer,
+    status: str | None = None,
+    tier: str | None = None,
+    product_id: int | None = None,
+    verified: bool | None = None,
+    language: str | None = None,
+    search: str | None = None,
+) -> QuerySet[Expert]:
+    """The brand's pool as staff see it, filtered. Two queries whatever the page size."""
     experts = (
         Expert.objects.visible_to(viewer)
         .filter(brand=brand)
@@ -93,9 +111,158 @@ def pool_list(*, brand: Brand, viewer: Viewer, status: str | None = None) -> Que
     )
     if status:
         experts = experts.filter(status=status)
-    return experts
+    if tier:
+        experts = experts.filter(tier=tier)
+    if product_id is not None or verified is not None:
+        skill = Q()
+        if product_id is not None:
+            skill &= Q(skills__product_id=product_id)
+        if verified is not None:
+            skill &= Q(skills__verified_at__isnull=not verified)
+        experts = experts.filter(pk__in=Expert.objects.filter(skill).values("pk"))
+    if language:
+        # JSON "contains" is not available on SQLite; the quoted code matches one list item.
+        experts = experts.filter(user__expert_profile__languages__icontains=f'"{language}"')
+    if search:
+        term = search.strip()
+        experts = experts.filter(
+            Q(user__email__icontains=term)
+            | Q(user__name__icontains=term)
+            | Q(user__expert_profile__display_name__icontains=term)
+        )
+    return experts.order_by("user__email", "pk")
 
 
 def pool_counts(*, brand: Brand) -> dict[str, int]:
     counts = dict(Expert.objects.filter(brand=brand).values_list("status").annotate(n=Count("id")))
     return {status: counts.get(status, 0) for status in Expert.Status.values}
+
+
+def invitation_list(
+    *, brand: Brand, viewer: Viewer, state: str | None = None
+) -> QuerySet[Invitation]:
+    invitations = (
+        Invitation.objects.visible_to(viewer)
+        .filter(brand=brand)
+        .select_related("invited_by", "accepted_by")
+        .prefetch_related("products")
+    )
+    if state:
+        invitations = invitations.with_state(state)
+    return invitations
+
+
+def application_list(
+    *, brand: Brand, viewer: Viewer, status: str | None = None
+) -> QuerySet[Application]:
+    """Staff see the brand's applications (the review queue); anyone else their own."""
+    applications = (
+        Application.objects.visible_to(viewer)
+        .filter(brand=brand)
+        .select_related("brand", "user", "decided_by")
+        .prefetch_related(
+            Prefetch("items", queryset=ApplicationProduct.objects.select_related("product"))
+        )
+    )
+    if status:
+        applications = applications.filter(status=status)
+    if status == Application.Status.PENDING:
+        applications = applications.order_by("created_at", "pk")  # oldest first in the queue
+    return applications
+
+
+def quiz_list(*, brand: Brand, viewer: Viewer) -> QuerySet[Quiz]:
+    return (
+        Quiz.objects.visible_to(viewer)
+        .filter(brand=brand)
+        .select_related("product", "category")
+        .annotate(question_count=Count("questions", distinct=True))
+        .order_by("title", "pk")
+    )
+
+
+def quizzes_for_person(*, user: Any, viewer: Viewer) -> QuerySet[Quiz]:
+    """Active quizzes of the brands whose pool the person is in or applying to."""
+    brands = Expert.objects.filter(
+        user_id=user.pk,
+        status__in=[
+            Expert.Status.INVITED,
+            Expert.Status.APPLIED,
+            Expert.Status.APPROVED,
+            Expert.Status.PROBATION,
+        ],
+    ).values("brand_id")
+    return (
+        Quiz.objects.visible_to(viewer)
+        .filter(brand_id__in=brands, is_active=True)
+        .select_related("brand", "product", "category")
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# An applicant's history with the brand, for the review page.
+#
+# This app knows pool rows, skills, applications and quiz attempts. Questions answered and
+# ratings live in `routing`, above this app, which must not be imported from here. Instead
+# a higher app registers a provider at start-up (in its AppConfig.ready):
+#
+#     from marketplace.selectors import applicant_history_provider_register
+#     applicant_history_provider_register(routing.selectors.applicant_question_history)
+#
+# and the review page shows every section the providers return.
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistorySection:
+    title: str
+    lines: list[str]
+    empty: str = "Nothing yet."
+
+
+HistoryProvider = Callable[..., HistorySection | None]
+_history_providers: list[HistoryProvider] = []
+
+
+def applicant_history_provider_register(provider: HistoryProvider) -> None:
+    """Add a section to the review page; ``provider(brand=, user=, viewer=)``. Idempotent."""
+    if provider not in _history_providers:
+        _history_providers.append(provider)
+
+
+def applicant_history_provider_unregister(provider: HistoryProvider) -> None:
+    if provider in _history_providers:
+        _history_providers.remove(provider)
+
+
+@dataclass
+class ApplicantHistory:
+    expert: Expert | None
+    skills: list[ExpertSkill]
+    applications: list[Application]
+    attempts: list[QuizAttempt]
+    sections: list[HistorySection] = field(default_factory=list)
+
+
+def applicant_history(*, application: Application, viewer: Viewer) -> ApplicantHistory:
+    """What the brand already knows about the applicant: only rows of this brand."""
+    brand, user = application.brand, application.user
+    expert = Expert.objects.visible_to(viewer).filter(brand=brand, user=user).first()
+    skills = list(expert.skills.select_related("product")) if expert is not None else []
+    applications = list(
+        Application.objects.visible_to(viewer)
+        .filter(brand=brand, user=user)
+        .exclude(pk=application.pk)
+        .select_related("decided_by")
+    )
+    attempts = list(
+        QuizAttempt.objects.visible_to(viewer)
+        .filter(quiz__brand=brand, user=user)
+        .select_related("quiz")[:20]
+    )
+    sections = [
+        section
+        for provider in _history_providers
+        if (section := provider(brand=brand, user=user, viewer=viewer)) is not None
+    ]
+    return ApplicantHistory(expert, skills, applications, attempts, sections)

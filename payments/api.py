@@ -10,7 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from marketplace.api import StrictInputSerializer, paginated
+from gigcx.pagination import paginated
+from gigcx.serializers import StrictInputSerializer
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
 from payments import selectors, services

@@ -13,8 +13,9 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from gigcx.pagination import paginated
+from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import viewer_for
-from marketplace.api import StrictInputSerializer, paginated
 from marketplace.models import Brand
 from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
 from routing import selectors, services
@@ -99,31 +100,14 @@ def question_for(request: Request, question_id: int) -> tuple[Question, str]:
 
     Anonymous askers prove access with the private-link token (header X-Question-Token).
     """
-    viewer = viewer_for(request)
-    question = (
-        Question.objects.visible_to(viewer)
-        .select_related("brand", "product")
-        .filter(pk=question_id)
-        .first()
+    found = selectors.question_with_role(
+        viewer=viewer_for(request),
+        question_id=question_id,
+        token=request.headers.get(TOKEN_HEADER) or "",
     )
-    if question is None:
-        token = request.headers.get(TOKEN_HEADER) or ""
-        if token:
-            question = (
-                Question.objects.select_related("brand", "product")
-                .filter(pk=question_id, access_token_hash=Question.hash_token(token))
-                .exclude(access_token_hash="")
-                .first()
-            )
-            if question is not None:
-                return question, Message.Role.CUSTOMER
+    if found is None:
         raise NotFound("No such question.")
-    user = request.user
-    if question.asked_by_id is not None and question.asked_by_id == getattr(user, "pk", None):
-        return question, Message.Role.CUSTOMER
-    if question.brand_id in viewer.staff_brand_ids():
-        return question, Message.Role.STAFF
-    return question, Message.Role.EXPERT
+    return found
 
 
 class QuestionCreateApi(APIView):

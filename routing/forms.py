@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 
-from marketplace.models import Brand, Product
-from routing.models import Question
+from marketplace.models import Brand, Expert, Product
+from routing.models import Assignment, Question
 
 
 class AskForm(forms.Form):
@@ -32,10 +32,41 @@ class AskForm(forms.Form):
         help_text="We send you a private link to the conversation.",
     )
 
-    def __init__(self, *args: Any, brand: Brand, anonymous: bool, **kwargs: Any) -> None:
+    preferred_expert = forms.ModelChoiceField(
+        queryset=Expert.objects.none(),
+        required=False,
+        empty_label="Whoever is best right now",
+        label="Ask someone who helped you before?",
+    )
+
+    def __init__(
+        self, *args: Any, brand: Brand, anonymous: bool, customer: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.filter(brand=brand, is_archived=False)
         if anonymous:
             self.fields["contact_email"].required = True
         else:
             del self.fields["contact_email"]
+        previous = (
+            Expert.objects.approved()
+            .filter(
+                brand=brand,
+                assignments__status=Assignment.Status.RESOLVED,
+                assignments__question__asked_by=customer,
+            )
+            .select_related("user__expert_profile")
+            .distinct()
+            if customer is not None
+            else Expert.objects.none()
+        )
+        if previous.exists():
+            self.fields["preferred_expert"].queryset = previous
+            self.fields["preferred_expert"].label_from_instance = _expert_name
+        else:
+            del self.fields["preferred_expert"]
+
+
+def _expert_name(expert: Expert) -> str:
+    profile = getattr(expert.user, "expert_profile", None)
+    return profile.display_name if profile else expert.user.display_name

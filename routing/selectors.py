@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from gigcx.tenancy import Viewer
 from marketplace.models import Expert, ExpertSkill
 from routing import scoring
 from routing.models import HEARTBEAT_FRESH, Assignment, Presence, Question, RoutingSettings
@@ -68,7 +70,7 @@ def expert_candidates_for_question(
                 "assignments",
                 filter=Q(
                     assignments__status=Assignment.Status.RESOLVED,
-                    assignments__ended_at__gte=now - timedelta(days=30),
+                    assignments__ended_at__gte=now - timedelta(days=scoring.ACTIVITY_WINDOW_DAYS),
                 ),
                 distinct=True,
             ),
@@ -194,4 +196,56 @@ def brand_queue(*, brand_id: int) -> QuerySet[Question]:
         Question.objects.filter(brand_id=brand_id, status__in=Question.OPEN_STATUSES)
         .select_related("product", "asked_by")
         .order_by("-priority", "created_at")
+    )
+
+
+def question_with_role(
+    *, viewer: Viewer, question_id: int, token: str = ""
+) -> tuple[Question, str] | None:
+    """The question and how the viewer takes part in it (customer, staff or expert), or None
+    when they may not see it. Anonymous askers prove access with the private-link token."""
+    from routing.models import Message
+
+    question = (
+        Question.objects.visible_to(viewer)
+        .select_related("brand", "product")
+        .filter(pk=question_id)
+        .first()
+    )
+    if question is None:
+        if not token:
+            return None
+        question = (
+            Question.objects.select_related("brand", "product")
+            .filter(pk=question_id, access_token_hash=Question.hash_token(token))
+            .exclude(access_token_hash="")
+            .first()
+        )
+        return None if question is None else (question, Message.Role.CUSTOMER)
+    if question.asked_by_id is not None and question.asked_by_id == viewer.user_id:
+        return question, Message.Role.CUSTOMER
+    if question.brand_id in viewer.staff_brand_ids():
+        return question, Message.Role.STAFF
+    return question, Message.Role.EXPERT
+
+
+def applicant_questions_section(*, brand: Any, user: Any, viewer: Viewer) -> Any:
+    """The applicant's questions to this brand, for the staff review page (a marketplace
+    seam: registered in RoutingConfig.ready, so marketplace never imports routing)."""
+    from marketplace.selectors import HistorySection
+
+    if not viewer.is_staff_of(brand.pk):
+        return None
+    questions = list(
+        Question.objects.filter(brand=brand, asked_by=user)
+        .select_related("product")
+        .order_by("-created_at")[:10]
+    )
+    lines = [
+        f"{q.created_at:%d %b %Y} · {q.product.name if q.product else 'General'} · "
+        f"{q.get_status_display()}"
+        for q in questions
+    ]
+    return HistorySection(
+        title="Questions asked", lines=lines, empty="No questions asked to this brand yet."
     )

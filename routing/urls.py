@@ -7,6 +7,7 @@ app_name = "routing"
 urlpatterns = [
     path("customer/", views.customer_home, name="customer-home"),
     path("brands/<slug:slug>/ask/", views.ask, name="ask"),
+    path("embed/<slug:slug>/", views.embed_ask, name="embed-ask"),
     path("questions/<int:question_id>/", views.question_page, name="question"),
     path("q/<int:question_id>/<str:token>/", views.question_private, name="question-private"),
     path("expert/console/", views.expert_console, name="expert-console"),

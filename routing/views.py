@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -10,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gigcx.exceptions import ApplicationError
-from gigcx.tenancy import viewer_for
+from gigcx.tenancy import ANONYMOUS, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
@@ -43,7 +45,12 @@ def customer_home(request: HttpRequest) -> HttpResponse:
 def ask(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_object_or_404(Brand.objects.filter(is_active=True), slug=slug)
     anonymous = not request.user.is_authenticated
-    form = AskForm(request.POST or None, brand=brand, anonymous=anonymous)
+    form = AskForm(
+        request.POST or None,
+        brand=brand,
+        anonymous=anonymous,
+        customer=None if anonymous else request.user,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -54,6 +61,9 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
                 product_id=data["product"].pk if data["product"] else None,
                 preference=data["preference"],
                 contact_email=data.get("contact_email", ""),
+                preferred_expert_id=data["preferred_expert"].pk
+                if data.get("preferred_expert")
+                else None,
             )
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"product_id": "product"})
@@ -65,7 +75,7 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _conversation(
-    request: HttpRequest, question: Question, role: str, token: str = ""
+    request: HttpRequest, question: Question, role: str, token: str = "", embed: bool = False
 ) -> HttpResponse:
     assignment = (
         Assignment.objects.filter(question=question, status=Assignment.Status.ACCEPTED)
@@ -122,6 +132,7 @@ def _conversation(
             "is_assigned_expert": is_assigned_expert,
             "offer": offer,
             "routing_history": routing_history,
+            "embed": embed,
             "last_id": rows[-1]["id"] if rows else 0,
         },
     )
@@ -129,34 +140,47 @@ def _conversation(
 
 @login_required
 def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
-    viewer = viewer_for(request)
-    question = (
-        Question.objects.visible_to(viewer)
-        .select_related("brand", "product")
-        .filter(pk=question_id)
-        .first()
-    )
-    if question is None:
+    found = selectors.question_with_role(viewer=viewer_for(request), question_id=question_id)
+    if found is None:
         raise Http404("No such question.")
-    if question.asked_by_id == request.user.pk:
-        role = Message.Role.CUSTOMER
-    elif question.brand_id in viewer.staff_brand_ids():
-        role = Message.Role.STAFF
-    else:
-        role = Message.Role.EXPERT
-    return _conversation(request, question, role)
+    return _conversation(request, *found)
+
+
+def frameable(response: HttpResponse, brand: Brand) -> HttpResponse:
+    """Let the brand's site frame this page (the widget): frame-ancestors instead of DENY."""
+    ancestors = "*"
+    if brand.website:
+        parts = urlsplit(brand.website)
+        ancestors = f"'self' {parts.scheme}://{parts.netloc}"
+    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    response.xframe_options_exempt = True  # type: ignore[attr-defined]
+    return response
+
+
+@require_http_methods(["GET"])
+def embed_ask(request: HttpRequest, slug: str) -> HttpResponse:
+    brand = get_object_or_404(Brand.objects.filter(is_active=True), slug=slug)
+    response = render(
+        request,
+        "routing/embed_ask.html",
+        {
+            "brand": brand,
+            "products": brand.products.filter(is_archived=False).order_by("name"),
+            "preferences": Question.Preference.choices,
+        },
+    )
+    return frameable(response, brand)
 
 
 def question_private(request: HttpRequest, question_id: int, token: str) -> HttpResponse:
-    question = (
-        Question.objects.select_related("brand", "product")
-        .filter(pk=question_id, access_token_hash=Question.hash_token(token))
-        .exclude(access_token_hash="")
-        .first()
-    )
-    if question is None:
+    """The anonymous asker's private link (also what the widget's iframe shows)."""
+    found = selectors.question_with_role(viewer=ANONYMOUS, question_id=question_id, token=token)
+    if found is None:
         raise Http404("This link is not valid.")
-    return _conversation(request, question, Message.Role.CUSTOMER, token=token)
+    question, role = found
+    embed = request.GET.get("embed") == "1"
+    response = _conversation(request, question, role, token=token, embed=embed)
+    return frameable(response, question.brand) if embed else response
 
 
 @login_required

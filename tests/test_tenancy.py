@@ -17,7 +17,7 @@ from rest_framework.permissions import AllowAny
 
 from gigcx.tenancy import ScopedQuerySet
 from marketplace import services
-from marketplace.models import BrandApiKey, Expert
+from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
 
 pytestmark = pytest.mark.django_db
@@ -54,19 +54,54 @@ def database_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def url_kwargs_for(pattern: URLPattern, cast: Any, slug: str, key: BrandApiKey) -> dict[str, Any]:
+def url_kwargs_for(
+    pattern: URLPattern, cast: Any, slug: str, rows: dict[str, Any]
+) -> dict[str, Any]:
+    """Real ids of Acme's rows for every id a route takes."""
     kwargs: dict[str, Any] = {"slug": slug}
     route = str(pattern.pattern)
-    if "<int:product_id>" in route:
-        kwargs["product_id"] = cast.trail_shoe.pk
-    if "<int:expert_id>" in route:
-        kwargs["expert_id"] = cast.ada_expert.pk
-    if "<int:key_id>" in route:
-        kwargs["key_id"] = key.pk
-    for name in ("batch_id", "earning_id"):  # payments: no such rows exist for Acme here
+    ids = {
+        "product_id": cast.trail_shoe.pk,
+        "category_id": cast.trail_shoe.category_id,
+        "expert_id": cast.ada_expert.pk,
+        "key_id": rows["key"].pk,
+        "invitation_id": rows["invitation"].pk,
+        "application_id": rows["application"].pk,
+        "quiz_id": rows["quiz"].pk,
+        # payments: the brand check answers before any row is looked up
+        "batch_id": 1,
+        "earning_id": 1,
+    }
+    for name, value in ids.items():
         if f"<int:{name}>" in route:
-            kwargs[name] = 1
+            kwargs[name] = value
     return kwargs
+
+
+def acme_rows(cast: Any) -> dict[str, Any]:
+    """One row of each kind in Acme, for the detail URLs of the matrix."""
+    key, _ = services.api_key_create(brand=cast.acme, name="crm", actor=cast.sam)
+    invitation = services.invitation_create(
+        brand=cast.acme, email="kim@example.com", actor=cast.sam
+    )
+    application = services.application_submit(
+        brand=cast.acme,
+        user=cast.carol,
+        items=[(cast.trail_shoe.pk, 4)],
+        languages=["en"],
+        motivation="I run in them every week.",
+        accept_terms=True,
+    )
+    quiz = services.quiz_create(
+        brand=cast.acme,
+        title="Trail shoe basics",
+        product_id=cast.trail_shoe.pk,
+        questions=[
+            {"text": "Drop?", "choices": [{"text": "8 mm", "is_correct": True}, {"text": "4 mm"}]}
+        ],
+        actor=cast.sam,
+    )
+    return {"key": key, "invitation": invitation, "application": application, "quiz": quiz}
 
 
 def test_every_model_a_request_can_reach_is_scoped_through_visible_to() -> None:
@@ -101,8 +136,9 @@ def test_every_api_view_requires_authentication_or_is_on_the_public_allowlist() 
 def test_staff_of_another_brand_can_neither_read_nor_change_anything_through_the_api(
     cast: Any, api_as: Any
 ) -> None:
-    # given: Acme has an API key and an archived product; Nora runs Northwind
-    key, _ = services.api_key_create(brand=cast.acme, name="crm", actor=cast.sam)
+    # given: Acme has an API key, an invitation, an application, a quiz and an archived
+    # product; Nora runs Northwind
+    rows = acme_rows(cast)
     archived = services.product_create(brand=cast.acme, name="Old Boot", actor=cast.sam)
     services.product_archive(product=archived, actor=cast.sam)
     client = api_as(cast.nora)
@@ -119,9 +155,9 @@ def test_staff_of_another_brand_can_neither_read_nor_change_anything_through_the
         for method in handler_methods(view_class):
             if method in getattr(view_class, "customer_write_methods", ()):
                 continue  # e.g. asking a brand a question: open to anyone, tested in routing
-            url = reverse(f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "acme", key))
+            url = reverse(f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "acme", rows))
             missing = reverse(
-                f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "no-such-brand", key)
+                f"api:{pattern.name}", kwargs=url_kwargs_for(pattern, cast, "no-such-brand", rows)
             )
             # when
             response = getattr(client, method)(
@@ -132,6 +168,16 @@ def test_staff_of_another_brand_can_neither_read_nor_change_anything_through_the
             if method == "get" and public_read:
                 assert response.status_code == 200, (url, response.content)
                 assert "Old Boot" not in response.content.decode()  # staff-only rows stay hidden
+                continue
+            if method.upper() in getattr(view_class, "applicant_methods", ()):
+                # Open to any signed-in person as an applicant: Nora may apply to Acme like
+                # anyone else, but sees none of Acme's rows (her own lists are empty, Acme's
+                # rows answer 404) and her bad body is refused.
+                assert response.status_code in (200, 400, 404), (method, url, response.content)
+                if response.status_code == 200:
+                    assert response.json()["results"] == [], (url, response.content)
+                assert "carol" not in response.content.decode().lower()
+                assert "kim@" not in response.content.decode()
                 continue
             assert response.status_code == 404, (
                 method,

@@ -185,7 +185,7 @@ def assignment_accept(*, assignment_id: int, user: Any) -> Assignment:
         profile = getattr(assignment.expert.user, "expert_profile", None)
         name = profile.display_name if profile else assignment.expert.user.display_name
         Message.objects.create(
-            question=question, role=Message.Role.SYSTEM, body=f"{name} is helping you now."
+            question=question, role=Message.Role.SYSTEM, body=f"{name} joined the conversation."
         )
         audit_record(
             actor=user,

@@ -82,6 +82,11 @@ def question_create(
 
         # The triage worker reads this row, so it must not start before COMMIT.
         triage_question.delay_on_commit(question.pk)
+        if token:
+            from routing.notifications import question_link_send
+
+            # Sent from here rather than a task: the token must not sit in the broker.
+            transaction.on_commit(lambda: question_link_send(question=question, token=token))
     return question, token
 
 

@@ -56,6 +56,8 @@ def phone(browser: Any) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    # From the top, so the sticky header is drawn where it belongs in a full-page capture.
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(path), full_page=True)
     return path
 

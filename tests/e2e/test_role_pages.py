@@ -46,6 +46,9 @@ def test_the_three_role_dashboards(page: Any, live_server: Any, cast: Any) -> No
     page.goto(live_server.url + "/brands/acme/manage/")
     assert page.locator("text=Trailblazer 2 Trail Shoe").first.is_visible()
     screenshot(page, "brand-dashboard")
+    page.click("text=live queue")
+    assert page.locator("h1").inner_text() == "Live queue"
+    screenshot(page, "staff-queue")
 
 
 def test_staff_add_a_product_and_see_errors_beside_the_field(

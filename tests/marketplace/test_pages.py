@@ -122,3 +122,45 @@ def test_navigation_shows_each_role_its_places(cast: Any, client: Any) -> None:
     html = client.get("/").content.decode()
     assert 'href="/brands/acme/manage/"' not in html
     assert "For brands" in html
+
+
+def test_the_expert_console_links_the_profile_quizzes_and_applications(
+    cast: Any, client: Any
+) -> None:
+    from marketplace import services
+
+    services.quiz_create(
+        brand=cast.acme,
+        title="Shoe basics",
+        product_id=cast.trail_shoe.pk,
+        questions=[{"text": "Q", "choices": [{"text": "a", "is_correct": True}, {"text": "b"}]}],
+        actor=cast.sam,
+    )
+    services.application_submit(
+        brand=cast.acme,
+        user=cast.carol,
+        items=[(cast.trail_shoe.pk, 3)],
+        languages=["en"],
+        motivation="Yes.",
+        accept_terms=True,
+    )
+    client.force_login(cast.carol)
+    html = client.get("/expert/").content.decode()
+    assert 'href="/expert/profile/"' in html
+    assert "Shoe basics" in html
+    assert "Waiting for review" in html
+
+
+def test_the_dashboard_links_the_recruitment_pages(cast: Any, client: Any) -> None:
+    client.force_login(cast.sam)
+    html = client.get("/brands/acme/manage/").content.decode()
+    for href in (
+        "/brands/acme/manage/pool/",
+        "/brands/acme/manage/applications/",
+        "/brands/acme/manage/invitations/",
+        "/brands/acme/manage/quizzes/",
+        "/brands/acme/manage/products/import/",
+        f"/brands/acme/manage/products/{cast.trail_shoe.pk}/edit/",
+        "/brands/acme/apply/",
+    ):
+        assert f'href="{href}' in html, href

@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from marketplace.models import Brand, Expert, ExpertSkill, Product
+from marketplace.models import Application, Brand, Expert, ExpertSkill, Invitation, Product, Quiz
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +44,14 @@ def test_seed_demo_builds_the_cast_and_is_idempotent() -> None:
         verified_at__isnull=False,
     ).exists()
     assert acme.memberships.count() == 3
+    # recruitment: a quiz for the trail shoe, a pending invitation, a pending application
+    quiz = Quiz.objects.get(brand=acme)
+    assert quiz.product.name == "Trailblazer 2 Trail Shoe"
+    assert quiz.questions.count() == 3
+    assert all(q.choices.filter(is_correct=True).count() == 1 for q in quiz.questions.all())
+    assert Invitation.objects.with_state("pending").filter(brand=acme).count() == 1
+    application = Application.objects.get(brand=acme)
+    assert (application.user.email, application.status) == ("marie@example.com", "pending")
 
 
 def test_demo_users_can_log_in(client: Any) -> None:

@@ -310,7 +310,7 @@ def test_routing_settings_are_changed_by_editors_within_limits(cast: Any, api_as
     )
     assert ok.status_code == 200
     assert ok.json()["weights"]["activity"] == 3.0
-    assert ok.json()["weights"]["skill"] == 3.0  # defaults fill the rest
+    assert ok.json()["weights"]["skill"] == 1.5  # defaults fill the rest
     bad = sam.patch(
         "/api/v1/brands/acme/routing",
         {"offer_timeout_seconds": 2, "step_waits": [1], "weights": {"luck": 1}},
@@ -324,3 +324,90 @@ def test_routing_settings_are_changed_by_editors_within_limits(cast: Any, api_as
         .status_code
         == 403
     )
+
+
+def test_an_anonymous_asker_is_mailed_the_private_link(
+    cast: Any,
+    api: Any,
+    held_tasks: list[Any],
+    django_capture_on_commit_callbacks: Any,
+    mailoutbox: Any,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/brands/acme/questions",
+            {"body": "Is the Ridgeline 2P free-standing?", "contact_email": "walk.in@example.com"},
+            format="json",
+        )
+    token = response.json()["access_token"]
+    assert len(mailoutbox) == 1
+    mail = mailoutbox[0]
+    assert mail.to == ["walk.in@example.com"]
+    assert f"/q/{response.json()['id']}/{token}/" in mail.body
+    assert "free-standing" not in mail.body  # links, not customer text
+    assert api.get(f"/q/{response.json()['id']}/{token}/").status_code == 200
+    assert api.get(f"/q/{response.json()['id']}/not-the-token/").status_code == 404
+
+
+def test_staff_are_mailed_when_a_question_is_escalated(
+    cast: Any, ask: Any, online: Any, django_capture_on_commit_callbacks: Any, mailoutbox: Any
+) -> None:
+    online(cast.ada)
+    question = ask()
+    offer = services.routing_offer_question(question_id=question.pk)[0]
+    services.assignment_accept(assignment_id=offer.pk, user=cast.ada)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assignment_escalate(
+            question_id=question.pk, user=cast.ada, reason="Wants a refund"
+        )
+    escalation = [m for m in mailoutbox if "needs your team" in m.subject]
+    assert len(escalation) == 1
+    assert sorted(escalation[0].to) == ["maya@acme.example", "sam@acme.example"]  # not QA
+    assert "Wants a refund" in escalation[0].body
+    assert question.body not in escalation[0].body
+
+
+def test_the_widget_pages_may_be_framed_by_the_brands_site_only(cast: Any, client: Any) -> None:
+    from marketplace.models import Brand
+
+    open_embed = client.get("/embed/acme/")
+    assert open_embed.status_code == 200
+    assert "X-Frame-Options" not in open_embed
+    assert open_embed["Content-Security-Policy"] == "frame-ancestors *"
+
+    Brand.objects.filter(pk=cast.acme.pk).update(website="https://shop.acme.example/help")
+    restricted = client.get("/embed/acme/")
+    assert (
+        restricted["Content-Security-Policy"] == "frame-ancestors 'self' https://shop.acme.example"
+    )
+    # everything else still refuses to be framed
+    assert client.get("/brands/acme/ask/")["X-Frame-Options"] == "DENY"
+    assert client.get("/embed/northwind-nope/").status_code == 404
+
+
+def test_a_returning_customer_can_ask_their_previous_expert_again(
+    cast: Any, ask: Any, online: Any, client: Any, held_tasks: list[Any]
+) -> None:
+    online(cast.ada)
+    first = ask()
+    offer = services.routing_offer_question(question_id=first.pk)[0]
+    services.assignment_accept(assignment_id=offer.pk, user=cast.ada)
+    services.question_resolve(question_id=first.pk, actor=cast.carol)
+
+    client.force_login(cast.carol)
+    page = client.get("/brands/acme/ask/").content.decode()
+    assert "Ask someone who helped you before?" in page
+    assert "Ada Lovelace" in page
+    response = client.post(
+        "/brands/acme/ask/",
+        {
+            "body": "Same shoes, new question: laces?",
+            "preference": "expert",
+            "preferred_expert": cast.ada_expert.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert Question.objects.latest("pk").preferred_expert == cast.ada_expert
+    # someone without history does not get the choice
+    client.force_login(cast.nora)
+    assert "helped you before" not in client.get("/brands/acme/ask/").content.decode()

@@ -11,7 +11,7 @@ from django.utils.module_loading import import_string
 
 from gigcx.accounts import user_get_or_create
 from marketplace import demo, services
-from marketplace.models import Brand, Category, Expert, Product
+from marketplace.models import Application, Brand, Category, Expert, Invitation, Product, Quiz
 
 
 class Command(BaseCommand):
@@ -95,7 +95,58 @@ class Command(BaseCommand):
         for email, name in demo.CUSTOMERS:
             self._user(email, name, created)
 
+        self._seed_recruitment(brand, owner, created)
+
         # Higher apps (routing, payments) seed their part through the seeders they name in
         # settings, so this app does not import them.
         for path in settings.GIGCX_DEMO_SEEDERS:
             import_string(path)(brand=brand, actor=owner, created=created)
+
+    def _seed_recruitment(self, brand: Brand, owner: Any, created: list[str]) -> None:
+        quiz = demo.QUIZ
+        if not Quiz.objects.filter(brand=brand, title=quiz["title"]).exists():
+            services.quiz_create(
+                brand=brand,
+                title=quiz["title"],
+                product_id=Product.objects.get(brand=brand, name=quiz["product"]).pk,
+                level=quiz["level"],
+                pass_mark=quiz["pass_mark"],
+                cooldown_hours=quiz["cooldown_hours"],
+                questions=[
+                    {
+                        "text": text,
+                        "choices": [{"text": c, "is_correct": ok} for c, ok in choices],
+                    }
+                    for text, choices in quiz["questions"]
+                ],
+                actor=owner,
+            )
+            created.append(f"quiz {quiz['title']}")
+
+        email, product_names = demo.INVITATION
+        if not Invitation.objects.filter(brand=brand, email=email).exists():
+            services.invitation_create(
+                brand=brand,
+                email=email,
+                product_ids=[
+                    p.pk for p in Product.objects.filter(brand=brand, name__in=product_names)
+                ],
+                actor=owner,
+            )
+            created.append(f"invitation {email}")
+
+        application = demo.APPLICATION
+        applicant = Expert.objects.get(brand=brand, user__email=application["email"]).user
+        if not Application.objects.filter(brand=brand, user=applicant).exists():
+            services.application_submit(
+                brand=brand,
+                user=applicant,
+                items=[
+                    (Product.objects.get(brand=brand, name=name).pk, level)
+                    for name, level in application["products"]
+                ],
+                languages=application["languages"],
+                motivation=application["motivation"],
+                accept_terms=True,
+            )
+            created.append(f"application {application['email']}")

@@ -182,6 +182,10 @@ class ExpertProfile(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(10)],
         help_text="How many questions at once.",
     )
+    # Notification preferences: how the expert wants to hear about offers and news.
+    notify_offers_browser = models.BooleanField(default=True)
+    notify_offers_email = models.BooleanField(default=False)
+    notify_program_email = models.BooleanField(default=True)
 
     objects = ExpertProfileQuerySet.as_manager()
 
@@ -199,6 +203,50 @@ class ExpertProfile(models.Model):
     def initials(self) -> str:
         parts = [part for part in self.display_name.split() if part]
         return "".join(part[0] for part in parts[:2]).upper() or "?"
+
+
+class AvailabilityWindowQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> AvailabilityWindowQuerySet:
+        return self._site_admin_or(
+            viewer,
+            Q(profile__user_id=viewer.user_id)
+            | Q(profile__user__expert_memberships__brand_id__in=viewer.staff_brand_ids()),
+        ).distinct()
+
+
+class AvailabilityWindow(models.Model):
+    """One weekly window in which the expert is willing to take questions, in the
+    expert's own timezone (``ExpertProfile.timezone``)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    profile = models.ForeignKey(
+        ExpertProfile, on_delete=models.CASCADE, related_name="availability"
+    )
+    weekday = models.PositiveSmallIntegerField(choices=Weekday.choices)
+    start = models.TimeField()
+    end = models.TimeField()
+
+    objects = AvailabilityWindowQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["weekday", "start"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lt=models.F("end")), name="window_ordered"),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="window_weekday_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
 class ExpertQuerySet(ScopedQuerySet):

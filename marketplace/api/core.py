@@ -1,53 +1,28 @@
-"""Marketplace API: the viewer, brands, catalogue, staff, pool and API keys."""
+"""Marketplace API: the viewer, brands, catalogue, staff and API keys."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from gigcx.pagination import PageNumberPagination
+from gigcx.pagination import paginated
+from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
 from marketplace import selectors, services
-from marketplace.models import LANGUAGE_CODES, BrandApiKey, BrandMembership, Expert, Product
+from marketplace.models import LANGUAGE_CODES, BrandApiKey, BrandMembership, Category, Product
 from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
 
 LANGUAGE_FIELD = serializers.ListField(
     child=serializers.ChoiceField(choices=sorted(LANGUAGE_CODES)), allow_empty=False
 )
-
-
-class StrictInputSerializer(serializers.Serializer):
-    """Rejects fields it does not know, so a typo or a mass-assignment attempt is an error."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        errors = {name: ["Unknown field; it cannot be set here."] for name in unknown}
-        try:
-            value = super().to_internal_value(data)
-        except ValidationError as exc:
-            if isinstance(exc.detail, dict):
-                exc.detail.update(errors)
-            raise
-        if errors:
-            raise ValidationError(errors)
-        return value
-
-
-def paginated(
-    view: APIView, request: Request, queryset: QuerySet[Any], serializer: type
-) -> Response:
-    paginator = PageNumberPagination()
-    page = paginator.paginate_queryset(queryset, request, view=view)
-    return paginator.get_paginated_response(serializer(page, many=True).data)
 
 
 class ApiRootApi(APIView):
@@ -214,6 +189,38 @@ class CategoryListCreateApi(APIView):
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
 
+class CategoryDetailApi(APIView):
+    permission_classes = [PublicReadBrandStaffWrite]
+
+    class InputSerializer(StrictInputSerializer):
+        name = serializers.CharField(max_length=120, required=False)
+        parent_id = serializers.IntegerField(required=False, allow_null=True)
+
+    def _category(self, request: Request, category_id: int) -> Category:
+        category = (
+            Category.objects.visible_to(viewer_for(request))
+            .filter(brand=request.brand, pk=category_id)
+            .first()
+        )
+        if category is None:
+            raise NotFound("No such category.")
+        return category
+
+    @extend_schema(responses=CategoryOutputSerializer)
+    def get(self, request: Request, slug: str, category_id: int) -> Response:
+        return Response(CategoryOutputSerializer(self._category(request, category_id)).data)
+
+    @extend_schema(request=InputSerializer, responses=CategoryOutputSerializer)
+    def patch(self, request: Request, slug: str, category_id: int) -> Response:
+        category = self._category(request, category_id)
+        incoming = self.InputSerializer(data=request.data, partial=True)
+        incoming.is_valid(raise_exception=True)
+        category = services.category_update(
+            category=category, actor=request.user, **incoming.validated_data
+        )
+        return Response(CategoryOutputSerializer(category).data)
+
+
 class ProductOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
@@ -318,61 +325,6 @@ class MemberListApi(APIView):
             .select_related("user")
         )
         return paginated(self, request, members, self.OutputSerializer)
-
-
-class ExpertOutputSerializer(serializers.Serializer):
-    class SkillSerializer(serializers.Serializer):
-        product_id = serializers.IntegerField()
-        product = serializers.CharField(source="product.name")
-        level = serializers.IntegerField()
-        verified_level = serializers.IntegerField(allow_null=True)
-
-    id = serializers.IntegerField()
-    display_name = serializers.SerializerMethodField()
-    email = serializers.EmailField(source="user.email")
-    status = serializers.CharField()
-    tier = serializers.CharField()
-    languages = serializers.SerializerMethodField()
-    quality_score = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
-    last_active_at = serializers.DateTimeField(allow_null=True)
-    skills = SkillSerializer(many=True)
-
-    def get_display_name(self, expert: Expert) -> str:
-        profile = getattr(expert.user, "expert_profile", None)
-        return profile.display_name if profile else expert.user.display_name
-
-    def get_languages(self, expert: Expert) -> list[str]:
-        profile = getattr(expert.user, "expert_profile", None)
-        return list(profile.languages) if profile else []
-
-
-class ExpertListApi(APIView):
-    permission_classes = [IsBrandStaff]
-
-    @extend_schema(responses=ExpertOutputSerializer(many=True))
-    def get(self, request: Request, slug: str) -> Response:
-        wanted = request.query_params.get("status") or None
-        if wanted and wanted not in Expert.Status.values:
-            raise ValidationError({"status": [f"Use one of: {', '.join(Expert.Status.values)}."]})
-        experts = selectors.pool_list(
-            brand=request.brand, viewer=viewer_for(request), status=wanted
-        )
-        return paginated(self, request, experts, ExpertOutputSerializer)
-
-
-class ExpertDetailApi(APIView):
-    permission_classes = [IsBrandStaff]
-
-    @extend_schema(responses=ExpertOutputSerializer)
-    def get(self, request: Request, slug: str, expert_id: int) -> Response:
-        expert = (
-            selectors.pool_list(brand=request.brand, viewer=viewer_for(request))
-            .filter(pk=expert_id)
-            .first()
-        )
-        if expert is None:
-            raise NotFound("No such expert in this brand's pool.")
-        return Response(ExpertOutputSerializer(expert).data)
 
 
 class ApiKeyOutputSerializer(serializers.Serializer):

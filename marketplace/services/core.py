@@ -163,6 +163,61 @@ def category_create(
     return category
 
 
+@transaction.atomic
+def category_update(
+    *, category: Category, actor: Any, name: str | None = None, parent_id: Any = ...
+) -> Category:
+    """Rename a category or move it under another parent (``parent_id=None``: top level)."""
+    changes: dict[str, Any] = {}
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ApplicationError(
+                "A category needs a name.", fields={"name": ["This field is required."]}
+            )
+        changes["name"] = name
+    parent = category.parent
+    if parent_id is not ...:
+        parent = None
+        if parent_id is not None:
+            parent = Category.objects.filter(
+                pk=parent_id, brand_id=category.brand_id, is_archived=False
+            ).first()
+            if parent is None:
+                raise ApplicationError(
+                    "No such parent category in this brand.",
+                    fields={"parent_id": ["No such category."]},
+                )
+            node: Category | None = parent
+            while node is not None:  # a category cannot move below itself
+                if node.pk == category.pk:
+                    raise ApplicationError(
+                        "A category cannot be placed inside itself or its subcategories.",
+                        fields={"parent_id": ["Choose a category outside this one."]},
+                    )
+                node = node.parent
+        changes["parent_id"] = parent.pk if parent else None
+    new_name = changes.get("name", category.name)
+    clash = Category.objects.filter(
+        brand_id=category.brand_id, parent=parent, name__iexact=new_name
+    ).exclude(pk=category.pk)
+    if clash.exists():
+        message = f"There is already a category called '{new_name}' here."
+        raise ConflictError(message, fields={"name": [message]})
+    for field, value in changes.items():
+        setattr(category, field, value)
+    if changes:
+        category.save(update_fields=list(changes))
+        audit_record(
+            actor=actor,
+            action="category.updated",
+            target=category,
+            brand_id=category.brand_id,
+            data={"fields": sorted(changes)},
+        )
+    return category
+
+
 def _product_name_free(*, brand: Brand, name: str, exclude_pk: int | None = None) -> None:
     clash = Product.objects.filter(brand=brand, name__iexact=name)
     if exclude_pk is not None:

@@ -1,0 +1,2 @@
+"""Marketplace API, split by subdomain: core (viewer, brands, catalogue, pool, keys),
+recruitment (invitations, applications, quizzes) and profile."""

@@ -1,0 +1,363 @@
+"""HTML pages of marketplace: the expert's home, brand creation, the staff dashboard and
+the catalogue (editing and CSV import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from gigcx.exceptions import ApplicationError
+from gigcx.models import AuditEvent
+from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
+from gigcx.web import form_add_application_error
+from marketplace import selectors, services
+from marketplace.csv_rows import CsvReport, csv_decode
+from marketplace.forms import BrandForm, CategoryEditForm, CategoryForm, CsvUploadForm, ProductForm
+from marketplace.models import Application, Brand, BrandMembership, Category, Invitation, Product
+
+View = Callable[..., HttpResponse]
+
+
+def brand_staff_page(roles: tuple[str, ...] = STAFF_ROLES) -> Callable[[View], View]:
+    """Resolve ``slug`` to a brand the viewer is staff of (404 otherwise) and pass it on."""
+
+    def decorate(view: View) -> View:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            viewer = viewer_for(request)
+            brand = Brand.objects.visible_to(viewer).staffed_by(viewer).filter(slug=slug).first()
+            if brand is None:
+                raise Http404("No such brand, or you are not on its staff.")
+            if request.method == "POST" and not viewer.is_staff_of(brand.pk, EDITOR_ROLES):
+                messages.error(
+                    request, "Your role can look but not change; ask an owner or manager."
+                )
+                return redirect("marketplace:brand-dashboard", slug=brand.slug)
+            if not viewer.is_staff_of(brand.pk, roles):
+                raise Http404("No such brand, or you are not on its staff.")
+            return view(request, brand, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+@login_required
+def expert_home(request: HttpRequest) -> HttpResponse:
+    viewer = viewer_for(request)
+    pools = selectors.expert_memberships_of(user=request.user)
+    profile = getattr(request.user, "expert_profile", None)
+    quizzes = list(selectors.quizzes_for_person(user=request.user, viewer=viewer))
+    for quiz in quizzes:
+        quiz.next_attempt_at = services.quiz_next_attempt_at(quiz=quiz, user=request.user)
+    applications = (
+        Application.objects.visible_to(viewer)
+        .filter(user=request.user)
+        .select_related("brand")[:10]
+    )
+    return render(
+        request,
+        "marketplace/expert_home.html",
+        {
+            "pools": pools,
+            "profile": profile,
+            "quizzes": quizzes,
+            "applications": applications,
+            "brands": Brand.objects.visible_to(viewer).filter(is_active=True),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def brand_create(request: HttpRequest) -> HttpResponse:
+    form = BrandForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            brand = services.brand_create(owner=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form_add_application_error(form, exc)
+        else:
+            messages.success(request, f"{brand.name} is ready. Add your products next.")
+            return redirect("marketplace:brand-dashboard", slug=brand.slug)
+    return render(request, "marketplace/brand_create.html", {"form": form})
+
+
+def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict[str, Any]:
+    viewer = viewer_for(request)
+    return {
+        "brand": brand,
+        "role": viewer.staff_roles.get(brand.pk),
+        "can_edit": viewer.is_staff_of(brand.pk, EDITOR_ROLES),
+        "pool_counts": selectors.pool_counts(brand=brand),
+        "categories": selectors.category_list(brand=brand, viewer=viewer),
+        "products": selectors.product_list(brand=brand, viewer=viewer),
+        "team": BrandMembership.objects.visible_to(viewer)
+        .filter(brand=brand)
+        .select_related("user"),
+        "recent_audit": AuditEvent.objects.visible_to(viewer)
+        .filter(brand_id=brand.pk)
+        .select_related("actor")[:8],
+        "pending_applications": Application.objects.visible_to(viewer)
+        .filter(brand=brand, status=Application.Status.PENDING)
+        .count(),
+        "pending_invitations": Invitation.objects.visible_to(viewer)
+        .filter(brand=brand)
+        .with_state(Invitation.State.PENDING)
+        .count(),
+        "product_form": forms.get("product_form") or ProductForm(brand=brand),
+        "category_form": forms.get("category_form") or CategoryForm(brand=brand),
+    }
+
+
+@brand_staff_page()
+def brand_dashboard(request: HttpRequest, brand: Brand) -> HttpResponse:
+    return render(request, "marketplace/brand_dashboard.html", _dashboard_context(request, brand))
+
+
+@brand_staff_page(EDITOR_ROLES)
+@require_http_methods(["POST"])
+def product_add(request: HttpRequest, brand: Brand) -> HttpResponse:
+    form = ProductForm(request.POST, brand=brand)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            product = services.product_create(
+                brand=brand,
+                actor=request.user,
+                name=data["name"],
+                sku=data["sku"],
+                description=data["description"],
+                category_id=data["category"].pk if data["category"] else None,
+            )
+        except ApplicationError as exc:
+            form_add_application_error(form, exc, {"category_id": "category"})
+        else:
+            messages.success(request, f"Added {product.name}.")
+            return redirect("marketplace:brand-dashboard", slug=brand.slug)
+    context = _dashboard_context(request, brand, product_form=form)
+    return render(request, "marketplace/brand_dashboard.html", context, status=400)
+
+
+@brand_staff_page(EDITOR_ROLES)
+@require_http_methods(["POST"])
+def category_add(request: HttpRequest, brand: Brand) -> HttpResponse:
+    form = CategoryForm(request.POST, brand=brand)
+    if form.is_valid():
+        parent = form.cleaned_data["parent"]
+        try:
+            category = services.category_create(
+                brand=brand,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                parent_id=parent.pk if parent else None,
+            )
+        except ApplicationError as exc:
+            form_add_application_error(form, exc, {"parent_id": "parent"})
+        else:
+            messages.success(request, f"Added the category {category.name}.")
+            return redirect("marketplace:brand-dashboard", slug=brand.slug)
+    context = _dashboard_context(request, brand, category_form=form)
+    return render(request, "marketplace/brand_dashboard.html", context, status=400)
+
+
+@brand_staff_page(EDITOR_ROLES)
+@require_http_methods(["POST"])
+def product_archive(request: HttpRequest, brand: Brand, product_id: int) -> HttpResponse:
+    product = get_object_or_404(
+        Product.objects.visible_to(viewer_for(request)), brand=brand, pk=product_id
+    )
+    services.product_archive(product=product, actor=request.user)
+    messages.success(request, f"Archived {product.name}; customers no longer see it.")
+    return redirect("marketplace:brand-dashboard", slug=brand.slug)
+
+
+@brand_staff_page(EDITOR_ROLES)
+@require_http_methods(["GET", "POST"])
+def product_edit(request: HttpRequest, brand: Brand, product_id: int) -> HttpResponse:
+    product = get_object_or_404(
+        Product.objects.visible_to(viewer_for(request)), brand=brand, pk=product_id
+    )
+    initial = {
+        "name": product.name,
+        "category": product.category_id,
+        "sku": product.sku,
+        "description": product.description,
+    }
+    form = ProductForm(request.POST or None, brand=brand, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.product_update(
+                product=product,
+                actor=request.user,
+                name=data["name"],
+                sku=data["sku"],
+                description=data["description"],
+                category_id=data["category"].pk if data["category"] else None,
+            )
+        except ApplicationError as exc:
+            form_add_application_error(form, exc, {"category_id": "category"})
+        else:
+            messages.success(request, f"Saved {product.name}.")
+            return redirect("marketplace:brand-dashboard", slug=brand.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "marketplace/product_edit.html",
+        {"brand": brand, "product": product, "form": form},
+        status=status,
+    )
+
+
+@brand_staff_page(EDITOR_ROLES)
+@require_http_methods(["GET", "POST"])
+def category_edit(request: HttpRequest, brand: Brand, category_id: int) -> HttpResponse:
+    category = get_object_or_404(
+        Category.objects.visible_to(viewer_for(request)), brand=brand, pk=category_id
+    )
+    form = CategoryEditForm(
+        request.POST or None,
+        brand=brand,
+        category=category,
+        initial={"name": category.name, "parent": category.parent_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        parent = form.cleaned_data["parent"]
+        try:
+            services.category_update(
+                category=category,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                parent_id=parent.pk if parent else None,
+            )
+        except ApplicationError as exc:
+            form_add_application_error(form, exc, {"parent_id": "parent"})
+        else:
+            messages.success(request, f"Saved the category {category.name}.")
+            return redirect("marketplace:brand-dashboard", slug=brand.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "marketplace/category_edit.html",
+        {"brand": brand, "category": category, "form": form},
+        status=status,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# CSV imports, as pages: upload -> preview with a per-row report -> confirm.
+# The confirmation carries the previewed file back signed (so it is exactly the file that
+# was previewed) and the service validates it again against the database as it is now.
+# ---------------------------------------------------------------------------------------
+
+IMPORT_MAX_AGE = 3600  # a preview can be confirmed within an hour
+
+
+def csv_import_flow(
+    request: HttpRequest,
+    brand: Brand,
+    *,
+    salt: str,
+    validate: Callable[[str], CsvReport],
+    commit: Callable[[str, bool], tuple[CsvReport, list[Any]]],
+    page: dict[str, Any],
+    done: Callable[[int], HttpResponse],
+) -> HttpResponse:
+    context: dict[str, Any] = {"brand": brand, "upload": CsvUploadForm(), **page}
+    status = 200
+    if request.method == "POST" and "payload" in request.POST:
+        try:
+            text = signing.loads(request.POST["payload"], salt=salt, max_age=IMPORT_MAX_AGE)
+        except signing.BadSignature:
+            messages.error(
+                request, "That preview is too old or was changed; upload the file again."
+            )
+            return redirect(request.path)
+        only_valid = request.POST.get("only_valid") == "1"
+        try:
+            _, created = commit(text, only_valid)
+        except ApplicationError as exc:
+            context["error"] = exc.message
+            status = 400
+            try:
+                context["report"] = validate(text)
+                context["payload"] = request.POST["payload"]
+            except ApplicationError:
+                pass
+        else:
+            return done(len(created))
+    elif request.method == "POST":
+        upload = CsvUploadForm(request.POST, request.FILES)
+        context["upload"] = upload
+        if upload.is_valid():
+            try:
+                text = csv_decode(upload.cleaned_data["file"].read())
+                context["report"] = validate(text)
+            except ApplicationError as exc:
+                form_add_application_error(upload, exc)
+                status = 400
+            else:
+                context["payload"] = signing.dumps(text, salt=salt, compress=True)
+        else:
+            status = 400
+    return render(request, "marketplace/csv_import.html", context, status=status)
+
+
+@brand_staff_page(EDITOR_ROLES)
+@require_http_methods(["GET", "POST"])
+def catalogue_import(request: HttpRequest, brand: Brand) -> HttpResponse:
+    def done(count: int) -> HttpResponse:
+        messages.success(request, f"Imported {count} product{'s' if count != 1 else ''}.")
+        return redirect("marketplace:brand-dashboard", slug=brand.slug)
+
+    return csv_import_flow(
+        request,
+        brand,
+        salt="gigcx.marketplace.catalogue-import",
+        validate=lambda text: services.catalogue_import_validate(brand=brand, text=text),
+        commit=lambda text, only_valid: services.catalogue_import(
+            brand=brand, text=text, actor=request.user, only_valid=only_valid
+        ),
+        page={
+            "title": "Import products",
+            "what": "products",
+            "back": ("marketplace:brand-dashboard", "Back to the dashboard"),
+            "columns": [
+                ("name", "required; unique in your catalogue"),
+                ("category", "optional; a path such as Footwear / Running (created if new)"),
+                ("sku", "optional; unique"),
+                ("description", "optional"),
+            ],
+            "sample": "name,category,sku,description\n"
+            "Summit GTX Boot,Footwear,SGB,Waterproof leather hiking boot\n"
+            "Trail Runner 3,Footwear / Running,TR3,",
+        },
+        done=done,
+    )
+
+
+def brand_public(request: HttpRequest, slug: str) -> HttpResponse:
+    brand = get_object_or_404(Brand.objects.visible_to(viewer_for(request)), slug=slug)
+    viewer = viewer_for(request)
+    return render(
+        request,
+        "marketplace/brand_public.html",
+        {
+            "brand": brand,
+            "categories": selectors.brand_catalogue(brand=brand, viewer=viewer),
+            "uncategorised": selectors.product_list(brand=brand, viewer=viewer).filter(
+                category__isnull=True
+            ),
+            "expert_count": brand.experts.approved().count(),
+        },
+    )

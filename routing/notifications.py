@@ -1,0 +1,63 @@
+"""Emails routing sends. They carry links and ids, never the customer's text."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from gigcx.events import subscribe
+from gigcx.models import DomainEvent
+from marketplace.models import BrandMembership
+from routing.models import Question
+
+logger = logging.getLogger(__name__)
+
+
+def _site(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _send(template: str, context: dict[str, object], recipients: list[str]) -> None:
+    if not recipients:
+        return
+    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+    body = render_to_string(f"emails/{template}_body.txt", context)
+    send_mail(subject, body, None, recipients)
+
+
+def question_link_send(*, question: Question, token: str) -> None:
+    """Mail an anonymous asker the private link to their conversation (called after commit)."""
+    url = _site(
+        reverse("routing:question-private", kwargs={"question_id": question.pk, "token": token})
+    )
+    _send("question_link", {"brand": question.brand.name, "url": url}, [question.contact_email])
+
+
+@subscribe("question.escalated", name="routing.email_staff_on_escalation")
+def escalation_email_staff(event: DomainEvent) -> None:
+    question = (
+        Question.objects.select_related("brand").filter(pk=event.payload["question_id"]).first()
+    )
+    if question is None:
+        return
+    recipients = list(
+        BrandMembership.objects.filter(brand=question.brand, user__is_active=True)
+        .exclude(role=BrandMembership.Role.QA)
+        .values_list("user__email", flat=True)
+    )
+    url = _site(reverse("routing:question", kwargs={"question_id": question.pk}))
+    _send(
+        "escalation",
+        {
+            "brand": question.brand.name,
+            "reason": event.payload.get("reason", ""),
+            "question_id": question.pk,
+            "url": url,
+        },
+        recipients,
+    )
+    logger.info("question %s escalated: mailed %d staff", question.pk, len(recipients))
