@@ -96,6 +96,14 @@ def provider_for(name: str) -> PayoutProvider:
     return BankFileProvider()
 
 
+def csv_safe(cell: object) -> object:
+    """Text that a spreadsheet would run as a formula (=, +, -, @, tab, CR) gets a leading
+    apostrophe (OWASP CSV injection); numbers pass unchanged."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
+
+
 BANK_FILE_HEADER = ["payout_id", "reference", "account_holder", "iban", "amount", "currency"]
 
 
@@ -115,7 +123,7 @@ def bank_file(payouts: Iterable[Payout]) -> str:
             [
                 payout.pk,
                 payout.idempotency_key,
-                payout.destination.account_holder,
+                csv_safe(payout.destination.account_holder),
                 payout.destination.iban,
                 amount,
                 payout.currency,

@@ -18,18 +18,19 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from gigcx.exceptions import ApplicationError
+from gigcx.tenancy import EDITOR_ROLES
 from marketplace.models import Brand, Expert, Product
 from marketplace.views import brand_staff_page
 from payments import selectors, services
 from payments.models import CURRENCY_EXPONENTS, PayoutDestination, format_money
-from payments.providers import bank_file
+from payments.providers import bank_file, csv_safe
 
 logger = logging.getLogger(__name__)
 
 
 def _csv_response(filename: str, rows: list[list[object]]) -> HttpResponse:
     out = io.StringIO()
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([[csv_safe(cell) for cell in row] for row in rows])
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -188,7 +189,7 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
     )
 
 
-@brand_staff_page()
+@brand_staff_page(EDITOR_ROLES)  # the file holds full IBANs: owners and managers only
 def brand_batch_csv(request: HttpRequest, brand: Brand, batch_id: int) -> HttpResponse:
     batch = brand.payout_batches.filter(pk=batch_id).first()
     if batch is None:
@@ -288,6 +289,12 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Stripe calls this; the signature (Stripe-Signature, HMAC with the endpoint secret and a
     timestamp tolerance) is the only authentication. Duplicates are acknowledged and ignored."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        # Without a secret anyone could sign with the empty key: refuse everything.
+        logger.error("Stripe webhook called but STRIPE_WEBHOOK_SECRET is not set")
+        return JsonResponse(
+            {"error": {"code": "not_configured", "message": "Rejected.", "fields": {}}}, status=400
+        )
     try:
         event = stripe.Webhook.construct_event(
             request.body,

@@ -354,3 +354,26 @@ def test_another_brands_staff_see_none_of_it(cast: Any, api_as: Any, ada_paid_by
     assert client.get(url("payout-batches", slug="acme")).status_code == 404
     assert client.get(url("rate-card", slug="acme")).status_code == 404
     assert client.get(url("expert-payouts")).json()["results"] == []
+
+
+def test_without_a_webhook_secret_every_webhook_is_refused(
+    cast: Any, client: Any, settings: Any, earned: Any
+) -> None:
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    earned(cast.ada, 4)
+    services.payout_destination_set(
+        user=cast.ada, provider="stripe", stripe_account="acct_1AdaLovelace"
+    )
+    payout = services.payout_request(user=cast.ada, brand=cast.acme)
+    body, header = _signed(_event("evt_9", "transfer.reversed", payout), "")
+
+    response = client.post(
+        reverse("payments:stripe-webhook"),
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+
+    assert response.status_code == 400
+    assert Payout.objects.get(pk=payout.pk).status == "requested"
+    assert not ProviderEvent.objects.exists()

@@ -161,3 +161,19 @@ def test_pages_are_linked_from_the_console_and_the_dashboard(cast: Any, client: 
         reverse("marketplace:brand-dashboard", kwargs={"slug": "acme"})
     ).content.decode()
     assert reverse("payments:brand-payouts", kwargs={"slug": "acme"}) in dashboard
+
+
+def test_only_editors_download_bank_files_and_cells_cannot_become_formulas(
+    cast: Any, client: Any, earned: Any
+) -> None:
+    earned(cast.ada, 3)
+    services.payout_destination_set(
+        user=cast.ada, provider="bank", account_holder="=HYPERLINK(1)", iban=IBAN
+    )
+    batch = services.payout_batch_run(brand=cast.acme, actor=cast.sam)
+    url = reverse("payments:brand-batch-csv", kwargs={"slug": "acme", "batch_id": batch.pk})
+
+    client.force_login(cast.quinn)
+    assert client.get(url).status_code == 404
+    client.force_login(cast.maya)
+    assert rows(client.get(url))[1][2] == "'=HYPERLINK(1)"
