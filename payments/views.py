@@ -160,6 +160,14 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
                 messages.success(
                     request, f"Earning {action}d." if action != "hold" else "Earning held."
                 )
+            elif action == "mark-failed":
+                services.payout_mark_failed(
+                    brand=brand,
+                    payout_id=int(request.POST.get("payout_id", "0") or 0),
+                    actor=request.user,
+                    reason=request.POST.get("reason", "").strip() or "Rejected by the bank",
+                )
+                messages.success(request, "Payout marked failed; the money is available again.")
             elif action == "mark-paid":
                 ids = [int(pk) for pk in request.POST.getlist("payout_id") if pk.isdigit()]
                 changed = services.payout_mark_paid(brand=brand, payout_ids=ids, actor=request.user)

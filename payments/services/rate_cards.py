@@ -41,6 +41,18 @@ def rate_card_create(
         raise ApplicationError(
             "The fee is a share in basis points.", fields={"platform_fee_bps": ["0 to 10000."]}
         )
+    bounds = {
+        "default_amount": (default_amount, 0, 10**9),
+        "clearance_days": (clearance_days, 0, 90),
+        "bonus_amount": (bonus_amount, 0, 10**9),
+        "bonus_min_rating": (bonus_min_rating, 1, 5),
+        "hold_below_rating": (hold_below_rating, 0, 5),
+    }
+    for name, (value, low, high) in bounds.items():
+        if not low <= value <= high:
+            raise ApplicationError(
+                "A rate card value is out of range.", fields={name: [f"From {low} to {high}."]}
+            )
     rows: list[RateCardLine] = []
     for index, line in enumerate(lines or []):
         product_id, category_id = line.get("product_id"), line.get("category_id")
@@ -62,6 +74,10 @@ def rate_card_create(
         ):
             raise ApplicationError(
                 "Unknown category.", fields={f"lines.{index}.category_id": ["No such category."]}
+            )
+        if not 0 <= line["amount"] <= 10**9:
+            raise ApplicationError(
+                "A line amount is out of range.", fields={f"lines.{index}.amount": ["Too big."]}
             )
         rows.append(
             RateCardLine(product_id=product_id, category_id=category_id, amount=line["amount"])

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from gigcx.events import event_deliver, event_record
-from gigcx.exceptions import ConflictError
+from gigcx.exceptions import ApplicationError, ConflictError
 from gigcx.models import AuditEvent, DomainEvent
 from payments import services
 from payments.ledger import (
@@ -216,3 +216,14 @@ def test_a_top_rating_books_the_bonus_and_a_low_rating_holds(
     assert balance(cast.ada_expert, K.PENDING) == 510 * 2 + 100
     services.earnings_clear_due(now=timezone.now() + timedelta(days=4))
     assert balance(cast.ada_expert, K.AVAILABLE) == 610
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"clearance_days": -1}, "clearance_days"), ({"hold_below_rating": 6}, "hold_below_rating")],
+)
+def test_rate_card_values_out_of_range_are_refused(cast: Any, change: dict, field: str) -> None:
+    values = {"currency": "EUR", "default_amount": 400, "platform_fee_bps": 0, **change}
+    with pytest.raises(ApplicationError) as refused:
+        services.rate_card_create(brand=cast.acme, actor=cast.sam, **values)
+    assert field in refused.value.fields

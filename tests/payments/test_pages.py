@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from payments import services
+from payments import selectors, services
 from payments.models import Payout, PayoutDestination, RateCard
 from tests.payments.conftest import IBAN
 
@@ -177,3 +177,18 @@ def test_only_editors_download_bank_files_and_cells_cannot_become_formulas(
     assert client.get(url).status_code == 404
     client.force_login(cast.maya)
     assert rows(client.get(url))[1][2] == "'=HYPERLINK(1)"
+
+
+def test_a_bounced_bank_line_returns_the_money(cast: Any, client: Any, earned: Any) -> None:
+    earned(cast.ada, 3)
+    services.payout_destination_set(user=cast.ada, provider="bank", account_holder="Ada", iban=IBAN)
+    payout = services.payout_batch_run(brand=cast.acme, actor=cast.sam).payouts.get()
+    client.force_login(cast.maya)
+    page = reverse("payments:brand-payouts", kwargs={"slug": "acme"})
+    assert f'id="bounce-{payout.pk}"' in client.get(page).content.decode()
+
+    client.post(page, {"action": "mark-failed", "payout_id": payout.pk})
+
+    payout.refresh_from_db()
+    assert payout.status == "failed"
+    assert [b.available for b in selectors.expert_balances(user_id=cast.ada.pk)] == [1530]
