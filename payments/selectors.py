@@ -9,7 +9,16 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 
 from marketplace.models import Brand
-from payments.models import Account, Earning, Payout, PayoutBatch, Posting, RateCard, format_money
+from payments.models import (
+    Account,
+    Earning,
+    Payout,
+    PayoutBatch,
+    Posting,
+    RateCard,
+    Transaction,
+    format_money,
+)
 
 
 @dataclass
@@ -165,3 +174,27 @@ def rate_card_current(*, brand: Brand) -> RateCard | None:
         .prefetch_related("lines__product", "lines__category")
         .first()
     )
+
+
+def earning_entries(*, earning: Earning) -> list[dict[str, Any]]:
+    """The ledger entries about one earning's question, as the expert sees them: for each
+    transaction, how it moved the expert's pending and available balances."""
+    rows = []
+    transactions = (
+        Transaction.objects.filter(question_id=earning.question_id, expert_id=earning.expert_id)
+        .prefetch_related("postings__account")
+        .order_by("created_at", "pk")
+    )
+    for entry in transactions:
+        moves = {"pending": 0, "available": 0}
+        for posting in entry.postings.all():
+            if posting.account.expert_id == earning.expert_id and posting.account.kind in moves:
+                moves[posting.account.kind] += posting.amount
+        rows.append(
+            {
+                "entry": entry,
+                "pending": format_money(moves["pending"], earning.currency),
+                "available": format_money(moves["available"], earning.currency),
+            }
+        )
+    return rows

@@ -7,6 +7,11 @@ app_name = "payments"
 urlpatterns = [
     path("expert/earnings/", views.expert_earnings, name="expert-earnings"),
     path("expert/earnings.csv", views.expert_statement_csv, name="expert-earnings-csv"),
+    path(
+        "expert/earnings/questions/<int:question_id>/",
+        views.expert_earning_detail,
+        name="expert-earning",
+    ),
     path("brands/<slug:slug>/manage/payouts/", views.brand_payouts, name="brand-payouts"),
     path(
         "brands/<slug:slug>/manage/payouts/batches/<int:batch_id>.csv",

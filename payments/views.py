@@ -97,6 +97,23 @@ def expert_earnings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def expert_earning_detail(request: HttpRequest, question_id: int) -> HttpResponse:
+    """One statement line: what the question earned and every ledger entry about it. Experts
+    cannot open a resolved question's conversation (routing shows only live ones), so this is
+    where a statement line leads."""
+    earning = (
+        selectors.expert_earnings(user_id=request.user.pk).filter(question_id=question_id).first()
+    )
+    if earning is None:
+        raise Http404("No such earning.")
+    return render(
+        request,
+        "payments/earning_detail.html",
+        {"earning": earning, "entries": selectors.earning_entries(earning=earning)},
+    )
+
+
+@login_required
 def expert_statement_csv(request: HttpRequest) -> HttpResponse:
     rows: list[list[object]] = [
         [

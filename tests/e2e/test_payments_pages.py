@@ -62,6 +62,12 @@ def test_the_expert_earnings_page(page: Any, live_server: Any, money: None) -> N
     assert page.locator("td:has-text('Paid')").first.is_visible()
     screenshot(page, "expert-earnings")
 
+    page.click("table a >> nth=-1")  # the oldest statement line
+    page.wait_for_url("**/expert/earnings/questions/*/")
+    assert page.locator("text=Earning cleared").is_visible()
+    screenshot(page, "expert-earning-detail")
+    page.go_back()
+
     page.fill("#amount", "1")
     page.click("text=Request payout")
     assert page.locator(".message").first.inner_text().startswith("The minimum payout is 10.00 EUR")

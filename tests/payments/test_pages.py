@@ -192,3 +192,20 @@ def test_a_bounced_bank_line_returns_the_money(cast: Any, client: Any, earned: A
     payout.refresh_from_db()
     assert payout.status == "failed"
     assert [b.available for b in selectors.expert_balances(user_id=cast.ada.pk)] == [1530]
+
+
+def test_a_statement_line_leads_to_its_ledger_entries_for_its_expert_only(
+    cast: Any, client: Any, earned: Any
+) -> None:
+    earning = earned(cast.ada, 1)[0]
+    url = reverse("payments:expert-earning", kwargs={"question_id": earning.question_id})
+    client.force_login(cast.ada)
+    assert url in client.get(reverse("payments:expert-earnings")).content.decode()
+
+    page = client.get(url).content.decode()
+
+    assert "Earning booked" in page
+    assert "Earning cleared" in page
+    assert "-5.10 EUR" in page  # left pending when it cleared
+    client.force_login(cast.grace)
+    assert client.get(url).status_code == 404
