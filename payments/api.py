@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -102,7 +102,19 @@ class ExpertPayoutsApi(APIView):
             self, request, selectors.expert_payouts(user_id=request.user.pk), PayoutSerializer
         )
 
-    @extend_schema(request=InputSerializer, responses={201: PayoutSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: PayoutSerializer, 200: PayoutSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="Retrying with the same key returns the first payout (200).",
+            )
+        ],
+    )
     def post(self, request: Request) -> Response:
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -114,10 +126,21 @@ class ExpertPayoutsApi(APIView):
         )
         if expert is None:
             raise serializers.ValidationError({"brand": ["You are not an expert of this brand."]})
+        client_key = (request.headers.get("Idempotency-Key") or "").strip()
+        if len(client_key) > 120:
+            raise serializers.ValidationError({"Idempotency-Key": ["At most 120 characters."]})
         payout = services.payout_request(
-            user=request.user, brand=expert.brand, amount=data["amount"], currency=data["currency"]
+            user=request.user,
+            brand=expert.brand,
+            amount=data["amount"],
+            currency=data["currency"],
+            client_key=client_key,
         )
-        return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
+        replayed = getattr(payout, "replayed", False)
+        return Response(
+            PayoutSerializer(payout).data,
+            status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED,
+        )
 
 
 class DestinationSerializer(serializers.Serializer):

@@ -475,6 +475,9 @@ class Payout(models.Model):
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     idempotency_key = models.CharField(max_length=120, unique=True)
+    # The requesting client's own Idempotency-Key header, so a retried request (a phone that
+    # lost the answer) returns the first payout instead of making a second one.
+    client_key = models.CharField(max_length=120, blank=True)
     provider_reference = models.CharField(max_length=120, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -490,7 +493,14 @@ class Payout(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payout_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payout_positive"),
+            models.UniqueConstraint(
+                fields=["expert", "client_key"],
+                condition=~Q(client_key=""),
+                name="payout_client_key_once_per_expert",
+            ),
+        ]
         indexes = [
             models.Index(
                 fields=["created_at"],

@@ -109,6 +109,7 @@ def _create_payout(
     destination: PayoutDestination,
     actor: Any,
     batch: PayoutBatch | None = None,
+    client_key: str = "",
 ) -> Payout:
     """Inside the caller's transaction: the payout row plus the ledger entry available →
     paid out. The caller holds the lock on the expert's available account."""
@@ -124,6 +125,7 @@ def _create_payout(
         currency=currency,
         # The key is fixed here, before anything is sent, and never changes.
         idempotency_key=f"gigcx-payout-{uuid.uuid4()}",
+        client_key=client_key,
         status=Payout.Status.SENDING if bank_in_batch else Payout.Status.REQUESTED,
         sending_since=now if bank_in_batch else None,
         requested_by=actor if isinstance(getattr(actor, "pk", None), int) else None,
@@ -158,7 +160,12 @@ def _enqueue_send(payout: Payout) -> None:
 
 
 def payout_request(
-    *, user: Any, brand: Brand, amount: int | None = None, currency: str | None = None
+    *,
+    user: Any,
+    brand: Brand,
+    amount: int | None = None,
+    currency: str | None = None,
+    client_key: str = "",
 ) -> Payout:
     """An expert asks for (part of) their available balance in one brand's program.
 
@@ -167,6 +174,9 @@ def payout_request(
     the postings of the ones before it; none can spend money another already took. A
     conditional UPDATE on a cached balance column would work too, but balances are sums of
     postings here (no cached column), so the row lock is the natural guard.
+
+    ``client_key`` (the API's Idempotency-Key header) makes a retried request return the
+    payout the first one made; the same key with another amount or currency is a 409.
     """
     expert = Expert.objects.filter(brand=brand, user=user).first()
     if expert is None:
@@ -186,6 +196,17 @@ def payout_request(
     with transaction.atomic(durable=True):
         account = account_for_expert(expert=expert, kind=K.AVAILABLE, currency=currency)
         accounts_for_update([account])
+        if client_key:
+            # Under the lock, so a retry racing the original sees it once it committed.
+            earlier = Payout.objects.filter(expert=expert, client_key=client_key).first()
+            if earlier is not None:
+                if earlier.currency != currency or amount not in (None, earlier.amount):
+                    raise ConflictError(
+                        "This Idempotency-Key was used for another payout request.",
+                        code="idempotency_key_reused",
+                    )
+                earlier.replayed = True  # type: ignore[attr-defined] - tells the API "200"
+                return earlier
         available = account_balance(account.pk)
         amount = available if amount is None else amount
         minimum = minimum_payout(currency)
@@ -201,7 +222,12 @@ def payout_request(
                 fields={"amount": [f"Available: {available} (minor units)."]},
             )
         payout = _create_payout(
-            expert=expert, amount=amount, currency=currency, destination=destination, actor=user
+            expert=expert,
+            amount=amount,
+            currency=currency,
+            destination=destination,
+            actor=user,
+            client_key=client_key,
         )
         _enqueue_send(payout)
     return payout

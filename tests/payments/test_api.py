@@ -377,3 +377,22 @@ def test_without_a_webhook_secret_every_webhook_is_refused(
     assert response.status_code == 400
     assert Payout.objects.get(pk=payout.pk).status == "requested"
     assert not ProviderEvent.objects.exists()
+
+
+def test_a_retried_request_with_the_same_idempotency_key_makes_one_payout(
+    cast: Any, api_as: Any, ada_paid_by_bank: Any
+) -> None:
+    client = api_as(cast.ada)
+    body = {"brand": "acme", "amount": 1000}
+
+    first = client.post(url("expert-payouts"), body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    again = client.post(url("expert-payouts"), body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    other = client.post(
+        url("expert-payouts"), {**body, "amount": 1001}, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    fresh = client.post(url("expert-payouts"), body, format="json", HTTP_IDEMPOTENCY_KEY="k-2")
+
+    assert (first.status_code, again.status_code, other.status_code) == (201, 200, 409)
+    assert again.json()["id"] == first.json()["id"]
+    assert fresh.status_code == 201
+    assert Payout.objects.count() == 2

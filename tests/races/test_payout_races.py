@@ -118,3 +118,20 @@ def test_the_same_ledger_key_from_many_connections_posts_once(
     assert Transaction.objects.count() == 1
     assert account_balance(pending.pk) == 700
     assert timezone.now() - Transaction.objects.get().created_at < timedelta(minutes=5)
+
+
+def test_one_idempotency_key_sent_by_many_connections_makes_one_payout(
+    require_postgres: None, cast: Any
+) -> None:
+    fund(cast, 10000)
+    services.payout_destination_set(user=cast.ada, provider="bank", account_holder="Ada", iban=IBAN)
+
+    def request() -> int:
+        return services.payout_request(
+            user=cast.ada, brand=cast.acme, amount=1000, currency="EUR", client_key="tap-once"
+        ).pk
+
+    results = run_together([request] * 30)
+
+    assert len(set(results)) == 1
+    assert Payout.objects.count() == 1
