@@ -145,6 +145,16 @@ AUDIT_WORDS = {
     "question.resolved": "resolved a question",
     "assignment.accepted": "accepted a question",
     "assignment.released": "handed a question back",
+    "rate_card.changed": "changed the rate card",
+    "earning.held": "held an earning",
+    "earning.released": "released an earning",
+    "earning.reversed": "reversed an earning",
+    "payout.requested": "requested a payout",
+    "payout.paid": "recorded a payout as paid",
+    "payout.failed": "recorded a failed payout",
+    "payout.marked_failed": "marked a payout failed",
+    "payout_batch.run": "ran a payout batch",
+    "payout.destination_set": "connected a payout destination",
 }
 
 

@@ -209,11 +209,29 @@ CELERY_BEAT_SCHEDULE = {
     "gigcx.sweep_outbox": {"task": "gigcx.sweep_outbox", "schedule": timedelta(seconds=15)},
     # Offer deadlines, widening, SLA escalation and stale presence, all from the database.
     "routing.sweep": {"task": "routing.sweep", "schedule": timedelta(seconds=5)},
+    # Earnings past their clearance date become available; stuck payouts are retried.
+    "payments.clear_earnings": {
+        "task": "payments.clear_earnings",
+        "schedule": timedelta(minutes=5),
+    },
+    "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
 }
 CELERY_TIMEZONE = "UTC"
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
-GIGCX_DEMO_SEEDERS = ["routing.demo.seed"]
+GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed"]
+
+# ---------------------------------------------------------------------------------------
+# Payouts: Stripe Connect  https://docs.stripe.com/api/transfers/create
+# ---------------------------------------------------------------------------------------
+STRIPE_API_BASE = env_str("STRIPE_API_BASE") or "https://api.stripe.com"
+STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY") or ""
+# Signing secret of the webhook endpoint (/payments/webhooks/stripe).
+STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET") or ""
+STRIPE_TIMEOUT = env_int("STRIPE_TIMEOUT", 20, minimum=1)
+# A payout in "sending" longer than this without an outcome is presumed crashed and retried
+# with the same idempotency key; it must exceed STRIPE_TIMEOUT.
+PAYOUT_SEND_LEASE_SECONDS = env_int("PAYOUT_SEND_LEASE_SECONDS", 120, minimum=1)
 
 # ---------------------------------------------------------------------------------------
 # Auth and accounts (django-allauth)  https://docs.allauth.org/en/latest/

@@ -1,0 +1,164 @@
+"""The double-entry ledger: accounts, balanced transactions, and the one way to post them.
+
+Everything that moves money calls :func:`ledger_post`. It never updates or deletes a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from gigcx.exceptions import ApplicationError, ConflictError
+from marketplace.models import Brand, Expert
+from payments.models import Account, Posting, Transaction
+
+
+class LedgerConflict(ApplicationError):
+    """An idempotency key was reused with another payload: a bug upstream, never 'fixed'."""
+
+    status_code = 409
+    code = "ledger_conflict"
+
+
+class InsufficientFunds(ConflictError):
+    code = "insufficient_funds"
+
+
+# Expert accounts may never go below zero (Formance's rule: overdraft must be explicit). Brand
+# payable is negative by design (what the brand owes); platform accounts belong to us.
+NON_NEGATIVE_OWNERS = (Account.Owner.EXPERT,)
+
+
+def account_for_expert(*, expert: Expert, kind: str, currency: str) -> Account:
+    account, _ = Account.objects.get_or_create(
+        owner_type=Account.Owner.EXPERT,
+        expert=expert,
+        kind=kind,
+        currency=currency,
+        defaults={"brand_id": expert.brand_id},
+    )
+    return account
+
+
+def account_for_brand(*, brand: Brand | int, kind: str, currency: str) -> Account:
+    brand_id = brand if isinstance(brand, int) else brand.pk
+    account, _ = Account.objects.get_or_create(
+        owner_type=Account.Owner.BRAND, brand_id=brand_id, kind=kind, currency=currency
+    )
+    return account
+
+
+def account_for_platform(*, kind: str, currency: str) -> Account:
+    account, _ = Account.objects.get_or_create(
+        owner_type=Account.Owner.PLATFORM, kind=kind, currency=currency
+    )
+    return account
+
+
+def accounts_for_update(accounts: Iterable[Account]) -> list[Account]:
+    """Lock accounts in primary-key order (the one lock-ordering rule, so two writers never
+    wait on each other in opposite orders). Must run inside a transaction."""
+    ids = sorted({account.pk for account in accounts})
+    return list(Account.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+
+
+def account_balance(account_id: int) -> int:
+    total = Posting.objects.filter(account_id=account_id).aggregate(total=Sum("amount"))["total"]
+    return int(total or 0)
+
+
+def _payload(postings: Sequence[tuple[Account, int]]) -> list[tuple[int, int]]:
+    return sorted((account.pk, int(amount)) for account, amount in postings)
+
+
+def _validate(postings: Sequence[tuple[Account, int]]) -> None:
+    if len(postings) < 2:
+        raise ApplicationError("A transaction needs at least two postings.")
+    if any(int(amount) == 0 for _, amount in postings):
+        raise ApplicationError("Postings of zero are not allowed.")
+    if len({account.currency for account, _ in postings}) != 1:
+        # No FX legs exist; mixing currencies would make a balanced-looking entry meaningless.
+        raise ApplicationError("All postings of a transaction must share one currency.")
+    if sum(int(amount) for _, amount in postings) != 0:
+        raise ApplicationError("Postings must sum to zero.")
+
+
+def ledger_post(
+    *,
+    kind: str,
+    idempotency_key: str,
+    postings: Sequence[tuple[Account, int]],
+    memo: str = "",
+    **about: Any,
+) -> Transaction:
+    """Append one balanced transaction. Idempotent by ``idempotency_key``.
+
+    Replaying the same key with the same kind and postings returns the original transaction;
+    the same key with anything else raises :class:`LedgerConflict`. Expert accounts that are
+    debited are locked (``SELECT … FOR UPDATE``, pk order) and checked not to go negative, so
+    callers get overdraft safety without locking themselves. ``about`` carries the references
+    (brand, expert, question, payout, reverses). Uses a plain atomic block (joins the caller's
+    transaction): the durable boundary belongs to the calling service.
+    """
+    _validate(postings)
+    existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return _replayed(existing, kind, postings)
+    with transaction.atomic():
+        debited = [
+            a for a, amount in postings if amount < 0 and a.owner_type in NON_NEGATIVE_OWNERS
+        ]
+        if debited:
+            accounts_for_update(debited)
+            for account, amount in postings:
+                if account in debited and account_balance(account.pk) + amount < 0:
+                    raise InsufficientFunds(
+                        "Not enough money in the account for this.",
+                        fields={"amount": ["More than the available balance."]},
+                    )
+        try:
+            with transaction.atomic():
+                entry = Transaction.objects.create(
+                    kind=kind, idempotency_key=idempotency_key, memo=memo[:200], **about
+                )
+        except IntegrityError:
+            # A concurrent writer committed the same key between our check and insert.
+            return _replayed(
+                Transaction.objects.get(idempotency_key=idempotency_key), kind, postings
+            )
+        Posting.objects.bulk_create(
+            [
+                Posting(transaction=entry, account=account, amount=int(amount))
+                for account, amount in postings
+            ]
+        )
+    return entry
+
+
+def _replayed(
+    existing: Transaction, kind: str, postings: Sequence[tuple[Account, int]]
+) -> Transaction:
+    stored = sorted(existing.postings.values_list("account_id", "amount"))
+    if existing.kind != kind or stored != _payload(postings):
+        raise LedgerConflict(
+            f"Idempotency key {existing.idempotency_key!r} was reused with another payload."
+        )
+    return existing
+
+
+def ledger_reverse(
+    *, original: Transaction, idempotency_key: str, kind: str, memo: str = "", **about: Any
+) -> Transaction:
+    """Post the mirror image of ``original`` (every posting negated), referencing it."""
+    legs = [(p.account, -p.amount) for p in original.postings.select_related("account")]
+    return ledger_post(
+        kind=kind,
+        idempotency_key=idempotency_key,
+        postings=legs,
+        memo=memo,
+        reverses=original,
+        **about,
+    )

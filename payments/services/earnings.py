@@ -1,0 +1,338 @@
+"""Earnings: booked once per resolved question, cleared after the brand's clearance period,
+held, released or reversed by staff."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from gigcx.audit import audit_record
+from gigcx.exceptions import ConflictError, NotFoundError
+from marketplace.models import Brand, Expert
+from payments.ledger import (
+    account_for_brand,
+    account_for_expert,
+    account_for_platform,
+    ledger_post,
+    ledger_reverse,
+)
+from payments.models import Account, Earning, Transaction
+from payments.services.rate_cards import fee_split, rate_card_in_force, rate_for_question
+from routing.models import Question
+
+logger = logging.getLogger(__name__)
+
+K = Account.Kind
+
+
+def earning_key(question_id: int) -> str:
+    return f"earning:{question_id}"
+
+
+def earning_book(*, question_id: int, expert_id: int | None) -> Earning | None:
+    """Book what a resolved question earned its expert, as pending. Idempotent: the earning
+    row is unique per question and the ledger entry's key is ``earning:<question id>``, so any
+    number of deliveries of ``question.resolved`` book it once.
+
+    brand payable −gross, expert pending +net, platform fee +fee. Returns None when there is
+    nothing to book (no expert, no rate card in force, a zero rate).
+
+    Runs in the caller's transaction (a plain atomic block): the outbox subscriber wraps it
+    with its delivery claim, so it must not be durable.
+    """
+    if expert_id is None:
+        return None
+    existing = Earning.objects.filter(question_id=question_id).first()
+    if existing is not None:
+        return existing
+    question = (
+        Question.objects.select_related("product__category", "brand")
+        .filter(pk=question_id, status=Question.Status.RESOLVED)
+        .first()
+    )
+    expert = Expert.objects.filter(pk=expert_id).first()
+    if question is None or expert is None or expert.brand_id != question.brand_id:
+        return None
+    resolved_at = question.resolved_at or timezone.now()
+    card = rate_card_in_force(brand_id=question.brand_id, at=resolved_at)
+    if card is None:
+        logger.info("question %s resolved without a rate card in force: no earning", question_id)
+        return None
+    gross = rate_for_question(card=card, question=question)
+    if gross <= 0:
+        return None
+    fee, net = fee_split(gross=gross, fee_bps=card.platform_fee_bps)
+    with transaction.atomic():
+        earning = Earning.objects.create(
+            question=question,
+            expert=expert,
+            brand_id=question.brand_id,
+            rate_card=card,
+            currency=card.currency,
+            gross=gross,
+            fee=fee,
+            net=net,
+            earned_at=resolved_at,
+            clears_at=resolved_at + timedelta(days=card.clearance_days),
+        )
+        legs = [
+            (
+                account_for_brand(
+                    brand=question.brand_id, kind=K.BRAND_PAYABLE, currency=card.currency
+                ),
+                -gross,
+            )
+        ]
+        if net:
+            legs.append(
+                (account_for_expert(expert=expert, kind=K.PENDING, currency=card.currency), net)
+            )
+        if fee:
+            legs.append((account_for_platform(kind=K.PLATFORM_FEE, currency=card.currency), fee))
+        ledger_post(
+            kind=Transaction.Kind.EARNING,
+            idempotency_key=earning_key(question.pk),
+            postings=legs,
+            memo=f"Question #{question.pk}",
+            brand_id=question.brand_id,
+            expert=expert,
+            question=question,
+        )
+    return earning
+
+
+def _locked(earning_id: int, brand: Brand | None = None) -> Earning:
+    queryset = Earning.objects.select_for_update().select_related("expert")
+    if brand is not None:
+        queryset = queryset.filter(brand=brand)
+    earning = queryset.filter(pk=earning_id).first()
+    if earning is None:
+        raise NotFoundError("No such earning.")
+    return earning
+
+
+def _clear(earning: Earning, now: datetime) -> bool:
+    """Move a locked, pending, due earning from pending to available."""
+    if earning.status != Earning.Status.PENDING or earning.clears_at > now:
+        return False
+    amount = earning.total_net
+    if amount:
+        ledger_post(
+            kind=Transaction.Kind.CLEARANCE,
+            idempotency_key=f"clear:{earning.question_id}",
+            postings=[
+                (
+                    account_for_expert(
+                        expert=earning.expert, kind=K.PENDING, currency=earning.currency
+                    ),
+                    -amount,
+                ),
+                (
+                    account_for_expert(
+                        expert=earning.expert, kind=K.AVAILABLE, currency=earning.currency
+                    ),
+                    amount,
+                ),
+            ],
+            memo=f"Question #{earning.question_id} cleared",
+            brand_id=earning.brand_id,
+            expert=earning.expert,
+            question_id=earning.question_id,
+        )
+    Earning.objects.filter(pk=earning.pk).update(status=Earning.Status.AVAILABLE, cleared_at=now)
+    return True
+
+
+def earning_clear(*, earning_id: int, now: datetime | None = None) -> bool:
+    """Clear one earning if it is pending, not held and past its clearance date. Idempotent:
+    True only for the call that moved it."""
+    with transaction.atomic(durable=True):
+        return _clear(_locked(earning_id), now or timezone.now())
+
+
+def earnings_clear_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Clear every due earning (the beat task). Each earning in its own short transaction."""
+    now = now or timezone.now()
+    cleared = 0
+    for earning_id in (
+        Earning.objects.due(now).order_by("clears_at").values_list("pk", flat=True)[:limit]
+    ):
+        cleared += earning_clear(earning_id=earning_id, now=now)
+    return cleared
+
+
+def earning_hold(
+    *,
+    earning_id: int,
+    actor: Any,
+    reason: str,
+    brand: Brand | None = None,
+    hold: str = Earning.Hold.STAFF,
+) -> Earning:
+    """Stop a pending earning from clearing until staff release it."""
+    with transaction.atomic(durable=True):
+        earning = _locked(earning_id, brand)
+        if earning.status == Earning.Status.HELD:
+            return earning
+        if earning.status != Earning.Status.PENDING:
+            raise ConflictError("Only a pending earning can be held.")
+        Earning.objects.filter(pk=earning.pk).update(
+            status=Earning.Status.HELD, hold=hold, hold_reason=reason[:300]
+        )
+        audit_record(
+            actor=actor,
+            action="earning.held",
+            target=earning,
+            brand_id=earning.brand_id,
+            reason=reason,
+        )
+    earning.refresh_from_db()
+    return earning
+
+
+def earning_release(
+    *, earning_id: int, actor: Any, reason: str, brand: Brand | None = None
+) -> Earning:
+    """Lift a hold. An earning already past its clearance date clears at once."""
+    with transaction.atomic(durable=True):
+        earning = _locked(earning_id, brand)
+        if earning.status != Earning.Status.HELD:
+            raise ConflictError("Only a held earning can be released.")
+        Earning.objects.filter(pk=earning.pk).update(
+            status=Earning.Status.PENDING, hold="", hold_reason=""
+        )
+        earning.status = Earning.Status.PENDING
+        _clear(earning, timezone.now())
+        audit_record(
+            actor=actor,
+            action="earning.released",
+            target=earning,
+            brand_id=earning.brand_id,
+            reason=reason,
+        )
+    earning.refresh_from_db()
+    return earning
+
+
+def earning_reverse(
+    *, earning_id: int, actor: Any, reason: str, brand: Brand | None = None
+) -> Earning:
+    """Take an earning back with reversing transactions (never by editing the original).
+
+    Pending or held: the earning (and any bonus) is reversed as booked. Available: the same,
+    but the expert's share comes out of ``available`` (it was moved there by clearance); if the
+    expert was already paid and the balance no longer covers it, this refuses (409) rather
+    than driving the balance negative. Idempotent for an already reversed earning.
+    """
+    with transaction.atomic(durable=True):
+        earning = _locked(earning_id, brand)
+        if earning.status == Earning.Status.REVERSED:
+            return earning
+        originals = list(
+            Transaction.objects.filter(
+                question_id=earning.question_id,
+                kind__in=[Transaction.Kind.EARNING, Transaction.Kind.BONUS],
+                reverses__isnull=True,
+            ).order_by("pk")
+        )
+        for original in originals:
+            if earning.status == Earning.Status.AVAILABLE:
+                legs = []
+                for posting in original.postings.select_related("account"):
+                    account = posting.account
+                    if account.kind == K.PENDING:
+                        account = account_for_expert(
+                            expert=earning.expert, kind=K.AVAILABLE, currency=earning.currency
+                        )
+                    legs.append((account, -posting.amount))
+                ledger_post(
+                    kind=Transaction.Kind.EARNING_REVERSAL,
+                    idempotency_key=f"reverse:{original.idempotency_key}",
+                    postings=legs,
+                    memo=reason,
+                    reverses=original,
+                    brand_id=earning.brand_id,
+                    expert=earning.expert,
+                    question_id=earning.question_id,
+                )
+            else:
+                ledger_reverse(
+                    original=original,
+                    idempotency_key=f"reverse:{original.idempotency_key}",
+                    kind=Transaction.Kind.EARNING_REVERSAL,
+                    memo=reason,
+                    brand_id=earning.brand_id,
+                    expert=earning.expert,
+                    question_id=earning.question_id,
+                )
+        Earning.objects.filter(pk=earning.pk).update(
+            status=Earning.Status.REVERSED, hold_reason=reason[:300]
+        )
+        audit_record(
+            actor=actor,
+            action="earning.reversed",
+            target=earning,
+            brand_id=earning.brand_id,
+            reason=reason,
+        )
+    earning.refresh_from_db()
+    return earning
+
+
+def earning_apply_rating(*, question_id: int, rating: int) -> Earning | None:
+    """Apply a customer's rating to the question's earning: a top rating books the rate card's
+    bonus (``bonus:<question id>``, brand payable → expert, no platform fee); a rating below the
+    hold threshold holds a pending earning for staff review. Idempotent.
+
+    Routing does not record ratings yet; this runs from the ``question.rated`` subscriber
+    (payload ``{question_id, rating}``) once it does. Plain atomic (subscriber transaction).
+    """
+    with transaction.atomic():
+        earning = (
+            Earning.objects.select_for_update()
+            .select_related("rate_card", "expert")
+            .filter(question_id=question_id)
+            .first()
+        )
+        if earning is None or earning.status == Earning.Status.REVERSED:
+            return earning
+        card = earning.rate_card
+        if card.bonus_amount and rating >= card.bonus_min_rating and earning.bonus == 0:
+            target = K.AVAILABLE if earning.status == Earning.Status.AVAILABLE else K.PENDING
+            ledger_post(
+                kind=Transaction.Kind.BONUS,
+                idempotency_key=f"bonus:{question_id}",
+                postings=[
+                    (
+                        account_for_brand(
+                            brand=earning.brand_id, kind=K.BRAND_PAYABLE, currency=earning.currency
+                        ),
+                        -card.bonus_amount,
+                    ),
+                    (
+                        account_for_expert(
+                            expert=earning.expert, kind=target, currency=earning.currency
+                        ),
+                        card.bonus_amount,
+                    ),
+                ],
+                memo=f"Question #{question_id} rated {rating}",
+                brand_id=earning.brand_id,
+                expert=earning.expert,
+                question_id=question_id,
+            )
+            Earning.objects.filter(pk=earning.pk).update(bonus=card.bonus_amount)
+        if (
+            card.hold_below_rating
+            and rating < card.hold_below_rating
+            and earning.status == Earning.Status.PENDING
+        ):
+            Earning.objects.filter(pk=earning.pk).update(
+                status=Earning.Status.HELD, hold=Earning.Hold.RATING, hold_reason=f"Rated {rating}"
+            )
+    earning.refresh_from_db()
+    return earning

@@ -1,0 +1,30 @@
+"""Domain events payments reacts to (registered in PaymentsConfig.ready()).
+
+Each runs inside the outbox's delivery transaction (with its EventDelivery claim), so the
+services it calls use plain atomic blocks, never durable ones.
+"""
+
+from __future__ import annotations
+
+from gigcx.events import subscribe
+from gigcx.models import DomainEvent
+
+
+@subscribe("question.resolved", name="payments.book_earning")
+def book_earning(event: DomainEvent) -> None:
+    from payments.services import earning_book
+
+    earning_book(
+        question_id=int(event.payload["question_id"]), expert_id=event.payload.get("expert_id")
+    )
+
+
+@subscribe("question.rated", name="payments.apply_rating")
+def apply_rating(event: DomainEvent) -> None:
+    """Routing does not record ratings yet; when it does, it records ``question.rated`` with
+    ``{question_id, rating}`` and the bonus and low-rating hold apply from here."""
+    from payments.services import earning_apply_rating
+
+    earning_apply_rating(
+        question_id=int(event.payload["question_id"]), rating=int(event.payload["rating"])
+    )

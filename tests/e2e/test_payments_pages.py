@@ -1,0 +1,92 @@
+"""The expert's earnings page and the brand's payouts page in Chromium, with screenshots."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from gigcx.events import event_deliver
+from gigcx.models import DomainEvent
+from payments import services
+from payments.models import Earning
+from tests.e2e.conftest import log_in, screenshot
+from tests.payments.conftest import IBAN, rate_card, resolve, tent  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def deliver_events() -> None:
+    """What the outbox task does after commit (tasks are held here: eager tasks in a
+    transactional test would run triage at every commit)."""
+    for event_id in DomainEvent.objects.filter(delivered_at__isnull=True).values_list(
+        "pk", flat=True
+    ):
+        event_deliver(event_id=str(event_id))
+
+
+@pytest.fixture
+def money(cast: Any, held_tasks: Any, rate_card: Any, resolve: Any, tent: Any) -> None:  # noqa: F811
+    for user, product in [(cast.ada, "default")] * 4 + [(cast.grace, tent)] * 3:
+        resolve(user, product)
+    deliver_events()
+    services.earnings_clear_due(now=timezone.now() + timedelta(days=4))
+    services.payout_destination_set(
+        user=cast.ada, provider="bank", account_holder="Ada Lovelace", iban=IBAN
+    )
+    services.payout_destination_set(
+        user=cast.grace, provider="bank", account_holder="Grace Hopper", iban=IBAN
+    )
+    batch = services.payout_batch_run(brand=cast.acme, actor=cast.sam)
+    services.payout_mark_paid(
+        brand=cast.acme, payout_ids=[batch.payouts.get(expert__user=cast.ada).pk], actor=cast.sam
+    )
+    resolve(cast.ada)
+    disputed = resolve(cast.ada)
+    resolve(cast.grace, tent)
+    deliver_events()
+    held = Earning.objects.get(question=disputed)
+    services.earning_hold(earning_id=held.pk, actor=cast.maya, reason="Customer disputes the fix")
+
+
+def test_the_expert_earnings_page(page: Any, live_server: Any, money: None) -> None:
+    log_in(page, live_server.url, "ada@example.com")
+    page.goto(live_server.url + "/expert/console/")
+    page.click("text=Earnings and payouts")
+    page.wait_for_url("**/expert/earnings/")
+
+    assert page.locator(".stat .value").first.inner_text() == "10.20 EUR"  # two pending
+    assert page.locator("text=Customer disputes the fix").is_visible()
+    assert page.locator("td:has-text('Paid')").first.is_visible()
+    screenshot(page, "expert-earnings")
+
+    page.click("table a >> nth=-1")  # the oldest statement line
+    page.wait_for_url("**/expert/earnings/questions/*/")
+    assert page.locator("text=Earning cleared").is_visible()
+    screenshot(page, "expert-earning-detail")
+    page.go_back()
+
+    page.fill("#amount", "1")
+    page.click("text=Request payout")
+    assert page.locator(".message").first.inner_text().startswith("The minimum payout is 10.00 EUR")
+    screenshot(page, "expert-earnings-error")
+
+
+def test_the_brand_payouts_page(page: Any, live_server: Any, money: None) -> None:
+    log_in(page, live_server.url, "sam@acme.example")
+    page.goto(live_server.url + "/brands/acme/manage/")
+    page.click("a:has-text('payouts')")
+    page.wait_for_url("**/brands/acme/manage/payouts/")
+
+    assert page.locator("h3:has-text('Batch #')").count() == 1
+    assert page.locator("text=Grace Hopper").first.is_visible()
+    screenshot(page, "brand-payouts")
+
+    page.click("text=Run payout batch")
+    assert "created with 0 payouts" in page.locator(".message").first.inner_text()
+
+    page.goto(live_server.url + "/brands/acme/manage/rate-card/")
+    assert page.locator("h2").first.inner_text().startswith("Version 1")
+    screenshot(page, "brand-rate-card")
