@@ -65,7 +65,8 @@ def ask_through_the_widget(page: Any) -> None:
     frame.locator("textarea[name=body]").fill("Short")
     frame.locator("input[name=contact_email]").fill("visitor@example.com")
     frame.locator("button[type=submit]").click()
-    assert "at least 10 characters" in frame.locator("[data-errors-for=body]").inner_text()
+    # the answer arrives asynchronously (fetch): wait for it beside the field
+    frame.locator("[data-errors-for=body] >> text=at least 10 characters").wait_for()
     frame.locator("textarea[name=body]").fill("Is the Ridgeline 2P tent free-standing?")
     frame.locator("input[name=preference][value=expert]").check()
     screenshot(page, "widget-ask")
