@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 
 from gigcx.exceptions import ApplicationError
@@ -21,3 +23,10 @@ def form_add_application_error(
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+def parse_id(raw: object) -> int | None:
+    """A database id from request data, or None. ``str.isdigit`` is not enough: it accepts
+    digits such as "²" that ``int`` refuses."""
+    text = str(raw or "").strip()
+    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import logging
+import re
 
 import stripe
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import EDITOR_ROLES
+from gigcx.web import parse_id
 from marketplace.models import Brand, Expert, Product
 from marketplace.views import brand_staff_page
 from payments import selectors, services
@@ -43,7 +45,10 @@ def _parse_amount(raw: str, currency: str) -> int | None:
         return None
     exponent = CURRENCY_EXPONENTS.get(currency, 2)
     whole, _, frac = raw.partition(".")
-    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > exponent)):
+    digits = re.compile(r"[0-9]+")
+    if not digits.fullmatch(whole) or (
+        frac and (not digits.fullmatch(frac) or len(frac) > exponent)
+    ):
         raise ApplicationError(
             "Write the amount like 12.50.", fields={"amount": ["Invalid amount."]}
         )
@@ -169,7 +174,7 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
                 if not reason:
                     raise ApplicationError("Give a reason.")
                 service(
-                    earning_id=int(request.POST.get("earning_id", "0") or 0),
+                    earning_id=parse_id(request.POST.get("earning_id")) or 0,
                     actor=request.user,
                     reason=reason,
                     brand=brand,
@@ -180,13 +185,13 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
             elif action == "mark-failed":
                 services.payout_mark_failed(
                     brand=brand,
-                    payout_id=int(request.POST.get("payout_id", "0") or 0),
+                    payout_id=parse_id(request.POST.get("payout_id")) or 0,
                     actor=request.user,
                     reason=request.POST.get("reason", "").strip() or "Rejected by the bank",
                 )
                 messages.success(request, "Payout marked failed; the money is available again.")
             elif action == "mark-paid":
-                ids = [int(pk) for pk in request.POST.getlist("payout_id") if pk.isdigit()]
+                ids = [i for i in map(parse_id, request.POST.getlist("payout_id")) if i]
                 changed = services.payout_mark_paid(brand=brand, payout_ids=ids, actor=request.user)
                 messages.success(request, f"{changed} bank payout(s) marked paid.")
         except ApplicationError as exc:

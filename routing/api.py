@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,8 +14,10 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from gigcx.pagination import paginated
+from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
-from gigcx.tenancy import viewer_for
+from gigcx.tenancy import EDITOR_ROLES, viewer_for
+from gigcx.web import parse_id
 from marketplace.models import Brand
 from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
 from routing import selectors, services
@@ -95,6 +97,15 @@ class QuestionOutputSerializer(serializers.Serializer):
         }
 
 
+def staff_may_write(request: Request, question: Question, role: str) -> None:
+    """Quality reviewers read conversations; changing them (messages, resolving, which books
+    an earning) takes an owner or manager."""
+    if role == Message.Role.STAFF and not viewer_for(request).is_staff_of(
+        question.brand_id, EDITOR_ROLES
+    ):
+        raise PermissionDenied("Quality reviewers can read this conversation but not change it.")
+
+
 def question_for(request: Request, question_id: int) -> tuple[Question, str]:
     """The question and the caller's role in it. Anyone else gets 404, as if it did not exist.
 
@@ -154,6 +165,11 @@ class QuestionCreateApi(APIView):
 
     @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
     def post(self, request: Request, slug: str) -> Response:
+        if getattr(request.user, "api_key_id", None) is not None:
+            raise PermissionDenied(
+                "API keys cannot ask questions: customers ask as themselves, or anonymously "
+                "with an email."
+            )
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         question, token = services.question_create(
@@ -202,15 +218,16 @@ class QuestionMessagesApi(APIView):
         after = request.query_params.get("after")
         messages = question.messages.all()
         if after:
-            if not after.isdigit():
+            after_id = parse_id(after)
+            if after_id is None:
                 raise serializers.ValidationError({"after": ["Use a message id."]})
-            messages = messages.filter(pk__gt=int(after))
+            messages = messages.filter(pk__gt=after_id)
         rows = [
             {
                 "id": m.pk,
                 "role": m.role,
                 "created_at": m.created_at,
-                "body": (m.redacted_body or m.body) if role == Message.Role.EXPERT else m.body,
+                "body": m.expert_text if role == Message.Role.EXPERT else m.body,
             }
             for m in messages[:500]
         ]
@@ -223,6 +240,7 @@ class QuestionMessagesApi(APIView):
     )
     def post(self, request: Request, question_id: int) -> Response:
         question, role = question_for(request, question_id)
+        staff_may_write(request, question, role)
         if role == Message.Role.EXPERT:
             # Being offered a question is not being its expert: only the assigned one writes.
             role = services.participant_role(
@@ -254,6 +272,7 @@ class QuestionResolveApi(APIView):
     @extend_schema(parameters=[QUESTION_TOKEN], request=None, responses=QuestionOutputSerializer)
     def post(self, request: Request, question_id: int) -> Response:
         question, role = question_for(request, question_id)
+        staff_may_write(request, question, role)
         if role == Message.Role.EXPERT:
             services.participant_role(
                 question=question, user=request.user, viewer_staff_brand_ids=[]
@@ -263,7 +282,7 @@ class QuestionResolveApi(APIView):
 
 
 class QuestionEscalateApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     class InputSerializer(StrictInputSerializer):
         reason = serializers.CharField(max_length=500)
@@ -279,7 +298,7 @@ class QuestionEscalateApi(APIView):
 
 
 class QuestionReleaseApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     @extend_schema(
         request=None,
@@ -300,7 +319,7 @@ class PresenceOutputSerializer(serializers.Serializer):
 
 
 class ExpertPresenceApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     class InputSerializer(StrictInputSerializer):
         status = serializers.ChoiceField(choices=Presence.Status.choices)
@@ -320,7 +339,7 @@ class ExpertPresenceApi(APIView):
 
 
 class ExpertHeartbeatApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     @extend_schema(request=None, responses=PresenceOutputSerializer)
     def post(self, request: Request) -> Response:
@@ -345,7 +364,7 @@ class OfferOutputSerializer(serializers.Serializer):
 
 
 class ExpertOffersApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     @extend_schema(
         responses=OfferOutputSerializer(many=True),
@@ -357,7 +376,7 @@ class ExpertOffersApi(APIView):
 
 
 class ExpertAssignmentsApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     @extend_schema(
         responses=OfferOutputSerializer(many=True), description="Questions you are answering now."
@@ -368,7 +387,7 @@ class ExpertAssignmentsApi(APIView):
 
 
 class OfferAcceptApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     @extend_schema(request=None, responses={200: OfferOutputSerializer})
     def post(self, request: Request, offer_id: int) -> Response:
@@ -377,7 +396,7 @@ class OfferAcceptApi(APIView):
 
 
 class OfferDeclineApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsPerson]
 
     @extend_schema(request=None, responses={200: OfferOutputSerializer})
     def post(self, request: Request, offer_id: int) -> Response:

@@ -171,8 +171,12 @@ class Question(models.Model):
 
     @property
     def expert_text(self) -> str:
-        """What experts are shown: the redacted copy."""
-        return self.redacted_body or self.body
+        """What experts are shown: the redacted copy (redacted now if triage has not run)."""
+        if self.redacted_body:
+            return self.redacted_body
+        from routing.text import redact
+
+        return redact(self.body).text
 
 
 class AssignmentQuerySet(ScopedQuerySet):
@@ -337,6 +341,16 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role} on {self.question_id}"
+
+    @property
+    def expert_text(self) -> str:
+        """What experts are shown. Only customers' words are redacted; the fallback covers a
+        customer message written before triage stored its redacted copy."""
+        if self.role != self.Role.CUSTOMER or self.redacted_body:
+            return self.redacted_body or self.body
+        from routing.text import redact
+
+        return redact(self.body).text
 
 
 class KnowledgeEntryQuerySet(ScopedQuerySet):

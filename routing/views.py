@@ -94,7 +94,7 @@ def _conversation(
             "id": m.pk,
             "role": m.role,
             "created_at": m.created_at,
-            "body": (m.redacted_body or m.body) if role == Message.Role.EXPERT else m.body,
+            "body": m.expert_text if role == Message.Role.EXPERT else m.body,
         }
         for m in question.messages.all()
     ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
-from gigcx.web import form_add_application_error
+from gigcx.web import form_add_application_error, parse_id
 from marketplace import selectors, services
 from marketplace.forms import (
     PoolFilterForm,
@@ -131,7 +131,7 @@ def _pool_action(
         skill = get_object_or_404(
             ExpertSkill.objects.visible_to(viewer_for(request)),
             expert=expert,
-            pk=request.POST.get("skill"),
+            pk=parse_id(request.POST.get("skill")),
         )
         if action == "unverify":
             services.expert_skill_unverify(skill=skill, actor=request.user)

@@ -450,10 +450,18 @@ def payout_mark_paid(*, brand: Brand, payout_ids: list[int], actor: Any) -> int:
 
 
 def payout_mark_failed(*, brand: Brand, payout_id: int, actor: Any, reason: str) -> Payout:
-    """Staff record that the bank rejected a line: the money returns to ``available``."""
+    """Staff record that the bank rejected a line: the money returns to ``available``.
+
+    Only bank-file lines a batch has sent: a Stripe transfer may be in flight, and only
+    Stripe's own answer (webhook or retry) may settle it, or it could be paid twice."""
     payout = Payout.objects.filter(brand=brand, pk=payout_id).first()
     if payout is None:
         raise NotFoundError("No such payout.")
+    if payout.provider != PayoutDestination.Provider.BANK or payout.batch_id is None:
+        raise ConflictError(
+            "Only bank-file lines of a batch can be marked failed; Stripe payouts settle "
+            "from Stripe's own answer."
+        )
     with transaction.atomic(durable=True):
         if not _apply_outcome(payout.pk, Outcome("failed", reason=reason)):
             raise ConflictError("Only a payout that is still open can be marked failed.")

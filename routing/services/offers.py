@@ -18,6 +18,7 @@ from django.utils import timezone
 from gigcx.audit import audit_record
 from gigcx.events import event_record
 from gigcx.exceptions import ConflictError, NotFoundError
+from marketplace.models import Expert
 from routing import scoring
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Presence, Question
@@ -163,7 +164,11 @@ def assignment_accept(*, assignment_id: int, user: Any) -> Assignment:
         try:
             with transaction.atomic():
                 won = Assignment.objects.filter(
-                    pk=assignment.pk, status=Assignment.Status.OFFERED, expires_at__gt=now
+                    pk=assignment.pk,
+                    status=Assignment.Status.OFFERED,
+                    expires_at__gt=now,
+                    # suspended (or removed) since the offer was made: it is no longer theirs
+                    expert__status__in=[Expert.Status.APPROVED, Expert.Status.PROBATION],
                 ).update(status=Assignment.Status.ACCEPTED, responded_at=now)
         except IntegrityError:  # another expert's accept of this question committed first
             won = 0

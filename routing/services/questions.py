@@ -11,6 +11,7 @@ from django.utils import timezone
 from gigcx.audit import audit_record
 from gigcx.events import event_record
 from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
+from gigcx.models import User
 from marketplace.models import Brand, Expert, Product
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Question
@@ -101,10 +102,19 @@ def question_send_to_experts(*, question: Question, reason: str = "") -> Questio
             return locked or question
         settings = routing_settings_for(locked.brand_id)
         now = timezone.now()
+        if not locked.redacted_body:
+            # The customer asked for a person before triage ran: experts must still only
+            # ever see the redacted copy.
+            from routing.triage import redact_for_experts
+
+            locked.redacted_body = redact_for_experts(locked.body)
+            for message in locked.messages.filter(role=Message.Role.CUSTOMER, redacted_body=""):
+                message.redacted_body = redact_for_experts(message.body)
+                message.save(update_fields=["redacted_body"])
         locked.status = Question.Status.WAITING
         locked.waiting_since = now
         locked.sla_due_at = now + timedelta(minutes=settings.sla_minutes)
-        locked.save(update_fields=["status", "waiting_since", "sla_due_at"])
+        locked.save(update_fields=["status", "waiting_since", "sla_due_at", "redacted_body"])
         if reason:
             Message.objects.create(question=locked, role=Message.Role.SYSTEM, body=reason)
         from routing.tasks import route_question
@@ -268,7 +278,8 @@ def message_post(*, question: Question, author: Any, role: str, body: str) -> Me
         redacted = redact_for_experts(body)
     message = Message.objects.create(
         question=question,
-        author=author if getattr(author, "is_authenticated", False) else None,
+        # API-key principals and anonymous askers are not rows of the user table.
+        author=author if isinstance(author, User) else None,
         role=role,
         body=body,
         redacted_body=redacted,

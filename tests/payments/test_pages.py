@@ -209,3 +209,24 @@ def test_a_statement_line_leads_to_its_ledger_entries_for_its_expert_only(
     assert "-5.10 EUR" in page  # left pending when it cleared
     client.force_login(cast.grace)
     assert client.get(url).status_code == 404
+
+
+def test_a_stripe_payout_cannot_be_marked_failed_by_hand(cast: Any, earned: Any) -> None:
+    # given: a Stripe payout whose transfer may be in flight
+    from gigcx.exceptions import ConflictError
+    from payments.models import Payout
+
+    earned(cast.ada, 3)
+    services.payout_destination_set(
+        user=cast.ada, provider="stripe", stripe_account="acct_1AdaExpert"
+    )
+    payout = services.payout_batch_run(brand=cast.acme, actor=cast.sam).payouts.get()
+    before = [b.available for b in selectors.expert_balances(user_id=cast.ada.pk)]
+
+    # when / then: only Stripe's own answer settles it, so it is never paid twice
+    with pytest.raises(ConflictError, match="bank-file lines"):
+        services.payout_mark_failed(
+            brand=cast.acme, payout_id=payout.pk, actor=cast.sam, reason="x"
+        )
+    assert Payout.objects.get(pk=payout.pk).status != "failed"
+    assert [b.available for b in selectors.expert_balances(user_id=cast.ada.pk)] == before
