@@ -129,15 +129,11 @@ def brand_dashboard(request: HttpRequest, brand: Brand) -> HttpResponse:
 def product_add(request: HttpRequest, brand: Brand) -> HttpResponse:
     form = ProductForm(request.POST, brand=brand)
     if form.is_valid():
-        data = form.cleaned_data
         try:
             product = services.product_create(
                 brand=brand,
                 actor=request.user,
-                name=data["name"],
-                sku=data["sku"],
-                description=data["description"],
-                category_id=data["category"].pk if data["category"] else None,
+                **form.service_fields(),
             )
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"category_id": "category"})
@@ -195,15 +191,11 @@ def product_edit(request: HttpRequest, brand: Brand, product_id: int) -> HttpRes
     }
     form = ProductForm(request.POST or None, brand=brand, initial=initial)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
             services.product_update(
                 product=product,
                 actor=request.user,
-                name=data["name"],
-                sku=data["sku"],
-                description=data["description"],
-                category_id=data["category"].pk if data["category"] else None,
+                **form.service_fields(),
             )
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"category_id": "category"})
