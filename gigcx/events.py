@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gigcx.faults import failpoint
 from gigcx.models import DomainEvent, EventDelivery
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def event_deliver(*, event_id: str) -> bool:
                 # Claim first: a concurrent delivery of the same event loses here and the
                 # handler's writes roll back with the claim.
                 EventDelivery.objects.create(event=event, subscriber=subscriber_name)
+                failpoint("event.claimed", f"{event.pk}:{subscriber_name}")
                 handler(event)
         except IntegrityError:
             continue  # already delivered to this subscriber

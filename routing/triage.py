@@ -10,6 +10,7 @@ import logging
 
 from django.db import transaction
 
+from gigcx.faults import failpoint
 from routing import text
 from routing.models import KnowledgeEntry, Message, Question
 from routing.services.offers import _locked_question
@@ -66,6 +67,7 @@ def question_triage(*, question_id: int) -> Question | None:
         "knowledge_score": round(match.score, 3) if match else None,
         "path": "ai" if ai_first else "human",
     }
+    failpoint("triage.analysed", question.pk)
     with transaction.atomic():
         locked = _locked_question(question.pk)
         if locked is None or locked.status != Question.Status.NEW:
@@ -82,6 +84,7 @@ def question_triage(*, question_id: int) -> Question | None:
         Message.objects.filter(question=locked, role=Message.Role.CUSTOMER).update(
             redacted_body=redaction.text
         )
+        failpoint("triage.write", question.pk)  # written, lock held, not yet committed
         if ai_first:
             entry = KnowledgeEntry.objects.get(pk=match.entry_id)
             Message.objects.create(
