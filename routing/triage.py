@@ -96,5 +96,9 @@ def question_triage(*, question_id: int) -> Question | None:
             locked.status = Question.Status.AI_ANSWERED
             locked.save(update_fields=["status"])
             return locked
+        # In the same transaction as the decision: leaving `new` is the claim. Committed
+        # apart, a redelivered copy waiting on the lock would find it still `new` and triage
+        # it a second time.
+        waiting = question_send_to_experts(question=locked)
     logger.info("question %s triaged: path=human frustration=%.2f", question.pk, mood.score)
-    return question_send_to_experts(question=locked)
+    return waiting
