@@ -6,9 +6,13 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_init
 
+from gigcx.deadletters import GigcxTask
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
 
-app = Celery("gigcx")
+# Every task derives from GigcxTask: delay_on_commit, and a limit on redeliveries (poison
+# messages end in the DeadLetter table instead of looping).
+app = Celery("gigcx", task_cls=GigcxTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

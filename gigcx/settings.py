@@ -215,8 +215,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
+    "gigcx.prune_task_attempts": {
+        "task": "gigcx.prune_task_attempts",
+        "schedule": timedelta(hours=24),
+    },
 }
 CELERY_TIMEZONE = "UTC"
+# Poison messages: a task message delivered this many times without finishing is not run
+# again; it lands in the DeadLetter table (gigcx/deadletters.py, `manage.py deadletters`).
+GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed"]

@@ -7,6 +7,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.core.cache import cache
 
+from gigcx.deadletters import task_attempts_prune
 from gigcx.events import event_deliver, outbox_undelivered_ids
 
 
@@ -31,3 +32,10 @@ def sweep_outbox() -> int:
         return len(ids)
     finally:
         cache.delete("lock:gigcx.sweep_outbox")
+
+
+@shared_task(name="gigcx.prune_task_attempts")
+def prune_task_attempts() -> int:
+    """Forget delivery counts of messages not seen for a day (beat, daily): their message
+    was lost with the broker's data, and the database sweepers redo the work."""
+    return task_attempts_prune(older_than=timedelta(days=1))
