@@ -25,7 +25,7 @@ import pytest
 from django.db import transaction
 
 from gigcx import events
-from gigcx.models import DeadLetter, DomainEvent, TaskAttempt
+from gigcx.models import DeadLetter, DomainEvent, EventDelivery, TaskAttempt
 from routing import services as routing_services
 from routing.models import Assignment, Question, RoutingSettings
 from routing.services.presence import presence_heartbeat
@@ -177,6 +177,32 @@ def test_a_pool_child_killed_inside_the_triage_transaction_is_redelivered_and_tr
     assert len(faults.hits("triage.write")) == 2  # the redelivery ran it again
     assert not TaskAttempt.objects.exists()  # every delivery finished; no count is left
     assert not DeadLetter.objects.exists()
+
+
+def test_a_pool_child_killed_between_claiming_and_running_an_event_handler_delivers_it_once(
+    faults: Faults, cast: Any
+) -> None:
+    # given: a worker whose event delivery stops once after claiming a subscriber's run
+    faults.worker("event.claimed=sleep:30@1")
+    question = ask_new(cast)
+    with transaction.atomic():
+        event = events.event_record(
+            name="question.escalated",
+            brand_id=cast.acme.pk,
+            payload={"question_id": question.pk, "reason": "kill test"},
+        )
+    child, _ = faults.wait_hit("event.claimed")
+
+    # when: the pool child dies there, the claim uncommitted
+    os.kill(child, signal.SIGKILL)
+
+    # then: the redelivered message runs the subscriber once and marks the event delivered
+    assert faults.wait(
+        lambda: DomainEvent.objects.filter(pk=event.pk, delivered_at__isnull=False).exists()
+    ), faults.logs()
+    assert EventDelivery.objects.filter(event=event).count() == 1
+    assert DomainEvent.objects.get(pk=event.pk).attempts == 2
+    assert len(faults.hits("event.claimed")) == 2
 
 
 # --- 26: Redis restarted mid-flight -----------------------------------------------------
