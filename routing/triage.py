@@ -49,10 +49,7 @@ def question_triage(*, question_id: int) -> Question | None:
             question.pk,
             question.triage_attempts,
         )
-        return question_send_to_experts(
-            question=question,
-            reason="We are finding an expert for you now.",
-        )
+        return _to_experts_and_route(question, reason="We are finding an expert for you now.")
     brand = question.brand
     languages = list(brand.languages or ["en"])
     redaction = text.redact(question.body)
@@ -115,7 +112,20 @@ def question_triage(*, question_id: int) -> Question | None:
             locked.save(update_fields=["status"])
             return locked
     logger.info("question %s triaged: path=human frustration=%.2f", question.pk, mood.score)
-    return question_send_to_experts(question=locked)
+    return _to_experts_and_route(locked)
+
+
+def _to_experts_and_route(question: Question, reason: str = "") -> Question:
+    """Queue the question for people and make the first routing decision here, in the
+    triage task: one task per question on the hot path, not two. If routing fails, the
+    question is already waiting and the sweeper routes it."""
+    from routing.services.offers import routing_offer_question
+
+    waiting = question_send_to_experts(question=question, reason=reason, route_after_commit=False)
+    if waiting.status == Question.Status.WAITING:
+        routing_offer_question(question_id=waiting.pk)
+        waiting.refresh_from_db()
+    return waiting
 
 
 def questions_triage_overdue(*, limit: int = 20) -> int:

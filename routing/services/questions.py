@@ -97,8 +97,14 @@ def question_create(
 
 
 @retry_on_conflict
-def question_send_to_experts(*, question: Question, reason: str = "") -> Question:
-    """Put a question in the expert queue (human first) and route it after commit."""
+def question_send_to_experts(
+    *, question: Question, reason: str = "", route_after_commit: bool = True
+) -> Question:
+    """Put a question in the expert queue (human first) and route it after commit.
+
+    ``route_after_commit=False`` is for a caller already on a worker (triage) that makes the
+    first routing decision itself, in the same task, rather than publishing a second one.
+    """
     with transaction.atomic():
         locked = _locked_question(question.pk)
         if locked is None or locked.status not in (
@@ -125,7 +131,8 @@ def question_send_to_experts(*, question: Question, reason: str = "") -> Questio
             Message.objects.create(question=locked, role=Message.Role.SYSTEM, body=reason)
         from routing.tasks import route_question
 
-        enqueue_on_commit(route_question, locked.pk)
+        if route_after_commit:
+            enqueue_on_commit(route_question, locked.pk)
         push_after_commit(
             [locked.asked_by_id], {"type": "question.waiting", "question_id": locked.pk}
         )
