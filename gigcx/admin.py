@@ -2,7 +2,6 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from gigcx.deadletters import dead_letter_retry
-from gigcx.exceptions import NotFoundError
 from gigcx.models import AuditEvent, DeadLetter, DomainEvent, User
 
 
@@ -54,6 +53,9 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Re-enqueue the selected tasks (new task id, fresh count)")
     def retry(self, request, queryset):  # type: ignore[no-untyped-def]
+        # Imported here: gigcx.exceptions imports DRF, whose settings import this app.
+        from gigcx.exceptions import NotFoundError
+
         retried = 0
         for letter in queryset.filter(resolved_at__isnull=True):
             try:

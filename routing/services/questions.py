@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from gigcx.audit import audit_record
+from gigcx.db import retry_on_conflict
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.events import event_record
 from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from gigcx.models import User
@@ -82,17 +84,27 @@ def question_create(
         from routing.tasks import triage_question
 
         # The triage worker reads this row, so it must not start before COMMIT.
-        triage_question.delay_on_commit(question.pk)
+        enqueue_on_commit(triage_question, question.pk)
         if token:
             from routing.notifications import question_link_send
 
-            # Sent from here rather than a task: the token must not sit in the broker.
-            transaction.on_commit(lambda: question_link_send(question=question, token=token))
+            # Sent from here rather than a task: the token must not sit in the broker. A mail
+            # server that is down must not turn the saved question into an error (robust).
+            transaction.on_commit(
+                lambda: question_link_send(question=question, token=token), robust=True
+            )
     return question, token
 
 
-def question_send_to_experts(*, question: Question, reason: str = "") -> Question:
-    """Put a question in the expert queue (human first) and route it after commit."""
+@retry_on_conflict
+def question_send_to_experts(
+    *, question: Question, reason: str = "", route_after_commit: bool = True
+) -> Question:
+    """Put a question in the expert queue (human first) and route it after commit.
+
+    ``route_after_commit=False`` is for a caller already on a worker (triage) that makes the
+    first routing decision itself, in the same task, rather than publishing a second one.
+    """
     with transaction.atomic():
         locked = _locked_question(question.pk)
         if locked is None or locked.status not in (
@@ -119,7 +131,8 @@ def question_send_to_experts(*, question: Question, reason: str = "") -> Questio
             Message.objects.create(question=locked, role=Message.Role.SYSTEM, body=reason)
         from routing.tasks import route_question
 
-        route_question.delay_on_commit(locked.pk)
+        if route_after_commit:
+            enqueue_on_commit(route_question, locked.pk)
         push_after_commit(
             [locked.asked_by_id], {"type": "question.waiting", "question_id": locked.pk}
         )
@@ -149,6 +162,7 @@ def _active_assignment(question: Question) -> Assignment | None:
     )
 
 
+@retry_on_conflict
 def question_resolve(*, question_id: int, actor: Any) -> Question:
     """Resolve: ends the assignment, frees the expert's slot, records `question.resolved`
     (payments books the earning from it) and routes waiting questions. Idempotent."""
@@ -190,7 +204,7 @@ def question_resolve(*, question_id: int, actor: Any) -> Question:
         if assignment is not None:
             from routing.tasks import route_waiting
 
-            route_waiting.delay_on_commit()
+            enqueue_on_commit(route_waiting)
     return question
 
 
@@ -204,6 +218,7 @@ def _assignment_for_expert(question_id: int, user: Any) -> tuple[Question, Assig
     return question, assignment
 
 
+@retry_on_conflict
 def assignment_release(*, question_id: int, user: Any) -> Question:
     """The expert hands the question back to the queue; it goes to someone else."""
     with transaction.atomic():
@@ -225,11 +240,12 @@ def assignment_release(*, question_id: int, user: Any) -> Question:
         )
         from routing.tasks import route_question, route_waiting
 
-        route_question.delay_on_commit(question.pk)
-        route_waiting.delay_on_commit()
+        enqueue_on_commit(route_question, question.pk)
+        enqueue_on_commit(route_waiting)
     return question
 
 
+@retry_on_conflict
 def assignment_escalate(*, question_id: int, user: Any, reason: str) -> Question:
     """The expert sends the question to the brand's staff (refunds, safety, out of depth)."""
     reason = (reason or "").strip()
@@ -244,7 +260,7 @@ def assignment_escalate(*, question_id: int, user: Any, reason: str) -> Question
         question_escalate_locked(question, reason=f"Expert: {reason[:180]}", actor=user)
         from routing.tasks import route_waiting
 
-        route_waiting.delay_on_commit()
+        enqueue_on_commit(route_waiting)
     return question
 
 
