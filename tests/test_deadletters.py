@@ -7,16 +7,18 @@ tests/integration/test_celery_faults.py; here each rule is pinned on its own.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from gigcx import deadletters
 from gigcx.celery import app
-from gigcx.models import AuditEvent, DeadLetter, TaskAttempt
-from gigcx.tasks import deliver_event
+from gigcx.models import AuditEvent, DeadLetter, DomainEvent, TaskAttempt
+from gigcx.tasks import deliver_event, sweep_outbox
 from routing.tasks import route_question
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +202,33 @@ def test_site_admins_retry_from_the_admin(
     assert [name for name, *_ in sent] == ["routing.triage_question"]
     letter.refresh_from_db()
     assert letter.resolved_at is not None
+
+
+def test_the_outbox_sweeper_skips_an_event_out_of_attempts_and_dead_letters_it_once(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: two lost events; the first crashed its worker on each of its 3 deliveries
+    settings.GIGCX_TASK_MAX_DELIVERIES = 3
+    poison = DomainEvent.objects.create(name="test.poison", attempts=3)
+    lost = DomainEvent.objects.create(name="test.lost")
+    DomainEvent.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+
+    # when: the sweeper runs twice
+    with caplog.at_level(logging.ERROR, logger="gigcx.deadletters"):
+        sweep_outbox()
+        sweep_outbox()
+
+    # then: the event behind the poison is delivered; the poison is not tried again but
+    # handed to operators, once
+    lost.refresh_from_db()
+    poison.refresh_from_db()
+    assert lost.delivered_at is not None
+    assert (poison.delivered_at, poison.attempts) == (None, 3)
+    letter = DeadLetter.objects.get()
+    assert (letter.task_id, letter.name, letter.args, letter.reason) == (
+        f"outbox:{poison.pk}",
+        "gigcx.deliver_event",
+        [str(poison.pk)],
+        "poison",
+    )
+    assert caplog.text.count("dead-lettered") == 1
