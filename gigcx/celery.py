@@ -6,6 +6,7 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
+from gigcx.broker_patches import patch_redis_restore_after_collect
 from gigcx.deadletters import GigcxTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
@@ -15,6 +16,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
 app = Celery("gigcx", task_cls=GigcxTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# A worker must survive Redis restarting under it (see gigcx/broker_patches.py).
+patch_redis_restore_after_collect()
 
 
 @worker_init.connect
