@@ -57,6 +57,7 @@ schema: install
 bench: install
 	$(PY) bench/routing_se.py
 	$(PY) bench/routing_sites.py
+	$(PY) bench/redaction.py
 	$(PY) bench/frustration.py
 	$(PY) bench/suggest.py
 
