@@ -105,6 +105,14 @@ def routing_offer_question(*, question_id: int) -> list[Assignment]:
 
         candidates = expert_candidates_for_question(
             question=question, step=step, settings=settings, now=now
+        ) or expert_candidates_for_question(
+            # Nobody new: experts who only let an earlier offer run out get another turn
+            # before the widening clock sends the question to staff.
+            question=question,
+            step=step,
+            settings=settings,
+            now=now,
+            second_round=True,
         )
         if question.routing_step != step:
             question.routing_step = step

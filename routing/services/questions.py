@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ExpressionWrapper, F, FloatField, Value
+from django.db.models.functions import Greatest, Power
 from django.utils import timezone
 
 from gigcx.audit import audit_record
@@ -17,11 +19,29 @@ from gigcx.models import User
 from marketplace.models import Brand, Expert, Product
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Question
+from routing.scoring import RECENCY_HALF_LIFE_QUESTIONS
 from routing.selectors import routing_settings_for
 from routing.services.offers import _locked_question, question_escalate_locked
 from routing.services.presence import capacity_release
 
 BODY_MIN, BODY_MAX = 10, 4000
+
+
+def _recency_add(*, expert_id: int, brand_id: int) -> None:
+    """One more resolution for the expert's recency: decay what she had to the brand's
+    current question count, add one. A relative update, so concurrent resolutions add up."""
+    seq = Brand.objects.filter(pk=brand_id).values_list("question_seq", flat=True)[0]
+    decay = Power(
+        Value(0.5),
+        ExpressionWrapper(
+            (Value(float(seq)) - F("recency_seq")) / Value(float(RECENCY_HALF_LIFE_QUESTIONS)),
+            output_field=FloatField(),
+        ),
+    )
+    Expert.objects.filter(pk=expert_id).update(
+        recency=ExpressionWrapper(F("recency") * decay + 1.0, output_field=FloatField()),
+        recency_seq=Greatest(F("recency_seq"), Value(seq)),
+    )
 
 
 def question_create(
@@ -68,6 +88,7 @@ def question_create(
     if not authenticated:
         token, token_hash = Question.new_access_token()
     with transaction.atomic():
+        Brand.objects.filter(pk=brand.pk).update(question_seq=F("question_seq") + 1)
         question = Question.objects.create(
             brand=brand,
             product=product,
@@ -178,6 +199,7 @@ def question_resolve(*, question_id: int, actor: Any) -> Question:
             Assignment.objects.filter(pk=assignment.pk).update(
                 status=Assignment.Status.RESOLVED, ended_at=now
             )
+            _recency_add(expert_id=assignment.expert_id, brand_id=question.brand_id)
             capacity_release(user_id=assignment.expert.user_id)
         Assignment.objects.filter(question=question, status=Assignment.Status.OFFERED).update(
             status=Assignment.Status.WITHDRAWN, ended_at=now
