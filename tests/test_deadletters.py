@@ -18,7 +18,7 @@ from django.utils import timezone
 from gigcx import deadletters
 from gigcx.celery import app
 from gigcx.models import AuditEvent, DeadLetter, DomainEvent, TaskAttempt
-from gigcx.tasks import deliver_event, sweep_outbox
+from gigcx.tasks import deliver_event, prune_task_attempts, sweep_outbox
 from routing.tasks import route_question
 
 pytestmark = pytest.mark.django_db
@@ -232,3 +232,11 @@ def test_the_outbox_sweeper_skips_an_event_out_of_attempts_and_dead_letters_it_o
         "poison",
     )
     assert caplog.text.count("dead-lettered") == 1
+
+
+def test_counts_of_messages_not_seen_for_a_day_are_pruned() -> None:
+    TaskAttempt.objects.create(task_id="lost", name="routing.triage_question", attempts=1)
+    TaskAttempt.objects.create(task_id="live", name="routing.triage_question", attempts=1)
+    TaskAttempt.objects.filter(task_id="lost").update(last_seen=timezone.now() - timedelta(days=2))
+    assert prune_task_attempts() == 1
+    assert list(TaskAttempt.objects.values_list("task_id", flat=True)) == ["live"]
