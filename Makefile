@@ -25,8 +25,8 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-# Local development: DEBUG on, embedded SQLite and filesystem broker unless DATABASE_URL /
-# REDIS_URL are set in the environment.
+# Local development: DEBUG on, embedded SQLite database and broker (var/gigcx.sqlite3,
+# var/broker.sqlite3) unless DATABASE_URL / REDIS_URL are set in the environment.
 setup: export DJANGO_DEBUG ?= true
 setup: install
 	$(PY) manage.py migrate --noinput
