@@ -6,13 +6,14 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-fast lint format check-deploy schema bench train-frustration clean
+.PHONY: help install run setup test test-fast lint format check-deploy schema bench bench-broker soak train-frustration clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff lint and format check"
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
+	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
 
 $(PY):
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "Python 3.11 is required: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -58,6 +59,11 @@ bench: install
 	$(PY) bench/routing_se.py
 	$(PY) bench/frustration.py
 	$(PY) bench/suggest.py
+
+# Embedded brokers compared (kombu's filesystem transport and ours), each with a real worker:
+# no-op tasks/s and publish -> run round trip. Prints figures.
+bench-broker: install
+	$(PY) bench/broker.py
 
 train-frustration: export DJANGO_DEBUG ?= true
 train-frustration: install

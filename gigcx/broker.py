@@ -150,11 +150,13 @@ class QoS(virtual.QoS):
     def ack(self, delivery_tag: str) -> None:
         self.channel._forget(delivery_tag)
         super().ack(delivery_tag)
+        self.channel.wake_consumer()
 
     def reject(self, delivery_tag: str, requeue: bool = False) -> None:
         if not requeue:
             self.channel._forget(delivery_tag)
         super().reject(delivery_tag, requeue=requeue)
+        self.channel.wake_consumer()
 
     def outstanding_ids(self) -> list[int]:
         """Rows this channel holds and has not acked (consumer thread only)."""
@@ -313,6 +315,12 @@ class Channel(virtual.Channel):
     def _restore_at_beginning(self, message: Any) -> None:
         self._restore(message)
 
+    def wake_consumer(self) -> None:
+        """A prefetch slot is free: poll now rather than after the rest of the interval."""
+        transport = self.connection
+        if transport is not None:
+            transport.slot_freed.set()
+
     def renew_claims(self, force: bool = False) -> None:
         """Push back the deadline of the messages this channel holds (consumer thread)."""
         if not force and time.monotonic() - self._renewed_at < self.visibility_timeout / 3:
@@ -371,6 +379,29 @@ class Transport(virtual.Transport):
     implements = virtual.Transport.implements.extend(
         exchange_type=frozenset(["direct", "topic", "fanout"]),
     )
+
+    def __init__(self, client: Any, **kwargs: Any) -> None:
+        super().__init__(client, **kwargs)
+        self.slot_freed = threading.Event()
+
+    def drain_events(self, connection: Any, timeout: float | None = None) -> None:
+        """kombu's polling loop, except that the pause between polls ends early when an ack
+        frees a prefetch slot: with prefetch 1 a worker would otherwise idle a whole
+        interval after every task."""
+        started = time.monotonic()
+        interval = self.polling_interval
+        if timeout and interval and interval > timeout:
+            interval = timeout
+        while True:
+            self.slot_freed.clear()
+            try:
+                self.cycle.get(self._deliver, timeout=timeout)
+                return
+            except Empty:
+                if timeout is not None and time.monotonic() - started >= timeout:
+                    raise TimeoutError() from None
+                if interval:
+                    self.slot_freed.wait(interval)
 
     @property
     def default_connection_params(self) -> dict[str, Any]:
