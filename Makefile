@@ -14,6 +14,7 @@ help:
 	@echo "make lint    ruff lint and format check"
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
 	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
+	@echo "make soak    the whole site under steady load for SOAK_MINUTES (default 10), a report a minute"
 
 $(PY):
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "Python 3.11 is required: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -64,6 +65,14 @@ bench: install
 # no-op tasks/s and publish -> run round trip. Prints figures.
 bench-broker: install
 	$(PY) bench/broker.py
+
+# The whole stack (runall, embedded default) in a temporary var folder under steady API load
+# with simulated experts; a line a minute, a JSON report, lost questions at the end.
+SOAK_MINUTES ?= 10
+SOAK_RATE ?= 1
+SOAK_REPORT ?= soak-report.json
+soak: install
+	$(PY) bench/soak.py --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) --report $(SOAK_REPORT)
 
 train-frustration: export DJANGO_DEBUG ?= true
 train-frustration: install
