@@ -391,12 +391,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        # The 5 s routing sweep and 15 s outbox sweep print only when they did something;
+        # warnings and errors always print (gigcx/log_filters.py).
+        "quiet_periodic_tasks": {
+            "()": "gigcx.log_filters.QuietPeriodicTasks",
+            "tasks": ["routing.sweep", "gigcx.sweep_outbox"],
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("GIGCX_LOG_LEVEL") or "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # daphne's runserver prints each request itself; don't log it twice.
         "django.channels.server": {"level": "WARNING"},
+        "celery.beat": {"filters": ["quiet_periodic_tasks"]},
+        "celery.worker.strategy": {"filters": ["quiet_periodic_tasks"]},
+        "celery.app.trace": {"filters": ["quiet_periodic_tasks"]},
     },
 }
 
