@@ -324,7 +324,8 @@ def main() -> int:
     products = list(Product.objects.filter(brand__slug="acme").values_list("pk", "name"))
     log = open(log_path, "w")  # noqa: SIM115 - open for the life of the stack
     stack = subprocess.Popen(  # noqa: S603
-        [*manage, "runall", "--port", str(port)],
+        # --noreload: editing the checkout during a long soak must not bounce the web server.
+        [*manage, "runall", "--port", str(port), "--noreload"],
         cwd=ROOT,
         env=env,
         stdout=log,

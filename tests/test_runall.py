@@ -178,5 +178,5 @@ def test_runall_supervises_web_worker_and_beat(monkeypatch: pytest.MonkeyPatch) 
     # then
     commands = seen["commands"]
     assert list(commands) == ["web", "worker", "beat"]
-    assert commands["web"][-1] == "127.0.0.1:8123"
+    assert commands["web"][-1] == "127.0.0.1:8123"  # with the reloader, as `make run` wants
     assert "--without-gossip" in commands["worker"]

@@ -24,12 +24,18 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default=os.environ.get("GIGCX_ADDR", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("GIGCX_PORT", "8000")))
         parser.add_argument("--concurrency", type=int, default=2)
+        parser.add_argument(
+            "--noreload", action="store_true", help="web: do not restart on code changes"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         manage = str(Path(settings.BASE_DIR) / "manage.py")
         address = f"{options['addr']}:{options['port']}"
         commands = {
-            "web": [sys.executable, manage, "runserver", address],
+            "web": [
+                *(sys.executable, manage, "runserver", address),
+                *(["--noreload"] if options.get("noreload") else []),
+            ],
             "worker": [
                 sys.executable,
                 "-m",
