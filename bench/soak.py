@@ -222,28 +222,43 @@ def expert(site: Site, email: str, hold: float, stop: threading.Event) -> None:
                         site.counters.resolved += 1
 
 
-def database_figures(ids: list[int]) -> dict[str, Any]:
-    """Statuses and ask -> first offer latency of the questions the soak asked."""
+def offer_latencies_ms(ids: list[int]) -> list[float]:
+    """Ask -> first offer of each of these questions that has been offered."""
+    from django.db.models import Min
+
+    from routing.models import Question
+
+    return [
+        (first - created).total_seconds() * 1000
+        for created, first in Question.objects.filter(pk__in=ids)
+        .annotate(first=Min("assignments__offered_at"))
+        .filter(first__isnull=False)
+        .values_list("created_at", "first")
+    ]
+
+
+def database_figures(ids: list[int], window: list[int]) -> dict[str, Any]:
+    """Statuses and ask -> first offer latency of the questions the soak asked, overall and
+    for the ``window`` asked since the previous report (the first minute includes warm-up:
+    experts logging in, the worker loading the triage model)."""
     from django.db import close_old_connections
-    from django.db.models import Count, Min
+    from django.db.models import Count
 
     from routing.models import Question
 
     close_old_connections()
     questions = Question.objects.filter(pk__in=ids)
     by_status = dict(questions.values_list("status").annotate(n=Count("pk")).order_by())
-    latencies = [
-        (first - created).total_seconds() * 1000
-        for created, first in questions.annotate(first=Min("assignments__offered_at"))
-        .filter(first__isnull=False)
-        .values_list("created_at", "first")
-    ]
+    latencies = offer_latencies_ms(ids)
+    recent = offer_latencies_ms(window)
     return {
         "by_status": by_status,
         "offered": len(latencies),
         "ask_to_offer_p50_ms": percentile(latencies, 0.5),
         "ask_to_offer_p99_ms": percentile(latencies, 0.99),
         "ask_to_offer_max_ms": max(latencies) if latencies else None,
+        "window_ask_to_offer_p50_ms": percentile(recent, 0.5),
+        "window_ask_to_offer_p99_ms": percentile(recent, 0.99),
     }
 
 
@@ -371,8 +386,10 @@ def main() -> int:
 
     started = time.monotonic()
     history: list[dict[str, Any]] = []
+    reported = 0  # questions asked up to the previous report
 
     def snapshot(phase: str) -> dict[str, Any]:
+        nonlocal reported
         with counters.lock:
             asked = list(counters.asked)
             row: dict[str, Any] = {
@@ -389,7 +406,8 @@ def main() -> int:
             }
         row["restarts"] = RESTART_LINE.findall(log_path.read_text(errors="replace"))
         row["broker_backlog"] = broker_backlog(var)
-        row.update(database_figures(asked))
+        row.update(database_figures(asked, asked[reported:]))
+        reported = len(asked)
         return row
 
     def report(row: dict[str, Any], final: dict[str, Any] | None = None) -> None:
@@ -404,6 +422,8 @@ def main() -> int:
             f" failed={row['ask_failed']} 5xx={row['http_5xx']}"
             f" conn_err={row['connection_errors']} restarts={len(row['restarts'])}"
             f" offered={row['offered']} ask->offer p50={_ms(p50)} p99={_ms(p99)}"
+            f" (last minute p50={_ms(row['window_ask_to_offer_p50_ms'])}"
+            f" p99={_ms(row['window_ask_to_offer_p99_ms'])})"
             f" backlog={row['broker_backlog']} status={row['by_status']}",
             flush=True,
         )
@@ -418,6 +438,7 @@ def main() -> int:
         stop_experts.set()
         row = snapshot("drain")
         lost = lost_questions(row_ids := list(counters.asked))
+        steady = offer_latencies_ms(row_ids[history[0]["asked"] :] if history else row_ids)
         final = {
             "questions_asked": len(row_ids),
             "questions_lost": len(lost),
@@ -426,6 +447,9 @@ def main() -> int:
             "restarts": row["restarts"],
             "ask_to_offer_p50_ms": row["ask_to_offer_p50_ms"],
             "ask_to_offer_p99_ms": row["ask_to_offer_p99_ms"],
+            # Without the first minute's warm-up.
+            "steady_ask_to_offer_p50_ms": percentile(steady, 0.5),
+            "steady_ask_to_offer_p99_ms": percentile(steady, 0.99),
             "traceback_lines": log_path.read_text(errors="replace").count("Traceback"),
         }
         report(row, final)
