@@ -214,6 +214,8 @@ CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},
 }
+# What tasks print (the console email backend in development) is output, not a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
