@@ -94,6 +94,30 @@ def test_a_message_held_by_a_killed_consumer_comes_back_after_its_claim_expires(
         assert conn.default_channel._size(QUEUE) == 0
 
 
+def test_a_live_consumer_keeps_its_message_past_the_claim_by_renewing_it(
+    tmp_path: Path,
+) -> None:
+    # given: a consumer with 1 s claims that fetched a message and is still polling
+    path = str(tmp_path / "broker.sqlite3")
+    with connect(path, claim_seconds=1) as holder, connect(path) as other:
+        holder.SimpleQueue(QUEUE).put({"n": 1})
+        held = holder.SimpleQueue(QUEUE).get(timeout=1)
+        rival = other.SimpleQueue(QUEUE)
+
+        # when: three claim lengths pass, the holder polling all along (as a worker does
+        # while its task runs)
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):
+                holder.drain_events(timeout=0.1)
+
+            # then: nobody else gets it
+            with pytest.raises(rival.Empty):
+                rival.get(timeout=0.05)
+        held.ack()
+        assert other.default_channel._size(QUEUE) == 0
+
+
 def test_a_rejected_message_is_requeued_and_an_unacked_one_survives_channel_close(
     tmp_path: Path,
 ) -> None:
