@@ -15,6 +15,8 @@ lets the experts drain the queue, and counts *lost* questions: not resolved, ans
 automatically or escalated, and with neither a live offer nor an accepted assignment.
 
 Run: ``make soak SOAK_MINUTES=120`` or ``python bench/soak.py --minutes 3 --report x.json``.
+``--burst 300`` asks 300 questions at once instead and prints how many per second the stack
+triaged and routed.
 Prints figures; exits 1 only when the stack never came up.
 """
 
@@ -156,6 +158,30 @@ def login(site: Site, session: requests.Session, email: str, stop: threading.Eve
     return False
 
 
+def ask_once(
+    site: Site, session: requests.Session, products: list[tuple[int, str]], n: int
+) -> None:
+    product_id, name = random.choice(products)  # noqa: S311 - load, not secrets
+    body = random.choice(BODIES).format(p=name) + f" (soak {n})"  # noqa: S311
+    response = site.call(
+        session,
+        "POST",
+        "/api/v1/brands/acme/questions",
+        "ask",
+        json={
+            "body": body,
+            "product_id": product_id,
+            "preference": "expert",
+            "contact_email": f"soak{n}@example.com",
+        },
+    )
+    with site.counters.lock:
+        if response is not None and response.status_code == 201:
+            site.counters.asked.append(int(response.json()["id"]))
+        else:
+            site.counters.ask_failed += 1
+
+
 def customer(
     site: Site, products: list[tuple[int, str]], rate: float, stop: threading.Event
 ) -> None:
@@ -163,28 +189,45 @@ def customer(
     sequence = itertools.count(1)
     next_at = time.monotonic()
     while not stop.is_set():
-        product_id, name = random.choice(products)  # noqa: S311 - load, not secrets
-        n = next(sequence)
-        body = random.choice(BODIES).format(p=name) + f" (soak {n})"  # noqa: S311
-        response = site.call(
-            session,
-            "POST",
-            "/api/v1/brands/acme/questions",
-            "ask",
-            json={
-                "body": body,
-                "product_id": product_id,
-                "preference": "expert",
-                "contact_email": f"soak{n}@example.com",
-            },
-        )
-        with site.counters.lock:
-            if response is not None and response.status_code == 201:
-                site.counters.asked.append(int(response.json()["id"]))
-            else:
-                site.counters.ask_failed += 1
+        ask_once(site, session, products, next(sequence))
         next_at += 1 / rate
         stop.wait(max(0.0, next_at - time.monotonic()))
+
+
+def burst(site: Site, products: list[tuple[int, str]], count: int) -> dict[str, Any]:
+    """Ask ``count`` questions at once from 8 clients; time until every one of them has been
+    triaged and routed (left ``new``: offered, or waiting for a free expert)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import close_old_connections
+
+    from routing.models import Question
+
+    local = threading.local()
+
+    def ask(n: int) -> None:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+        ask_once(site, local.session, products, 100000 + n)
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(ask, range(count)))
+    posted = time.monotonic()
+    with site.counters.lock:
+        ids = list(site.counters.asked)
+    close_old_connections()
+    while time.monotonic() - posted < 600:
+        if not Question.objects.filter(pk__in=ids, status=Question.Status.NEW).exists():
+            break
+        time.sleep(0.1)
+    routed = time.monotonic()
+    return {
+        "questions": len(ids),
+        "asks_per_second": round(len(ids) / (posted - started), 1),
+        "routed_per_second": round(len(ids) / (routed - started), 1),
+        "seconds": round(routed - started, 1),
+    }
 
 
 def expert(site: Site, email: str, hold: float, stop: threading.Event) -> None:
@@ -299,6 +342,9 @@ def main() -> int:
     parser.add_argument("--hold", type=float, default=2.0, help="seconds before resolving")
     parser.add_argument("--drain", type=float, default=90, help="seconds to drain at the end")
     parser.add_argument("--experts", type=int, default=9, help="extra soak experts")
+    parser.add_argument(
+        "--burst", type=int, default=0, help="instead of steady load: ask N at once, time routing"
+    )
     parser.add_argument("--report", default="soak-report.json")
     parser.add_argument("--keep", action="store_true", help="keep the var folder and logs")
     args = parser.parse_args()
@@ -323,7 +369,10 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
     manage = [sys.executable, str(ROOT / "manage.py")]
     log_path = var / "runall.log"
-    print(f"soak: var {var}, port {port}, {args.minutes:g} min at {args.rate:g} q/s", flush=True)
+    load = (
+        f"a burst of {args.burst}" if args.burst else f"{args.minutes:g} min at {args.rate:g} q/s"
+    )
+    print(f"soak: var {var}, port {port}, {load}", flush=True)
     with open(var / "setup.log", "w") as setup_log:
         for command in (["migrate", "--noinput"], ["createcachetable"], ["seed_demo"]):
             subprocess.run(  # noqa: S603
@@ -376,11 +425,12 @@ def main() -> int:
         threading.Thread(target=expert, args=(site, email, args.hold, stop_experts), daemon=True)
         for email in experts
     ]
-    threads.append(
-        threading.Thread(
-            target=customer, args=(site, products, args.rate, stop_asking), daemon=True
+    if not args.burst:
+        threads.append(
+            threading.Thread(
+                target=customer, args=(site, products, args.rate, stop_asking), daemon=True
+            )
         )
-    )
     for thread in threads:
         thread.start()
 
@@ -429,7 +479,10 @@ def main() -> int:
         )
 
     try:
-        end = started + args.minutes * 60
+        if args.burst:
+            time.sleep(10)  # the experts log in and go online
+            print("soak: burst", json.dumps(burst(site, products, args.burst)), flush=True)
+        end = started + (0 if args.burst else args.minutes * 60)
         while time.monotonic() < end:
             time.sleep(min(60.0, max(0.0, end - time.monotonic())))
             report(snapshot("load"))
