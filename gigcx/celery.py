@@ -6,6 +6,9 @@ from pathlib import Path
 from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
+from gigcx import broker
+
+broker.register()  # the embedded default's "sqlite-broker://" URL scheme
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
 
 app = Celery("gigcx")
@@ -19,11 +22,13 @@ def _create_embedded_broker_folder(**_: object) -> None:
 
 
 def ensure_broker_folder() -> None:
-    """The filesystem broker of the embedded default needs its folder before first use."""
+    """kombu's filesystem broker (bench/broker.py compares it) needs its folders first."""
     from django.conf import settings
 
     if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
-        Path(settings.CELERY_BROKER_DIR).mkdir(parents=True, exist_ok=True)
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        for key in ("data_folder_in", "data_folder_out", "control_folder"):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
 
 
 @worker_process_init.connect
