@@ -7,13 +7,19 @@ from celery import Celery
 from celery.signals import worker_init, worker_process_init
 
 from gigcx import broker
+from gigcx.broker_patches import patch_redis_restore_after_collect
+from gigcx.deadletters import GigcxTask
 
 broker.register()  # the embedded default's "sqlite-broker://" URL scheme
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
 
-app = Celery("gigcx")
+# Every task derives from GigcxTask: delay_on_commit, and a limit on redeliveries (poison
+# messages end in the DeadLetter table instead of looping).
+app = Celery("gigcx", task_cls=GigcxTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# A worker must survive Redis restarting under it (see gigcx/broker_patches.py).
+patch_redis_restore_after_collect()
 
 
 @worker_init.connect

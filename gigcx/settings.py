@@ -201,7 +201,10 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "sqlite-broker:
 # second worker while the first is still running (celery/celery#5935).
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=60)
+# Fault-injection tests (GIGCX_FAULT_TESTS=true) shorten it to seconds; nothing else may.
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", 600, minimum=1 if env_bool("GIGCX_FAULT_TESTS", False) else 60
+)
 if CELERY_BROKER_URL.startswith("sqlite-broker://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "path": str(VAR_DIR / "broker.sqlite3"),
@@ -223,6 +226,10 @@ elif CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # kombu scans for messages past the visibility timeout (a crashed worker's) only on
+        # every 10th tick of a 10 s timer, up to 100 s late; scan every tick instead.
+        "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
+        "unacked_restore_throttle": 1,
         # A Redis that hangs (paused, overloaded) must not hang a request that publishes.
         "socket_timeout": 5,
         "socket_connect_timeout": 2,
@@ -266,8 +273,15 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
+    "gigcx.prune_task_attempts": {
+        "task": "gigcx.prune_task_attempts",
+        "schedule": timedelta(hours=24),
+    },
 }
 CELERY_TIMEZONE = "UTC"
+# Poison messages: a task message delivered this many times without finishing is not run
+# again; it lands in the DeadLetter table (gigcx/deadletters.py, `manage.py deadletters`).
+GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
 
 # A question still "new" this long after it was asked lost its triage task (a worker or the
 # broker died): the sweeper triages it. After this many triage runs that never finished, it
