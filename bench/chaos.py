@@ -19,7 +19,8 @@ chat, resolve, and ask for payouts; the owner runs payout batches. Earnings are 
 rate card with no clearance period, and the driver asks a worker to clear them every 15 s
 (beat does it every 5 min), so payouts happen in a short run. Meanwhile, every 15-30 s
 (``--fault-every``), one fault in turn from a shuffled deck, printed as it happens:
-SIGKILL a worker (with its pool; started again 3-8 s later), SIGKILL a web process (again
+SIGKILL a worker with its pool, aimed at 0-250 ms after a question was acknowledged so that
+it dies mid-task (started again 3-8 s later), SIGKILL a web process (again
 after 2-5 s), SIGKILL redis-server (again after 3 s, from its AOF), SIGKILL beat (again
 after 3-8 s).
 
@@ -228,10 +229,22 @@ def products() -> list[tuple[int, str]]:
 
 
 class Faults:
-    """One fault at a time from a shuffled deck of the four kinds; restarts on a timer."""
+    """One fault at a time from a shuffled deck of the four kinds; restarts on a timer.
 
-    def __init__(self, stack: Stack, rng: random.Random, every: tuple[float, float]) -> None:
+    A worker is killed when it is likely to be busy: 0-250 ms after the API acknowledged a
+    question, while its triage and routing tasks run (a worker idles most of the time at
+    this load, and killing an idle one proves little).
+    """
+
+    def __init__(
+        self,
+        stack: Stack,
+        rng: random.Random,
+        every: tuple[float, float],
+        question_asked: threading.Event,
+    ) -> None:
         self.stack = stack
+        self.question_asked = question_asked
         self.rng = rng
         self.every = every
         self.deck: list[str] = []
@@ -255,6 +268,11 @@ class Faults:
         kind = self.deck.pop()
         target = self._target(kind)
         if target is not None:
+            if kind == "worker":
+                self.question_asked.clear()
+                self.question_asked.wait(timeout=10)
+                time.sleep(self.rng.uniform(0, 0.25))
+                now = time.monotonic()
             target.kill()
             low, high = RESTART_AFTER[kind]
             delay = self.rng.uniform(low, high)
@@ -646,7 +664,7 @@ def run(
         f"{len(plan.experts)} experts, the owner; faults every {every[0]:g}-{every[1]:g} s "
         f"for {args.minutes:g} min"
     )
-    faults = Faults(stack, rng, every)
+    faults = Faults(stack, rng, every, plan.question_asked)
     end = time.monotonic() + args.minutes * 60
     while time.monotonic() < end:
         faults.tick()

@@ -142,6 +142,8 @@ class Plan:
     tally: Tally = field(default_factory=Tally)
     stop_asking: threading.Event = field(default_factory=threading.Event)
     stop_all: threading.Event = field(default_factory=threading.Event)
+    # Set on every acknowledged question: worker faults aim at the moment work is running.
+    question_asked: threading.Event = field(default_factory=threading.Event)
     number: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
 
 
@@ -177,6 +179,7 @@ def customer(plan: Plan, email: str, index: int) -> None:
         if status == 201 and data:
             with plan.tally.lock:
                 plan.tally.asked[tag] = data["id"]
+            plan.question_asked.set()
             _follow_up(plan, client, data["id"], rng)
         elif status is None or status >= 500:
             with plan.tally.lock:
