@@ -183,6 +183,8 @@ class Stack:
         self.env = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
+            # This checkout's code, whichever checkout the virtualenv was installed from.
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             "DJANGO_SETTINGS_MODULE": "gigcx.settings",
             "DJANGO_DEBUG": "false",
             "DJANGO_SECRET_KEY": "chaos-run-only-" + "k" * 48,
