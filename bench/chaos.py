@@ -24,6 +24,10 @@ it dies mid-task (started again 3-8 s later), SIGKILL a web process (again
 after 2-5 s), SIGKILL redis-server (again after 3 s, from its AOF), SIGKILL beat (again
 after 3-8 s).
 
+A process that exits by itself (not killed by the run) is started again after 3 s, as a
+supervisor would, and listed under "exited by themselves": not a failure of the run, but worth
+reading in its log.
+
 Then the faults stop, everything is started again, customers stop asking, and the system
 drains (``--drain`` seconds, 90 by default; it ends early once nothing is in flight).
 
@@ -104,6 +108,7 @@ STUCK_OFFER_GRACE = timedelta(seconds=SWEEP_INTERVAL + 10)
 DEFAULT_WORKDIR = ROOT / "test-artifacts" / "chaos"
 FAULTS = ("worker", "web", "redis", "beat")
 RESTART_AFTER = {"worker": (3, 8), "web": (2, 5), "redis": (3, 3), "beat": (3, 8)}
+CRASH_RESTART_AFTER = 3.0  # a process that exits by itself is started again, as systemd would
 
 
 def say(message: str) -> None:
@@ -250,16 +255,35 @@ class Faults:
         self.deck: list[str] = []
         self.pending: list[tuple[float, Service]] = []
         self.log: list[dict[str, Any]] = []
+        self.crashes: list[dict[str, Any]] = []
         self.started = time.monotonic()
         self.next_at = self.started + rng.uniform(10, 20)
 
-    def tick(self) -> None:
+    def supervise(self) -> None:
+        """Start again what is due, and, like a process supervisor (systemd's
+        ``Restart=always``), what exited by itself; those exits are counted, not hidden."""
         now = time.monotonic()
         for due, service in list(self.pending):
             if due <= now:
                 self.pending.remove((due, service))
                 service.start()
                 say(f"restart: {service.name} started again")
+        for service in self.stack.services:
+            if service.running or any(service is p for _, p in self.pending):
+                continue
+            code = service.process.returncode if service.process else None
+            self.crashes.append(
+                {"t": round(now - self.started, 1), "service": service.name, "code": code}
+            )
+            self.pending.append((now + CRASH_RESTART_AFTER, service))
+            say(
+                f"CRASH: {service.name} exited by itself (code {code}); "
+                f"starting it again in {CRASH_RESTART_AFTER:.0f} s"
+            )
+
+    def tick(self) -> None:
+        self.supervise()
+        now = time.monotonic()
         if now < self.next_at:
             return
         if not self.deck:
@@ -294,6 +318,7 @@ class Faults:
         return self.rng.choice(alive) if alive else None
 
     def finish(self) -> None:
+        self.supervise()
         for _, service in self.pending:
             service.start()
             say(f"restart: {service.name} started again")
@@ -537,6 +562,11 @@ def print_table(result: dict[str, Any]) -> None:
         f"drain, seed {result['seed']}"
     )
     print(f"  faults: {sum(faults.values())} ({', '.join(f'{k} {v}' for k, v in faults.items())})")
+    crashed = Counter(c["service"] for c in result["exited_by_themselves"])
+    print(
+        f"  exited by themselves (started again): {sum(crashed.values())}"
+        + (f" ({', '.join(f'{k} {v}' for k, v in sorted(crashed.items()))})" if crashed else "")
+    )
     print()
     row("questions asked (201)", result["questions_asked"])
     row("asks without an answer (conn/5xx)", result["asks_unanswered"])
@@ -681,6 +711,7 @@ def run(
     last_print = 0.0
     while time.monotonic() < deadline:
         time.sleep(3)
+        faults.supervise()
         state = in_flight()
         if time.monotonic() - last_print > 15:
             say(f"drain: in flight {state}")
@@ -698,6 +729,7 @@ def run(
         "seed": args.seed,
         "questions_per_second": args.rate,
         "faults": faults.log,
+        "exited_by_themselves": faults.crashes,
         "restarts": {s.name: s.starts - 1 for s in stack.services},
         **count(plan, fake),
     }
