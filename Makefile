@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-fast lint format check-deploy schema bench bench-broker soak train-frustration clean
+.PHONY: help install run setup test test-fast lint format check-deploy schema bench bench-broker soak chaos train-frustration clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
@@ -15,6 +15,7 @@ help:
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
 	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
 	@echo "make soak    the whole site under steady load for SOAK_MINUTES (default 10), a report a minute"
+	@echo "make chaos   kill workers, web, Redis and beat under load; fail if anything was lost"
 
 $(PY):
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "Python 3.11 is required: set PYTHON=/path/to/python3.11"; exit 1; }
@@ -75,6 +76,13 @@ SOAK_RATE ?= 1
 SOAK_REPORT ?= soak-report.json
 soak: install
 	$(PY) bench/soak.py --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) --report $(SOAK_REPORT)
+# Chaos run on PostgreSQL and Redis (bench/chaos.py; DEVELOPERS.md): its own database,
+# redis-server, two web processes, two workers and beat, killed at random under load. Prints
+# a table and fails when a question was lost or double-offered, on any HTTP 500 or a payout
+# paid twice. CHAOS_MINUTES=2 is the CI-sized run; CHAOS_DATABASE_URL picks the server.
+CHAOS_MINUTES ?= 10
+chaos: install
+	$(PY) bench/chaos.py --minutes $(CHAOS_MINUTES)
 
 train-frustration: export DJANGO_DEBUG ?= true
 train-frustration: install
