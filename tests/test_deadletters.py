@@ -95,6 +95,7 @@ def test_an_autoretry_is_a_new_message_whose_count_starts_over(settings: Any) ->
 
 def test_a_task_that_fails_for_good_is_dead_lettered_with_its_error() -> None:
     # given: route_question raised after its last autoretry, in a worker
+    TaskAttempt.objects.create(task_id="t-5", name="routing.route_question", retries=5)
     route_question.push_request(id="t-5", called_directly=False, retries=5)
     try:
         # when: Celery calls the failure hook
@@ -111,6 +112,7 @@ def test_a_task_that_fails_for_good_is_dead_lettered_with_its_error() -> None:
         6,
     )
     assert letter.last_error == "OSError: database gone"
+    assert not TaskAttempt.objects.exists()
 
 
 def test_eager_runs_and_direct_calls_are_not_counted_or_dead_lettered(bodies: list[str]) -> None:
