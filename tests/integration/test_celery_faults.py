@@ -399,6 +399,31 @@ def test_a_task_that_kills_its_worker_every_time_is_dead_lettered_after_n_delive
     assert DeadLetter.objects.count() == 1
 
 
+def test_a_task_whose_retries_run_out_is_dead_lettered_with_its_error(
+    faults: Faults, cast: Any, ask: Any
+) -> None:
+    # given: a question waiting for an expert, and routing that always hits a database error
+    question = ask("Do the Trailblazer 2 run narrow? Retry question.")
+    faults.worker("route.locked=error")
+
+    # when: route_question retries it with backoff (autoretry_for=OperationalError) until
+    # max_retries (5) runs out
+    assert faults.wait(lambda: DeadLetter.objects.exists(), timeout=90), faults.logs()
+
+    # then: the last failure is kept for an operator, with its error
+    letter = DeadLetter.objects.get()
+    assert (letter.name, letter.args, letter.reason, letter.attempts) == (
+        "routing.route_question",
+        [question.pk],
+        DeadLetter.Reason.FAILED,
+        6,
+    )
+    assert letter.last_error == "OperationalError: failpoint route.locked"
+    assert len(faults.hits("route.locked")) == 6  # the first run and 5 retries
+    assert not Assignment.objects.filter(question=question).exists()
+    assert not TaskAttempt.objects.exists()
+
+
 # --- 31: deploy-style warm shutdown -----------------------------------------------------
 
 
