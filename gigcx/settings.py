@@ -286,7 +286,7 @@ GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
 # A question still "new" this long after it was asked lost its triage task (a worker or the
 # broker died): the sweeper triages it. After this many triage runs that never finished, it
 # goes to people without the analysis rather than waiting for ever.
-GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 30, minimum=1)
+GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 15, minimum=1)
 GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
