@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "gigcx",
     "marketplace",
     "routing",
+    "quality",
     "payments",
 ]
 

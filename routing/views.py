@@ -116,11 +116,15 @@ def _conversation(
         offer = (
             Assignment.objects.live().filter(question=question, expert__user=request.user).first()
         )
+    # The outer ring may read any app's selectors: the rating panel after resolution.
+    from quality.selectors import rating_for_question
+
     return render(
         request,
         "routing/conversation.html",
         {
             "question": question,
+            "rating": rating_for_question(question_id=question.pk),
             "role": role,
             "token": token,
             "chat": rows,

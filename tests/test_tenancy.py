@@ -22,7 +22,7 @@ from marketplace.permissions import IsBrandStaff
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("gigcx", "marketplace", "routing", "payments")
+OUR_APPS = ("gigcx", "marketplace", "routing", "quality", "payments")
 PUBLIC_API_VIEWS = {"root"}  # allowlist of API views anyone may call
 
 

@@ -1,0 +1,104 @@
+"""Quality API: the customer's rating, reopening, scores, reviews and brand metrics."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from gigcx.serializers import StrictInputSerializer
+from quality import selectors, services
+from routing.api import (
+    QUESTION_TOKEN,
+    IsAuthenticatedOrQuestionToken,
+    QuestionOutputSerializer,
+    question_for,
+)
+from routing.models import Message, Question
+
+
+def question_of_asker(request: Request, question_id: int) -> Question:
+    """The question when the caller asked it (signed in, or with its private-link token).
+    Others who can see it (its expert, brand staff) get 403; anyone else 404."""
+    question, role = question_for(request, question_id)
+    if role != Message.Role.CUSTOMER:
+        raise PermissionDenied("Only the customer who asked can rate or reopen this question.")
+    return question
+
+
+class RatingOutputSerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    score = serializers.IntegerField()
+    solved = serializers.BooleanField()
+    comment = serializers.CharField()
+    automated = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    reopened_at = serializers.DateTimeField(allow_null=True)
+    can_reopen = serializers.BooleanField()
+
+
+class QuestionRatingApi(APIView):
+    """The asker's rating of a resolved question: 1-5, solved or not, an optional comment."""
+
+    permission_classes = [IsAuthenticatedOrQuestionToken]
+
+    class InputSerializer(StrictInputSerializer):
+        score = serializers.IntegerField(
+            min_value=1,
+            max_value=5,
+            error_messages={
+                "min_value": "Rate from 1 (poor) to 5 (excellent).",
+                "max_value": "Rate from 1 (poor) to 5 (excellent).",
+            },
+        )
+        solved = serializers.BooleanField()
+        comment = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=2000
+        )
+
+    @extend_schema(parameters=[QUESTION_TOKEN], responses=RatingOutputSerializer)
+    def get(self, request: Request, question_id: int) -> Response:
+        question, _role = question_for(request, question_id)
+        rating = selectors.rating_for_question(question_id=question.pk)
+        if rating is None:
+            raise NotFound("This question has not been rated yet.")
+        return Response(RatingOutputSerializer(rating).data)
+
+    @extend_schema(
+        parameters=[QUESTION_TOKEN],
+        request=InputSerializer,
+        responses={201: RatingOutputSerializer},
+        description="Rate a resolved question, once. 409 before resolution or when rated.",
+    )
+    def post(self, request: Request, question_id: int) -> Response:
+        question = question_of_asker(request, question_id)
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        rating = services.rating_create(
+            question=question, actor=request.user, **incoming.validated_data
+        )
+        return Response(RatingOutputSerializer(rating).data, status=status.HTTP_201_CREATED)
+
+
+class QuestionReopenApi(APIView):
+    """Not solved: open the question again (back to its expert when she is online)."""
+
+    permission_classes = [IsAuthenticatedOrQuestionToken]
+
+    class InputSerializer(StrictInputSerializer):
+        reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+
+    @extend_schema(
+        parameters=[QUESTION_TOKEN], request=InputSerializer, responses=QuestionOutputSerializer
+    )
+    def post(self, request: Request, question_id: int) -> Response:
+        question = question_of_asker(request, question_id)
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        question = services.rating_reopen(
+            question=question, actor=request.user, reason=incoming.validated_data["reason"]
+        )
+        return Response(QuestionOutputSerializer(question, context={"role": "customer"}).data)

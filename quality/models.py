@@ -1,0 +1,65 @@
+"""Quality: how conversations went (ratings), what reviewers found, and what follows for the
+expert (scores with their parts, tiers)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from gigcx.tenancy import ScopedQuerySet, Viewer
+from marketplace.models import Brand, Expert
+from routing.models import Question
+
+SCORE_RANGE = (1, 5)
+
+
+class RatingQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> RatingQuerySet:
+        """Staff see their brand's ratings; the customer her own; the expert those of the
+        questions she resolved."""
+        condition = Q(brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(question__asked_by_id=viewer.user_id) | Q(expert__user_id=viewer.user_id)
+        return self._site_admin_or(viewer, condition)
+
+
+class Rating(models.Model):
+    """The customer's verdict on a resolved question (CSAT): one per question."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="ratings")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="ratings")
+    # Who resolved it; null when the automated answer (or staff) did.
+    expert = models.ForeignKey(
+        Expert, null=True, blank=True, on_delete=models.SET_NULL, related_name="ratings"
+    )
+    score = models.PositiveSmallIntegerField()
+    solved = models.BooleanField()
+    comment = models.TextField(blank=True)
+    # True when no person answered: the automated line alone (CSAT automated vs human).
+    automated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the customer, not solved, opened the question again.
+    reopened_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RatingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["question"], name="rating_one_per_question"),
+            models.CheckConstraint(
+                condition=Q(score__gte=SCORE_RANGE[0]) & Q(score__lte=SCORE_RANGE[1]),
+                name="rating_score_1_to_5",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["brand", "created_at"], name="rating_brand_created_idx"),
+            models.Index(fields=["expert", "created_at"], name="rating_expert_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5 on question {self.question_id}"
+
+    @property
+    def can_reopen(self) -> bool:
+        return not self.solved and self.reopened_at is None

@@ -1,0 +1,1 @@
+"""Domain events quality reacts to (registered in QualityConfig.ready())."""

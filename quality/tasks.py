@@ -1,0 +1,1 @@
+"""Quality tasks: thin, idempotent, ids only, named ``quality.*`` (queue ``default``)."""

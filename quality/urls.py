@@ -1,0 +1,20 @@
+from django.urls import path
+
+from quality import api
+
+app_name = "quality"
+
+urlpatterns: list = []
+
+api_urlpatterns = [
+    path(
+        "questions/<int:question_id>/rating",
+        api.QuestionRatingApi.as_view(),
+        name="question-rating",
+    ),
+    path(
+        "questions/<int:question_id>/reopen",
+        api.QuestionReopenApi.as_view(),
+        name="question-reopen",
+    ),
+]

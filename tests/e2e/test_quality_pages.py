@@ -1,0 +1,69 @@
+"""Ratings in the browser: the customer rates on the conversation page and in the widget."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from quality.models import Rating
+from routing import services as routing
+from tests.e2e.conftest import log_in, screenshot
+from tests.quality.conftest import resolve_through_routing
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_customer_rates_on_the_conversation_page_and_reopens(
+    page: Any, live_server: Any, cast: Any, ask: Any
+) -> None:
+    # given: ada answered and resolved carol's question
+    question = resolve_through_routing(cast, ask, cast.ada)
+    log_in(page, live_server.url, "carol@example.com")
+    page.goto(f"{live_server.url}/questions/{question.pk}/")
+    assert page.locator("#rating-form").is_visible()
+
+    # when: she sends without choosing, then rates 2 and says it is not solved
+    page.click("#rating-form button[type=submit]")
+    page.wait_for_selector("[data-errors-for=score]:has-text('required')")
+    screenshot(page, "rating-form-error")
+    page.click("label[for=rate-2]")
+    page.check("input[name=solved][value=false]")
+    page.fill("#rating-comment", "They still pinch at the toes.")
+    page.click("#rating-form button[type=submit]")
+    page.wait_for_selector("[data-action=reopen]")
+    screenshot(page, "rating-given")
+
+    # then
+    rating = Rating.objects.get(question=question)
+    assert (rating.score, rating.solved) == (2, False)
+
+    # and reopening sends it back to ada, who is still online
+    page.click("[data-action=reopen]")
+    page.wait_for_function("!document.querySelector('[data-action=reopen]')")
+    question.refresh_from_db()
+    assert question.status == "offered"
+    screenshot(page, "rating-reopened")
+
+
+def test_the_visitor_rates_inside_the_widget(page: Any, live_server: Any, cast: Any) -> None:
+    # given: an anonymous question answered by staff and resolved
+    question, token = routing.question_create(
+        brand=cast.acme, body="How do I clean the Trailblazer 2?", contact_email="v@example.com"
+    )
+    routing.message_post(question=question, author=cast.sam, role="staff", body="Warm water.")
+    routing.question_resolve(question_id=question.pk, actor=cast.sam)
+    page.set_viewport_size({"width": 400, "height": 760})
+
+    # when
+    page.goto(f"{live_server.url}/q/{question.pk}/{token}/?embed=1")
+    page.click("label[for=rate-5]")
+    page.check("input[name=solved][value=true]")
+    screenshot(page, "rating-widget-form")
+    page.click("#rating-form button[type=submit]")
+    page.wait_for_selector(".rating-card .stars")
+    screenshot(page, "rating-widget-done")
+
+    # then
+    rating = Rating.objects.get(question=question)
+    assert (rating.score, rating.solved, rating.automated) == (5, True, False)
