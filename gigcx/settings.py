@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from gigcx.env import env_bool, env_int, env_list, env_secret, env_str
@@ -216,6 +217,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
+    # Experts' quality scores and tiers, nightly (ratings also recompute them at once).
+    "quality.recompute_scores": {
+        "task": "quality.recompute_scores",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 

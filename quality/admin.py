@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from quality.models import Rating
+from quality.models import ExpertScore, Rating
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,3 +22,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class RatingAdmin(ReadOnlyAdmin):
     list_display = ["question", "brand", "expert", "score", "solved", "created_at"]
     list_filter = ["score", "solved", "automated"]
+
+
+@admin.register(ExpertScore)
+class ExpertScoreAdmin(ReadOnlyAdmin):
+    list_display = ["expert", "brand", "computed_at", "score", "tier", "ratings_count", "trigger"]
+    list_filter = ["tier", "trigger"]

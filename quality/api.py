@@ -9,8 +9,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.pagination import paginated
 from gigcx.serializers import StrictInputSerializer
+from gigcx.tenancy import viewer_for
+from marketplace.models import Expert
+from marketplace.permissions import IsBrandStaff
 from quality import selectors, services
+from quality.models import ExpertScore
 from routing.api import (
     QUESTION_TOKEN,
     IsAuthenticatedOrQuestionToken,
@@ -102,3 +107,70 @@ class QuestionReopenApi(APIView):
             question=question, actor=request.user, reason=incoming.validated_data["reason"]
         )
         return Response(QuestionOutputSerializer(question, context={"role": "customer"}).data)
+
+
+class ScoreOutputSerializer(serializers.Serializer):
+    computed_at = serializers.DateTimeField()
+    trigger = serializers.CharField()
+    score = serializers.DecimalField(max_digits=4, decimal_places=3, allow_null=True)
+    tier = serializers.CharField()
+    ratings_count = serializers.IntegerField()
+    csat_mean = serializers.FloatField(allow_null=True)
+    csat_bayes = serializers.FloatField(allow_null=True)
+    brand_mean = serializers.FloatField(allow_null=True)
+    handled_count = serializers.IntegerField()
+    resolution_rate = serializers.FloatField(allow_null=True)
+    qa_average = serializers.FloatField(allow_null=True)
+    acceptance_rate = serializers.FloatField(allow_null=True)
+    first_reply_seconds = serializers.FloatField(allow_null=True)
+    parts = serializers.DictField()
+
+
+class ExpertQualityApi(APIView):
+    """An expert's score history, newest first (staff)."""
+
+    permission_classes = [IsBrandStaff]
+
+    @extend_schema(responses=ScoreOutputSerializer(many=True))
+    def get(self, request: Request, slug: str, expert_id: int) -> Response:
+        expert = pool_expert(request, expert_id)
+        scores = ExpertScore.objects.visible_to(viewer_for(request)).filter(expert=expert)
+        return paginated(self, request, scores, ScoreOutputSerializer)
+
+
+class ExpertProbationApi(APIView):
+    """Staff decide on an expert a run of low ratings put on probation: lift or suspend."""
+
+    permission_classes = [IsBrandStaff]
+
+    class InputSerializer(StrictInputSerializer):
+        decision = serializers.ChoiceField(choices=["lift", "suspend"])
+        reason = serializers.CharField(max_length=500)
+
+    class OutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField()
+        status = serializers.CharField()
+        status_reason = serializers.CharField()
+        tier = serializers.CharField()
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def post(self, request: Request, slug: str, expert_id: int) -> Response:
+        expert = pool_expert(request, expert_id)
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        expert = services.expert_probation_decide(
+            expert=expert, actor=request.user, **incoming.validated_data
+        )
+        return Response(self.OutputSerializer(expert).data)
+
+
+def pool_expert(request: Request, expert_id: int) -> Expert:
+    expert = (
+        Expert.objects.visible_to(viewer_for(request))
+        .filter(brand=request.brand, pk=expert_id)
+        .select_related("brand", "user")
+        .first()
+    )
+    if expert is None:
+        raise NotFound("No such expert in this pool.")
+    return expert

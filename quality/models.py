@@ -63,3 +63,50 @@ class Rating(models.Model):
     @property
     def can_reopen(self) -> bool:
         return not self.solved and self.reopened_at is None
+
+
+class ExpertScoreQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> ExpertScoreQuerySet:
+        condition = Q(brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(expert__user_id=viewer.user_id)
+        return self._site_admin_or(viewer, condition)
+
+
+class ExpertScore(models.Model):
+    """One computation of an expert's quality score with its parts (history: never updated).
+    The newest row is the expert's standing; its score is written onto
+    ``Expert.quality_score`` for routing."""
+
+    class Trigger(models.TextChoices):
+        RATING = "rating", "A new rating"
+        REVIEW = "review", "A quality review"
+        NIGHTLY = "nightly", "Nightly recompute"
+        MANUAL = "manual", "Recomputed by hand"
+
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="scores")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    computed_at = models.DateTimeField(auto_now_add=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    tier = models.CharField(max_length=16)
+    ratings_count = models.PositiveIntegerField(default=0)
+    csat_mean = models.FloatField(null=True, blank=True)
+    csat_bayes = models.FloatField(null=True, blank=True)
+    brand_mean = models.FloatField(null=True, blank=True)
+    handled_count = models.PositiveIntegerField(default=0)
+    resolution_rate = models.FloatField(null=True, blank=True)
+    qa_average = models.FloatField(null=True, blank=True)
+    acceptance_rate = models.FloatField(null=True, blank=True)
+    first_reply_seconds = models.FloatField(null=True, blank=True)
+    # Each part's value, weight and points (quality.scoring.composite).
+    parts = models.JSONField(default=dict)
+
+    objects = ExpertScoreQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-computed_at", "-pk"]
+        indexes = [models.Index(fields=["expert", "-computed_at"], name="score_expert_recent_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.expert_id}: {self.score} ({self.tier})"

@@ -1,1 +1,20 @@
-"""Domain events quality reacts to (registered in QualityConfig.ready())."""
+"""Domain events quality reacts to (registered in QualityConfig.ready()).
+
+Each runs inside the outbox's delivery transaction (with its EventDelivery claim), so the
+services it calls use plain atomic blocks.
+"""
+
+from __future__ import annotations
+
+from gigcx.events import subscribe
+from gigcx.models import DomainEvent
+
+
+@subscribe("question.rated", name="quality.recompute_score")
+def recompute_score(event: DomainEvent) -> None:
+    from quality.models import ExpertScore
+    from quality.services import expert_score_recompute
+
+    expert_id = event.payload.get("expert_id")
+    if expert_id is not None:
+        expert_score_recompute(expert_id=int(expert_id), trigger=ExpertScore.Trigger.RATING)
