@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -10,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gigcx.pagination import paginated
+from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import viewer_for
 from marketplace.models import Expert
@@ -174,3 +177,51 @@ def pool_expert(request: Request, expert_id: int) -> Expert:
     if expert is None:
         raise NotFound("No such expert in this pool.")
     return expert
+
+
+class ExpertStandingApi(APIView):
+    """Your standing in each pool: score, its parts, tier and what the next tier needs."""
+
+    permission_classes = [IsPerson]
+
+    class OutputSerializer(serializers.Serializer):
+        brand = serializers.CharField(source="expert.brand.slug")
+        status = serializers.CharField(source="expert.status")
+        tier = serializers.CharField(source="expert.tier")
+        next_tier = serializers.CharField(allow_null=True)
+        latest = ScoreOutputSerializer(allow_null=True)
+        trend = serializers.SerializerMethodField()
+
+        def get_trend(self, standing: Any) -> list[dict[str, Any]]:
+            return [
+                {"computed_at": s.computed_at, "score": s.score, "tier": s.tier}
+                for s in standing.trend
+            ]
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        standings = selectors.expert_standing(user_id=request.user.pk)
+        return Response(self.OutputSerializer(standings, many=True).data)
+
+
+class ExpertHistoryApi(APIView):
+    """The conversations you handled, newest first, with their ratings."""
+
+    permission_classes = [IsPerson]
+
+    class OutputSerializer(serializers.Serializer):
+        question_id = serializers.IntegerField()
+        brand = serializers.CharField(source="question.brand.slug")
+        product = serializers.CharField(
+            source="question.product.name", allow_null=True, default=None
+        )
+        status = serializers.CharField()
+        ended_at = serializers.DateTimeField(allow_null=True)
+        rating = serializers.IntegerField(source="rating_score", allow_null=True)
+        solved = serializers.BooleanField(source="rating_solved", allow_null=True)
+        comment = serializers.CharField(source="rating_comment", allow_null=True)
+
+    @extend_schema(responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        rows = selectors.expert_handled_assignments(user_id=request.user.pk)
+        return paginated(self, request, rows, self.OutputSerializer)

@@ -35,6 +35,8 @@ class Rating(models.Model):
     score = models.PositiveSmallIntegerField()
     solved = models.BooleanField()
     comment = models.TextField(blank=True)
+    # What experts are shown: the comment with contact details masked, like the question.
+    redacted_comment = models.TextField(blank=True)
     # True when no person answered: the automated line alone (CSAT automated vs human).
     automated = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,12 +1,16 @@
 from django.urls import path
 
-from quality import api
+from quality import api, views
 
 app_name = "quality"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("expert/standing/", views.expert_standing, name="expert-standing"),
+]
 
 api_urlpatterns = [
+    path("expert/standing", api.ExpertStandingApi.as_view(), name="expert-standing"),
+    path("expert/history", api.ExpertHistoryApi.as_view(), name="expert-history"),
     path(
         "brands/<slug:slug>/experts/<int:expert_id>/quality",
         api.ExpertQualityApi.as_view(),

@@ -189,6 +189,8 @@ def question_private(request: HttpRequest, question_id: int, token: str) -> Http
 
 @login_required
 def expert_console(request: HttpRequest) -> HttpResponse:
+    from quality.selectors import expert_handled_assignments
+
     pools = Expert.objects.filter(user=request.user).select_related("brand")
     presence = services.presence_for(request.user) if pools else None
     return render(
@@ -200,6 +202,8 @@ def expert_console(request: HttpRequest) -> HttpResponse:
             "approved": any(p.receives_offers for p in pools),
             "offers": selectors.expert_offers(user_id=request.user.pk),
             "active": selectors.expert_active_assignments(user_id=request.user.pk),
+            # The outer ring may read quality's selectors: her finished conversations.
+            "handled": expert_handled_assignments(user_id=request.user.pk)[:10],
         },
     )
 

@@ -12,6 +12,7 @@ from gigcx.events import event_record
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from quality.models import SCORE_RANGE, Rating
 from routing.models import Assignment, Message, Question
+from routing.triage import redact_for_experts
 
 COMMENT_MAX = 2000
 
@@ -70,6 +71,7 @@ def rating_create(
                 score=score,
                 solved=bool(solved),
                 comment=comment,
+                redacted_comment=redact_for_experts(comment) if comment else "",
                 automated=not people_answered,
             )
             event_record(

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from quality import services as quality
 from quality.models import Rating
 from routing import services as routing
 from tests.e2e.conftest import log_in, screenshot
@@ -67,3 +68,31 @@ def test_the_visitor_rates_inside_the_widget(page: Any, live_server: Any, cast: 
     # then
     rating = Rating.objects.get(question=question)
     assert (rating.score, rating.solved, rating.automated) == (5, True, False)
+
+
+def test_the_expert_sees_her_history_ratings_and_standing(
+    page: Any, live_server: Any, cast: Any, ask: Any
+) -> None:
+    # given: ada resolved three questions, rated 5, 4 and 2
+    for score in (5, 4, 2):
+        question = resolve_through_routing(cast, ask, cast.ada)
+        quality.rating_create(
+            question=question, score=score, solved=score > 2, comment=f"{score} stars, thanks"
+        )
+    log_in(page, live_server.url, "ada@example.com")
+
+    # when / then: the console lists them with ratings
+    page.goto(f"{live_server.url}/expert/console/")
+    assert page.locator("#handled tbody tr").count() == 3
+    screenshot(page, "expert-console-history")
+
+    # she reopens one: read-only, with its rating
+    page.click(f"#handled a[href='/questions/{question.pk}/']")
+    page.wait_for_selector(".rating-card")
+    assert page.locator("#composer").count() == 0
+    screenshot(page, "expert-reopens-conversation")
+
+    # and her standing
+    page.goto(f"{live_server.url}/expert/standing/")
+    assert "Bronze tier" in page.locator("#standing-acme").inner_text()
+    screenshot(page, "expert-standing")
