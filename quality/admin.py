@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from quality.models import ExpertScore, Rating
+from quality.models import ExpertScore, QualitySettings, Rating, Review
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -28,3 +28,14 @@ class RatingAdmin(ReadOnlyAdmin):
 class ExpertScoreAdmin(ReadOnlyAdmin):
     list_display = ["expert", "brand", "computed_at", "score", "tier", "ratings_count", "trigger"]
     list_filter = ["tier", "trigger"]
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ["question", "brand", "expert", "reason", "status", "average", "reviewed_at"]
+    list_filter = ["status", "reason"]
+
+
+@admin.register(QualitySettings)
+class QualitySettingsAdmin(ReadOnlyAdmin):
+    list_display = ["brand", "review_sample_percent"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.request import Request
@@ -14,11 +14,12 @@ from rest_framework.views import APIView
 from gigcx.pagination import paginated
 from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
-from gigcx.tenancy import viewer_for
+from gigcx.tenancy import STAFF_ROLES, viewer_for
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
 from quality import selectors, services
-from quality.models import ExpertScore
+from quality.models import ExpertScore, Review
+from quality.services.reviews import quality_settings_for
 from routing.api import (
     QUESTION_TOKEN,
     IsAuthenticatedOrQuestionToken,
@@ -225,3 +226,116 @@ class ExpertHistoryApi(APIView):
     def get(self, request: Request) -> Response:
         rows = selectors.expert_handled_assignments(user_id=request.user.pk)
         return paginated(self, request, rows, self.OutputSerializer)
+
+
+class ReviewOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    question_id = serializers.IntegerField()
+    expert_id = serializers.IntegerField(allow_null=True)
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    empathy = serializers.IntegerField(allow_null=True)
+    accuracy = serializers.IntegerField(allow_null=True)
+    tone = serializers.IntegerField(allow_null=True)
+    policy = serializers.IntegerField(allow_null=True)
+    average = serializers.FloatField(allow_null=True)
+    comment = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+
+
+REVIEW_STATUS = OpenApiParameter("status", enum=Review.Status.values, required=False)
+
+
+class ReviewListApi(APIView):
+    """The brand's review queue (any staff role reads it)."""
+
+    permission_classes = [IsBrandStaff]
+
+    @extend_schema(parameters=[REVIEW_STATUS], responses=ReviewOutputSerializer(many=True))
+    def get(self, request: Request, slug: str) -> Response:
+        reviews = Review.objects.visible_to(viewer_for(request)).filter(brand=request.brand)
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in Review.Status.values:
+                raise serializers.ValidationError({"status": ["Use pending or done."]})
+            reviews = reviews.filter(status=wanted)
+        return paginated(self, request, reviews, ReviewOutputSerializer)
+
+
+class ReviewDetailApi(APIView):
+    """One review; quality reviewers (and owners, managers) score it once."""
+
+    permission_classes = [IsBrandStaff]
+    write_roles = STAFF_ROLES  # QA writes reviews (and nothing else)
+
+    class InputSerializer(StrictInputSerializer):
+        empathy = serializers.IntegerField()
+        accuracy = serializers.IntegerField()
+        tone = serializers.IntegerField()
+        policy = serializers.IntegerField()
+        comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def review(self, request: Request, review_id: int) -> Review:
+        review = (
+            Review.objects.visible_to(viewer_for(request))
+            .filter(brand=request.brand, pk=review_id)
+            .first()
+        )
+        if review is None:
+            raise NotFound("No such review.")
+        return review
+
+    @extend_schema(responses=ReviewOutputSerializer)
+    def get(self, request: Request, slug: str, review_id: int) -> Response:
+        return Response(ReviewOutputSerializer(self.review(request, review_id)).data)
+
+    @extend_schema(request=InputSerializer, responses=ReviewOutputSerializer)
+    def post(self, request: Request, slug: str, review_id: int) -> Response:
+        review = self.review(request, review_id)
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        review = services.review_submit(
+            review=review, reviewer=request.user, **incoming.validated_data
+        )
+        return Response(ReviewOutputSerializer(review).data)
+
+
+class QualitySettingsApi(APIView):
+    """The brand's quality knobs: the random share of conversations sent to review."""
+
+    permission_classes = [IsBrandStaff]
+
+    class InputSerializer(StrictInputSerializer):
+        review_sample_percent = serializers.IntegerField()
+
+    class OutputSerializer(serializers.Serializer):
+        review_sample_percent = serializers.IntegerField()
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        return Response(self.OutputSerializer(quality_settings_for(request.brand.pk)).data)
+
+    @extend_schema(request=InputSerializer, responses=OutputSerializer)
+    def patch(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        settings = services.quality_settings_update(
+            brand=request.brand, actor=request.user, **incoming.validated_data
+        )
+        return Response(self.OutputSerializer(settings).data)
+
+
+class ExpertReviewsApi(APIView):
+    """Your finished quality reviews, newest first."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(responses=ReviewOutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        reviews = (
+            Review.objects.visible_to(viewer_for(request))
+            .filter(expert__user_id=request.user.pk, status=Review.Status.DONE)
+            .order_by("-reviewed_at")
+        )
+        return paginated(self, request, reviews, ReviewOutputSerializer)

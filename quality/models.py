@@ -3,6 +3,7 @@ expert (scores with their parts, tiers)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -112,3 +113,93 @@ class ExpertScore(models.Model):
 
     def __str__(self) -> str:
         return f"{self.expert_id}: {self.score} ({self.tier})"
+
+
+class QualitySettingsQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> QualitySettingsQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class QualitySettings(models.Model):
+    """A brand's quality knobs."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="quality_settings")
+    # Share of resolved conversations sampled for review at random, in percent (every rating
+    # of LOW_REVIEW_RATING or less is reviewed anyway).
+    review_sample_percent = models.PositiveSmallIntegerField(default=10)
+
+    objects = QualitySettingsQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "quality settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(review_sample_percent__lte=100), name="quality_sample_percent_range"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"quality settings of {self.brand}"
+
+
+class ReviewQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> ReviewQuerySet:
+        """Staff see their brand's queue; the expert her finished reviews."""
+        condition = Q(brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(expert__user_id=viewer.user_id, status=Review.Status.DONE)
+        return self._site_admin_or(viewer, condition)
+
+
+REVIEW_CRITERIA = ("empathy", "accuracy", "tone", "policy")
+
+
+class Review(models.Model):
+    """A quality reviewer's look at one resolved conversation: four criteria scored 1-5."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        DONE = "done", "Reviewed"
+
+    class Reason(models.TextChoices):
+        LOW_RATING = "low_rating", "Low customer rating"
+        RANDOM = "random", "Random sample"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="reviews")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="reviews")
+    expert = models.ForeignKey(
+        Expert, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
+    )
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    empathy = models.PositiveSmallIntegerField(null=True, blank=True)
+    accuracy = models.PositiveSmallIntegerField(null=True, blank=True)
+    tone = models.PositiveSmallIntegerField(null=True, blank=True)
+    policy = models.PositiveSmallIntegerField(null=True, blank=True)
+    average = models.FloatField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["status", "-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["question"], name="review_one_per_question"),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True})
+                    | (Q(**{f"{name}__gte": 1}) & Q(**{f"{name}__lte": 5})),
+                    name=f"review_{name}_1_to_5",
+                )
+                for name in REVIEW_CRITERIA
+            ],
+        ]
+        indexes = [models.Index(fields=["brand", "status"], name="review_brand_status_idx")]
+
+    def __str__(self) -> str:
+        return f"review of question {self.question_id} ({self.status})"

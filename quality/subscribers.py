@@ -18,3 +18,26 @@ def recompute_score(event: DomainEvent) -> None:
     expert_id = event.payload.get("expert_id")
     if expert_id is not None:
         expert_score_recompute(expert_id=int(expert_id), trigger=ExpertScore.Trigger.RATING)
+
+
+@subscribe("question.rated", name="quality.review_low_rating")
+def review_low_rating(event: DomainEvent) -> None:
+    from quality.services import review_enqueue_low_rating
+
+    expert_id = event.payload.get("expert_id")
+    review_enqueue_low_rating(
+        question_id=int(event.payload["question_id"]),
+        expert_id=None if expert_id is None else int(expert_id),
+        rating=int(event.payload["rating"]),
+    )
+
+
+@subscribe("question.resolved", name="quality.review_sample")
+def review_sample(event: DomainEvent) -> None:
+    from quality.services import review_sample as sample
+
+    expert_id = event.payload.get("expert_id")
+    sample(
+        question_id=int(event.payload["question_id"]),
+        expert_id=None if expert_id is None else int(expert_id),
+    )

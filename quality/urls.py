@@ -6,9 +6,27 @@ app_name = "quality"
 
 urlpatterns = [
     path("expert/standing/", views.expert_standing, name="expert-standing"),
+    path("brands/<slug:slug>/manage/reviews/", views.review_queue, name="review-queue"),
+    path(
+        "brands/<slug:slug>/manage/reviews/<int:review_id>/",
+        views.review_page,
+        name="review",
+    ),
 ]
 
 api_urlpatterns = [
+    path("brands/<slug:slug>/reviews", api.ReviewListApi.as_view(), name="reviews"),
+    path(
+        "brands/<slug:slug>/reviews/<int:review_id>",
+        api.ReviewDetailApi.as_view(),
+        name="review-detail",
+    ),
+    path(
+        "brands/<slug:slug>/quality-settings",
+        api.QualitySettingsApi.as_view(),
+        name="quality-settings",
+    ),
+    path("expert/reviews", api.ExpertReviewsApi.as_view(), name="expert-reviews"),
     path("expert/standing", api.ExpertStandingApi.as_view(), name="expert-standing"),
     path("expert/history", api.ExpertHistoryApi.as_view(), name="expert-history"),
     path(

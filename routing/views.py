@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gigcx.exceptions import ApplicationError
-from gigcx.tenancy import ANONYMOUS, viewer_for
+from gigcx.tenancy import ANONYMOUS, EDITOR_ROLES, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
@@ -116,6 +116,10 @@ def _conversation(
         offer = (
             Assignment.objects.live().filter(question=question, expert__user=request.user).first()
         )
+    # Quality reviewers read conversations; only owners and managers write or resolve.
+    staff_writes = role == Message.Role.STAFF and viewer_for(request).is_staff_of(
+        question.brand_id, EDITOR_ROLES
+    )
     # The outer ring may read any app's selectors: the rating panel after resolution.
     from quality.selectors import rating_for_question
 
@@ -132,7 +136,8 @@ def _conversation(
             "verified": verified,
             "body": question.expert_text if role == Message.Role.EXPERT else question.body,
             "can_write": question.status != Question.Status.RESOLVED
-            and (role in (Message.Role.CUSTOMER, Message.Role.STAFF) or is_assigned_expert),
+            and (role == Message.Role.CUSTOMER or staff_writes or is_assigned_expert),
+            "staff_writes": staff_writes,
             "is_assigned_expert": is_assigned_expert,
             "offer": offer,
             "routing_history": routing_history,

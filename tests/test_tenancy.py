@@ -71,6 +71,8 @@ def url_kwargs_for(
         # payments: the brand check answers before any row is looked up
         "batch_id": 1,
         "earning_id": 1,
+        # quality: likewise
+        "review_id": 1,
     }
     for name, value in ids.items():
         if f"<int:{name}>" in route:

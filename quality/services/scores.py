@@ -19,7 +19,7 @@ from gigcx.models import AuditEvent
 from marketplace.models import Expert
 from marketplace.services import expert_enrol, expert_suspend, expert_tier_set
 from quality import scoring
-from quality.models import ExpertScore, Rating
+from quality.models import ExpertScore, Rating, Review
 from routing.models import Assignment, Message
 
 # Figures older than this no longer describe how the expert works today.
@@ -35,8 +35,11 @@ TOOK = (*HANDLED, Assignment.Status.ACCEPTED)
 
 
 def _qa_average(*, expert: Expert, since: datetime) -> float | None:
-    """Mean QA review score (0..1), or None without reviews (none are written yet)."""
-    return None
+    """Mean QA review score (0..1), or None without reviews."""
+    row = Review.objects.filter(
+        expert=expert, status=Review.Status.DONE, reviewed_at__gte=since
+    ).aggregate(mean=Avg("average"))
+    return scoring.stars_to_unit(row["mean"])
 
 
 def _first_reply_seconds(*, expert: Expert, since: datetime) -> float | None:

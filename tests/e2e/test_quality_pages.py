@@ -96,3 +96,34 @@ def test_the_expert_sees_her_history_ratings_and_standing(
     page.goto(f"{live_server.url}/expert/standing/")
     assert "Bronze tier" in page.locator("#standing-acme").inner_text()
     screenshot(page, "expert-standing")
+
+
+def test_a_quality_reviewer_reviews_and_the_expert_sees_it(
+    page: Any, live_server: Any, cast: Any, ask: Any
+) -> None:
+    # given: a conversation rated 2 stars is in Acme's review queue
+    question = resolve_through_routing(cast, ask, cast.ada)
+    quality.rating_create(question=question, score=2, solved=False, comment="Too small.")
+    log_in(page, live_server.url, "quinn@acme.example")
+    page.goto(f"{live_server.url}/brands/acme/manage/reviews/")
+    assert page.locator("#quality-settings").count() == 0  # QA sees no settings form
+    screenshot(page, "review-queue")
+
+    # when: she opens it, forgets a score, then completes the review
+    page.click("#pending a.button")
+    page.check("input[name=empathy][value='4']")
+    page.click("#review-form button[type=submit]")
+    assert page.locator("#id_accuracy-errors").is_visible()
+    screenshot(page, "review-form-error")
+    for name, value in (("empathy", "4"), ("accuracy", "2"), ("tone", "5"), ("policy", "4")):
+        page.check(f"input[name={name}][value='{value}']")
+    page.fill("textarea[name=comment]", "Check the size chart before advising.")
+    page.click("#review-form button[type=submit]")
+    page.wait_for_selector(".message.success")
+    screenshot(page, "review-queue-done")
+
+    # then: ada sees it on her standing page
+    page.context.clear_cookies()
+    log_in(page, live_server.url, "ada@example.com")
+    page.goto(f"{live_server.url}/expert/standing/")
+    assert "Check the size chart" in page.locator("#reviews").inner_text()
