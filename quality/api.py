@@ -17,7 +17,7 @@ from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import STAFF_ROLES, viewer_for
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
-from quality import selectors, services
+from quality import metrics, selectors, services
 from quality.models import ExpertScore, Review
 from quality.services.reviews import quality_settings_for
 from routing.api import (
@@ -339,3 +339,24 @@ class ExpertReviewsApi(APIView):
             .order_by("-reviewed_at")
         )
         return paginated(self, request, reviews, ReviewOutputSerializer)
+
+
+class BrandMetricsApi(APIView):
+    """The brand's service figures for a date range (questions asked from ``from`` to ``to``,
+    both inclusive, YYYY-MM-DD; the last 30 days by default): overall, by product, by expert
+    and by day. Definitions: quality/metrics.py."""
+
+    permission_classes = [IsBrandStaff]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", str, required=False, description="First day, YYYY-MM-DD."),
+            OpenApiParameter("to", str, required=False, description="Last day, YYYY-MM-DD."),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        period = metrics.period_parse(
+            request.query_params.get("from"), request.query_params.get("to")
+        )
+        return Response(metrics.brand_metrics(brand=request.brand, period=period))

@@ -7,6 +7,8 @@ app_name = "quality"
 urlpatterns = [
     path("expert/standing/", views.expert_standing, name="expert-standing"),
     path("brands/<slug:slug>/manage/reviews/", views.review_queue, name="review-queue"),
+    path("brands/<slug:slug>/manage/metrics/", views.metrics_page, name="metrics"),
+    path("brands/<slug:slug>/manage/metrics.csv", views.metrics_csv, name="metrics-csv"),
     path(
         "brands/<slug:slug>/manage/reviews/<int:review_id>/",
         views.review_page,
@@ -15,6 +17,7 @@ urlpatterns = [
 ]
 
 api_urlpatterns = [
+    path("brands/<slug:slug>/metrics", api.BrandMetricsApi.as_view(), name="metrics"),
     path("brands/<slug:slug>/reviews", api.ReviewListApi.as_view(), name="reviews"),
     path(
         "brands/<slug:slug>/reviews/<int:review_id>",

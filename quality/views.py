@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,7 +14,7 @@ from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace.models import Brand
 from marketplace.views import brand_staff_page
-from quality import scoring, selectors, services
+from quality import metrics, scoring, selectors, services
 from quality.forms import QualitySettingsForm, ReviewForm
 from quality.models import Review
 from quality.services.reviews import quality_settings_for
@@ -114,3 +116,82 @@ def review_page(request: HttpRequest, brand: Brand, review_id: int) -> HttpRespo
         },
         status=status,
     )
+
+
+def _period(request: HttpRequest) -> metrics.Period:
+    return metrics.period_parse(request.GET.get("from"), request.GET.get("to"))
+
+
+@brand_staff_page()
+def metrics_page(request: HttpRequest, brand: Brand) -> HttpResponse:
+    """The brand's service figures: automated vs people, reply time, SLA, CSAT, reopens."""
+    error = None
+    status = 200
+    try:
+        period = _period(request)
+    except ApplicationError as exc:
+        error, status = exc, 400
+        period = metrics.period_parse(None, None)
+    figures = metrics.brand_metrics(brand=brand, period=period)
+    return render(
+        request,
+        "quality/metrics.html",
+        {
+            "brand": brand,
+            "period": period,
+            "figures": figures,
+            "error": error,
+            "query": request.GET.urlencode(),
+        },
+        status=status,
+    )
+
+
+CSV_COLUMNS = (
+    "questions",
+    "automated_share",
+    "human_share",
+    "first_human_reply_seconds",
+    "sla_hit_rate",
+    "ratings",
+    "csat_mean",
+    "csat_share",
+    "csat_automated",
+    "csat_human",
+    "resolved",
+    "reopen_rate",
+    "handled",
+    "escalated",
+)
+
+
+@brand_staff_page()
+def metrics_csv(request: HttpRequest, brand: Brand) -> HttpResponse:
+    try:
+        period = _period(request)
+    except ApplicationError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    figures = metrics.brand_metrics(brand=brand, period=period)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{brand.slug}-service-{period.start}-{period.end}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(["section", "name", *CSV_COLUMNS])
+    rows = [("overall", brand.name, figures["overall"])]
+    rows += [("product", r["product"] or "No product", r) for r in figures["by_product"]]
+    rows += [("expert", r["expert"], r) for r in figures["by_expert"]]
+    for section, name, row in rows:
+        writer.writerow(
+            [
+                section,
+                csv_safe(name),
+                *["" if row.get(c) is None else row.get(c) for c in CSV_COLUMNS],
+            ]
+        )
+    return response
+
+
+def csv_safe(value: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

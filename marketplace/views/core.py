@@ -97,8 +97,14 @@ def brand_create(request: HttpRequest) -> HttpResponse:
 
 
 def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict[str, Any]:
+    # Pages are the outer ring and may read any app's selectors: the service summary.
+    from quality import metrics
+
     viewer = viewer_for(request)
     return {
+        "service": metrics.brand_metrics_overall(
+            brand=brand, period=metrics.period_parse(None, None)
+        ),
         "brand": brand,
         "role": viewer.staff_roles.get(brand.pk),
         "can_edit": viewer.is_staff_of(brand.pk, EDITOR_ROLES),

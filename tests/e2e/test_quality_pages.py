@@ -127,3 +127,30 @@ def test_a_quality_reviewer_reviews_and_the_expert_sees_it(
     log_in(page, live_server.url, "ada@example.com")
     page.goto(f"{live_server.url}/expert/standing/")
     assert "Check the size chart" in page.locator("#reviews").inner_text()
+
+
+def test_the_brand_dashboard_draws_its_service_charts(
+    page: Any, live_server: Any, cast: Any, ask: Any
+) -> None:
+    # given: a few rated conversations
+    for score in (5, 4, 2):
+        question = resolve_through_routing(cast, ask, cast.ada)
+        quality.rating_create(question=question, score=score, solved=score > 2)
+    ask("Is the Ridgeline 2P tent fine in snow?", product=None)
+    log_in(page, live_server.url, "sam@acme.example")
+
+    # when
+    page.goto(f"{live_server.url}/brands/acme/manage/")
+    assert page.locator("#service-summary").is_visible()
+    screenshot(page, "brand-dashboard-service")
+    page.click(".tabs >> text=Service")
+
+    # then: Chart.js (served by the site) drew both charts
+    page.wait_for_function("document.documentElement.dataset.chartsDrawn === '1'")
+    assert page.evaluate("!!document.getElementById('chart-daily').chart")
+    assert "Ada Lovelace" in page.locator("#by-expert").inner_text()
+    screenshot(page, "brand-metrics")
+
+    # a bad range is explained, not a crash
+    page.goto(f"{live_server.url}/brands/acme/manage/metrics/?from=2026-12-31&to=2026-01-01")
+    assert "starts after it ends" in page.locator(".range-form .form-errors").inner_text()
