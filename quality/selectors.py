@@ -135,6 +135,10 @@ def expert_standing(*, user_id: int) -> list[Standing]:
     return standings
 
 
+def expert_latest_score(*, expert: Expert, viewer: Any) -> ExpertScore | None:
+    return ExpertScore.objects.visible_to(viewer).filter(expert=expert).first()
+
+
 def tier_rules() -> list[dict[str, Any]]:
     return [
         {"name": r.name, "label": r.label, "enter": r.enter, "keep": r.keep, "min": r.min_ratings}

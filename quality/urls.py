@@ -8,6 +8,11 @@ urlpatterns = [
     path("expert/standing/", views.expert_standing, name="expert-standing"),
     path("brands/<slug:slug>/manage/reviews/", views.review_queue, name="review-queue"),
     path("brands/<slug:slug>/manage/metrics/", views.metrics_page, name="metrics"),
+    path(
+        "brands/<slug:slug>/manage/pool/<int:expert_id>/probation/",
+        views.probation_decide,
+        name="probation-decide",
+    ),
     path("brands/<slug:slug>/manage/metrics.csv", views.metrics_csv, name="metrics-csv"),
     path(
         "brands/<slug:slug>/manage/reviews/<int:review_id>/",

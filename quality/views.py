@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
 from gigcx.web import form_add_application_error
-from marketplace.models import Brand
+from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
 from quality import metrics, scoring, selectors, services
 from quality.forms import QualitySettingsForm, ReviewForm
@@ -195,3 +196,27 @@ def metrics_csv(request: HttpRequest, brand: Brand) -> HttpResponse:
 def csv_safe(value: str) -> str:
     """Keep spreadsheet programs from running a cell as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@brand_staff_page(EDITOR_ROLES)
+@require_POST
+def probation_decide(request: HttpRequest, brand: Brand, expert_id: int) -> HttpResponse:
+    """Owners and managers lift an expert's probation or suspend her, with a reason."""
+    expert = get_object_or_404(
+        Expert.objects.visible_to(viewer_for(request)).select_related("brand", "user"),
+        brand=brand,
+        pk=expert_id,
+    )
+    try:
+        services.expert_probation_decide(
+            expert=expert,
+            decision=request.POST.get("decision", ""),
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+        )
+    except ApplicationError as exc:
+        problems = " ".join(" ".join(msgs) for msgs in exc.fields.values())
+        messages.error(request, f"{exc.message} {problems}".strip())
+    else:
+        messages.success(request, "Your decision is recorded; the expert sees your reason.")
+    return redirect("marketplace:pool-expert", slug=brand.slug, expert_id=expert.pk)

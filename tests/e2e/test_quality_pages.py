@@ -154,3 +154,27 @@ def test_the_brand_dashboard_draws_its_service_charts(
     # a bad range is explained, not a crash
     page.goto(f"{live_server.url}/brands/acme/manage/metrics/?from=2026-12-31&to=2026-01-01")
     assert "starts after it ends" in page.locator(".range-form .form-errors").inner_text()
+
+
+def test_staff_see_a_probation_and_lift_it(
+    page: Any, live_server: Any, cast: Any, ask: Any
+) -> None:
+    # given: three low ratings in a row put ada on probation
+    for score in (1, 2, 1):
+        question = resolve_through_routing(cast, ask, cast.ada)
+        quality.rating_create(question=question, score=score, solved=False)
+    log_in(page, live_server.url, "sam@acme.example")
+    page.goto(f"{live_server.url}/brands/acme/manage/pool/{cast.ada_expert.pk}/")
+    assert "ratings were 2 stars or fewer" in page.locator(".message").first.inner_text()
+    screenshot(page, "pool-expert-probation")
+
+    # when
+    page.check("#probation input[value=lift]")
+    page.fill("#probation-reason", "We went through the sizing chart together.")
+    page.click("#probation button[type=submit]")
+
+    # then
+    page.wait_for_selector(".message.success")
+    cast.ada_expert.refresh_from_db()
+    assert cast.ada_expert.status == "approved"
+    screenshot(page, "pool-expert-probation-lifted")

@@ -179,3 +179,29 @@ def test_the_nightly_task_recomputes_every_pool_expert_once_at_a_time(
     cache.add("lock:quality.recompute_scores", 1)
     assert recompute_scores() == 0
     assert "quality.recompute_scores" in settings.CELERY_BEAT_SCHEDULE
+
+
+def test_staff_decide_on_the_pool_page(cast: Any, resolved: Any, rate: Any, client: Any) -> None:
+    for score in (1, 2, 1):
+        rate(resolved(cast.ada), score, solved=False)
+    page = f"/brands/acme/manage/pool/{cast.ada_expert.pk}/"
+    url = f"/brands/acme/manage/pool/{cast.ada_expert.pk}/probation/"
+    # QA sees the figures but no decision form, and cannot post one
+    client.force_login(cast.quinn)
+    html = client.get(page).content.decode()
+    assert 'id="quality"' in html
+    assert 'id="probation"' not in html
+    client.post(url, {"decision": "lift", "reason": "Looks fine"})
+    assert Expert.objects.get(pk=cast.ada_expert.pk).status == "probation"
+    # another brand's owner: 404
+    client.force_login(cast.nora)
+    assert client.post(url, {"decision": "lift", "reason": "x"}).status_code == 404
+    # the owner: a missing reason is refused, then the decision is recorded
+    client.force_login(cast.sam)
+    assert 'id="probation"' in client.get(page).content.decode()
+    client.post(url, {"decision": "lift", "reason": ""})
+    assert Expert.objects.get(pk=cast.ada_expert.pk).status == "probation"
+    response = client.post(url, {"decision": "lift", "reason": "We talked it through."})
+    assert response.status_code == 302
+    expert = Expert.objects.get(pk=cast.ada_expert.pk)
+    assert (expert.status, expert.status_reason) == ("approved", "We talked it through.")
