@@ -222,6 +222,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.recompute_scores",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The brands' service figures, rolled up per day through yesterday.
+    "quality.rollup_metrics": {
+        "task": "quality.rollup_metrics",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from quality.models import ExpertScore, QualitySettings, Rating, Review
+from quality.models import ExpertDay, ExpertScore, QualitySettings, Rating, Review, ServiceDay
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -39,3 +39,13 @@ class ReviewAdmin(ReadOnlyAdmin):
 @admin.register(QualitySettings)
 class QualitySettingsAdmin(ReadOnlyAdmin):
     list_display = ["brand", "review_sample_percent"]
+
+
+@admin.register(ServiceDay)
+class ServiceDayAdmin(ReadOnlyAdmin):
+    list_display = ["brand", "day", "product", "questions", "human", "rated", "resolved"]
+
+
+@admin.register(ExpertDay)
+class ExpertDayAdmin(ReadOnlyAdmin):
+    list_display = ["brand", "day", "expert", "handled", "resolved", "rated"]

@@ -1,8 +1,11 @@
 """The brand's service figures for a date range, from SQL aggregates.
 
-Every figure is one aggregate over the brand's questions asked in the range (annotated with
-correlated subqueries for the first human reply and the rating), grouped for the breakdowns
-by product and by expert; nothing loops over question rows in Python.
+The figures are additive counts (sums, never means) computed in SQL: live, as aggregates over
+the brand's questions asked in the range (annotated with correlated subqueries for the first
+human reply and the rating) grouped by day and product, and by expert; and from a daily
+rollup (``ServiceDay``, ``ExpertDay``) for the days it covers, which the nightly beat task
+rebuilds for the last ROLLUP_REBUILD_DAYS days. Python only adds up grouped rows (days times
+products); nothing loops over question rows.
 
 Definitions (shown on the dashboard):
 - *answered automatically*: the automated line answered and the question never went to a
@@ -23,7 +26,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import (
-    Avg,
     Count,
     Exists,
     F,
@@ -33,10 +35,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from marketplace.models import Brand
+from marketplace.models import Brand, Expert, Product
 from quality.models import Rating
 from routing.models import Assignment, Message, Question
 
@@ -103,9 +107,42 @@ def _annotated(brand: Brand, period: Period) -> QuerySet[Question]:
     )
 
 
+# Additive counts (sums, never means), so live figures and the daily rollup add up.
+COUNTS = (
+    "questions",
+    "automated",
+    "human",
+    "first_reply_n",
+    "first_reply_sum",
+    "sla_decided",
+    "sla_hit",
+    "rated",
+    "rating_sum",
+    "rating_good",
+    "rated_automated",
+    "rating_automated_sum",
+    "rated_human",
+    "rating_human_sum",
+    "resolved",
+    "reopened",
+)
+EXPERT_COUNTS = (
+    "handled",
+    "resolved",
+    "escalated",
+    "reply_n",
+    "reply_sum",
+    "rated",
+    "rating_sum",
+    "rating_good",
+    "reopened",
+)
+
+
 def _aggregates(now: datetime) -> dict[str, Any]:
     human = Q(waiting_since__isnull=False)
-    hit = human & Q(first_human_at__isnull=False, first_human_at__lte=F("sla_due_at"))
+    replied = human & Q(first_human_at__isnull=False)
+    hit = replied & Q(first_human_at__lte=F("sla_due_at"))
     decided = (
         human
         & Q(sla_due_at__isnull=False)
@@ -113,88 +150,99 @@ def _aggregates(now: datetime) -> dict[str, Any]:
     )
     rated = Q(rating_score__isnull=False)
     resolved = Q(status=Question.Status.RESOLVED) | rated
+    automated_rating = rated & Q(rating_automated=True)
+    human_rating = rated & Q(rating_automated=False)
     return {
         "questions": Count("pk"),
         "automated": Count("pk", filter=Q(waiting_since__isnull=True, had_ai=True)),
         "human": Count("pk", filter=human),
-        "first_reply": Avg("human_wait", filter=human & Q(first_human_at__isnull=False)),
+        "first_reply_n": Count("pk", filter=replied),
+        "first_reply_sum": Sum("human_wait", filter=replied),
         "sla_decided": Count("pk", filter=decided),
         "sla_hit": Count("pk", filter=hit),
         "rated": Count("pk", filter=rated),
-        "csat_mean": Avg("rating_score"),
-        "csat_good": Count("pk", filter=Q(rating_score__gte=4)),
-        "rated_automated": Count("pk", filter=rated & Q(rating_automated=True)),
-        "csat_automated": Avg("rating_score", filter=Q(rating_automated=True)),
-        "rated_human": Count("pk", filter=rated & Q(rating_automated=False)),
-        "csat_human": Avg("rating_score", filter=Q(rating_automated=False)),
+        "rating_sum": Sum("rating_score"),
+        "rating_good": Count("pk", filter=Q(rating_score__gte=4)),
+        "rated_automated": Count("pk", filter=automated_rating),
+        "rating_automated_sum": Sum("rating_score", filter=automated_rating),
+        "rated_human": Count("pk", filter=human_rating),
+        "rating_human_sum": Sum("rating_score", filter=human_rating),
         "resolved": Count("pk", filter=resolved),
         "reopened": Count("pk", filter=Q(was_reopened=True)),
     }
 
 
-def _ratio(part: int, whole: int) -> float | None:
+def _ratio(part: float, whole: float) -> float | None:
     return None if not whole else round(part / whole, 4)
 
 
-def _seconds(value: Any) -> float | None:
-    return None if value is None else round(float(value), 1)
+def _mean(total: float, count: int, digits: int = 3) -> float | None:
+    return None if not count else round(total / count, digits)
+
+
+def _zero(keys: tuple[str, ...]) -> dict[str, float]:
+    return dict.fromkeys(keys, 0)
+
+
+def _add(into: dict[str, float], row: dict[str, Any], keys: tuple[str, ...]) -> None:
+    for key in keys:
+        into[key] += row.get(key) or 0
 
 
 def _figures(row: dict[str, Any]) -> dict[str, Any]:
-    def mean(value: Any) -> float | None:
-        return None if value is None else round(float(value), 3)
-
     return {
         "questions": row["questions"],
         "automated_share": _ratio(row["automated"], row["questions"]),
         "human_share": _ratio(row["human"], row["questions"]),
-        "first_human_reply_seconds": _seconds(row["first_reply"]),
+        "first_human_reply_seconds": _mean(row["first_reply_sum"], row["first_reply_n"], 1),
         "sla_hit_rate": _ratio(row["sla_hit"], row["sla_decided"]),
         "ratings": row["rated"],
-        "csat_mean": mean(row["csat_mean"]),
-        "csat_share": _ratio(row["csat_good"], row["rated"]),
-        "csat_automated": mean(row["csat_automated"]),
-        "csat_human": mean(row["csat_human"]),
+        "csat_mean": _mean(row["rating_sum"], row["rated"]),
+        "csat_share": _ratio(row["rating_good"], row["rated"]),
+        "csat_automated": _mean(row["rating_automated_sum"], row["rated_automated"]),
+        "csat_human": _mean(row["rating_human_sum"], row["rated_human"]),
         "resolved": row["resolved"],
         "reopen_rate": _ratio(row["reopened"], row["resolved"]),
     }
 
 
-def brand_metrics_overall(
-    *, brand: Brand, period: Period, now: datetime | None = None
-) -> dict[str, Any]:
-    """Only the overall figures (one query): the dashboard's summary."""
-    now = now or timezone.now()
-    return _figures(_annotated(brand, period).aggregate(**_aggregates(now)))
-
-
-def brand_metrics(*, brand: Brand, period: Period, now: datetime | None = None) -> dict[str, Any]:
-    """Overall figures, by product and by expert, for questions asked in the period."""
-    now = now or timezone.now()
-    questions = _annotated(brand, period)
-    aggregates = _aggregates(now)
-    overall = _figures(questions.aggregate(**aggregates))
-    by_product = [
-        {"product_id": row["product_id"], "product": row["product__name"], **_figures(row)}
-        for row in questions.order_by()
-        .values("product_id", "product__name")
-        .annotate(**aggregates)
-        .order_by("product__name")
-    ]
+def _expert_figures(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "brand": brand.slug,
-        "from": period.start.isoformat(),
-        "to": period.end.isoformat(),
-        "overall": overall,
-        "by_product": by_product,
-        "by_expert": _by_expert(brand, period),
-        "daily": _daily(questions),
+        "handled": row["handled"],
+        "resolved": row["resolved"],
+        "escalated": row["escalated"],
+        "first_reply_seconds": _mean(row["reply_sum"], row["reply_n"], 1),
+        "ratings": row["rated"],
+        "csat_mean": _mean(row["rating_sum"], row["rated"]),
+        "csat_share": _ratio(row["rating_good"], row["rated"]),
+        "reopen_rate": _ratio(row["reopened"], row["resolved"]),
     }
 
 
-def _by_expert(brand: Brand, period: Period) -> list[dict[str, Any]]:
+def _live_by_product(brand: Brand, period: Period, now: datetime) -> list[dict[str, Any]]:
+    return list(
+        _annotated(brand, period)
+        .order_by()
+        .values("product_id")
+        .annotate(**_aggregates(now))
+        .order_by()
+    )
+
+
+def _live_by_day(brand: Brand, period: Period, now: datetime) -> list[dict[str, Any]]:
+    return list(
+        _annotated(brand, period)
+        .order_by()
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "product_id")
+        .annotate(**_aggregates(now))
+        .order_by()
+    )
+
+
+def _live_by_expert(brand: Brand, period: Period, *, by_day: bool = False) -> list[dict[str, Any]]:
     """Per expert who handled the period's questions: conversations, resolutions, escalations,
-    mean first reply after accepting, CSAT and reopen rate of the questions she resolved."""
+    first reply after accepting, CSAT and reopens of the questions she resolved."""
     low, high = period.bounds
     first_reply = (
         Message.objects.filter(
@@ -222,81 +270,220 @@ def _by_expert(brand: Brand, period: Period) -> list[dict[str, Any]]:
             ],
         )
         .annotate(
-            first_at=Subquery(first_reply),
             rating_score=Subquery(rating.values("score")[:1]),
             was_reopened=Exists(rating.filter(reopened_at__isnull=False)),
-        )
-        .annotate(
             reply=Subquery(
                 first_reply.annotate(
                     wait=SecondsBetween(F("created_at"), OuterRef("responded_at"))
                 ).values("wait")[:1]
-            )
+            ),
         )
         .order_by()
-        .values(
-            "expert_id",
-            "expert__user__expert_profile__display_name",
-            "expert__user__name",
-        )
+    )
+    keys = ["expert_id"]
+    if by_day:
+        rows = rows.annotate(day=TruncDate("question__created_at"))
+        keys.append("day")
+    return list(
+        rows.values(*keys)
         .annotate(
             handled=Count("pk"),
             resolved=Count("pk", filter=Q(status=Assignment.Status.RESOLVED)),
             escalated=Count("pk", filter=Q(status=Assignment.Status.ESCALATED)),
-            first_reply=Avg("reply"),
+            reply_n=Count("pk", filter=Q(reply__isnull=False)),
+            reply_sum=Sum("reply"),
             rated=Count("pk", filter=Q(rating_score__isnull=False)),
-            csat_mean=Avg("rating_score"),
-            csat_good=Count("pk", filter=Q(rating_score__gte=4)),
+            rating_sum=Sum("rating_score"),
+            rating_good=Count("pk", filter=Q(rating_score__gte=4)),
             reopened=Count("pk", filter=Q(was_reopened=True, status=Assignment.Status.RESOLVED)),
         )
-        .order_by("-handled", "expert_id")
+        .order_by()
     )
-    return [
-        {
-            "expert_id": row["expert_id"],
-            "expert": row["expert__user__expert_profile__display_name"]
-            or row["expert__user__name"],
-            "handled": row["handled"],
-            "resolved": row["resolved"],
-            "escalated": row["escalated"],
-            "first_reply_seconds": _seconds(row["first_reply"]),
-            "ratings": row["rated"],
-            "csat_mean": None if row["csat_mean"] is None else round(float(row["csat_mean"]), 3),
-            "csat_share": _ratio(row["csat_good"], row["rated"]),
-            "reopen_rate": _ratio(row["reopened"], row["resolved"]),
-        }
-        for row in rows
-    ]
 
 
-def _daily(questions: QuerySet[Question]) -> list[dict[str, Any]]:
-    """Per day: questions, answered automatically, handed to people, ratings and their mean."""
-    from django.db.models.functions import TruncDate
+def _split(brand: Brand, period: Period) -> tuple[Period | None, Period | None]:
+    """The part of the period the daily rollup covers, and the part computed live."""
+    from quality.models import QualitySettings
 
-    rows = (
-        questions.order_by()
-        .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(
-            questions=Count("pk"),
-            automated=Count("pk", filter=Q(waiting_since__isnull=True, had_ai=True)),
-            human=Count("pk", filter=Q(waiting_since__isnull=False)),
-            rated=Count("pk", filter=Q(rating_score__isnull=False)),
-            csat_mean=Avg("rating_score"),
+    through = (
+        QualitySettings.objects.filter(brand=brand)
+        .values_list("metrics_rolled_through", flat=True)
+        .first()
+    )
+    if through is None or through < period.start:
+        return None, period
+    rolled = Period(period.start, min(period.end, through))
+    live = Period(through + timedelta(days=1), period.end) if through < period.end else None
+    return rolled, live
+
+
+def brand_metrics_overall(
+    *, brand: Brand, period: Period, now: datetime | None = None
+) -> dict[str, Any]:
+    """Only the overall figures: the dashboard's summary."""
+    return brand_metrics(brand=brand, period=period, now=now, parts=("overall",))["overall"]
+
+
+def brand_metrics(
+    *,
+    brand: Brand,
+    period: Period,
+    now: datetime | None = None,
+    parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily"),
+) -> dict[str, Any]:
+    """Overall figures, by product, by expert and by day, for questions asked in the period:
+    the daily rollup for the days it covers, live aggregates for the rest (today)."""
+    from quality.models import ExpertDay, ServiceDay
+
+    now = now or timezone.now()
+    rolled, live = _split(brand, period)
+    products: dict[int | None, dict[str, float]] = {}
+    days: dict[date, dict[str, float]] = {}
+    rows: list[dict[str, Any]] = []
+    if rolled is not None:
+        rows += list(
+            ServiceDay.objects.filter(brand=brand, day__gte=rolled.start, day__lte=rolled.end)
+            .values("day", "product_id")
+            .annotate(**{key: Sum(key) for key in COUNTS})
+            .order_by()
         )
-        .order_by("day")
-    )
-    return [
-        {
-            "day": row["day"].isoformat(),
-            "questions": row["questions"],
-            "automated": row["automated"],
-            "human": row["human"],
-            "ratings": row["rated"],
-            "csat_mean": None if row["csat_mean"] is None else round(float(row["csat_mean"]), 3),
+    if live is not None:
+        rows += _live_by_day(brand, live, now)
+    for row in rows:
+        _add(products.setdefault(row["product_id"], _zero(COUNTS)), row, COUNTS)
+        _add(days.setdefault(row["day"], _zero(COUNTS)), row, COUNTS)
+    overall = _zero(COUNTS)
+    for counts in products.values():
+        _add(overall, counts, COUNTS)
+    result: dict[str, Any] = {
+        "brand": brand.slug,
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "overall": _figures(overall),
+    }
+    if "by_product" in parts:
+        names = dict(
+            Product.objects.filter(pk__in=[pk for pk in products if pk]).values_list("pk", "name")
+        )
+        result["by_product"] = sorted(
+            (
+                {"product_id": pk, "product": names.get(pk), **_figures(counts)}
+                for pk, counts in products.items()
+            ),
+            key=lambda row: (row["product"] is None, row["product"] or ""),
+        )
+    if "daily" in parts:
+        result["daily"] = [
+            {
+                "day": day.isoformat(),
+                "questions": counts["questions"],
+                "automated": counts["automated"],
+                "human": counts["human"],
+                "ratings": counts["rated"],
+                "csat_mean": _mean(counts["rating_sum"], counts["rated"]),
+            }
+            for day, counts in sorted(days.items())
+        ]
+    if "by_expert" in parts:
+        experts: dict[int, dict[str, float]] = {}
+        expert_rows: list[dict[str, Any]] = []
+        if rolled is not None:
+            expert_rows += list(
+                ExpertDay.objects.filter(brand=brand, day__gte=rolled.start, day__lte=rolled.end)
+                .values("expert_id")
+                .annotate(**{key: Sum(key) for key in EXPERT_COUNTS})
+                .order_by()
+            )
+        if live is not None:
+            expert_rows += _live_by_expert(brand, live)
+        for row in expert_rows:
+            _add(experts.setdefault(row["expert_id"], _zero(EXPERT_COUNTS)), row, EXPERT_COUNTS)
+        names = {
+            pk: profile_name or name or email.split("@")[0]
+            for pk, profile_name, name, email in Expert.objects.filter(
+                pk__in=list(experts)
+            ).values_list("pk", "user__expert_profile__display_name", "user__name", "user__email")
         }
-        for row in rows
-    ]
+        result["by_expert"] = sorted(
+            (
+                {"expert_id": pk, "expert": names.get(pk, ""), **_expert_figures(counts)}
+                for pk, counts in experts.items()
+            ),
+            key=lambda row: (-row["handled"], row["expert_id"]),
+        )
+    return result
+
+
+def metrics_rollup_day(*, brand: Brand, day: date, now: datetime | None = None) -> int:
+    """Rebuild the brand's rollup rows of one day from live aggregates. Idempotent."""
+    from django.db import transaction
+
+    from quality.models import ExpertDay, ServiceDay
+
+    now = now or timezone.now()
+    period = Period(day, day)
+    service = _live_by_product(brand, period, now)
+    experts = _live_by_expert(brand, period)
+    with transaction.atomic():
+        ServiceDay.objects.filter(brand=brand, day=day).delete()
+        ExpertDay.objects.filter(brand=brand, day=day).delete()
+        ServiceDay.objects.bulk_create(
+            ServiceDay(
+                brand=brand,
+                day=day,
+                product_id=row["product_id"],
+                **{key: row[key] or 0 for key in COUNTS},
+            )
+            for row in service
+        )
+        ExpertDay.objects.bulk_create(
+            ExpertDay(
+                brand=brand,
+                day=day,
+                expert_id=row["expert_id"],
+                **{key: row[key] or 0 for key in EXPERT_COUNTS},
+            )
+            for row in experts
+        )
+    return len(service) + len(experts)
+
+
+# Late ratings and reopens still change a day's figures for this long; older days stay as
+# they were rolled up.
+ROLLUP_REBUILD_DAYS = 14
+
+
+def metrics_rollup(*, brand: Brand, through: date | None = None) -> int:
+    """Roll up every day not yet covered (from the brand's first question) and rebuild the
+    last ROLLUP_REBUILD_DAYS, through ``through`` (yesterday by default). Returns the days."""
+    from quality.services.reviews import quality_settings_for
+
+    through = through or timezone.localdate() - timedelta(days=1)
+    settings = quality_settings_for(brand.pk)
+    first = (
+        Question.objects.filter(brand=brand)
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return 0
+    start = timezone.localtime(first).date()
+    if settings.metrics_rolled_through is not None:
+        start = max(
+            start,
+            min(
+                settings.metrics_rolled_through + timedelta(days=1),
+                through - timedelta(days=ROLLUP_REBUILD_DAYS - 1),
+            ),
+        )
+    day, done = start, 0
+    while day <= through:
+        metrics_rollup_day(brand=brand, day=day)
+        day += timedelta(days=1)
+        done += 1
+    type(settings).objects.filter(pk=settings.pk).update(metrics_rolled_through=through)
+    return done
 
 
 def period_parse(raw_from: str | None, raw_to: str | None, *, today: date | None = None) -> Period:

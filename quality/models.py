@@ -127,6 +127,8 @@ class QualitySettings(models.Model):
     # Share of resolved conversations sampled for review at random, in percent (every rating
     # of LOW_REVIEW_RATING or less is reviewed anyway).
     review_sample_percent = models.PositiveSmallIntegerField(default=10)
+    # The metrics' daily rollup covers every day up to this one; later days are computed live.
+    metrics_rolled_through = models.DateField(null=True, blank=True)
 
     objects = QualitySettingsQuerySet.as_manager()
 
@@ -203,3 +205,69 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"review of question {self.question_id} ({self.status})"
+
+
+class RollupQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> RollupQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class ServiceDay(models.Model):
+    """A brand's service counts for the questions asked on one day, per product (the daily
+    rollup behind the metrics; quality.metrics explains the counts). Rebuilt nightly for the
+    last days, so late ratings and reopens are counted."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    product = models.ForeignKey(
+        "marketplace.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    questions = models.PositiveIntegerField(default=0)
+    automated = models.PositiveIntegerField(default=0)
+    human = models.PositiveIntegerField(default=0)
+    first_reply_n = models.PositiveIntegerField(default=0)
+    first_reply_sum = models.FloatField(default=0.0)
+    sla_decided = models.PositiveIntegerField(default=0)
+    sla_hit = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_good = models.PositiveIntegerField(default=0)
+    rated_automated = models.PositiveIntegerField(default=0)
+    rating_automated_sum = models.PositiveIntegerField(default=0)
+    rated_human = models.PositiveIntegerField(default=0)
+    rating_human_sum = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "day"], name="service_day_brand_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.day} {self.product_id}"
+
+
+class ExpertDay(models.Model):
+    """Per expert, her conversations on the questions asked on one day (daily rollup)."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="+")
+    handled = models.PositiveIntegerField(default=0)
+    resolved = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+    reply_n = models.PositiveIntegerField(default=0)
+    reply_sum = models.FloatField(default=0.0)
+    rated = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_good = models.PositiveIntegerField(default=0)
+    reopened = models.PositiveIntegerField(default=0)
+
+    objects = RollupQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "day"], name="expert_day_brand_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.brand_id} {self.day} {self.expert_id}"

@@ -34,3 +34,18 @@ def recompute_score(expert_id: int) -> None:
     from quality.services import expert_score_recompute
 
     expert_score_recompute(expert_id=expert_id, trigger="review")
+
+
+@shared_task(name="quality.rollup_metrics", acks_late=True)
+def rollup_metrics() -> int:
+    """Nightly (beat): roll up the brands' service figures through yesterday. Idempotent; a
+    cache lock keeps two beats from running it at once."""
+    from marketplace.models import Brand
+    from quality.metrics import metrics_rollup
+
+    if not cache.add("lock:quality.rollup_metrics", 1, timeout=3600):
+        return 0
+    try:
+        return sum(metrics_rollup(brand=brand) for brand in Brand.objects.order_by("pk"))
+    finally:
+        cache.delete("lock:quality.rollup_metrics")

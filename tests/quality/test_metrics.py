@@ -204,3 +204,46 @@ def test_the_metrics_page_shows_the_figures(cast: Any, fixture_questions: Any, c
     assert "/brands/acme/manage/metrics/" in dashboard
     assert 'id="service-summary"' in dashboard
     assert Message.objects.exists()
+
+
+def test_the_daily_rollup_gives_the_same_figures_as_live(
+    cast: Any, fixture_questions: Any, api_as: Any, rate: Any, resolved: Any
+) -> None:
+    from quality.metrics import metrics_rollup
+    from quality.models import ExpertDay, ServiceDay
+
+    client = api_as(cast.sam)
+    today = timezone.localdate()
+    old = (today - timedelta(days=40)).isoformat()
+    urls = ["/api/v1/brands/acme/metrics", f"/api/v1/brands/acme/metrics?from={old}"]
+    live = [client.get(url).json() for url in urls]
+
+    # when: everything up to today is rolled up (the nightly job stops at yesterday)
+    days = metrics_rollup(brand=cast.acme, through=today)
+
+    # then: 41 days from the oldest question, Acme's rows only, and the same figures
+    assert days == 41
+    assert ServiceDay.objects.filter(brand=cast.acme).exists()
+    assert ExpertDay.objects.filter(brand=cast.acme).count() == 2
+    assert not ServiceDay.objects.filter(brand=cast.northwind).exists()
+    assert [client.get(url).json() for url in urls] == live
+
+    # a later rating counts once the day is rebuilt, which the next run does
+    late = resolved(cast.ada)
+    rate(late, 1, solved=False)
+    assert metrics_rollup(brand=cast.acme, through=today) == 14  # the rebuild window
+    overall = api_as(cast.sam).get(urls[0]).json()["overall"]
+    assert (overall["questions"], overall["ratings"]) == (5, 4)
+
+
+def test_the_nightly_rollup_task_runs_once_at_a_time(cast: Any, fixture_questions: Any) -> None:
+    from django.core.cache import cache
+
+    from quality.models import QualitySettings
+    from quality.tasks import rollup_metrics
+
+    assert rollup_metrics() > 0
+    settings = QualitySettings.objects.get(brand=cast.acme)
+    assert settings.metrics_rolled_through == timezone.localdate() - timedelta(days=1)
+    cache.add("lock:quality.rollup_metrics", 1)
+    assert rollup_metrics() == 0
