@@ -56,6 +56,8 @@ schema: install
 # figures, not pass/fail, and skip with a message when the data is missing.
 bench: install
 	$(PY) bench/routing_se.py
+	$(PY) bench/routing_sites.py
+	$(PY) bench/redaction.py
 	$(PY) bench/frustration.py
 	$(PY) bench/suggest.py
 

@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
 
@@ -24,3 +24,13 @@ def ensure_broker_folder() -> None:
 
     if str(settings.CELERY_BROKER_URL).startswith("filesystem://"):
         Path(settings.CELERY_BROKER_DIR).mkdir(parents=True, exist_ok=True)
+
+
+@worker_process_init.connect
+def _forget_inherited_connection_pools(**_: object) -> None:
+    """A prefork child inherits its parent's connection pool object, whose background
+    threads did not survive the fork: drop it (without closing the parent's sockets) so the
+    child builds its own on first use."""
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    DatabaseWrapper._connection_pools.clear()

@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.models import DomainEvent, EventDelivery
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def event_record(*, name: str, payload: dict[str, Any], brand_id: int | None = N
     from gigcx.tasks import deliver_event
 
     event = DomainEvent.objects.create(name=name, payload=payload, brand_id=brand_id)
-    deliver_event.delay_on_commit(str(event.pk))
+    enqueue_on_commit(deliver_event, str(event.pk))
     return event
 
 

@@ -107,14 +107,39 @@ TEMPLATES = [
 # Database: SQLite by default, DATABASE_URL for PostgreSQL
 # ---------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+# PostgreSQL connections come from a bounded pool per process (psycopg_pool through Django):
+# a thread borrows one for a request or a task and gives it back, so a process never holds
+# more than DATABASE_POOL_MAX_SIZE however many threads it runs, and a request that cannot
+# get one within DATABASE_POOL_TIMEOUT seconds answers 503. The connections a deployment
+# needs, for W web processes, C worker processes with k pool children each, and beat:
+#     W * POOL_MAX + C * k * POOL_MAX + 1 + a few for migrations and psql  <=  max_connections
+# (README, "Deploying"). Every statement and every lock wait has a ceiling, so a stuck query
+# or a long lock cannot pin a connection or a request for ever.
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
+DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000, minimum=0)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-            conn_health_checks=True,
+            conn_max_age=0 if DATABASE_POOL else env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=not DATABASE_POOL,
         )
     }
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options["options"] = (
+            f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS} "
+            f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
+        )
+        if DATABASE_POOL:
+            _options["pool"] = {
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1, minimum=0),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 8, minimum=1),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 5, minimum=1),
+                # A connection idle this long is closed, down to min_size.
+                "max_idle": 300,
+            }
 else:
     DATABASES = {
         "default": {
@@ -185,7 +210,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # A Redis that hangs (paused, overloaded) must not hang a request that publishes.
+        "socket_timeout": 5,
+        "socket_connect_timeout": 2,
+        "health_check_interval": 10,
+    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -197,6 +228,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers reconnect for ever after a broker restart (None = no limit) rather than exiting.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing runs on a request thread: retry briefly, then gigcx.dispatch logs and the
+# database-owned deadlines take over (see gigcx/dispatch.py).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "routing.*": {"queue": "routing"},
@@ -229,6 +265,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = "UTC"
+
+# A question still "new" this long after it was asked lost its triage task (a worker or the
+# broker died): the sweeper triages it. After this many triage runs that never finished, it
+# goes to people without the analysis rather than waiting for ever.
+GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 30, minimum=1)
+GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed"]
@@ -306,9 +348,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "gigcx.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "gigcx.throttling.AnonRateThrottle",
+        "gigcx.throttling.UserRateThrottle",
+        "gigcx.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("GIGCX_THROTTLE_ANON") or "60/min",

@@ -133,6 +133,9 @@ class Question(models.Model):
     urgency = models.FloatField(null=True, blank=True)
     priority = models.SmallIntegerField(default=0)
     triage = models.JSONField(default=dict, blank=True)
+    # Triage runs started on this question (a task, or the sweeper once the task is overdue);
+    # past GIGCX_TRIAGE_MAX_ATTEMPTS the question goes to people unanalysed, never stays new.
+    triage_attempts = models.PositiveSmallIntegerField(default=0)
     # Routing bookkeeping.
     routing_step = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -151,7 +154,11 @@ class Question(models.Model):
                 fields=["-priority", "waiting_since"],
                 condition=Q(status="waiting"),
                 name="question_waiting_queue_idx",
-            )
+            ),
+            # The sweeper's "still new past its deadline" scan.
+            models.Index(fields=["created_at"], condition=Q(status="new"), name="question_new_idx"),
+            # A brand's questions in a date range (quality's metrics and their daily rollup).
+            models.Index(fields=["brand", "created_at"], name="question_brand_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -7,9 +7,14 @@ Runs as a task after the question commits. Every decision is stored on the quest
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
+from gigcx.db import retry_on_conflict
 from routing import text
 from routing.models import KnowledgeEntry, Message, Question
 from routing.services.offers import _locked_question
@@ -26,12 +31,25 @@ def redact_for_experts(body: str) -> str:
     return text.redact(body).text
 
 
+@retry_on_conflict
 def question_triage(*, question_id: int) -> Question | None:
     """Analyse a new question and send it down the AI or the human path. Idempotent: a
     question that is no longer new is left alone."""
     question = Question.objects.select_related("brand", "product").filter(pk=question_id).first()
     if question is None or question.status != Question.Status.NEW:
         return question
+    # Count the run before doing the work, in its own commit: a run that kills its worker
+    # still counts, so a question that always does cannot loop for ever.
+    Question.objects.filter(pk=question.pk, status=Question.Status.NEW).update(
+        triage_attempts=F("triage_attempts") + 1
+    )
+    if question.triage_attempts + 1 > settings.GIGCX_TRIAGE_MAX_ATTEMPTS:
+        logger.error(
+            "question %s: triage did not finish in %d runs; sending it to people unanalysed",
+            question.pk,
+            question.triage_attempts,
+        )
+        return _to_experts_and_route(question, reason="We are finding an expert for you now.")
     brand = question.brand
     languages = list(brand.languages or ["en"])
     redaction = text.redact(question.body)
@@ -94,4 +112,40 @@ def question_triage(*, question_id: int) -> Question | None:
             locked.save(update_fields=["status"])
             return locked
     logger.info("question %s triaged: path=human frustration=%.2f", question.pk, mood.score)
-    return question_send_to_experts(question=locked)
+    return _to_experts_and_route(locked)
+
+
+def _to_experts_and_route(question: Question, reason: str = "") -> Question:
+    """Queue the question for people and make the first routing decision here, in the
+    triage task: one task per question on the hot path, not two. If routing fails, the
+    question is already waiting and the sweeper routes it."""
+    from routing.services.offers import routing_offer_question
+
+    waiting = question_send_to_experts(question=question, reason=reason, route_after_commit=False)
+    if waiting.status == Question.Status.WAITING:
+        routing_offer_question(question_id=waiting.pk)
+        waiting.refresh_from_db()
+    return waiting
+
+
+def questions_triage_overdue(*, limit: int = 20) -> int:
+    """Triage questions still ``new`` past their deadline: their task was lost (a worker
+    killed mid-triage, a broker restarted or flushed). Oldest first; a failure is logged and
+    the question stays for the next sweep (its attempts count, so it cannot loop for ever).
+    Returns how many left ``new``."""
+    cutoff = timezone.now() - timedelta(seconds=settings.GIGCX_TRIAGE_DEADLINE_SECONDS)
+    overdue = list(
+        Question.objects.filter(status=Question.Status.NEW, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    moved = 0
+    for question_id in overdue:
+        logger.warning("question %s: still new past its triage deadline, triaging now", question_id)
+        try:
+            question = question_triage(question_id=question_id)
+        except Exception:
+            logger.exception("question %s: triage from the sweeper failed", question_id)
+            continue
+        moved += bool(question and question.status != Question.Status.NEW)
+    return moved

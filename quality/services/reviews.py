@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gigcx.audit import audit_record
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.exceptions import ApplicationError, ConflictError
 from marketplace.models import Brand
 from quality.models import REVIEW_CRITERIA, QualitySettings, Review
@@ -114,7 +115,7 @@ def review_submit(*, review: Review, reviewer: Any, comment: str = "", **scores:
         if review.expert_id is not None:
             from quality.tasks import recompute_score
 
-            recompute_score.delay_on_commit(review.expert_id)
+            enqueue_on_commit(recompute_score, review.expert_id)
     review.refresh_from_db()
     return review
 
