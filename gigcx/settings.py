@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from gigcx.env import env_bool, env_int, env_list, env_secret, env_str
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "gigcx",
     "marketplace",
     "routing",
+    "quality",
     "payments",
 ]
 
@@ -276,6 +278,16 @@ CELERY_BEAT_SCHEDULE = {
     "gigcx.prune_task_attempts": {
         "task": "gigcx.prune_task_attempts",
         "schedule": timedelta(hours=24),
+    },
+    # Experts' quality scores and tiers, nightly (ratings also recompute them at once).
+    "quality.recompute_scores": {
+        "task": "quality.recompute_scores",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # The brands' service figures, rolled up per day through yesterday.
+    "quality.rollup_metrics": {
+        "task": "quality.rollup_metrics",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 CELERY_TIMEZONE = "UTC"
