@@ -23,6 +23,8 @@ from routing.tasks import route_question
 
 pytestmark = pytest.mark.django_db
 
+OUR_APPS = {"gigcx", "marketplace", "routing", "payments", "quality"}
+
 
 def deliver(task: Any, *args: Any, task_id: str = "t-1", retries: int = 0) -> None:
     """Run the task as a worker does for a message from the broker."""
@@ -45,7 +47,7 @@ def bodies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_every_project_task_counts_its_deliveries() -> None:
     app.loader.import_default_modules()
-    ours = [t for n, t in app.tasks.items() if n.split(".")[0] in {"gigcx", "routing", "payments"}]
+    ours = [t for n, t in app.tasks.items() if n.split(".")[0] in OUR_APPS]
     assert ours
     assert all(isinstance(t, deadletters.GigcxTask) for t in ours)
     assert hasattr(route_question, "delay_on_commit")
