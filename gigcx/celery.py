@@ -9,6 +9,7 @@ from celery.signals import worker_init
 from gigcx import broker
 
 broker.register()  # the embedded default's "sqlite-broker://" URL scheme
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
 
 app = Celery("gigcx")
