@@ -142,8 +142,7 @@ def test_a_rejected_message_is_requeued_and_an_unacked_one_survives_channel_clos
         message.ack()
 
 
-@pytest.fixture
-def embedded_worker(tmp_path: Path) -> Iterator[tuple[Celery, subprocess.Popen[str]]]:
+def start_embedded_worker(var: Path, **env_extra: str) -> subprocess.Popen[str]:
     """A real `celery worker` on the embedded default (no DATABASE_URL, no REDIS_URL)."""
     env = {
         key: value
@@ -154,37 +153,50 @@ def embedded_worker(tmp_path: Path) -> Iterator[tuple[Celery, subprocess.Popen[s
         DJANGO_SETTINGS_MODULE="gigcx.settings",
         DJANGO_SECRET_KEY="worker-test-" + "s" * 40,
         DJANGO_DEBUG="false",
-        GIGCX_VAR_DIR=str(tmp_path),
+        GIGCX_VAR_DIR=str(var),
+        **env_extra,
     )
     LOGS.mkdir(parents=True, exist_ok=True)
-    log = open(LOGS / f"embedded-worker-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
-    worker = subprocess.Popen(  # noqa: S603
-        [
-            *(sys.executable, "-m", "celery", "-A", "gigcx", "worker"),
-            *("-Q", "routing,payments,default", "-c", "2", "-l", "INFO"),
-            *("--without-gossip", "--without-mingle", "-I", "tests.broker_probe"),
-            *("-n", f"embedded{os.getpid()}@%h"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    client = Celery(
-        "probe",
-        broker="sqlite-broker://",
-        broker_transport_options={"path": str(tmp_path / "broker.sqlite3")},
-    )
-    yield client, worker
-    worker.terminate()  # warm shutdown: the leader stops its pool itself
+    log = LOGS / f"embedded-worker-{time.monotonic_ns()}.log"
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(  # noqa: S603
+            [
+                *(sys.executable, "-m", "celery", "-A", "gigcx", "worker"),
+                *("-Q", "routing,payments,default", "-c", "2", "-l", "INFO"),
+                *("--without-gossip", "--without-mingle", "-I", "tests.broker_probe"),
+                *("-n", f"embedded{os.getpid()}-{time.monotonic_ns()}@%h"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
+
+def stop(worker: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:
+    worker.send_signal(sig)  # SIGTERM: warm shutdown, the leader stops its pool itself
     try:
         worker.wait(timeout=20)
     finally:
         with contextlib.suppress(ProcessLookupError):  # sweep whatever outlived the leader
             os.killpg(worker.pid, signal.SIGKILL)
-        log.close()
+
+
+def client_for(var: Path) -> Celery:
+    return Celery(
+        "probe",
+        broker="sqlite-broker://",
+        broker_transport_options={"path": str(var / "broker.sqlite3")},
+    )
+
+
+@pytest.fixture
+def embedded_worker(tmp_path: Path) -> Iterator[tuple[Celery, subprocess.Popen[str]]]:
+    worker = start_embedded_worker(tmp_path)
+    yield client_for(tmp_path), worker
+    stop(worker)
 
 
 def test_a_real_worker_on_the_embedded_default_runs_a_task_and_answers_ping(
@@ -201,3 +213,28 @@ def test_a_real_worker_on_the_embedded_default_runs_a_task_and_answers_ping(
     assert worker.poll() is None
     replies = client.control.ping(timeout=2.0)
     assert any(name.startswith("embedded") for reply in replies for name in reply), replies
+
+
+def test_a_task_whose_worker_was_killed_runs_again_on_the_next_worker(tmp_path: Path) -> None:
+    # given: a worker (5 s claims) running a slow task
+    runs = tmp_path / "runs"
+    first = start_embedded_worker(tmp_path, GIGCX_BROKER_CLAIM_SECONDS="5")
+    client = client_for(tmp_path)
+    try:
+        client.send_task("tests.broker_probe.slow_touch", args=[str(runs), 3], queue="default")
+        assert wait_for(runs.exists, timeout=60), "the first worker never started the task"
+    finally:
+        # when: the whole worker dies mid-task (power cut of the process group)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    killed_at = time.monotonic()
+    second = start_embedded_worker(tmp_path, GIGCX_BROKER_CLAIM_SECONDS="5")
+    try:
+        # then: once the dead worker's claim expires, the next worker runs it to the end
+        done = tmp_path / "runs.done"
+        assert wait_for(done.exists, timeout=90), "the task was lost with its worker"
+        # Not before the claim expired: 5 s, renewed every 5/3 s while the worker lived.
+        assert time.monotonic() - killed_at >= 3
+        assert runs.read_text() == "started\nstarted\n"  # at least once: it ran twice
+    finally:
+        stop(second)
