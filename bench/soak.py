@@ -15,8 +15,9 @@ lets the experts drain the queue, and counts *lost* questions: not resolved, ans
 automatically or escalated, and with neither a live offer nor an accepted assignment.
 
 Run: ``make soak SOAK_MINUTES=120`` or ``python bench/soak.py --minutes 3 --report x.json``.
-``--burst 300`` asks 300 questions at once instead and prints how many per second the stack
-triaged and routed.
+``--kill-worker-every 5`` SIGKILLs the worker every 5 minutes (runall restarts it) to show
+that nothing is lost with it. ``--burst 300`` asks 300 questions at once instead and prints
+how many per second the stack triaged and routed.
 Prints figures; exits 1 only when the stack never came up.
 """
 
@@ -133,6 +134,23 @@ def broker_backlog(var: Path) -> int | None:
         return None
 
 
+def kill_worker(runall_pid: int) -> int | None:
+    """SIGKILL the Celery worker leader that ``runall`` started; its pool goes with it when
+    runall sweeps the group. Returns the pid, or None when no worker runs just now."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == runall_pid and b"celery" in command and b"worker" in command:
+            os.kill(int(entry.name), signal.SIGKILL)
+            return int(entry.name)
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10)
@@ -142,6 +160,12 @@ def main() -> int:
     parser.add_argument("--experts", type=int, default=9, help="extra soak experts")
     parser.add_argument(
         "--burst", type=int, default=0, help="instead of steady load: ask N at once, time routing"
+    )
+    parser.add_argument(
+        "--kill-worker-every",
+        type=float,
+        default=0,
+        help="minutes: SIGKILL the worker this often (runall restarts it; nothing may be lost)",
     )
     parser.add_argument("--report", default="soak-report.json")
     parser.add_argument("--keep", action="store_true", help="keep the var folder and logs")
@@ -281,9 +305,17 @@ def main() -> int:
             time.sleep(10)  # the experts log in and go online
             print("soak: burst", json.dumps(burst(site, products, args.burst)), flush=True)
         end = started + (0 if args.burst else args.minutes * 60)
+        every = args.kill_worker_every * 60
+        next_kill = started + every if every else float("inf")
+        next_report = started + 60
         while time.monotonic() < end:
-            time.sleep(min(60.0, max(0.0, end - time.monotonic())))
-            report(snapshot("load"))
+            time.sleep(max(0.0, min(next_report, next_kill, end) - time.monotonic()))
+            if time.monotonic() >= next_kill:
+                print(f"soak: SIGKILL worker {kill_worker(stack.pid)}", flush=True)
+                next_kill += every
+            if time.monotonic() >= next_report or time.monotonic() >= end:
+                report(snapshot("load"))
+                next_report += 60
         stop_asking.set()
         time.sleep(args.drain)
         stop_experts.set()
