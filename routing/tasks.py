@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -12,6 +13,19 @@ from gigcx.locks import exclusive
 from routing.models import Assignment, Question
 
 logger = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _load_text_models(**_: object) -> None:
+    """Load the sentence-embedding model when each worker process starts, not on its first
+    question (which would then wait for it). Never stops a worker: without the runtime the
+    knowledge base uses TF-IDF, and the choice is logged."""
+    from routing.text.embeddings import warm_up
+
+    try:
+        warm_up()
+    except Exception:
+        logger.exception("text models did not load at worker start; loading on first use")
 
 
 @shared_task(
