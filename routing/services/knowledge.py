@@ -27,6 +27,7 @@ from django.utils import timezone
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from marketplace.models import Brand
+from routing import text
 from routing.models import AnswerCalibration, AutoAnswer, KnowledgeEntry, Message, Question
 from routing.text.knowledge import AUTO_ANSWER_THRESHOLDS, cached_index
 
@@ -69,20 +70,15 @@ def answer_decide(*, question: Question, upset: bool) -> AnswerDecision:
     threshold = answer_threshold_for(brand_id=question.brand_id, backend=backend)
     if question.preference == Question.Preference.EXPERT:
         return AnswerDecision(None, None, None, threshold, backend, answer=False)
-    entries = list(
-        KnowledgeEntry.objects.filter(brand_id=question.brand_id, is_published=True)
-        .order_by("pk")
-        .values_list("pk", "question", "answer", "product_id")
-    )
-    if question.product_id is not None:
-        # An entry about another product never answers; general entries always may.
-        entries = [e for e in entries if e[3] in (None, question.product_id)]
-    if not entries:
+    entries = _published(question.brand_id)
+    # An entry about another product never answers; general entries always may.
+    allowed = {pk for pk, _, _, product_id in entries if product_id in (None, question.product_id)}
+    if not allowed:
         return AnswerDecision(None, None, None, threshold, backend, answer=False)
     index = cached_index([(pk, q, a) for pk, q, a, _ in entries], backend=backend)
     backend = index.backend  # the model may have failed to load and fallen back
     threshold = answer_threshold_for(brand_id=question.brand_id, backend=backend)
-    matches = index.best(_query(question), k=CANDIDATES)
+    matches = index.best(_query(question), k=CANDIDATES, only=allowed)
     if not matches:
         return AnswerDecision(None, None, None, threshold, backend, answer=False)
     records = KnowledgeEntry.objects.in_bulk([m.entry_id for m in matches])
@@ -104,6 +100,42 @@ def answer_decide(*, question: Question, upset: bool) -> AnswerDecision:
         answer=answer,
         below_threshold=answer and not sure,
     )
+
+
+def _published(brand_id: int) -> list[tuple[int, str, str, int | None]]:
+    return list(
+        KnowledgeEntry.objects.filter(brand_id=brand_id, is_published=True)
+        .order_by("pk")
+        .values_list("pk", "question", "answer", "product_id")
+    )
+
+
+def knowledge_indexes_warm_up(*, brands: int = 16) -> int:
+    """Get the brands with the most recent questions ready for their next one: their
+    knowledge base embedded and their languages' detectors loaded (lingua loads a language
+    model on first use, about half a second). Returns how many brands."""
+    from routing.text.knowledge import CACHED_INDEXES
+
+    sample = "How do I clean the shoes after a long walk in the mud?"
+    # Django imports the URL configuration on the first reverse(): the answer's source link.
+    reverse("routing:knowledge-entry", kwargs={"slug": "warm-up", "entry_id": 1})
+    text.redact(sample)
+    text.frustration(sample)
+    recent = (
+        Question.objects.order_by("-created_at")
+        .values_list("brand_id", flat=True)
+        .distinct()[: 10 * brands]
+    )
+    built = 0
+    for brand in Brand.objects.filter(pk__in=list(dict.fromkeys(recent))[:brands]):
+        text.detect_language(sample, list(brand.languages or ["en"]))
+        entries = _published(brand.pk)
+        if entries:
+            cached_index([(pk, q, a) for pk, q, a, _ in entries])
+            built += 1
+        if built >= CACHED_INDEXES:
+            break
+    return built
 
 
 def _backend() -> str:

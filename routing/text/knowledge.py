@@ -208,11 +208,14 @@ class KnowledgeIndex:
         out[top] = scores[top] + MARGIN_WEIGHT * lead[top]
         return out
 
-    def best(self, text: str, k: int = 3) -> list[Match]:
-        """The ``k`` best entries for ``text``, best first; entries scoring 0 are left out."""
+    def best(self, text: str, k: int = 3, only: set[int] | None = None) -> list[Match]:
+        """The ``k`` best entries for ``text``, best first; entries scoring 0 are left out.
+        ``only`` limits them to these entry ids (one index per brand serves every product)."""
         scores = self.score_matrix([text])[0]
         if scores.size == 0 or k <= 0:
             return []
+        if only is not None:
+            scores = scores * np.array([entry_id in only for entry_id in self.ids])
         sure = self.confidences(scores)
         order = np.argsort(-scores, kind="stable")[:k]
         return [

@@ -300,3 +300,23 @@ def test_staff_see_the_threshold_and_each_entrys_record(
     assert record["shown"] == record["helped"] == 1
     public = api_as(None).get("/api/v1/brands/acme/knowledge").json()["results"]
     assert all(row["record"] is None for row in public)
+
+
+def test_a_worker_process_loads_the_model_and_indexes_at_start(
+    cast: Any, demo_faq: dict[str, KnowledgeEntry], caplog: pytest.LogCaptureFixture
+) -> None:
+    from routing.tasks import _load_text_models
+    from routing.text import knowledge as text_knowledge
+
+    # given a brand that has had a question, and a process that has indexed nothing
+    asked(cast, "Do the Trailblazer 2 run narrow?")
+    text_knowledge._cache.clear()
+    caplog.set_level("INFO", logger="routing.tasks")
+
+    # when the worker process starts
+    _load_text_models()
+
+    # then the model is loaded and Acme's knowledge base is already indexed
+    assert "text backend onnx ready" in caplog.text
+    assert "(1 knowledge bases indexed)" in caplog.text
+    assert len(text_knowledge._cache) == 1
