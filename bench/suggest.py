@@ -95,7 +95,9 @@ def operating_point(
     return len(answered) / len(inside), accuracy, wrongly / len(outside)
 
 
-def per_message_ms(backend: str) -> float:
+def per_message_ms(backend: str) -> tuple[float, float]:
+    """(median, fastest) milliseconds to embed one 15-word message, 100 runs, one thread.
+    On a machine shared with other work the fastest run is the cost; the median, the wait."""
     message = "How do I clean them? I walked through mud yesterday and they look awful."
     embed([message], backend=backend)
     timings = []
@@ -103,7 +105,7 @@ def per_message_ms(backend: str) -> float:
         start = time.perf_counter()
         embed([message], backend=backend)
         timings.append((time.perf_counter() - start) * 1000)
-    return statistics.median(timings)
+    return statistics.median(timings), min(timings)
 
 
 def report(backend: str, known: list[IntentText], inc: list[IntentText], oos: list[IntentText]):
@@ -124,7 +126,8 @@ def report(backend: str, known: list[IntentText], inc: list[IntentText], oos: li
     print(f"\nbackend {backend}: top-1 intent accuracy (in scope) {accuracy:.3f}")
     print(f"  knowledge base embedded in {built:.1f} s", end="")
     if backend != "tfidf":
-        print(f"; one message: {per_message_ms(backend):.1f} ms (median of 100, one thread)")
+        median, fastest = per_message_ms(backend)
+        print(f"; one message: {median:.1f} ms median, {fastest:.1f} ms fastest (one thread)")
     else:
         print()
     print("  threshold  answered  accuracy  out-of-scope answered")

@@ -164,7 +164,10 @@ def auto_answer_post(*, question: Question, decision: AnswerDecision) -> AutoAns
     record it. Call inside the triage transaction with ``question`` locked."""
     entry = KnowledgeEntry.objects.select_related("brand").get(pk=decision.entry_id)
     brand = entry.brand
-    source = f"{brand.name}'s {entry.get_source_display().lower()}"
+    if entry.source == KnowledgeEntry.Source.FAQ:
+        source = f"the {brand.name} FAQ"
+    else:
+        source = f"an approved expert answer at {brand.name}"
     opening = ""
     if decision.below_threshold:
         opening = (

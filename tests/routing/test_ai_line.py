@@ -51,7 +51,9 @@ def test_the_readme_tour_question_is_answered_automatically_with_its_source(
     assert question.triage["knowledge_confidence"] >= question.triage["answer_threshold"]
     body = question.messages.get(role=Message.Role.AI).body
     assert "Rinse mud off" in body
-    assert "Automated answer from Acme Outdoors's faq" in body
+    assert (
+        'Automated answer from the Acme Outdoors FAQ: "How do I clean the Trailblazer 2?"' in body
+    )
     assert f"/brands/acme/help/{entry.pk}/" in body
     record = AutoAnswer.objects.get(question=question)
     assert (record.entry, record.below_threshold, record.outcome) == (entry, False, "pending")
