@@ -322,3 +322,27 @@ def test_a_worker_process_loads_the_model_and_indexes_at_start(
     assert "text backend onnx ready" in caplog.text
     assert "(1 knowledge bases indexed)" in caplog.text
     assert len(text_knowledge._cache) == 1
+
+
+def test_the_tour_question_is_answered_on_the_tfidf_fallback_too(
+    cast: Any, demo_faq: dict[str, KnowledgeEntry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    from routing.text import embeddings
+
+    # given a machine where onnxruntime cannot be imported
+    monkeypatch.delenv("GIGCX_TEXT_BACKEND", raising=False)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    embeddings.forget_backend_choice()
+    try:
+        # when
+        question = triaged(cast, "How do I clean them?", product_id=cast.trail_shoe.pk)
+
+        # then TF-IDF answers it, against TF-IDF's own threshold
+        assert question.triage["text_backend"] == "tfidf"
+        assert question.triage["answer_threshold"] == AUTO_ANSWER_THRESHOLDS["tfidf"]
+        assert question.status == Question.Status.AI_ANSWERED
+    finally:
+        monkeypatch.undo()
+        embeddings.forget_backend_choice()
