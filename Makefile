@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-fast lint format check-deploy schema bench bench-broker soak chaos train-frustration clean
+.PHONY: help install run setup test test-fast lint format check-deploy schema bench bench-broker soak chaos train-frustration vendor clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
@@ -87,6 +87,15 @@ chaos: install
 train-frustration: export DJANGO_DEBUG ?= true
 train-frustration: install
 	$(PY) manage.py train_frustration
+
+# Third-party browser assets (static/vendor/README.md), fetched from the npm registry at the
+# pinned versions. Their files are committed, so nothing else needs npm.
+CHARTJS_VERSION := 4.5.1
+vendor:
+	rm -rf var/vendor && mkdir -p var/vendor static/vendor/chart.js
+	cd var/vendor && npm pack --silent chart.js@$(CHARTJS_VERSION) && tar xzf chart.js-$(CHARTJS_VERSION).tgz
+	grep -v sourceMappingURL var/vendor/package/dist/chart.umd.min.js > static/vendor/chart.js/chart.umd.min.js
+	cp var/vendor/package/LICENSE.md static/vendor/chart.js/LICENSE.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from gigcx.env import env_bool, env_int, env_list, env_secret, env_str
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "gigcx",
     "marketplace",
     "routing",
+    "quality",
     "payments",
 ]
 
@@ -277,6 +279,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gigcx.prune_task_attempts",
         "schedule": timedelta(hours=24),
     },
+    # Experts' quality scores and tiers, nightly (ratings also recompute them at once).
+    "quality.recompute_scores": {
+        "task": "quality.recompute_scores",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # The brands' service figures, rolled up per day through yesterday.
+    "quality.rollup_metrics": {
+        "task": "quality.rollup_metrics",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # Poison messages: a task message delivered this many times without finishing is not run
@@ -286,7 +298,7 @@ GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
 # A question still "new" this long after it was asked lost its triage task (a worker or the
 # broker died): the sweeper triages it. After this many triage runs that never finished, it
 # goes to people without the analysis rather than waiting for ever.
-GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 30, minimum=1)
+GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 15, minimum=1)
 GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.

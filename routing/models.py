@@ -59,11 +59,12 @@ class RoutingSettings(models.Model):
 
 class QuestionQuerySet(ScopedQuerySet):
     def visible_to(self, viewer: Viewer) -> QuestionQuerySet:
-        """Staff see their brand's questions; customers their own; an expert only the
-        questions currently offered to them or assigned to them."""
+        """Staff see their brand's questions; customers their own; an expert the questions
+        offered to her now, and those she is answering or has answered (resolved or passed
+        to staff: read-only history, redacted like the live conversation)."""
         live_for_expert = Q(
             assignments__expert__user_id=viewer.user_id,
-            assignments__status=Assignment.Status.ACCEPTED,
+            assignments__status__in=Assignment.HANDLED,
         ) | Q(
             assignments__expert__user_id=viewer.user_id,
             assignments__status=Assignment.Status.OFFERED,
@@ -156,6 +157,8 @@ class Question(models.Model):
             ),
             # The sweeper's "still new past its deadline" scan.
             models.Index(fields=["created_at"], condition=Q(status="new"), name="question_new_idx"),
+            # A brand's questions in a date range (quality's metrics and their daily rollup).
+            models.Index(fields=["brand", "created_at"], name="question_brand_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -210,6 +213,8 @@ class Assignment(models.Model):
 
     # Outcomes that keep the expert from being offered the same question again.
     PASSED = (Status.DECLINED, Status.EXPIRED, Status.RELEASED)
+    # The expert took part in the conversation: she may read it afterwards.
+    HANDLED = (Status.ACCEPTED, Status.RESOLVED, Status.ESCALATED)
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="assignments")
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="assignments")

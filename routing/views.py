@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gigcx.exceptions import ApplicationError
-from gigcx.tenancy import ANONYMOUS, viewer_for
+from gigcx.tenancy import ANONYMOUS, EDITOR_ROLES, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
@@ -117,11 +117,19 @@ def _conversation(
         offer = (
             Assignment.objects.live().filter(question=question, expert__user=request.user).first()
         )
+    # Quality reviewers read conversations; only owners and managers write or resolve.
+    staff_writes = role == Message.Role.STAFF and viewer_for(request).is_staff_of(
+        question.brand_id, EDITOR_ROLES
+    )
+    # The outer ring may read any app's selectors: the rating panel after resolution.
+    from quality.selectors import rating_for_question
+
     return render(
         request,
         "routing/conversation.html",
         {
             "question": question,
+            "rating": rating_for_question(question_id=question.pk),
             "role": role,
             "token": token,
             "chat": rows,
@@ -129,7 +137,8 @@ def _conversation(
             "verified": verified,
             "body": question.expert_text if role == Message.Role.EXPERT else question.body,
             "can_write": question.status != Question.Status.RESOLVED
-            and (role in (Message.Role.CUSTOMER, Message.Role.STAFF) or is_assigned_expert),
+            and (role == Message.Role.CUSTOMER or staff_writes or is_assigned_expert),
+            "staff_writes": staff_writes,
             "is_assigned_expert": is_assigned_expert,
             "offer": offer,
             "routing_history": routing_history,
@@ -187,6 +196,8 @@ def question_private(request: HttpRequest, question_id: int, token: str) -> Http
 
 @login_required
 def expert_console(request: HttpRequest) -> HttpResponse:
+    from quality.selectors import expert_handled_assignments
+
     pools = Expert.objects.filter(user=request.user).select_related("brand")
     presence = services.presence_for(request.user) if pools else None
     return render(
@@ -198,6 +209,8 @@ def expert_console(request: HttpRequest) -> HttpResponse:
             "approved": any(p.receives_offers for p in pools),
             "offers": selectors.expert_offers(user_id=request.user.pk),
             "active": selectors.expert_active_assignments(user_id=request.user.pk),
+            # The outer ring may read quality's selectors: her finished conversations.
+            "handled": expert_handled_assignments(user_id=request.user.pk)[:10],
         },
     )
 

@@ -275,6 +275,7 @@ class Expert(models.Model):
 
     class Tier(models.TextChoices):
         NEW = "new", "New"
+        BRONZE = "bronze", "Bronze"
         SILVER = "silver", "Silver"
         GOLD = "gold", "Gold"
 
@@ -285,8 +286,8 @@ class Expert(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPLIED)
     status_reason = models.TextField(blank=True)
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.NEW)
-    # Written down by the quality code in `routing` (DESIGN: figures are written down, never
-    # read upward). Null until the expert has enough rated questions.
+    # Written down by `quality` (DESIGN: figures are written down, never read upward), with
+    # the tier. Null until the expert's first rating.
     quality_score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
     # Resolutions, each decayed by half every RECENCY_HALF_LIFE_QUESTIONS questions the brand
     # receives, as of the brand's question_seq ``recency_seq`` (routing.scoring.recency_decayed).

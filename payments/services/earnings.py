@@ -292,8 +292,8 @@ def earning_apply_rating(*, question_id: int, rating: int) -> Earning | None:
     bonus (``bonus:<question id>``, brand payable → expert, no platform fee); a rating below the
     hold threshold holds a pending earning for staff review. Idempotent.
 
-    Routing does not record ratings yet; this runs from the ``question.rated`` subscriber
-    (payload ``{question_id, rating}``) once it does. Plain atomic (subscriber transaction).
+    Runs from the ``question.rated`` subscriber (quality records the event when the asker
+    rates; payload ``{question_id, rating, ...}``). Plain atomic (subscriber transaction).
     """
     with transaction.atomic():
         earning = (

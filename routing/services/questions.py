@@ -18,7 +18,7 @@ from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, No
 from gigcx.models import User
 from marketplace.models import Brand, Expert, Product
 from routing.live import push_after_commit
-from routing.models import Assignment, Message, Question
+from routing.models import Assignment, Message, Presence, Question
 from routing.scoring import RECENCY_HALF_LIFE_QUESTIONS
 from routing.selectors import routing_settings_for
 from routing.services.offers import _locked_question, question_escalate_locked
@@ -233,6 +233,97 @@ def question_resolve(*, question_id: int, actor: Any) -> Question:
             from routing.tasks import route_waiting
 
             enqueue_on_commit(route_waiting)
+    return question
+
+
+def question_reopen(*, question_id: int, actor: Any, reason: str = "") -> Question:
+    """Open a resolved question again (the customer said it is not solved).
+
+    It goes back to the expert who resolved it when she is online with a free slot (an offer
+    to her alone); otherwise it waits and is routed again. Idempotent on an open question.
+    """
+    with transaction.atomic():
+        question = _locked_question(question_id)
+        if question is None:
+            raise NotFoundError("No such question.")
+        if question.status != Question.Status.RESOLVED:
+            return question
+        now = timezone.now()
+        previous = (
+            Assignment.objects.filter(question=question, status=Assignment.Status.RESOLVED)
+            .select_related("expert__user")
+            .order_by("-ended_at", "-pk")
+            .first()
+        )
+        settings = routing_settings_for(question.brand_id)
+        question.status = Question.Status.WAITING
+        question.resolved_at = None
+        question.waiting_since = now
+        question.sla_due_at = now + timedelta(minutes=settings.sla_minutes)
+        question.routing_step = 0
+        question.attempts = 0
+        question.save(
+            update_fields=[
+                "status",
+                "resolved_at",
+                "waiting_since",
+                "sla_due_at",
+                "routing_step",
+                "attempts",
+            ]
+        )
+        Message.objects.create(
+            question=question,
+            role=Message.Role.SYSTEM,
+            body=" ".join(
+                part
+                for part in ("The customer reopened the question: not solved yet.", reason.strip())
+                if part
+            )[:400],
+        )
+        audit_record(
+            actor=actor, action="question.reopened", target=question, brand_id=question.brand_id
+        )
+        presence = (
+            Presence.objects.filter(user_id=previous.expert.user_id).first()
+            if previous is not None
+            else None
+        )
+        if (
+            previous is not None
+            and previous.expert.receives_offers
+            and presence is not None
+            and presence.is_available
+        ):
+            Assignment.objects.create(
+                question=question,
+                expert=previous.expert,
+                step=max(1, previous.step),
+                score=0.0,
+                breakdown={
+                    "reopened": {
+                        "value": None,
+                        "weight": 0.0,
+                        "points": 0.0,
+                        "note": "reopened: back to the expert who resolved it",
+                    }
+                },
+                offered_at=now,
+                expires_at=now + timedelta(seconds=settings.offer_timeout_seconds),
+            )
+            question.status = Question.Status.OFFERED
+            question.attempts = 1
+            question.save(update_fields=["status", "attempts"])
+            push_after_commit(
+                [previous.expert.user_id], {"type": "offer.new", "question_id": question.pk}
+            )
+        else:
+            from routing.tasks import route_question
+
+            enqueue_on_commit(route_question, question.pk)
+        push_after_commit(
+            [question.asked_by_id], {"type": "question.waiting", "question_id": question.pk}
+        )
     return question
 
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('marketplace', '0003_expert_recency'),
-        ('routing', '0003_backfill_recency'),
+        ('routing', '0004_question_brand_created_idx'),
     ]
 
     operations = [
