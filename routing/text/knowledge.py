@@ -133,12 +133,12 @@ class KnowledgeIndex:
         if not entries:
             return
         if self.backend in EMBEDDING_BACKENDS:
-            self._questions = embed(questions, backend=self.backend)
+            self._questions = embed(questions, backend=self.backend, remember=True)
             self._answers = np.zeros_like(self._questions)
             if self._answered.any():
                 # An empty answer is never embedded: it cannot help, and costs a model run.
                 answered = [answer for answer in answers if answer.strip()]
-                self._answers[self._answered] = embed(answered, backend=self.backend)
+                self._answers[self._answered] = embed(answered, backend=self.backend, remember=True)
             return
         self._words.fit(questions + answers)
         self._chars.fit(questions + answers)

@@ -259,3 +259,24 @@ def test_torch_without_the_extra_says_how_to_install_it(
             KnowledgeIndex(ENTRIES, backend="embeddings")
     finally:
         embeddings._torch_model.cache_clear()
+
+
+def test_editing_one_entry_re_embeds_only_that_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given an index over the entries
+    KnowledgeIndex(ENTRIES, backend="onnx")
+    encoded: list[str] = []
+    real = embeddings._encode
+
+    def counting(texts: list[str], backend: str) -> object:
+        encoded.extend(texts)
+        return real(texts, backend)
+
+    monkeypatch.setattr(embeddings, "_encode", counting)
+
+    # when one answer changes and the index is rebuilt
+    edited = [*ENTRIES[:-1], (15, ENTRIES[-1][1], "Fully waterproof since the 2026 model.")]
+    index = KnowledgeIndex(edited, backend="onnx")
+
+    # then only the new answer went through the model, and the index still works
+    assert encoded == ["Fully waterproof since the 2026 model."]
+    assert index.best("Is the Summit jacket waterproof?")[0].entry_id == 15
