@@ -14,8 +14,9 @@ Delivery is at least once:
 - an ack deletes the row; a reject with requeue, a closing channel (warm shutdown) and an
   expired claim make it visible again;
 - a consumer renews its claims while it polls, so a long task is not handed to a second
-  worker; a consumer that died (SIGKILL, power cut of the process) stops renewing, and its
-  messages come back after ``visibility_timeout`` seconds.
+  worker; the messages of a consumer that died (SIGKILL, the OOM killer) come back as soon
+  as another consumer on the machine sees that its pid is gone, and in any case (a consumer
+  stuck, or on another host) when its claim runs out after ``visibility_timeout`` seconds.
 
 Exchanges and bindings live in the file too, so fanout (Celery's broadcast mailbox used by
 ``celery inspect``) and replies reach other processes. Queues declared ``auto_delete`` are
@@ -27,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sqlite3
 import threading
 import time
@@ -43,6 +45,8 @@ SCHEME = "sqlite-broker"
 DEFAULT_POLLING_INTERVAL = 0.05
 DEFAULT_VISIBILITY_TIMEOUT = 60.0
 BUSY_TIMEOUT = 30.0
+OWNER_CHECK_SECONDS = 5.0
+HOST = socket.gethostname()
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS message (
@@ -143,6 +147,19 @@ def store_for(path: str) -> Store:
         return _stores[key]
 
 
+def _process_is_gone(owner: str) -> bool:
+    """True only when ``owner`` ("<host>/<pid>/...") names a pid of this host that no longer
+    runs. A reused pid reads as alive: the claim then simply runs out."""
+    try:
+        pid = int(owner.split("/")[1])
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (IndexError, ValueError, PermissionError):
+        return False
+    return False
+
+
 def _row_id(delivery_tag: str) -> int:
     return int(str(delivery_tag).split(":", 1)[0])
 
@@ -187,7 +204,9 @@ class Channel(virtual.Channel):
             )
         self.visibility_timeout = float(self.visibility_timeout)
         self.store = store_for(path)
-        self._token = uuid.uuid4().hex
+        # "<host>/<pid>/<random>": the host and pid let a neighbour see that we died.
+        self._token = f"{HOST}/{os.getpid()}/{uuid.uuid4().hex[:12]}"
+        self._owners_checked_at = 0.0
         self._no_ack_queues: set[str] = set()
         self._auto_delete_queues: set[str] = set()
         self._renewed_at = time.monotonic()
@@ -324,6 +343,25 @@ class Channel(virtual.Channel):
         if transport is not None:
             transport.slot_freed.set()
 
+    def release_dead_claims(self) -> None:
+        """Give back at once the messages claimed by a process of this host that has died
+        (a worker killed by SIGKILL or the OOM killer), instead of after its claim expires."""
+        if time.monotonic() - self._owners_checked_at < OWNER_CHECK_SECONDS:
+            return
+        self._owners_checked_at = time.monotonic()
+        db = self.store.db()
+        owners = db.execute(
+            "SELECT DISTINCT claimed_by FROM message WHERE claimed_by LIKE ? AND visible_at > ?",
+            (f"{HOST}/%", time.time()),
+        ).fetchall()
+        for (owner,) in owners:
+            if _process_is_gone(owner):
+                db.execute(
+                    "UPDATE message SET visible_at = ?, claimed_by = NULL WHERE claimed_by = ?",
+                    (time.time(), owner),
+                )
+                logger.warning("broker: gave back the messages of dead consumer %s", owner)
+
     def renew_claims(self, force: bool = False) -> None:
         """Push back the deadline of the messages this channel holds (consumer thread)."""
         if not force and time.monotonic() - self._renewed_at < self.visibility_timeout / 3:
@@ -358,6 +396,7 @@ class Channel(virtual.Channel):
 
     def drain_events(self, timeout: float | None = None, callback: Any = None) -> Any:
         self.renew_claims()
+        self.release_dead_claims()
         return super().drain_events(timeout=timeout, callback=callback)
 
     def close(self) -> None:

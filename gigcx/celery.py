@@ -11,6 +11,7 @@ from gigcx.broker_patches import patch_redis_restore_after_collect
 from gigcx.deadletters import GigcxTask
 
 broker.register()  # the embedded default's "sqlite-broker://" URL scheme
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
 
 # Every task derives from GigcxTask: delay_on_commit, and a limit on redeliveries (poison

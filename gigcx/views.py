@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from gigcx.celery import app as celery_app
+from routing.text.embeddings import text_backend
 
 logger = logging.getLogger(__name__)
 
@@ -94,5 +95,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "degraded": [name for name, ok in checks.items() if not ok],
         "broker": str(settings.CELERY_BROKER_URL).split("://", 1)[0],
         "database": connection.vendor,
+        "text_backend": text_backend(),
     }
     return JsonResponse(body, status=503 if status == "unavailable" else 200)

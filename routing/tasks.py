@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.db import OperationalError
 from django.utils import timezone
 
@@ -12,6 +14,29 @@ from gigcx.locks import exclusive
 from routing.models import Assignment, Question
 
 logger = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _load_text_models(**_: object) -> None:
+    """Load the sentence-embedding model when each worker process starts, not on its first
+    question (which would then wait for it). Never stops a worker: without the runtime the
+    knowledge base uses TF-IDF, and the choice is logged."""
+    from routing.services.knowledge import knowledge_indexes_warm_up
+    from routing.text.embeddings import warm_up
+
+    started = time.perf_counter()
+    try:
+        backend = warm_up()
+        brands = knowledge_indexes_warm_up()
+    except Exception:
+        logger.exception("text models did not load at worker start; loading on first use")
+        return
+    logger.info(
+        "text backend %s ready in %.2f s (%d knowledge bases indexed)",
+        backend,
+        time.perf_counter() - started,
+        brands,
+    )
 
 
 @shared_task(

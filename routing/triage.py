@@ -17,7 +17,8 @@ from django.utils import timezone
 from gigcx.db import retry_on_conflict
 from gigcx.faults import failpoint
 from routing import text
-from routing.models import KnowledgeEntry, Message, Question
+from routing.models import Message, Question
+from routing.services.knowledge import answer_decide, auto_answer_post
 from routing.services.offers import _locked_question
 from routing.services.questions import question_send_to_experts
 
@@ -62,16 +63,9 @@ def question_triage(*, question_id: int) -> Question | None:
         catalogue = list(brand.products.filter(is_archived=False).values_list("pk", "name", "sku"))
         product_id, product_confidence = text.guess_product(question.body, catalogue)
 
-    entries = list(
-        KnowledgeEntry.objects.filter(brand=brand, is_published=True).values_list(
-            "pk", "question", "answer"
-        )
-    )
-    best = text.KnowledgeIndex(entries).best(question.body, k=1) if entries else []
-    match = best[0] if best else None
-    confident = text.should_answer_automatically(best)
     upset = mood.score >= text.frustration_threshold()
-    ai_first = question.preference != Question.Preference.EXPERT and not upset and confident
+    answer = answer_decide(question=question, upset=upset)
+    ai_first = answer.answer
     decision = {
         "language": language,
         "language_confidence": round(language_confidence, 3),
@@ -81,8 +75,11 @@ def question_triage(*, question_id: int) -> Question | None:
         "pii": redaction.kinds,
         "product_id": product_id,
         "product_confidence": round(product_confidence, 3),
-        "knowledge_entry_id": match.entry_id if match else None,
-        "knowledge_score": round(match.score, 3) if match else None,
+        "knowledge_entry_id": answer.entry_id,
+        "knowledge_score": round(answer.score, 3) if answer.score is not None else None,
+        "knowledge_confidence": answer.confidence,
+        "answer_threshold": answer.threshold,
+        "text_backend": answer.backend,
         "path": "ai" if ai_first else "human",
     }
     failpoint("triage.analysed", question.pk)
@@ -104,13 +101,7 @@ def question_triage(*, question_id: int) -> Question | None:
         )
         failpoint("triage.write", question.pk)  # written, lock held, not yet committed
         if ai_first:
-            entry = KnowledgeEntry.objects.get(pk=match.entry_id)
-            Message.objects.create(
-                question=locked,
-                role=Message.Role.AI,
-                body=f"{entry.answer}\n\n(Automated answer from {brand.name}'s "
-                f'{entry.get_source_display().lower()}: "{entry.question}")',
-            )
+            auto_answer_post(question=locked, decision=answer)
             locked.status = Question.Status.AI_ANSWERED
             locked.save(update_fields=["status"])
             return locked

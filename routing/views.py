@@ -18,7 +18,8 @@ from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
 from routing import selectors, services
 from routing.forms import AskForm
-from routing.models import Assignment, Message, Presence, Question
+from routing.models import Assignment, KnowledgeEntry, Message, Presence, Question
+from routing.services.knowledge import answer_calibration_summary
 
 
 @login_required
@@ -143,6 +144,7 @@ def _conversation(
             "routing_history": routing_history,
             "embed": embed,
             "last_id": rows[-1]["id"] if rows else 0,
+            "feedback": getattr(getattr(question, "auto_answer", None), "outcome", None),
         },
     )
 
@@ -225,6 +227,19 @@ def presence_change(request: HttpRequest) -> HttpResponse:
     return redirect("routing:expert-console")
 
 
+def knowledge_entry_page(request: HttpRequest, slug: str, entry_id: int) -> HttpResponse:
+    """One knowledge entry, the source an automated answer links to. Published entries are
+    public; drafts only for the brand's staff. Staff also see the entry's record."""
+    viewer = viewer_for(request)
+    entry = get_object_or_404(
+        KnowledgeEntry.objects.visible_to(viewer).select_related("brand", "product"),
+        pk=entry_id,
+        brand__slug=slug,
+    )
+    staff = viewer.is_site_admin or entry.brand_id in viewer.staff_brand_ids()
+    return render(request, "routing/knowledge_entry.html", {"entry": entry, "staff": staff})
+
+
 @brand_staff_page()
 def staff_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
     queue = list(selectors.brand_queue(brand_id=brand.pk))
@@ -242,5 +257,10 @@ def staff_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
             "escalated": [q for q in queue if q.status == Question.Status.ESCALATED],
             "live": [q for q in queue if q.status != Question.Status.ESCALATED],
             "online": online,
+            "calibration": answer_calibration_summary(brand_id=brand.pk),
+            "entries": KnowledgeEntry.objects.visible_to(viewer_for(request))
+            .filter(brand=brand)
+            .select_related("product")
+            .order_by("-shown_count", "question"),
         },
     )

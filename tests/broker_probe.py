@@ -63,6 +63,15 @@ def touch(path: str) -> None:
     Path(path).write_text("done")
 
 
+@shared_task(name="tests.broker_probe.slow_touch")
+def slow_touch(path: str, seconds: float) -> None:
+    """Record each start in ``path``, then finish ``seconds`` later in ``path.done``."""
+    with open(path, "a") as runs:
+        runs.write("started\n")
+    time.sleep(seconds)
+    Path(path + ".done").write_text("done")
+
+
 if __name__ == "__main__":
     role, *args = sys.argv[1:]
     if role == "produce":

@@ -6,7 +6,6 @@ while every pooled connection is busy, and of one made after they are given back
 """
 
 import threading
-import time
 
 import django
 
@@ -19,11 +18,14 @@ backends: set[int] = set()
 lock = threading.Lock()
 
 
-def work(seconds: float) -> None:
+def work(seconds: float, holding: threading.Semaphore | None = None) -> None:
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid(), pg_sleep(%s)", [seconds])
+            cursor.execute("SELECT pg_backend_pid()")
             pid = cursor.fetchone()[0]
+            if holding is not None:
+                holding.release()  # this thread has its connection now
+            cursor.execute("SELECT pg_sleep(%s)", [seconds])
         with lock:
             backends.add(pid)
     finally:
@@ -37,10 +39,12 @@ for thread in threads:
     thread.join()
 print(f"backends={len(backends)}")
 
-holders = [threading.Thread(target=work, args=(3,)) for _ in range(3)]
+holding = threading.Semaphore(0)
+holders = [threading.Thread(target=work, args=(4, holding)) for _ in range(3)]
 for thread in holders:
     thread.start()
-time.sleep(0.5)  # the three holders have their connections
+for _ in holders:
+    holding.acquire(timeout=30)  # every pooled connection is now busy for 4 s
 response = Client(raise_request_exception=False).post(
     "/api/v1/brands/acme/questions",
     {"body": "Does this pool ever run dry?", "contact_email": "p@x.example"},

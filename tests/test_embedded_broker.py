@@ -64,34 +64,62 @@ def test_concurrent_producers_and_consumers_lose_and_duplicate_nothing(tmp_path:
         assert conn.default_channel._size(QUEUE) == 0
 
 
-def test_a_message_held_by_a_killed_consumer_comes_back_after_its_claim_expires(
-    tmp_path: Path,
-) -> None:
-    # given: a consumer that fetched a message and was then killed without acking it
-    path = str(tmp_path / "broker.sqlite3")
+def hanging_consumer(path: str, tmp_path: Path, claim_seconds: float) -> subprocess.Popen[bytes]:
+    """A process that fetched message {"n": 7} and will never ack it nor poll again."""
     with connect(path) as conn:
         conn.SimpleQueue(QUEUE).put({"n": 7})
     marker = tmp_path / "fetched"
-    consumer = probe("claim-and-hang", path, str(marker), "2")
+    consumer = probe("claim-and-hang", path, str(marker), str(claim_seconds))
+    if not wait_for(marker.exists, timeout=30):
+        consumer.kill()
+        pytest.fail("the consumer never fetched the message")
+    return consumer
+
+
+def test_a_message_held_by_a_stuck_consumer_comes_back_after_its_claim_expires(
+    tmp_path: Path,
+) -> None:
+    # given: a consumer, alive but stuck, holding a message on a 2 s claim
+    path = str(tmp_path / "broker.sqlite3")
+    consumer = hanging_consumer(path, tmp_path, claim_seconds=2)
+    fetched_at = time.monotonic()
     try:
-        assert wait_for(marker.exists, timeout=30), "the consumer never fetched the message"
+        with connect(path) as conn:
+            queue = conn.SimpleQueue(QUEUE)
+            # when / then: while the claim runs, nobody else gets it ...
+            with pytest.raises(queue.Empty):
+                queue.get(timeout=0.5)
+            # ... and once it expires, the message is delivered again, marked as redelivered
+            message = queue.get(timeout=10)
+            assert message.payload == {"n": 7}
+            assert message.delivery_info["redelivered"] is True
+            assert time.monotonic() - fetched_at >= 1.0
+            message.ack()
+            assert conn.default_channel._size(QUEUE) == 0
     finally:
-        consumer.send_signal(signal.SIGKILL)
+        consumer.kill()
         consumer.wait(timeout=10)
+
+
+def test_a_message_held_by_a_consumer_killed_with_sigkill_comes_back_at_once(
+    tmp_path: Path,
+) -> None:
+    # given: a consumer holding a message on a 60 s claim
+    path = str(tmp_path / "broker.sqlite3")
+    consumer = hanging_consumer(path, tmp_path, claim_seconds=60)
+
+    # when: it is killed without a chance to give it back
+    consumer.send_signal(signal.SIGKILL)
+    consumer.wait(timeout=10)
     killed_at = time.monotonic()
 
+    # then: the next consumer sees that the owner died and does not wait for the claim
     with connect(path) as conn:
-        queue = conn.SimpleQueue(QUEUE)
-        # when / then: while the claim runs, nobody else gets it ...
-        with pytest.raises(queue.Empty):
-            queue.get(timeout=0.5)
-        # ... and once it expires, the message is delivered again, marked as redelivered
-        message = queue.get(timeout=10)
+        message = conn.SimpleQueue(QUEUE).get(timeout=10)
         assert message.payload == {"n": 7}
         assert message.delivery_info["redelivered"] is True
-        assert time.monotonic() - killed_at >= 1.0
+        assert time.monotonic() - killed_at < 30
         message.ack()
-        assert conn.default_channel._size(QUEUE) == 0
 
 
 def test_a_live_consumer_keeps_its_message_past_the_claim_by_renewing_it(
@@ -142,8 +170,7 @@ def test_a_rejected_message_is_requeued_and_an_unacked_one_survives_channel_clos
         message.ack()
 
 
-@pytest.fixture
-def embedded_worker(tmp_path: Path) -> Iterator[tuple[Celery, subprocess.Popen[str]]]:
+def start_embedded_worker(var: Path, **env_extra: str) -> subprocess.Popen[str]:
     """A real `celery worker` on the embedded default (no DATABASE_URL, no REDIS_URL)."""
     env = {
         key: value
@@ -154,37 +181,50 @@ def embedded_worker(tmp_path: Path) -> Iterator[tuple[Celery, subprocess.Popen[s
         DJANGO_SETTINGS_MODULE="gigcx.settings",
         DJANGO_SECRET_KEY="worker-test-" + "s" * 40,
         DJANGO_DEBUG="false",
-        GIGCX_VAR_DIR=str(tmp_path),
+        GIGCX_VAR_DIR=str(var),
+        **env_extra,
     )
     LOGS.mkdir(parents=True, exist_ok=True)
-    log = open(LOGS / f"embedded-worker-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
-    worker = subprocess.Popen(  # noqa: S603
-        [
-            *(sys.executable, "-m", "celery", "-A", "gigcx", "worker"),
-            *("-Q", "routing,payments,default", "-c", "2", "-l", "INFO"),
-            *("--without-gossip", "--without-mingle", "-I", "tests.broker_probe"),
-            *("-n", f"embedded{os.getpid()}@%h"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    client = Celery(
-        "probe",
-        broker="sqlite-broker://",
-        broker_transport_options={"path": str(tmp_path / "broker.sqlite3")},
-    )
-    yield client, worker
-    worker.terminate()  # warm shutdown: the leader stops its pool itself
+    log = LOGS / f"embedded-worker-{time.monotonic_ns()}.log"
+    with open(log, "w") as out:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(  # noqa: S603
+            [
+                *(sys.executable, "-m", "celery", "-A", "gigcx", "worker"),
+                *("-Q", "routing,payments,default", "-c", "2", "-l", "INFO"),
+                *("--without-gossip", "--without-mingle", "-I", "tests.broker_probe"),
+                *("-n", f"embedded{os.getpid()}-{time.monotonic_ns()}@%h"),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
+
+def stop(worker: subprocess.Popen[str], sig: int = signal.SIGTERM) -> None:
+    worker.send_signal(sig)  # SIGTERM: warm shutdown, the leader stops its pool itself
     try:
         worker.wait(timeout=20)
     finally:
         with contextlib.suppress(ProcessLookupError):  # sweep whatever outlived the leader
             os.killpg(worker.pid, signal.SIGKILL)
-        log.close()
+
+
+def client_for(var: Path) -> Celery:
+    return Celery(
+        "probe",
+        broker="sqlite-broker://",
+        broker_transport_options={"path": str(var / "broker.sqlite3")},
+    )
+
+
+@pytest.fixture
+def embedded_worker(tmp_path: Path) -> Iterator[tuple[Celery, subprocess.Popen[str]]]:
+    worker = start_embedded_worker(tmp_path)
+    yield client_for(tmp_path), worker
+    stop(worker)
 
 
 def test_a_real_worker_on_the_embedded_default_runs_a_task_and_answers_ping(
@@ -201,3 +241,25 @@ def test_a_real_worker_on_the_embedded_default_runs_a_task_and_answers_ping(
     assert worker.poll() is None
     replies = client.control.ping(timeout=2.0)
     assert any(name.startswith("embedded") for reply in replies for name in reply), replies
+
+
+def test_a_task_whose_worker_was_killed_runs_again_on_the_next_worker(tmp_path: Path) -> None:
+    # given: a worker running a slow task
+    runs = tmp_path / "runs"
+    first = start_embedded_worker(tmp_path)
+    client = client_for(tmp_path)
+    try:
+        client.send_task("tests.broker_probe.slow_touch", args=[str(runs), 3], queue="default")
+        assert wait_for(runs.exists, timeout=60), "the first worker never started the task"
+    finally:
+        # when: the whole worker dies mid-task (power cut of the process group)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    second = start_embedded_worker(tmp_path)
+    try:
+        # then: the next worker sees the dead claim and runs the task to the end
+        done = tmp_path / "runs.done"
+        assert wait_for(done.exists, timeout=90), "the task was lost with its worker"
+        assert runs.read_text() == "started\nstarted\n"  # at least once: it ran twice
+    finally:
+        stop(second)

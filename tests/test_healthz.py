@@ -14,6 +14,7 @@ def test_healthz_reports_database_and_broker(client: Any) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["checks"] == {"database": "ok", "broker": "ok", "cache": "ok", "live": "ok"}
+    assert body["text_backend"] == "onnx"  # the default install's sentence embeddings
 
 
 def test_healthz_is_503_and_names_the_broken_part_when_the_broker_is_down(

@@ -1,5 +1,12 @@
 """Routing services (writes). Import from here; the modules split by subdomain."""
 
+from routing.services.knowledge import (
+    answer_decide,
+    answer_target_set,
+    answer_threshold_calibrate,
+    auto_answer_feedback,
+    auto_answer_handed_over,
+)
 from routing.services.offers import (
     assignment_accept,
     assignment_decline,
@@ -28,6 +35,11 @@ from routing.services.questions import (
 )
 
 __all__ = [
+    "answer_decide",
+    "answer_target_set",
+    "answer_threshold_calibrate",
+    "auto_answer_feedback",
+    "auto_answer_handed_over",
     "assignment_accept",
     "assignment_decline",
     "assignment_escalate",

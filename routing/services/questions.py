@@ -170,9 +170,15 @@ def question_request_human(*, question: Question) -> Question:
         return question
     if question.status not in (Question.Status.NEW, Question.Status.AI_ANSWERED):
         raise ConflictError("This question is already closed or with the brand's team.")
-    return question_send_to_experts(
+    after_answer = question.status == Question.Status.AI_ANSWERED
+    waiting = question_send_to_experts(
         question=question, reason="You asked for an expert. We are finding one now."
     )
+    if after_answer and waiting.status == Question.Status.WAITING:
+        from routing.services.knowledge import auto_answer_handed_over
+
+        auto_answer_handed_over(question=waiting)
+    return waiting
 
 
 def _active_assignment(question: Question) -> Assignment | None:
