@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.rollup_metrics",
         "schedule": crontab(hour=2, minute=30),
     },
+    # ...and today's, every few minutes, so the metrics never compute a busy day live.
+    "quality.rollup_metrics_today": {
+        "task": "quality.rollup_metrics_today",
+        "schedule": timedelta(minutes=5),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 

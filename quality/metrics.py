@@ -45,6 +45,8 @@ from quality.models import Rating
 from routing.models import Assignment, Message, Question
 
 MAX_RANGE_DAYS = 366
+# The page and the API list the busiest experts; the CSV lists them all.
+EXPERT_LIMIT = 100
 DEFAULT_RANGE_DAYS = 30
 
 
@@ -301,15 +303,28 @@ def _live_by_expert(brand: Brand, period: Period, *, by_day: bool = False) -> li
     )
 
 
-def _split(brand: Brand, period: Period) -> tuple[Period | None, Period | None]:
+# A rollup of today older than this is ignored and today is computed live (the task that
+# refreshes it has stopped).
+TODAY_FRESH = timedelta(minutes=15)
+
+
+def _split(brand: Brand, period: Period, now: datetime) -> tuple[Period | None, Period | None]:
     """The part of the period the daily rollup covers, and the part computed live."""
     from quality.models import QualitySettings
 
-    through = (
+    row = (
         QualitySettings.objects.filter(brand=brand)
-        .values_list("metrics_rolled_through", flat=True)
+        .values_list("metrics_rolled_through", "metrics_rolled_at")
         .first()
     )
+    through, rolled_at = row if row else (None, None)
+    today = timezone.localtime(now).date()
+    if (
+        through is not None
+        and through >= today
+        and (rolled_at is None or now - rolled_at > TODAY_FRESH)
+    ):
+        through = today - timedelta(days=1)  # a stale rollup of today: today goes live
     if through is None or through < period.start:
         return None, period
     rolled = Period(period.start, min(period.end, through))
@@ -330,13 +345,15 @@ def brand_metrics(
     period: Period,
     now: datetime | None = None,
     parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily"),
+    expert_limit: int | None = EXPERT_LIMIT,
 ) -> dict[str, Any]:
-    """Overall figures, by product, by expert and by day, for questions asked in the period:
-    the daily rollup for the days it covers, live aggregates for the rest (today)."""
+    """Overall figures, by product, by expert (the ``expert_limit`` busiest; None for all)
+    and by day, for questions asked in the period: the daily rollup for the days it covers,
+    live aggregates for the rest."""
     from quality.models import ExpertDay, ServiceDay
 
     now = now or timezone.now()
-    rolled, live = _split(brand, period)
+    rolled, live = _split(brand, period, now)
     products: dict[int | None, dict[str, float]] = {}
     days: dict[date, dict[str, float]] = {}
     rows: list[dict[str, Any]] = []
@@ -388,16 +405,20 @@ def brand_metrics(
         experts: dict[int, dict[str, float]] = {}
         expert_rows: list[dict[str, Any]] = []
         if rolled is not None:
-            expert_rows += list(
+            rollup = (
                 ExpertDay.objects.filter(brand=brand, day__gte=rolled.start, day__lte=rolled.end)
                 .values("expert_id")
                 .annotate(**{key: Sum(key) for key in EXPERT_COUNTS})
-                .order_by()
+                .order_by("-handled", "expert_id")
             )
+            expert_rows += list(rollup if expert_limit is None else rollup[:expert_limit])
         if live is not None:
             expert_rows += _live_by_expert(brand, live)
         for row in expert_rows:
             _add(experts.setdefault(row["expert_id"], _zero(EXPERT_COUNTS)), row, EXPERT_COUNTS)
+        if expert_limit is not None and len(experts) > expert_limit:
+            busiest = sorted(experts, key=lambda pk: (-experts[pk]["handled"], pk))
+            experts = {pk: experts[pk] for pk in busiest[:expert_limit]}
         names = {
             pk: profile_name or name or email.split("@")[0]
             for pk, profile_name, name, email in Expert.objects.filter(
@@ -453,11 +474,15 @@ def metrics_rollup_day(*, brand: Brand, day: date, now: datetime | None = None) 
 ROLLUP_REBUILD_DAYS = 14
 
 
-def metrics_rollup(*, brand: Brand, through: date | None = None) -> int:
+def metrics_rollup(
+    *, brand: Brand, through: date | None = None, rebuild_days: int = ROLLUP_REBUILD_DAYS
+) -> int:
     """Roll up every day not yet covered (from the brand's first question) and rebuild the
-    last ROLLUP_REBUILD_DAYS, through ``through`` (yesterday by default). Returns the days."""
+    last ``rebuild_days``, through ``through`` (yesterday by default; today for the frequent
+    refresh, whose figures then serve today for TODAY_FRESH). Returns the days rolled."""
     from quality.services.reviews import quality_settings_for
 
+    now = timezone.now()
     through = through or timezone.localdate() - timedelta(days=1)
     settings = quality_settings_for(brand.pk)
     first = (
@@ -474,15 +499,17 @@ def metrics_rollup(*, brand: Brand, through: date | None = None) -> int:
             start,
             min(
                 settings.metrics_rolled_through + timedelta(days=1),
-                through - timedelta(days=ROLLUP_REBUILD_DAYS - 1),
+                through - timedelta(days=rebuild_days - 1),
             ),
         )
     day, done = start, 0
     while day <= through:
-        metrics_rollup_day(brand=brand, day=day)
+        metrics_rollup_day(brand=brand, day=day, now=now)
         day += timedelta(days=1)
         done += 1
-    type(settings).objects.filter(pk=settings.pk).update(metrics_rolled_through=through)
+    type(settings).objects.filter(pk=settings.pk).update(
+        metrics_rolled_through=through, metrics_rolled_at=now
+    )
     return done
 
 
