@@ -278,7 +278,7 @@ GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 30, min
 GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
-GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed"]
+GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed", "quality.demo.seed"]
 
 # ---------------------------------------------------------------------------------------
 # Payouts: Stripe Connect  https://docs.stripe.com/api/transfers/create
