@@ -160,7 +160,7 @@ def seed() -> None:
             [brand.pk],
         )
         cursor.execute("ANALYZE")
-    from quality.metrics import metrics_rollup
+    from quality.services import metrics_rollup
 
     rolled = time.perf_counter()
     days = metrics_rollup(brand=brand)  # what the nightly beat task does, through yesterday
@@ -191,7 +191,7 @@ def timed(days: int) -> tuple[float, float, int]:
 def refresh_today() -> None:
     """What the every-five-minutes beat task does: roll up today (and any day missed)."""
     from marketplace.models import Brand
-    from quality.metrics import metrics_rollup
+    from quality.services import metrics_rollup
 
     brand = Brand.objects.get(slug=SLUG)
     started = time.perf_counter()

@@ -4,7 +4,7 @@ The figures are additive counts (sums, never means) computed in SQL: live, as ag
 the brand's questions asked in the range (annotated with correlated subqueries for the first
 human reply and the rating) grouped by day and product, and by expert; and from a daily
 rollup (``ServiceDay``, ``ExpertDay``) for the days it covers, which the nightly beat task
-rebuilds for the last ROLLUP_REBUILD_DAYS days. Python only adds up grouped rows (days times
+rebuilds (quality.services.rollup). Python only adds up grouped rows (days times
 products); nothing loops over question rows.
 
 Definitions (shown on the dashboard):
@@ -221,7 +221,7 @@ def _expert_figures(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _live_by_product(brand: Brand, period: Period, now: datetime) -> list[dict[str, Any]]:
+def live_by_product(brand: Brand, period: Period, now: datetime) -> list[dict[str, Any]]:
     return list(
         _annotated(brand, period)
         .order_by()
@@ -242,7 +242,7 @@ def _live_by_day(brand: Brand, period: Period, now: datetime) -> list[dict[str, 
     )
 
 
-def _live_by_expert(brand: Brand, period: Period, *, by_day: bool = False) -> list[dict[str, Any]]:
+def live_by_expert(brand: Brand, period: Period, *, by_day: bool = False) -> list[dict[str, Any]]:
     """Per expert who handled the period's questions: conversations, resolutions, escalations,
     first reply after accepting, CSAT and reopens of the questions she resolved."""
     low, high = period.bounds
@@ -413,7 +413,7 @@ def brand_metrics(
             )
             expert_rows += list(rollup if expert_limit is None else rollup[:expert_limit])
         if live is not None:
-            expert_rows += _live_by_expert(brand, live)
+            expert_rows += live_by_expert(brand, live)
         for row in expert_rows:
             _add(experts.setdefault(row["expert_id"], _zero(EXPERT_COUNTS)), row, EXPERT_COUNTS)
         if expert_limit is not None and len(experts) > expert_limit:
@@ -433,84 +433,6 @@ def brand_metrics(
             key=lambda row: (-row["handled"], row["expert_id"]),
         )
     return result
-
-
-def metrics_rollup_day(*, brand: Brand, day: date, now: datetime | None = None) -> int:
-    """Rebuild the brand's rollup rows of one day from live aggregates. Idempotent."""
-    from django.db import transaction
-
-    from quality.models import ExpertDay, ServiceDay
-
-    now = now or timezone.now()
-    period = Period(day, day)
-    service = _live_by_product(brand, period, now)
-    experts = _live_by_expert(brand, period)
-    with transaction.atomic():
-        ServiceDay.objects.filter(brand=brand, day=day).delete()
-        ExpertDay.objects.filter(brand=brand, day=day).delete()
-        ServiceDay.objects.bulk_create(
-            ServiceDay(
-                brand=brand,
-                day=day,
-                product_id=row["product_id"],
-                **{key: row[key] or 0 for key in COUNTS},
-            )
-            for row in service
-        )
-        ExpertDay.objects.bulk_create(
-            ExpertDay(
-                brand=brand,
-                day=day,
-                expert_id=row["expert_id"],
-                **{key: row[key] or 0 for key in EXPERT_COUNTS},
-            )
-            for row in experts
-        )
-    return len(service) + len(experts)
-
-
-# Late ratings and reopens still change a day's figures for this long; older days stay as
-# they were rolled up.
-ROLLUP_REBUILD_DAYS = 14
-
-
-def metrics_rollup(
-    *, brand: Brand, through: date | None = None, rebuild_days: int = ROLLUP_REBUILD_DAYS
-) -> int:
-    """Roll up every day not yet covered (from the brand's first question) and rebuild the
-    last ``rebuild_days``, through ``through`` (yesterday by default; today for the frequent
-    refresh, whose figures then serve today for TODAY_FRESH). Returns the days rolled."""
-    from quality.services.reviews import quality_settings_for
-
-    now = timezone.now()
-    through = through or timezone.localdate() - timedelta(days=1)
-    settings = quality_settings_for(brand.pk)
-    first = (
-        Question.objects.filter(brand=brand)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if first is None:
-        return 0
-    start = timezone.localtime(first).date()
-    if settings.metrics_rolled_through is not None:
-        start = max(
-            start,
-            min(
-                settings.metrics_rolled_through + timedelta(days=1),
-                through - timedelta(days=rebuild_days - 1),
-            ),
-        )
-    day, done = start, 0
-    while day <= through:
-        metrics_rollup_day(brand=brand, day=day, now=now)
-        day += timedelta(days=1)
-        done += 1
-    type(settings).objects.filter(pk=settings.pk).update(
-        metrics_rolled_through=through, metrics_rolled_at=now
-    )
-    return done
 
 
 def period_parse(raw_from: str | None, raw_to: str | None, *, today: date | None = None) -> Period:

@@ -41,7 +41,7 @@ def rollup_metrics() -> int:
     """Nightly (beat): roll up the brands' service figures through yesterday. Idempotent; a
     cache lock keeps two beats from running it at once."""
     from marketplace.models import Brand
-    from quality.metrics import metrics_rollup
+    from quality.services import metrics_rollup
 
     if not cache.add("lock:quality.rollup_metrics", 1, timeout=3600):
         return 0
@@ -58,7 +58,8 @@ def rollup_metrics_today() -> int:
     from django.utils import timezone
 
     from marketplace.models import Brand
-    from quality.metrics import Period, metrics_rollup
+    from quality.metrics import Period
+    from quality.services import metrics_rollup
 
     if not cache.add("lock:quality.rollup_metrics_today", 1, timeout=600):
         return 0

@@ -209,8 +209,8 @@ def test_the_metrics_page_shows_the_figures(cast: Any, fixture_questions: Any, c
 def test_the_daily_rollup_gives_the_same_figures_as_live(
     cast: Any, fixture_questions: Any, api_as: Any, rate: Any, resolved: Any
 ) -> None:
-    from quality.metrics import metrics_rollup
     from quality.models import ExpertDay, ServiceDay
+    from quality.services import metrics_rollup
 
     client = api_as(cast.sam)
     today = timezone.localdate()
