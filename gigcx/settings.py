@@ -196,22 +196,42 @@ else:
 # ---------------------------------------------------------------------------------------
 # Celery  https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # ---------------------------------------------------------------------------------------
-CELERY_BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# Nothing configured: the embedded broker (gigcx/broker.py), a SQLite file of its own beside
+# the application database, so queue polling never waits on the site's writes.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "sqlite-broker://"
 # The slowest task must finish well inside the visibility timeout, or Redis hands it to a
 # second worker while the first is still running (celery/celery#5935).
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=60)
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# Fault-injection tests (GIGCX_FAULT_TESTS=true) shorten it to seconds; nothing else may.
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", 600, minimum=1 if env_bool("GIGCX_FAULT_TESTS", False) else 60
+)
+if CELERY_BROKER_URL.startswith("sqlite-broker://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_BROKER_DIR),
-        "data_folder_out": str(CELERY_BROKER_DIR),
+        "path": str(VAR_DIR / "broker.sqlite3"),
+        # An idle worker polls its queues this often: the wait before a task starts.
+        "polling_interval": env_int("GIGCX_BROKER_POLL_MS", 50, minimum=5) / 1000,
+        # A live worker renews its claims, so this is only how long the messages of a worker
+        # that died stay invisible before another one gets them.
+        "visibility_timeout": env_int("GIGCX_BROKER_CLAIM_SECONDS", 60, minimum=5),
+    }
+elif CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's folder broker, kept only for comparison (bench/broker.py): readers can see
+    # half-written files (JSONDecodeError) and it polls once a second.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "broker" / "queue"),
+        "data_folder_out": str(VAR_DIR / "broker" / "queue"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # kombu scans for messages past the visibility timeout (a crashed worker's) only on
+        # every 10th tick of a 10 s timer, up to 100 s late; scan every tick instead.
+        "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
+        "unacked_restore_throttle": 1,
         # A Redis that hangs (paused, overloaded) must not hang a request that publishes.
         "socket_timeout": 5,
         "socket_connect_timeout": 2,
@@ -239,6 +259,8 @@ CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},
 }
+# What tasks print (the console email backend in development) is output, not a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -253,6 +275,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
+    "gigcx.prune_task_attempts": {
+        "task": "gigcx.prune_task_attempts",
+        "schedule": timedelta(hours=24),
+    },
     # Experts' quality scores and tiers, nightly (ratings also recompute them at once).
     "quality.recompute_scores": {
         "task": "quality.recompute_scores",
@@ -270,11 +296,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 CELERY_TIMEZONE = "UTC"
+# Poison messages: a task message delivered this many times without finishing is not run
+# again; it lands in the DeadLetter table (gigcx/deadletters.py, `manage.py deadletters`).
+GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
 
 # A question still "new" this long after it was asked lost its triage task (a worker or the
 # broker died): the sweeper triages it. After this many triage runs that never finished, it
 # goes to people without the analysis rather than waiting for ever.
-GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 30, minimum=1)
+GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 15, minimum=1)
 GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
@@ -437,12 +466,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        # The 5 s routing sweep and 15 s outbox sweep print only when they did something;
+        # warnings and errors always print (gigcx/log_filters.py).
+        "quiet_periodic_tasks": {
+            "()": "gigcx.log_filters.QuietPeriodicTasks",
+            "tasks": ["routing.sweep", "gigcx.sweep_outbox"],
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("GIGCX_LOG_LEVEL") or "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # daphne's runserver prints each request itself; don't log it twice.
         "django.channels.server": {"level": "WARNING"},
+        "celery.beat": {"filters": ["quiet_periodic_tasks"]},
+        "celery.worker.strategy": {"filters": ["quiet_periodic_tasks"]},
+        "celery.app.trace": {"filters": ["quiet_periodic_tasks"]},
     },
 }
 

@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from gigcx.db import retry_on_conflict
+from gigcx.faults import failpoint
 from routing import text
 from routing.models import KnowledgeEntry, Message, Question
 from routing.services.offers import _locked_question
@@ -84,6 +85,7 @@ def question_triage(*, question_id: int) -> Question | None:
         "knowledge_score": round(match.score, 3) if match else None,
         "path": "ai" if ai_first else "human",
     }
+    failpoint("triage.analysed", question.pk)
     with transaction.atomic():
         locked = _locked_question(question.pk)
         if locked is None or locked.status != Question.Status.NEW:
@@ -100,6 +102,7 @@ def question_triage(*, question_id: int) -> Question | None:
         Message.objects.filter(question=locked, role=Message.Role.CUSTOMER).update(
             redacted_body=redaction.text
         )
+        failpoint("triage.write", question.pk)  # written, lock held, not yet committed
         if ai_first:
             entry = KnowledgeEntry.objects.get(pk=match.entry_id)
             Message.objects.create(
@@ -111,17 +114,26 @@ def question_triage(*, question_id: int) -> Question | None:
             locked.status = Question.Status.AI_ANSWERED
             locked.save(update_fields=["status"])
             return locked
+        # In the same transaction as the decision: leaving `new` is the claim. Committed
+        # apart, a redelivered copy waiting on the lock would find it still `new` and triage
+        # it a second time.
+        waiting = question_send_to_experts(question=locked, route_after_commit=False)
     logger.info("question %s triaged: path=human frustration=%.2f", question.pk, mood.score)
-    return _to_experts_and_route(locked)
+    return _route_now(waiting)
 
 
 def _to_experts_and_route(question: Question, reason: str = "") -> Question:
-    """Queue the question for people and make the first routing decision here, in the
-    triage task: one task per question on the hot path, not two. If routing fails, the
-    question is already waiting and the sweeper routes it."""
+    """Queue the question for people and make the first routing decision."""
+    waiting = question_send_to_experts(question=question, reason=reason, route_after_commit=False)
+    return _route_now(waiting)
+
+
+def _route_now(waiting: Question) -> Question:
+    """Make the first routing decision here, in the triage task: one task per question on
+    the hot path, not two. If routing fails, the question is already waiting and the
+    sweeper routes it."""
     from routing.services.offers import routing_offer_question
 
-    waiting = question_send_to_experts(question=question, reason=reason, route_after_commit=False)
     if waiting.status == Question.Status.WAITING:
         routing_offer_question(question_id=waiting.pk)
         waiting.refresh_from_db()

@@ -46,7 +46,7 @@ def broker_down() -> Iterator[None]:
 
 def _overdue(question: Question) -> None:
     Question.objects.filter(pk=question.pk).update(
-        created_at=timezone.now() - timedelta(seconds=31)
+        created_at=timezone.now() - timedelta(seconds=16)
     )
 
 

@@ -20,6 +20,7 @@ from gigcx.db import retry_on_conflict
 from gigcx.dispatch import enqueue_on_commit
 from gigcx.events import event_record
 from gigcx.exceptions import ConflictError, NotFoundError
+from gigcx.faults import failpoint
 from marketplace.models import Expert
 from routing import scoring
 from routing.live import push_after_commit
@@ -86,6 +87,7 @@ def routing_offer_question(*, question_id: int) -> list[Assignment]:
         question = _locked_question(question_id)
         if question is None or question.status != Question.Status.WAITING:
             return []
+        failpoint("route.locked", question_id)  # the routing decision, under the row lock
         settings = routing_settings_for(question.brand_id)
         now = timezone.now()
         step = allowed_step(question, settings, now)
