@@ -168,6 +168,13 @@ def test_a_dependency_failing_under_a_page_is_a_503_page(client: Any, monkeypatc
     assert page["Retry-After"] == "5"
     assert b"Back in a moment" in page.content
 
+    assert b'http-equiv="refresh"' in page.content  # a page that was read reloads itself
+
+    sent = client.post("/")
+    assert sent.status_code == 503
+    assert b'http-equiv="refresh"' not in sent.content  # a form is never sent again by itself
+    assert b"was not saved" in sent.content
+
     api_style = client.get("/", HTTP_ACCEPT="application/json")
     assert api_style.status_code == 503
     assert api_style.json()["error"]["code"] == "service_unavailable"
