@@ -141,6 +141,8 @@ if DATABASE_URL:
                 "max_idle": 300,
             }
 else:
+    # The embedded default keeps its files here; a fresh clone has no such folder yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
