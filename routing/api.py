@@ -495,6 +495,7 @@ class RoutingSettingsApi(APIView):
         sla_minutes = serializers.IntegerField(required=False)
         fairness_cap_per_hour = serializers.IntegerField(required=False)
         missed_offers_before_away = serializers.IntegerField(required=False)
+        staff_alert_frustration = serializers.FloatField(required=False)
         weights = serializers.DictField(child=serializers.FloatField(), required=False)
 
     class OutputSerializer(serializers.Serializer):
@@ -506,6 +507,7 @@ class RoutingSettingsApi(APIView):
         sla_minutes = serializers.IntegerField()
         fairness_cap_per_hour = serializers.IntegerField()
         missed_offers_before_away = serializers.IntegerField()
+        staff_alert_frustration = serializers.FloatField()
         weights = serializers.SerializerMethodField()
 
         def get_weights(self, settings: RoutingSettings) -> dict[str, float]:

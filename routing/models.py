@@ -42,6 +42,9 @@ class RoutingSettings(models.Model):
     # Offers an expert lets expire in a row before they are set away.
     missed_offers_before_away = models.PositiveSmallIntegerField(default=3)
     weights = models.JSONField(default=dict, blank=True)
+    # A customer message at least this frustrated (0..1) in a conversation with an expert
+    # also alerts the brand's staff; the expert is told of any sharp rise.
+    staff_alert_frustration = models.FloatField(default=0.85)
 
     objects = RoutingSettingsQuerySet.as_manager()
 
@@ -342,6 +345,9 @@ class Message(models.Model):
     body = models.TextField()
     # Customer messages are redacted for experts, like the question itself.
     redacted_body = models.TextField(blank=True)
+    # How frustrated a customer message reads (0..1); None for other roles, or when the
+    # customer turned tone analysis off.
+    frustration = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = MessageQuerySet.as_manager()

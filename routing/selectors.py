@@ -12,7 +12,14 @@ from django.utils import timezone
 from gigcx.tenancy import Viewer
 from marketplace.models import Brand, Expert, ExpertSkill
 from routing import scoring
-from routing.models import HEARTBEAT_FRESH, Assignment, Presence, Question, RoutingSettings
+from routing.models import (
+    HEARTBEAT_FRESH,
+    Assignment,
+    Message,
+    Presence,
+    Question,
+    RoutingSettings,
+)
 
 
 def routing_settings_for(brand_id: int) -> RoutingSettings:
@@ -261,3 +268,20 @@ def applicant_questions_section(*, brand: Any, user: Any, viewer: Viewer) -> Any
     return HistorySection(
         title="Questions asked", lines=lines, empty="No questions asked to this brand yet."
     )
+
+
+def question_sentiment_lift(question: Question) -> float | None:
+    """How much calmer the customer ended than she started (frustration at her first message
+    minus at her last; positive is better). None until she has written twice."""
+    moods = list(
+        Message.objects.filter(question=question, role=Message.Role.CUSTOMER)
+        .exclude(frustration=None)
+        .order_by("created_at", "pk")
+        .values_list("frustration", flat=True)
+    )
+    start = (question.triage or {}).get("frustration")
+    if start is None and moods:
+        start = moods.pop(0)
+    if start is None or not moods:
+        return None
+    return round(float(start) - float(moods[-1]), 3)

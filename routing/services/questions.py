@@ -407,10 +407,22 @@ def message_post(*, question: Question, author: Any, role: str, body: str) -> Me
     if question.status == Question.Status.RESOLVED:
         raise ConflictError("This conversation is resolved; ask a new question to continue.")
     redacted = ""
+    mood = None
     if role == Message.Role.CUSTOMER:
+        from routing import text
         from routing.triage import redact_for_experts
 
         redacted = redact_for_experts(body)
+        mood = text.frustration(body).score
+    previous = (
+        Message.objects.filter(question=question, role=Message.Role.CUSTOMER)
+        .exclude(frustration=None)
+        .order_by("-created_at", "-pk")
+        .values_list("frustration", flat=True)
+        .first()
+    )
+    if previous is None and question.frustration is not None:
+        previous = question.frustration  # the first message, scored by triage
     message = Message.objects.create(
         question=question,
         # API-key principals and anonymous askers are not rows of the user table.
@@ -418,13 +430,63 @@ def message_post(*, question: Question, author: Any, role: str, body: str) -> Me
         role=role,
         body=body,
         redacted_body=redacted,
+        frustration=mood,
     )
     active = _active_assignment(question)
     push_after_commit(
         [question.asked_by_id, active.expert.user_id if active else None],
         {"type": "message.new", "question_id": question.pk, "message_id": message.pk},
     )
+    if mood is not None:
+        _customer_mood_read(question, mood, previous, active)
     return message
+
+
+# A rise of this much between two customer messages is "sharp": the expert is told.
+SHARP_RISE = 0.25
+
+
+def _customer_mood_read(
+    question: Question, mood: float, previous: float | None, active: Assignment | None
+) -> None:
+    """Every customer message is read, not only the first. An upset follow-up to an
+    automated answer goes to a person at once, first in line; in a conversation with an
+    expert a sharp rise tells her, and past the brand's threshold its staff too."""
+    from routing import text
+
+    Question.objects.filter(pk=question.pk).update(frustration=mood)
+    question.frustration = mood
+    upset = mood >= text.frustration_threshold()
+    if question.status == Question.Status.AI_ANSWERED and upset:
+        waiting = question_send_to_experts(
+            question=question,
+            reason="We are sorry the automated answer did not help. A person is coming.",
+        )
+        Question.objects.filter(pk=waiting.pk).update(priority=2)
+        from routing.services.knowledge import auto_answer_handed_over
+
+        auto_answer_handed_over(question=waiting)
+        return
+    if active is None or active.status != Assignment.Status.ACCEPTED:
+        return
+    rising = previous is None or mood - previous >= SHARP_RISE
+    if upset and rising:
+        push_after_commit(
+            [active.expert.user_id],
+            {"type": "mood.rising", "question_id": question.pk, "frustration": round(mood, 2)},
+        )
+    settings = routing_settings_for(question.brand_id)
+    if mood >= settings.staff_alert_frustration and (previous or 0) < mood:
+        staff_ids = question.brand.memberships.values_list("user_id", flat=True)
+        push_after_commit(
+            list(staff_ids),
+            {"type": "mood.alert", "question_id": question.pk, "frustration": round(mood, 2)},
+        )
+        event_record(
+            name="question.upset",
+            brand_id=question.brand_id,
+            payload={"question_id": question.pk, "frustration": round(mood, 3)},
+        )
 
 
 def knowledge_entry_create(
@@ -484,6 +546,11 @@ def routing_settings_update(*, brand: Brand, actor: Any, **changes: Any) -> Any:
     for name, (low, high) in limits.items():
         if name in changes and not low <= int(changes[name]) <= high:
             errors[name] = [f"Between {low} and {high}."]
+    if (
+        "staff_alert_frustration" in changes
+        and not 0 < float(changes["staff_alert_frustration"]) <= 1
+    ):
+        errors["staff_alert_frustration"] = ["A frustration score above 0 and at most 1."]
     if "step_waits" in changes:
         waits = changes["step_waits"]
         if len(waits) != 3 or any(not 0 <= int(w) <= 3600 for w in waits):
