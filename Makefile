@@ -6,13 +6,15 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-fast lint format check-deploy schema bench chaos train-frustration clean
+.PHONY: help install run setup test test-fast lint format check-deploy schema bench bench-broker soak chaos train-frustration vendor clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff lint and format check"
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
+	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
+	@echo "make soak    the whole site under steady load for SOAK_MINUTES (default 10), a report a minute"
 	@echo "make chaos   kill workers, web, Redis and beat under load; fail if anything was lost"
 
 $(PY):
@@ -26,8 +28,8 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-# Local development: DEBUG on, embedded SQLite and filesystem broker unless DATABASE_URL /
-# REDIS_URL are set in the environment.
+# Local development: DEBUG on, embedded SQLite database and broker (var/gigcx.sqlite3,
+# var/broker.sqlite3) unless DATABASE_URL / REDIS_URL are set in the environment.
 setup: export DJANGO_DEBUG ?= true
 setup: install
 	$(PY) manage.py migrate --noinput
@@ -57,9 +59,23 @@ schema: install
 # figures, not pass/fail, and skip with a message when the data is missing.
 bench: install
 	$(PY) bench/routing_se.py
+	$(PY) bench/routing_sites.py
+	$(PY) bench/redaction.py
 	$(PY) bench/frustration.py
 	$(PY) bench/suggest.py
 
+# Embedded brokers compared (kombu's filesystem transport and ours), each with a real worker:
+# no-op tasks/s and publish -> run round trip. Prints figures.
+bench-broker: install
+	$(PY) bench/broker.py
+
+# The whole stack (runall, embedded default) in a temporary var folder under steady API load
+# with simulated experts; a line a minute, a JSON report, lost questions at the end.
+SOAK_MINUTES ?= 10
+SOAK_RATE ?= 1
+SOAK_REPORT ?= soak-report.json
+soak: install
+	$(PY) bench/soak.py --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) --report $(SOAK_REPORT)
 # Chaos run on PostgreSQL and Redis (bench/chaos.py; DEVELOPERS.md): its own database,
 # redis-server, two web processes, two workers and beat, killed at random under load. Prints
 # a table and fails when a question was lost or double-offered, on any HTTP 500 or a payout
@@ -71,6 +87,15 @@ chaos: install
 train-frustration: export DJANGO_DEBUG ?= true
 train-frustration: install
 	$(PY) manage.py train_frustration
+
+# Third-party browser assets (static/vendor/README.md), fetched from the npm registry at the
+# pinned versions. Their files are committed, so nothing else needs npm.
+CHARTJS_VERSION := 4.5.1
+vendor:
+	rm -rf var/vendor && mkdir -p var/vendor static/vendor/chart.js
+	cd var/vendor && npm pack --silent chart.js@$(CHARTJS_VERSION) && tar xzf chart.js-$(CHARTJS_VERSION).tgz
+	grep -v sourceMappingURL var/vendor/package/dist/chart.umd.min.js > static/vendor/chart.js/chart.umd.min.js
+	cp var/vendor/package/LICENSE.md static/vendor/chart.js/LICENSE.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

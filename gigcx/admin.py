@@ -1,7 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from gigcx.models import AuditEvent, DomainEvent, User
+from gigcx.deadletters import dead_letter_retry
+from gigcx.models import AuditEvent, DeadLetter, DomainEvent, User
 
 
 @admin.register(User)
@@ -40,3 +41,26 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class DomainEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "name", "brand_id", "delivered_at", "attempts"]
     list_filter = ["name"]
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    """Tasks that will not run again by themselves; retry one after fixing its cause."""
+
+    list_display = ["created_at", "name", "reason", "attempts", "task_id", "resolved_at"]
+    list_filter = ["reason", "name", ("resolved_at", admin.EmptyFieldListFilter)]
+    actions = ["retry"]
+
+    @admin.action(description="Re-enqueue the selected tasks (new task id, fresh count)")
+    def retry(self, request, queryset):  # type: ignore[no-untyped-def]
+        # Imported here: gigcx.exceptions imports DRF, whose settings import this app.
+        from gigcx.exceptions import NotFoundError
+
+        retried = 0
+        for letter in queryset.filter(resolved_at__isnull=True):
+            try:
+                dead_letter_retry(dead_letter_id=letter.pk, actor=request.user)
+                retried += 1
+            except NotFoundError:
+                continue  # closed meanwhile
+        self.message_user(request, f"Re-enqueued {retried} task(s).", messages.SUCCESS)

@@ -8,6 +8,7 @@ class GigcxConfig(AppConfig):
     verbose_name = "GigCX core"
 
     def ready(self) -> None:
+        import gigcx.checks  # noqa: F401  (registers the deploy checks)
         import gigcx.schema  # noqa: F401  (registers OpenAPI auth extensions)
         from gigcx.celery import ensure_broker_folder
 

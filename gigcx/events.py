@@ -16,10 +16,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from gigcx.models import DomainEvent, EventDelivery
+from gigcx.deadletters import dead_letter_record
+from gigcx.dispatch import enqueue_on_commit
+from gigcx.faults import failpoint
+from gigcx.models import DeadLetter, DomainEvent, EventDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +55,7 @@ def event_record(*, name: str, payload: dict[str, Any], brand_id: int | None = N
     from gigcx.tasks import deliver_event
 
     event = DomainEvent.objects.create(name=name, payload=payload, brand_id=brand_id)
-    deliver_event.delay_on_commit(str(event.pk))
+    enqueue_on_commit(deliver_event, str(event.pk))
     return event
 
 
@@ -72,6 +76,7 @@ def event_deliver(*, event_id: str) -> bool:
                 # Claim first: a concurrent delivery of the same event loses here and the
                 # handler's writes roll back with the claim.
                 EventDelivery.objects.create(event=event, subscriber=subscriber_name)
+                failpoint("event.claimed", f"{event.pk}:{subscriber_name}")
                 handler(event)
         except IntegrityError:
             continue  # already delivered to this subscriber
@@ -88,10 +93,44 @@ def event_deliver(*, event_id: str) -> bool:
 
 
 def outbox_undelivered_ids(*, older_than: timedelta, limit: int = 500) -> list[str]:
+    """Undelivered events older than ``older_than``, oldest first, for the sweeper.
+
+    Events tried ``GIGCX_TASK_MAX_DELIVERIES`` times are left out: a subscriber that crashes
+    its worker would otherwise take every sweep down before it reaches the events behind
+    it. :func:`outbox_dead_letter_exhausted` hands them to an operator instead.
+    """
     cutoff = timezone.now() - older_than
     return [
         str(pk)
-        for pk in DomainEvent.objects.filter(delivered_at__isnull=True, created_at__lt=cutoff)
+        for pk in DomainEvent.objects.filter(
+            delivered_at__isnull=True,
+            created_at__lt=cutoff,
+            attempts__lt=settings.GIGCX_TASK_MAX_DELIVERIES,
+        )
         .order_by("created_at")
         .values_list("pk", flat=True)[:limit]
     ]
+
+
+def outbox_dead_letter_exhausted(*, limit: int = 100) -> int:
+    """Record a dead letter, once per event, for undelivered events out of attempts, so
+    operators see them (``manage.py deadletters --retry`` delivers one again)."""
+    exhausted = DomainEvent.objects.filter(
+        delivered_at__isnull=True, attempts__gte=settings.GIGCX_TASK_MAX_DELIVERIES
+    ).values_list("pk", "attempts", "last_error")[:limit]
+    recorded = 0
+    for pk, attempts, last_error in exhausted:
+        task_id = f"outbox:{pk}"
+        if DeadLetter.objects.filter(task_id=task_id).exists():
+            continue  # open, or already retried or discarded by an operator
+        dead_letter_record(
+            task_id=task_id,
+            name="gigcx.deliver_event",
+            args=[str(pk)],
+            kwargs={},
+            reason="failed" if last_error else "poison",
+            attempts=attempts,
+            error=last_error or "Delivery never finished (the worker was killed or hung).",
+        )
+        recorded += 1
+    return recorded

@@ -6,9 +6,14 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
+import kombu.exceptions
+import redis.exceptions
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions as drf
@@ -49,6 +54,34 @@ class ConflictError(ApplicationError):
 class ForbiddenError(ApplicationError):
     status_code = 403
     code = "permission_denied"
+
+
+# A dependency that is down, out of connections or too slow answers 503 with Retry-After,
+# never 500: the request may simply be sent again. (DB-API's OperationalError is, by
+# definition, about the database's operation rather than the program: connection refused,
+# pool exhausted, statement or lock timeout, serialization failure after our retries.)
+RETRY_AFTER_SECONDS = 5
+_DEPENDENCIES: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((DatabaseOperationalError, DatabaseInterfaceError), "database"),
+    ((redis.exceptions.ConnectionError, redis.exceptions.TimeoutError), "cache"),
+    ((kombu.exceptions.OperationalError,), "task queue"),
+)
+
+
+def unavailable_dependency(exc: BaseException | None) -> str | None:
+    """The name of the dependency ``exc`` says is unavailable, or None for any other error."""
+    for classes, name in _DEPENDENCIES:
+        if isinstance(exc, classes):
+            return name
+    return None
+
+
+def unavailable_body(dependency: str) -> dict[str, Any]:
+    return error_body(
+        "service_unavailable",
+        f"The service is briefly unavailable ({dependency}); nothing you sent before this "
+        f"was lost. Try again in {RETRY_AFTER_SECONDS} seconds.",
+    )
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -92,6 +125,16 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         exc = drf.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+
+    dependency = unavailable_dependency(exc)
+    if dependency:
+        logger.warning("503: %s unavailable (%s)", dependency, exc.__class__.__name__, exc_info=exc)
+        set_rollback()
+        return Response(
+            unavailable_body(dependency),
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
     if isinstance(exc, ApplicationError):
         set_rollback()
@@ -147,6 +190,16 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    # Django calls this while handling the exception, so it is still in sys.exc_info(): a
+    # dependency outage outside the API (a page, a middleware's session read) becomes 503.
+    dependency = unavailable_dependency(sys.exc_info()[1])
+    if dependency:
+        if _wants_json(request):
+            response: HttpResponse = JsonResponse(unavailable_body(dependency), status=503)
+        else:
+            response = render_unavailable(request, dependency)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if _wants_json(request):
         return JsonResponse(
             error_body("server_error", "Something went wrong on our side; it has been logged."),
@@ -166,3 +219,13 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
             status=403,
         )
     return render(request, "errors/403.html", {"reason": "csrf"}, status=403)
+
+
+def render_unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
+    """The 503 page. Rendered without context processors that would query the database."""
+    from django.template import loader
+
+    html = loader.get_template("errors/503.html").render(
+        {"dependency": dependency, "retry_after": RETRY_AFTER_SECONDS}
+    )
+    return HttpResponse(html, status=503)

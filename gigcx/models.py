@@ -155,6 +155,8 @@ AUDIT_WORDS = {
     "payout.marked_failed": "marked a payout failed",
     "payout_batch.run": "ran a payout batch",
     "payout.destination_set": "connected a payout destination",
+    "dead_letter.retried": "re-enqueued a dead-lettered task",
+    "dead_letter.discarded": "discarded a dead-lettered task",
 }
 
 
@@ -214,3 +216,66 @@ class EventDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscriber} <- {self.event_id}"
+
+
+class TaskAttempt(models.Model):
+    """How many times one task message has reached a worker: the poison-message guard.
+
+    Celery has no redelivery limit (celery/celery discussion 8969): a message that kills its
+    worker child is requeued forever. The row is counted in its own transaction before the
+    task body runs and deleted when the body returns, so a row that keeps growing means the
+    body never got to the end. ``retries`` tells a redelivery of the same message apart from
+    an autoretry, which is a new message with the same task id.
+    """
+
+    task_id = models.CharField(max_length=255, unique=True)
+    name = models.CharField(max_length=200)
+    retries = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = SiteAdminOnlyQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.task_id} x{self.attempts}"
+
+
+class DeadLetter(models.Model):
+    """A task message that will not run again by itself, kept for an operator to look at.
+
+    ``poison``: delivered more than ``GIGCX_TASK_MAX_DELIVERIES`` times without finishing (it
+    kills or hangs its worker). ``failed``: raised after its retries (if any) ran out.
+    ``manage.py deadletters`` lists them and re-enqueues one after a fix.
+    """
+
+    class Reason(models.TextChoices):
+        POISON = "poison", "Delivered too many times"
+        FAILED = "failed", "Failed after its retries"
+
+    task_id = models.CharField(max_length=255)
+    name = models.CharField(max_length=200, db_index=True)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    reason = models.CharField(max_length=8, choices=Reason.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolution = models.CharField(max_length=200, blank=True)
+
+    objects = SiteAdminOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A message delivered again after it was dead-lettered is not listed twice.
+            models.UniqueConstraint(
+                fields=["task_id"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="deadletter_one_open_per_task",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.task_id} ({self.reason})"

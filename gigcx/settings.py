@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from gigcx.env import env_bool, env_int, env_list, env_secret, env_str
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "gigcx",
     "marketplace",
     "routing",
+    "quality",
     "payments",
 ]
 
@@ -105,14 +107,39 @@ TEMPLATES = [
 # Database: SQLite by default, DATABASE_URL for PostgreSQL
 # ---------------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
+# PostgreSQL connections come from a bounded pool per process (psycopg_pool through Django):
+# a thread borrows one for a request or a task and gives it back, so a process never holds
+# more than DATABASE_POOL_MAX_SIZE however many threads it runs, and a request that cannot
+# get one within DATABASE_POOL_TIMEOUT seconds answers 503. The connections a deployment
+# needs, for W web processes, C worker processes with k pool children each, and beat:
+#     W * POOL_MAX + C * k * POOL_MAX + 1 + a few for migrations and psql  <=  max_connections
+# (README, "Deploying"). Every statement and every lock wait has a ceiling, so a stuck query
+# or a long lock cannot pin a connection or a request for ever.
+DATABASE_POOL = env_bool("DATABASE_POOL", True)
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 30_000, minimum=0)
+DATABASE_LOCK_TIMEOUT_MS = env_int("DATABASE_LOCK_TIMEOUT_MS", 10_000, minimum=0)
 if DATABASE_URL:
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL,
-            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-            conn_health_checks=True,
+            conn_max_age=0 if DATABASE_POOL else env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=not DATABASE_POOL,
         )
     }
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        _options = DATABASES["default"].setdefault("OPTIONS", {})
+        _options["options"] = (
+            f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS} "
+            f"-c lock_timeout={DATABASE_LOCK_TIMEOUT_MS}"
+        )
+        if DATABASE_POOL:
+            _options["pool"] = {
+                "min_size": env_int("DATABASE_POOL_MIN_SIZE", 1, minimum=0),
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 8, minimum=1),
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 5, minimum=1),
+                # A connection idle this long is closed, down to min_size.
+                "max_idle": 300,
+            }
 else:
     DATABASES = {
         "default": {
@@ -169,21 +196,47 @@ else:
 # ---------------------------------------------------------------------------------------
 # Celery  https://docs.celeryq.dev/en/stable/userguide/configuration.html
 # ---------------------------------------------------------------------------------------
-CELERY_BROKER_DIR = VAR_DIR / "broker"
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# Nothing configured: the embedded broker (gigcx/broker.py), a SQLite file of its own beside
+# the application database, so queue polling never waits on the site's writes.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "sqlite-broker://"
 # The slowest task must finish well inside the visibility timeout, or Redis hands it to a
 # second worker while the first is still running (celery/celery#5935).
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
-CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 600, minimum=60)
-if CELERY_BROKER_URL.startswith("filesystem://"):
+# Fault-injection tests (GIGCX_FAULT_TESTS=true) shorten it to seconds; nothing else may.
+CELERY_VISIBILITY_TIMEOUT = env_int(
+    "CELERY_VISIBILITY_TIMEOUT", 600, minimum=1 if env_bool("GIGCX_FAULT_TESTS", False) else 60
+)
+if CELERY_BROKER_URL.startswith("sqlite-broker://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(CELERY_BROKER_DIR),
-        "data_folder_out": str(CELERY_BROKER_DIR),
+        "path": str(VAR_DIR / "broker.sqlite3"),
+        # An idle worker polls its queues this often: the wait before a task starts.
+        "polling_interval": env_int("GIGCX_BROKER_POLL_MS", 50, minimum=5) / 1000,
+        # A live worker renews its claims, so this is only how long the messages of a worker
+        # that died stay invisible before another one gets them.
+        "visibility_timeout": env_int("GIGCX_BROKER_CLAIM_SECONDS", 60, minimum=5),
+    }
+elif CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's folder broker, kept only for comparison (bench/broker.py): readers can see
+    # half-written files (JSONDecodeError) and it polls once a second.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(VAR_DIR / "broker" / "queue"),
+        "data_folder_out": str(VAR_DIR / "broker" / "queue"),
+        "control_folder": str(VAR_DIR / "broker" / "control"),
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        # kombu scans for messages past the visibility timeout (a crashed worker's) only on
+        # every 10th tick of a 10 s timer, up to 100 s late; scan every tick instead.
+        "unacked_restore_interval": max(1, min(10, CELERY_VISIBILITY_TIMEOUT // 4)),
+        "unacked_restore_throttle": 1,
+        # A Redis that hangs (paused, overloaded) must not hang a request that publishes.
+        "socket_timeout": 5,
+        "socket_connect_timeout": 2,
+        "health_check_interval": 10,
+    }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -195,12 +248,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers reconnect for ever after a broker restart (None = no limit) rather than exiting.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Publishing runs on a request thread: retry briefly, then gigcx.dispatch logs and the
+# database-owned deadlines take over (see gigcx/dispatch.py).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "routing.*": {"queue": "routing"},
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},
 }
+# What tasks print (the console email backend in development) is output, not a warning.
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -215,8 +275,31 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
+    "gigcx.prune_task_attempts": {
+        "task": "gigcx.prune_task_attempts",
+        "schedule": timedelta(hours=24),
+    },
+    # Experts' quality scores and tiers, nightly (ratings also recompute them at once).
+    "quality.recompute_scores": {
+        "task": "quality.recompute_scores",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # The brands' service figures, rolled up per day through yesterday.
+    "quality.rollup_metrics": {
+        "task": "quality.rollup_metrics",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 CELERY_TIMEZONE = "UTC"
+# Poison messages: a task message delivered this many times without finishing is not run
+# again; it lands in the DeadLetter table (gigcx/deadletters.py, `manage.py deadletters`).
+GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
+
+# A question still "new" this long after it was asked lost its triage task (a worker or the
+# broker died): the sweeper triages it. After this many triage runs that never finished, it
+# goes to people without the analysis rather than waiting for ever.
+GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 15, minimum=1)
+GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed"]
@@ -294,9 +377,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "gigcx.pagination.PageNumberPagination",
     "PAGE_SIZE": 25,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "gigcx.throttling.AnonRateThrottle",
+        "gigcx.throttling.UserRateThrottle",
+        "gigcx.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env_str("GIGCX_THROTTLE_ANON") or "60/min",
@@ -378,12 +461,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        # The 5 s routing sweep and 15 s outbox sweep print only when they did something;
+        # warnings and errors always print (gigcx/log_filters.py).
+        "quiet_periodic_tasks": {
+            "()": "gigcx.log_filters.QuietPeriodicTasks",
+            "tasks": ["routing.sweep", "gigcx.sweep_outbox"],
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("GIGCX_LOG_LEVEL") or "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # daphne's runserver prints each request itself; don't log it twice.
         "django.channels.server": {"level": "WARNING"},
+        "celery.beat": {"filters": ["quiet_periodic_tasks"]},
+        "celery.worker.strategy": {"filters": ["quiet_periodic_tasks"]},
+        "celery.app.trace": {"filters": ["quiet_periodic_tasks"]},
     },
 }
 

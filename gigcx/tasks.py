@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
-from django.core.cache import cache
 
-from gigcx.events import event_deliver, outbox_undelivered_ids
+from gigcx.deadletters import task_attempts_prune
+from gigcx.events import event_deliver, outbox_dead_letter_exhausted, outbox_undelivered_ids
+from gigcx.locks import exclusive
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="gigcx.deliver_event", acks_late=True)
@@ -20,14 +24,22 @@ def deliver_event(event_id: str) -> None:
 def sweep_outbox() -> int:
     """Re-deliver events a worker lost between commit and delivery (beat, every 15 s).
 
-    A cache lock keeps two beats (or a slow previous run) from sweeping at once.
+    One sweep at a time across machines (gigcx.locks.exclusive). Events whose deliveries
+    ran out (a subscriber that crashes its worker) go to the dead-letter table instead.
     """
-    if not cache.add("lock:gigcx.sweep_outbox", "1", timeout=60):
-        return 0
-    try:
+    with exclusive("gigcx.sweep_outbox") as held:
+        if not held:
+            return 0
         ids = outbox_undelivered_ids(older_than=timedelta(seconds=30))
-        for event_id in ids:
-            event_deliver(event_id=event_id)
+        delivered = sum(event_deliver(event_id=event_id) for event_id in ids)
+        if ids:
+            logger.info("outbox sweep: %d of %d undelivered events delivered", delivered, len(ids))
+        outbox_dead_letter_exhausted()
         return len(ids)
-    finally:
-        cache.delete("lock:gigcx.sweep_outbox")
+
+
+@shared_task(name="gigcx.prune_task_attempts")
+def prune_task_attempts() -> int:
+    """Forget delivery counts of messages not seen for a day (beat, daily): their message
+    was lost with the broker's data, and the database sweepers redo the work."""
+    return task_attempts_prune(older_than=timedelta(days=1))

@@ -5,9 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from gigcx import views
 from marketplace.urls import api_urlpatterns as marketplace_api
 from payments.urls import api_urlpatterns as payments_api
+from quality.urls import api_urlpatterns as quality_api
 from routing.urls import api_urlpatterns as routing_api
 
-api_v1 = [*marketplace_api, *routing_api, *payments_api]
+api_v1 = [*marketplace_api, *routing_api, *quality_api, *payments_api]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("marketplace.urls")),
     path("", include("routing.urls")),
+    path("", include("quality.urls")),
     path("", include("payments.urls")),
 ]
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -12,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from gigcx.celery import app as celery_app
+from routing.text.embeddings import text_backend
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +30,7 @@ def _database_ok() -> bool:
             cursor.execute("SELECT 1")
             return cursor.fetchone() == (1,)
     except Exception:
-        logger.exception("healthz: database unreachable")
+        logger.warning("healthz: database unreachable", exc_info=True)
         return False
 
 
@@ -36,20 +40,61 @@ def _broker_ok() -> bool:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True
     except Exception:
-        logger.exception("healthz: broker unreachable")
+        logger.warning("healthz: broker unreachable", exc_info=True)
         return False
+
+
+def _cache_ok() -> bool:
+    try:
+        cache.set("healthz", "1", timeout=10)
+        return cache.get("healthz") == "1"
+    except Exception:
+        logger.warning("healthz: cache unreachable", exc_info=True)
+        return False
+
+
+def _live_ok() -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        async_to_sync(layer.group_send)("healthz", {"type": "healthz"})
+        return True
+    except Exception:
+        logger.warning("healthz: channel layer unreachable", exc_info=True)
+        return False
+
+
+# Without these the site cannot take or route a question: 503, take it out of the pool.
+REQUIRED = ("database", "broker")
+# Without these it still works, less well: rate limits fall back to per-process counters,
+# locks to the database, consoles to polling. 200, "degraded", and the part named.
+OPTIONAL = ("cache", "live")
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the broker answer, 503 (with which one failed) otherwise."""
-    checks = {"database": _database_ok(), "broker": _broker_ok()}
-    healthy = all(checks.values())
+    """200 "ok" when everything answers; 200 "degraded" naming the part when an optional
+    one does not; 503 "unavailable" when the database or the broker does not."""
+    checks = {
+        "database": _database_ok(),
+        "broker": _broker_ok(),
+        "cache": _cache_ok(),
+        "live": _live_ok(),
+    }
+    if not all(checks[name] for name in REQUIRED):
+        status = "unavailable"
+    elif not all(checks[name] for name in OPTIONAL):
+        status = "degraded"
+    else:
+        status = "ok"
     body = {
-        "status": "ok" if healthy else "unavailable",
+        "status": status,
         "checks": {name: "ok" if ok else "unreachable" for name, ok in checks.items()},
+        "degraded": [name for name, ok in checks.items() if not ok],
         "broker": str(settings.CELERY_BROKER_URL).split("://", 1)[0],
         "database": connection.vendor,
+        "text_backend": text_backend(),
     }
-    return JsonResponse(body, status=200 if healthy else 503)
+    return JsonResponse(body, status=503 if status == "unavailable" else 200)

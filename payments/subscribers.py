@@ -21,8 +21,8 @@ def book_earning(event: DomainEvent) -> None:
 
 @subscribe("question.rated", name="payments.apply_rating")
 def apply_rating(event: DomainEvent) -> None:
-    """Routing does not record ratings yet; when it does, it records ``question.rated`` with
-    ``{question_id, rating}`` and the bonus and low-rating hold apply from here."""
+    """Quality records ``question.rated`` (``{question_id, rating, ...}``) when the asker rates
+    a resolved question; the bonus and the low-rating hold apply from here."""
     from payments.services import earning_apply_rating
 
     earning_apply_rating(

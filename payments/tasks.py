@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import OperationalError
 
+from gigcx.locks import exclusive
 from payments.providers import TransientProviderError
 
 
 @shared_task(name="payments.clear_earnings", acks_late=True)
 def clear_earnings() -> int:
     """Move earnings past their clearance date from pending to available (beat). Idempotent;
-    a cache lock keeps two beats from sweeping at once (harmless, but wasteful)."""
+    one sweep at a time across machines (harmless, but wasteful)."""
     from payments.services import earnings_clear_due
 
-    if not cache.add("lock:payments.clear_earnings", 1, timeout=300):
-        return 0
-    try:
-        return earnings_clear_due()
-    finally:
-        cache.delete("lock:payments.clear_earnings")
+    with exclusive("payments.clear_earnings") as held:
+        return earnings_clear_due() if held else 0
 
 
 @shared_task(
@@ -44,9 +40,5 @@ def send_payouts() -> int:
     """Sweeper (beat): retry payouts stuck in requested/sending with their same keys."""
     from payments.services import payouts_send_due
 
-    if not cache.add("lock:payments.send_payouts", 1, timeout=300):
-        return 0
-    try:
-        return payouts_send_due()
-    finally:
-        cache.delete("lock:payments.send_payouts")
+    with exclusive("payments.send_payouts") as held:
+        return payouts_send_due() if held else 0

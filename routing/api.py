@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -10,13 +11,13 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from gigcx.pagination import paginated
 from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
+from gigcx.throttling import ScopedRateThrottle
 from gigcx.web import parse_id
 from marketplace.models import Brand
 from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
@@ -266,6 +267,31 @@ class QuestionHumanApi(APIView):
         return Response(QuestionOutputSerializer(question, context={"role": role}).data)
 
 
+class QuestionFeedbackApi(APIView):
+    """The customer's "Did that help?" on the automated answer."""
+
+    permission_classes = [IsAuthenticatedOrQuestionToken]
+
+    class InputSerializer(StrictInputSerializer):
+        helped = serializers.BooleanField()
+
+    class OutputSerializer(serializers.Serializer):
+        outcome = serializers.CharField()
+        entry_id = serializers.IntegerField(allow_null=True)
+
+    @extend_schema(parameters=[QUESTION_TOKEN], request=InputSerializer, responses=OutputSerializer)
+    def post(self, request: Request, question_id: int) -> Response:
+        question, role = question_for(request, question_id)
+        if role != Message.Role.CUSTOMER:
+            raise NotFound("No such question.")
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        answer = services.auto_answer_feedback(
+            question=question, helped=incoming.validated_data["helped"]
+        )
+        return Response(self.OutputSerializer(answer).data)
+
+
 class QuestionResolveApi(APIView):
     permission_classes = [IsAuthenticatedOrQuestionToken]
 
@@ -404,6 +430,15 @@ class OfferDeclineApi(APIView):
         return Response(OfferOutputSerializer(assignment).data)
 
 
+class KnowledgeRecordSerializer(serializers.Serializer):
+    shown = serializers.IntegerField(source="shown_count")
+    helped = serializers.IntegerField(source="helped_count")
+    not_helped = serializers.IntegerField(source="not_helped_count")
+    handed_over = serializers.IntegerField(source="handed_over_count")
+    reliability = serializers.FloatField()
+    is_failing = serializers.BooleanField()
+
+
 class KnowledgeListCreateApi(APIView):
     permission_classes = [PublicReadBrandStaffWrite]
 
@@ -421,11 +456,22 @@ class KnowledgeListCreateApi(APIView):
         product_id = serializers.IntegerField(allow_null=True)
         source = serializers.CharField()
         is_published = serializers.BooleanField()
+        record = serializers.SerializerMethodField()
+
+        @extend_schema_field(KnowledgeRecordSerializer(allow_null=True))
+        def get_record(self, entry: KnowledgeEntry) -> dict[str, Any] | None:
+            # The record is for the brand's staff; customers reading the FAQ see none.
+            if not self.context.get("staff"):
+                return None
+            return KnowledgeRecordSerializer(entry).data
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
-        entries = KnowledgeEntry.objects.visible_to(viewer_for(request)).filter(brand=request.brand)
-        return paginated(self, request, entries, self.OutputSerializer)
+        viewer = viewer_for(request)
+        entries = KnowledgeEntry.objects.visible_to(viewer).filter(brand=request.brand)
+        staff = viewer.is_site_admin or request.brand.pk in viewer.staff_brand_ids()
+        output = partial(self.OutputSerializer, context={"staff": staff})
+        return paginated(self, request, entries, output)  # type: ignore[arg-type]
 
     @extend_schema(request=InputSerializer, responses={201: OutputSerializer})
     def post(self, request: Request, slug: str) -> Response:
@@ -481,3 +527,42 @@ class RoutingSettingsApi(APIView):
             brand=request.brand, actor=request.user, **incoming.validated_data
         )
         return Response(self.OutputSerializer(settings).data)
+
+
+class AnswerCalibrationOutputSerializer(serializers.Serializer):
+    backend = serializers.CharField()
+    threshold = serializers.FloatField(help_text="The threshold in force for the backend.")
+    default_threshold = serializers.FloatField()
+    calibrated = serializers.BooleanField(
+        help_text="False while fewer outcomes than min_outcomes exist: the default applies."
+    )
+    outcomes = serializers.IntegerField()
+    min_outcomes = serializers.IntegerField()
+    precision = serializers.FloatField(allow_null=True)
+    target_precision = serializers.FloatField()
+
+
+class AnswerCalibrationApi(APIView):
+    """The brand's auto-answer threshold, calibrated from outcomes towards its target."""
+
+    permission_classes = [IsBrandStaff]
+
+    class InputSerializer(StrictInputSerializer):
+        target_precision = serializers.FloatField()
+
+    @extend_schema(responses=AnswerCalibrationOutputSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        summary = services.knowledge.answer_calibration_summary(brand_id=request.brand.pk)
+        return Response(AnswerCalibrationOutputSerializer(summary).data)
+
+    @extend_schema(request=InputSerializer, responses=AnswerCalibrationOutputSerializer)
+    def patch(self, request: Request, slug: str) -> Response:
+        incoming = self.InputSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.answer_target_set(
+            brand=request.brand,
+            actor=request.user,
+            target_precision=incoming.validated_data["target_precision"],
+        )
+        summary = services.knowledge.answer_calibration_summary(brand_id=request.brand.pk)
+        return Response(AnswerCalibrationOutputSerializer(summary).data)

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class RoutingConfig(AppConfig):
-    """Questions and conversations, triage, presence, matching, offers, quality."""
+    """Questions and conversations, triage, presence, matching, offers."""
 
     name = "routing"
 

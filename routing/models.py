@@ -59,11 +59,12 @@ class RoutingSettings(models.Model):
 
 class QuestionQuerySet(ScopedQuerySet):
     def visible_to(self, viewer: Viewer) -> QuestionQuerySet:
-        """Staff see their brand's questions; customers their own; an expert only the
-        questions currently offered to them or assigned to them."""
+        """Staff see their brand's questions; customers their own; an expert the questions
+        offered to her now, and those she is answering or has answered (resolved or passed
+        to staff: read-only history, redacted like the live conversation)."""
         live_for_expert = Q(
             assignments__expert__user_id=viewer.user_id,
-            assignments__status=Assignment.Status.ACCEPTED,
+            assignments__status__in=Assignment.HANDLED,
         ) | Q(
             assignments__expert__user_id=viewer.user_id,
             assignments__status=Assignment.Status.OFFERED,
@@ -132,6 +133,9 @@ class Question(models.Model):
     urgency = models.FloatField(null=True, blank=True)
     priority = models.SmallIntegerField(default=0)
     triage = models.JSONField(default=dict, blank=True)
+    # Triage runs started on this question (a task, or the sweeper once the task is overdue);
+    # past GIGCX_TRIAGE_MAX_ATTEMPTS the question goes to people unanalysed, never stays new.
+    triage_attempts = models.PositiveSmallIntegerField(default=0)
     # Routing bookkeeping.
     routing_step = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -150,7 +154,11 @@ class Question(models.Model):
                 fields=["-priority", "waiting_since"],
                 condition=Q(status="waiting"),
                 name="question_waiting_queue_idx",
-            )
+            ),
+            # The sweeper's "still new past its deadline" scan.
+            models.Index(fields=["created_at"], condition=Q(status="new"), name="question_new_idx"),
+            # A brand's questions in a date range (quality's metrics and their daily rollup).
+            models.Index(fields=["brand", "created_at"], name="question_brand_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +213,8 @@ class Assignment(models.Model):
 
     # Outcomes that keep the expert from being offered the same question again.
     PASSED = (Status.DECLINED, Status.EXPIRED, Status.RELEASED)
+    # The expert took part in the conversation: she may read it afterwards.
+    HANDLED = (Status.ACCEPTED, Status.RESOLVED, Status.ESCALATED)
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="assignments")
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="assignments")
@@ -378,6 +388,11 @@ class KnowledgeEntry(models.Model):
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.FAQ)
     is_published = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The entry's record as an automated answer (AutoAnswer rows are the detail).
+    shown_count = models.PositiveIntegerField(default=0)
+    helped_count = models.PositiveIntegerField(default=0)
+    not_helped_count = models.PositiveIntegerField(default=0)
+    handed_over_count = models.PositiveIntegerField(default=0)
 
     objects = KnowledgeEntryQuerySet.as_manager()
 
@@ -387,3 +402,88 @@ class KnowledgeEntry(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+    # Until outcomes say otherwise an entry is taken to help nine times in ten, with the
+    # weight of ten outcomes: one bad outcome barely moves it, a run of them sinks it.
+    PRIOR_HELPED = 0.9
+    PRIOR_WEIGHT = 10
+
+    @property
+    def reliability(self) -> float:
+        """Share of its automated answers that helped, smoothed towards the prior."""
+        failed = self.not_helped_count + self.handed_over_count
+        prior = self.PRIOR_HELPED * self.PRIOR_WEIGHT
+        return (self.helped_count + prior) / (self.helped_count + failed + self.PRIOR_WEIGHT)
+
+    @property
+    def rank_factor(self) -> float:
+        """Multiplies the entry's confidence for a question: 1 with no record, above 1 for
+        entries that help, towards 0 for entries that keep failing."""
+        return self.reliability / self.PRIOR_HELPED
+
+    @property
+    def is_failing(self) -> bool:
+        return self.not_helped_count + self.handed_over_count >= 3 and self.reliability < 0.7
+
+
+class AutoAnswerQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> AutoAnswerQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class AutoAnswer(models.Model):
+    """The AI line answered a question with a knowledge entry: how sure it was, against which
+    threshold, and what came of it. Outcomes calibrate the brand's threshold."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "No feedback yet"
+        HELPED = "helped", "Helped"
+        NOT_HELPED = "not_helped", "Did not help"
+        HANDED_OVER = "handed_over", "Handed to a person"
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="auto_answer")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    entry = models.ForeignKey(
+        KnowledgeEntry, null=True, on_delete=models.SET_NULL, related_name="auto_answers"
+    )
+    backend = models.CharField(max_length=16)
+    score = models.FloatField()
+    confidence = models.FloatField()
+    threshold = models.FloatField()
+    # The customer chose "AI first": shown although the confidence was under the threshold.
+    below_threshold = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AutoAnswerQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "backend", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"automated answer to {self.question_id} ({self.outcome})"
+
+
+class AnswerCalibrationQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> AnswerCalibrationQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class AnswerCalibration(models.Model):
+    """A brand's auto-answer threshold, calibrated from its own outcomes towards its target
+    precision. ``threshold`` is None (the backend's default) until enough outcomes exist;
+    it was computed for ``backend`` and means nothing for another."""
+
+    brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="answer_calibration")
+    target_precision = models.FloatField(default=0.93)
+    backend = models.CharField(max_length=16, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    outcomes = models.PositiveIntegerField(default=0)
+    precision = models.FloatField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AnswerCalibrationQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"answer calibration of {self.brand}"

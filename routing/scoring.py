@@ -19,18 +19,26 @@ from dataclasses import dataclass, field
 # *well*, which that data cannot measure, so it keeps a small weight).
 DEFAULT_WEIGHTS: dict[str, float] = {
     "skill": 1.5,  # level and verification for the product (or its category)
-    "activity": 6.0,  # resolutions in the last ACTIVITY_WINDOW_DAYS: the strongest predictor
+    "activity": 16.0,  # recent resolutions, decayed in the brand's questions: the strongest
     "quality": 0.5,  # Bayesian average of ratings and resolution rate
     "load": 1.0,  # spare capacity
     "fairness": 1.0,  # idle longest, fewer offers this hour
     "empathy": 1.0,  # conversations that lift sentiment; counts only for upset customers
-    "text_fit": 1.0,  # similar questions resolved well: a tie-breaker
+    "text_fit": 0.5,  # similar questions resolved well: a tie-breaker
     "preferred": 8.0,  # the customer asked for this expert, or had them before
 }
 
-# The trailing window of "recent" activity. A 7-day window ranked the real answerer in the
-# top 5 for 0.82 of new questions against 0.47 for 30 days (bench/routing_se.py).
+# The trailing window of bench/routing_se.py's activity baseline (and of the feature before
+# decayed recency replaced it).
 ACTIVITY_WINDOW_DAYS = 7
+
+# Recent activity decays with the brand's own pace, not the calendar: a resolution is worth
+# half as much once the brand has received this many more questions. A fixed 7-day window fit
+# the coffee site (a six-week burst) and starved the slower matheducators site; half-life,
+# saturation and the activity weight were chosen on both sites' tuning splits together
+# (bench/routing_sites.py, which prints both sites against both recency baselines).
+RECENCY_HALF_LIFE_QUESTIONS = 15
+RECENCY_SATURATION = 5.0
 
 WORD = re.compile(r"[a-z0-9äöüß]{3,}")
 STOP = frozenset(
@@ -184,6 +192,19 @@ def activity_value(recent_resolutions: int, *, saturation: int = 10) -> float:
     if recent_resolutions <= 0:
         return 0.0
     return min(1.0, math.log1p(recent_resolutions) / math.log1p(saturation))
+
+
+def recency_decayed(recency: float, recency_seq: int, brand_seq: int) -> float:
+    """An expert's stored recency (as of the brand's question ``recency_seq``) decayed to now."""
+    since = max(0, brand_seq - recency_seq)
+    return recency * 0.5 ** (since / RECENCY_HALF_LIFE_QUESTIONS)
+
+
+def recency_value(decayed: float, *, saturation: float = RECENCY_SATURATION) -> float:
+    """Decayed recent resolutions to [0, 1): 0 -> 0, one just now -> 0.17, five -> 0.5."""
+    if decayed <= 0:
+        return 0.0
+    return decayed / (decayed + saturation)
 
 
 def fairness_value(idle_seconds: float | None, offers_this_hour: int, cap: int) -> float:

@@ -10,7 +10,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from gigcx.tenancy import Viewer
-from marketplace.models import Expert, ExpertSkill
+from marketplace.models import Brand, Expert, ExpertSkill
 from routing import scoring
 from routing.models import HEARTBEAT_FRESH, Assignment, Presence, Question, RoutingSettings
 
@@ -41,14 +41,28 @@ class Candidate:
 
 
 def expert_candidates_for_question(
-    *, question: Question, step: int, settings: RoutingSettings, now: datetime | None = None
+    *,
+    question: Question,
+    step: int,
+    settings: RoutingSettings,
+    now: datetime | None = None,
+    second_round: bool = False,
 ) -> list[Candidate]:
     """Approved experts of the brand who are online with spare capacity, speak the language,
-    know the product at this widening step, and have not passed on this question."""
+    know the product at this widening step, and have not passed on this question.
+
+    ``second_round``: an expert who only let an offer run out has not passed for good; once
+    nobody new is left she may be asked again. One who declined or handed it back never is.
+    """
     now = now or timezone.now()
+    refused = (
+        (Assignment.Status.DECLINED, Assignment.Status.RELEASED)
+        if second_round
+        else Assignment.PASSED
+    )
     passed = (
         Assignment.objects.filter(question=question)
-        .filter(Q(status__in=Assignment.PASSED) | Q(status=Assignment.Status.OFFERED))
+        .filter(Q(status__in=refused) | Q(status=Assignment.Status.OFFERED))
         .values("expert_id")
     )
     hour_ago = now - timedelta(hours=1)
@@ -65,14 +79,6 @@ def expert_candidates_for_question(
         .annotate(
             offers_this_hour=Count(
                 "assignments", filter=Q(assignments__offered_at__gte=hour_ago), distinct=True
-            ),
-            recent_resolutions=Count(
-                "assignments",
-                filter=Q(
-                    assignments__status=Assignment.Status.RESOLVED,
-                    assignments__ended_at__gte=now - timedelta(days=scoring.ACTIVITY_WINDOW_DAYS),
-                ),
-                distinct=True,
             ),
         )
         .order_by("pk")
@@ -108,6 +114,7 @@ def expert_candidates_for_question(
         )
 
     histories = _resolved_texts([e.pk for e in experts]) if question.body else {}
+    brand_seq = Brand.objects.filter(pk=question.brand_id).values_list("question_seq", flat=True)[0]
     candidates: list[Candidate] = []
     for expert in experts:
         if expert.offers_this_hour >= settings.fairness_cap_per_hour:
@@ -131,6 +138,7 @@ def expert_candidates_for_question(
         elif expert.pk in previous_experts:
             preferred = 0.5
         quality = None if expert.quality_score is None else float(expert.quality_score)
+        decayed = scoring.recency_decayed(expert.recency, expert.recency_seq, brand_seq)
         features = scoring.CandidateFeatures(
             expert_id=expert.pk,
             skill=scoring.skill_value(
@@ -138,7 +146,7 @@ def expert_candidates_for_question(
                 skill.verified_level if skill else None,
                 step=skill_step,
             ),
-            activity=scoring.activity_value(expert.recent_resolutions),
+            activity=scoring.recency_value(decayed),
             quality=quality,
             load=(presence.capacity - presence.active) / presence.capacity,
             fairness=scoring.fairness_value(
@@ -154,6 +162,10 @@ def expert_candidates_for_question(
                     f"{'this product' if on_exact else 'the category' if skill else 'no product'}"
                 ),
                 "empathy": "no rated conversations yet",
+                "activity": (
+                    f"{decayed:.1f} recent resolutions, each halved every "
+                    f"{scoring.RECENCY_HALF_LIFE_QUESTIONS} questions the brand receives"
+                ),
             },
         )
         candidates.append(Candidate(expert, presence, features))

@@ -7,11 +7,18 @@ Runs as a task after the question commits. Every decision is stored on the quest
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
+from gigcx.db import retry_on_conflict
+from gigcx.faults import failpoint
 from routing import text
-from routing.models import KnowledgeEntry, Message, Question
+from routing.models import Message, Question
+from routing.services.knowledge import answer_decide, auto_answer_post
 from routing.services.offers import _locked_question
 from routing.services.questions import question_send_to_experts
 
@@ -26,12 +33,25 @@ def redact_for_experts(body: str) -> str:
     return text.redact(body).text
 
 
+@retry_on_conflict
 def question_triage(*, question_id: int) -> Question | None:
     """Analyse a new question and send it down the AI or the human path. Idempotent: a
     question that is no longer new is left alone."""
     question = Question.objects.select_related("brand", "product").filter(pk=question_id).first()
     if question is None or question.status != Question.Status.NEW:
         return question
+    # Count the run before doing the work, in its own commit: a run that kills its worker
+    # still counts, so a question that always does cannot loop for ever.
+    Question.objects.filter(pk=question.pk, status=Question.Status.NEW).update(
+        triage_attempts=F("triage_attempts") + 1
+    )
+    if question.triage_attempts + 1 > settings.GIGCX_TRIAGE_MAX_ATTEMPTS:
+        logger.error(
+            "question %s: triage did not finish in %d runs; sending it to people unanalysed",
+            question.pk,
+            question.triage_attempts,
+        )
+        return _to_experts_and_route(question, reason="We are finding an expert for you now.")
     brand = question.brand
     languages = list(brand.languages or ["en"])
     redaction = text.redact(question.body)
@@ -43,16 +63,9 @@ def question_triage(*, question_id: int) -> Question | None:
         catalogue = list(brand.products.filter(is_archived=False).values_list("pk", "name", "sku"))
         product_id, product_confidence = text.guess_product(question.body, catalogue)
 
-    entries = list(
-        KnowledgeEntry.objects.filter(brand=brand, is_published=True).values_list(
-            "pk", "question", "answer"
-        )
-    )
-    best = text.KnowledgeIndex(entries).best(question.body, k=1) if entries else []
-    match = best[0] if best else None
-    confident = text.should_answer_automatically(best)
     upset = mood.score >= text.frustration_threshold()
-    ai_first = question.preference != Question.Preference.EXPERT and not upset and confident
+    answer = answer_decide(question=question, upset=upset)
+    ai_first = answer.answer
     decision = {
         "language": language,
         "language_confidence": round(language_confidence, 3),
@@ -62,10 +75,14 @@ def question_triage(*, question_id: int) -> Question | None:
         "pii": redaction.kinds,
         "product_id": product_id,
         "product_confidence": round(product_confidence, 3),
-        "knowledge_entry_id": match.entry_id if match else None,
-        "knowledge_score": round(match.score, 3) if match else None,
+        "knowledge_entry_id": answer.entry_id,
+        "knowledge_score": round(answer.score, 3) if answer.score is not None else None,
+        "knowledge_confidence": answer.confidence,
+        "answer_threshold": answer.threshold,
+        "text_backend": answer.backend,
         "path": "ai" if ai_first else "human",
     }
+    failpoint("triage.analysed", question.pk)
     with transaction.atomic():
         locked = _locked_question(question.pk)
         if locked is None or locked.status != Question.Status.NEW:
@@ -82,16 +99,56 @@ def question_triage(*, question_id: int) -> Question | None:
         Message.objects.filter(question=locked, role=Message.Role.CUSTOMER).update(
             redacted_body=redaction.text
         )
+        failpoint("triage.write", question.pk)  # written, lock held, not yet committed
         if ai_first:
-            entry = KnowledgeEntry.objects.get(pk=match.entry_id)
-            Message.objects.create(
-                question=locked,
-                role=Message.Role.AI,
-                body=f"{entry.answer}\n\n(Automated answer from {brand.name}'s "
-                f'{entry.get_source_display().lower()}: "{entry.question}")',
-            )
+            auto_answer_post(question=locked, decision=answer)
             locked.status = Question.Status.AI_ANSWERED
             locked.save(update_fields=["status"])
             return locked
+        # In the same transaction as the decision: leaving `new` is the claim. Committed
+        # apart, a redelivered copy waiting on the lock would find it still `new` and triage
+        # it a second time.
+        waiting = question_send_to_experts(question=locked, route_after_commit=False)
     logger.info("question %s triaged: path=human frustration=%.2f", question.pk, mood.score)
-    return question_send_to_experts(question=locked)
+    return _route_now(waiting)
+
+
+def _to_experts_and_route(question: Question, reason: str = "") -> Question:
+    """Queue the question for people and make the first routing decision."""
+    waiting = question_send_to_experts(question=question, reason=reason, route_after_commit=False)
+    return _route_now(waiting)
+
+
+def _route_now(waiting: Question) -> Question:
+    """Make the first routing decision here, in the triage task: one task per question on
+    the hot path, not two. If routing fails, the question is already waiting and the
+    sweeper routes it."""
+    from routing.services.offers import routing_offer_question
+
+    if waiting.status == Question.Status.WAITING:
+        routing_offer_question(question_id=waiting.pk)
+        waiting.refresh_from_db()
+    return waiting
+
+
+def questions_triage_overdue(*, limit: int = 20) -> int:
+    """Triage questions still ``new`` past their deadline: their task was lost (a worker
+    killed mid-triage, a broker restarted or flushed). Oldest first; a failure is logged and
+    the question stays for the next sweep (its attempts count, so it cannot loop for ever).
+    Returns how many left ``new``."""
+    cutoff = timezone.now() - timedelta(seconds=settings.GIGCX_TRIAGE_DEADLINE_SECONDS)
+    overdue = list(
+        Question.objects.filter(status=Question.Status.NEW, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    moved = 0
+    for question_id in overdue:
+        logger.warning("question %s: still new past its triage deadline, triaging now", question_id)
+        try:
+            question = question_triage(question_id=question_id)
+        except Exception:
+            logger.exception("question %s: triage from the sweeper failed", question_id)
+            continue
+        moved += bool(question and question.status != Question.Status.NEW)
+    return moved

@@ -8,6 +8,11 @@ urlpatterns = [
     path("customer/", views.customer_home, name="customer-home"),
     path("brands/<slug:slug>/ask/", views.ask, name="ask"),
     path("embed/<slug:slug>/", views.embed_ask, name="embed-ask"),
+    path(
+        "brands/<slug:slug>/help/<int:entry_id>/",
+        views.knowledge_entry_page,
+        name="knowledge-entry",
+    ),
     path("questions/<int:question_id>/", views.question_page, name="question"),
     path("q/<int:question_id>/<str:token>/", views.question_private, name="question-private"),
     path("expert/console/", views.expert_console, name="expert-console"),
@@ -18,6 +23,11 @@ urlpatterns = [
 api_urlpatterns = [
     path("brands/<slug:slug>/questions", api.QuestionCreateApi.as_view(), name="questions"),
     path("brands/<slug:slug>/knowledge", api.KnowledgeListCreateApi.as_view(), name="knowledge"),
+    path(
+        "brands/<slug:slug>/knowledge/calibration",
+        api.AnswerCalibrationApi.as_view(),
+        name="knowledge-calibration",
+    ),
     path("brands/<slug:slug>/routing", api.RoutingSettingsApi.as_view(), name="routing-settings"),
     path("questions/<int:question_id>", api.QuestionDetailApi.as_view(), name="question-detail"),
     path(
@@ -27,6 +37,11 @@ api_urlpatterns = [
     ),
     path(
         "questions/<int:question_id>/human", api.QuestionHumanApi.as_view(), name="question-human"
+    ),
+    path(
+        "questions/<int:question_id>/feedback",
+        api.QuestionFeedbackApi.as_view(),
+        name="question-feedback",
     ),
     path(
         "questions/<int:question_id>/resolve",

@@ -12,13 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gigcx.exceptions import ApplicationError
-from gigcx.tenancy import ANONYMOUS, viewer_for
+from gigcx.tenancy import ANONYMOUS, EDITOR_ROLES, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
 from routing import selectors, services
 from routing.forms import AskForm
-from routing.models import Assignment, Message, Presence, Question
+from routing.models import Assignment, KnowledgeEntry, Message, Presence, Question
+from routing.services.knowledge import answer_calibration_summary
 
 
 @login_required
@@ -116,11 +117,19 @@ def _conversation(
         offer = (
             Assignment.objects.live().filter(question=question, expert__user=request.user).first()
         )
+    # Quality reviewers read conversations; only owners and managers write or resolve.
+    staff_writes = role == Message.Role.STAFF and viewer_for(request).is_staff_of(
+        question.brand_id, EDITOR_ROLES
+    )
+    # The outer ring may read any app's selectors: the rating panel after resolution.
+    from quality.selectors import rating_for_question
+
     return render(
         request,
         "routing/conversation.html",
         {
             "question": question,
+            "rating": rating_for_question(question_id=question.pk),
             "role": role,
             "token": token,
             "chat": rows,
@@ -128,12 +137,14 @@ def _conversation(
             "verified": verified,
             "body": question.expert_text if role == Message.Role.EXPERT else question.body,
             "can_write": question.status != Question.Status.RESOLVED
-            and (role in (Message.Role.CUSTOMER, Message.Role.STAFF) or is_assigned_expert),
+            and (role == Message.Role.CUSTOMER or staff_writes or is_assigned_expert),
+            "staff_writes": staff_writes,
             "is_assigned_expert": is_assigned_expert,
             "offer": offer,
             "routing_history": routing_history,
             "embed": embed,
             "last_id": rows[-1]["id"] if rows else 0,
+            "feedback": getattr(getattr(question, "auto_answer", None), "outcome", None),
         },
     )
 
@@ -185,6 +196,8 @@ def question_private(request: HttpRequest, question_id: int, token: str) -> Http
 
 @login_required
 def expert_console(request: HttpRequest) -> HttpResponse:
+    from quality.selectors import expert_handled_assignments
+
     pools = Expert.objects.filter(user=request.user).select_related("brand")
     presence = services.presence_for(request.user) if pools else None
     return render(
@@ -196,6 +209,8 @@ def expert_console(request: HttpRequest) -> HttpResponse:
             "approved": any(p.receives_offers for p in pools),
             "offers": selectors.expert_offers(user_id=request.user.pk),
             "active": selectors.expert_active_assignments(user_id=request.user.pk),
+            # The outer ring may read quality's selectors: her finished conversations.
+            "handled": expert_handled_assignments(user_id=request.user.pk)[:10],
         },
     )
 
@@ -210,6 +225,19 @@ def presence_change(request: HttpRequest) -> HttpResponse:
     else:
         messages.success(request, f"You are {presence.get_status_display().lower()}.")
     return redirect("routing:expert-console")
+
+
+def knowledge_entry_page(request: HttpRequest, slug: str, entry_id: int) -> HttpResponse:
+    """One knowledge entry, the source an automated answer links to. Published entries are
+    public; drafts only for the brand's staff. Staff also see the entry's record."""
+    viewer = viewer_for(request)
+    entry = get_object_or_404(
+        KnowledgeEntry.objects.visible_to(viewer).select_related("brand", "product"),
+        pk=entry_id,
+        brand__slug=slug,
+    )
+    staff = viewer.is_site_admin or entry.brand_id in viewer.staff_brand_ids()
+    return render(request, "routing/knowledge_entry.html", {"entry": entry, "staff": staff})
 
 
 @brand_staff_page()
@@ -229,5 +257,10 @@ def staff_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
             "escalated": [q for q in queue if q.status == Question.Status.ESCALATED],
             "live": [q for q in queue if q.status != Question.Status.ESCALATED],
             "online": online,
+            "calibration": answer_calibration_summary(brand_id=brand.pk),
+            "entries": KnowledgeEntry.objects.visible_to(viewer_for(request))
+            .filter(brand=brand)
+            .select_related("product")
+            .order_by("-shown_count", "question"),
         },
     )

@@ -30,3 +30,7 @@ REST_FRAMEWORK = {
 
 # WhiteNoise warns about a missing STATIC_ROOT; tests serve from the finders instead.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# Race tests release 50 threads at once, each with its own connection from the pool.
+if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
+    DATABASES["default"]["OPTIONS"]["pool"].update(max_size=60, timeout=30)  # noqa: F405

@@ -77,7 +77,11 @@ def test_beat_schedule_names_only_registered_tasks() -> None:
 
 
 def _run_manage(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))
+    }
     env.update(env_overrides)
     return subprocess.run(  # noqa: S603
         [sys.executable, str(ROOT / "manage.py"), *args],
@@ -157,6 +161,21 @@ def test_redis_url_switches_broker_cache_and_channel_layer() -> None:
         "channels_redis.core.RedisChannelLayer",
     ]
     assert "'visibility_timeout': 600" in result.stdout
+    # a crashed worker's messages are looked for every 10 s, not every 100 s (kombu default)
+    assert "'unacked_restore_interval': 10, 'unacked_restore_throttle': 1" in result.stdout
+
+
+def test_only_fault_injection_tests_may_shorten_the_visibility_timeout() -> None:
+    env = {**PRODUCTION_ENV, "REDIS_URL": "redis://127.0.0.1:6379/0"}
+    code = "from django.conf import settings as s; print(s.CELERY_BROKER_TRANSPORT_OPTIONS)"
+    refused = _run_manage({**env, "CELERY_VISIBILITY_TIMEOUT": "5"}, "shell", "-c", code)
+    assert refused.returncode != 0
+    assert "CELERY_VISIBILITY_TIMEOUT=5 must be at least 60" in refused.stderr
+    allowed = _run_manage(
+        {**env, "CELERY_VISIBILITY_TIMEOUT": "5", "GIGCX_FAULT_TESTS": "true"}, "shell", "-c", code
+    )
+    assert allowed.returncode == 0, allowed.stderr
+    assert "'visibility_timeout': 5, 'unacked_restore_interval': 1" in allowed.stdout
 
 
 def test_openapi_schema_generates_without_warnings(tmp_path: Path) -> None:

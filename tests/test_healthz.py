@@ -13,7 +13,8 @@ def test_healthz_reports_database_and_broker(client: Any) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert body["checks"] == {"database": "ok", "broker": "ok"}
+    assert body["checks"] == {"database": "ok", "broker": "ok", "cache": "ok", "live": "ok"}
+    assert body["text_backend"] == "onnx"  # the default install's sentence embeddings
 
 
 def test_healthz_is_503_and_names_the_broken_part_when_the_broker_is_down(
@@ -30,4 +31,4 @@ def test_healthz_is_503_and_names_the_broken_part_when_the_broker_is_down(
         app.conf.broker_url = original
 
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "unreachable"}
+    assert response.json()["checks"]["broker"] == "unreachable"

@@ -22,7 +22,7 @@ from marketplace.permissions import IsBrandStaff
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("gigcx", "marketplace", "routing", "payments")
+OUR_APPS = ("gigcx", "marketplace", "routing", "quality", "payments")
 PUBLIC_API_VIEWS = {"root"}  # allowlist of API views anyone may call
 
 
@@ -71,6 +71,8 @@ def url_kwargs_for(
         # payments: the brand check answers before any row is looked up
         "batch_id": 1,
         "earning_id": 1,
+        # quality: likewise
+        "review_id": 1,
     }
     for name, value in ids.items():
         if f"<int:{name}>" in route:

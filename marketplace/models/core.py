@@ -46,6 +46,9 @@ class Brand(models.Model):
     languages = models.JSONField(default=list, help_text="ISO 639-1 codes the brand serves in.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Questions received so far: the brand's own clock for how recent an expert's work is
+    # (routing measures recency in questions, not days, so slow and busy brands route alike).
+    question_seq = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = BrandQuerySet.as_manager()
 
@@ -272,6 +275,7 @@ class Expert(models.Model):
 
     class Tier(models.TextChoices):
         NEW = "new", "New"
+        BRONZE = "bronze", "Bronze"
         SILVER = "silver", "Silver"
         GOLD = "gold", "Gold"
 
@@ -282,9 +286,13 @@ class Expert(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.APPLIED)
     status_reason = models.TextField(blank=True)
     tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.NEW)
-    # Written down by the quality code in `routing` (DESIGN: figures are written down, never
-    # read upward). Null until the expert has enough rated questions.
+    # Written down by `quality` (DESIGN: figures are written down, never read upward), with
+    # the tier. Null until the expert's first rating.
     quality_score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    # Resolutions, each decayed by half every RECENCY_HALF_LIFE_QUESTIONS questions the brand
+    # receives, as of the brand's question_seq ``recency_seq`` (routing.scoring.recency_decayed).
+    recency = models.FloatField(default=0.0, editable=False)
+    recency_seq = models.PositiveBigIntegerField(default=0, editable=False)
     joined_at = models.DateTimeField(auto_now_add=True)
     last_active_at = models.DateTimeField(null=True, blank=True)
 

@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from gigcx.audit import audit_record
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from gigcx.models import User
 from gigcx.tenancy import STAFF_ROLES
@@ -141,7 +142,7 @@ def _invitation_send(invitation: Invitation) -> None:
     invitation.last_sent_at = timezone.now()
     invitation.save(update_fields=["send_count", "last_sent_at"])
     # The worker builds the link from the row, so it must not run before COMMIT.
-    send_invitation.delay_on_commit(invitation.pk)
+    enqueue_on_commit(send_invitation, invitation.pk, run_here_if_broker_down=True)
 
 
 @transaction.atomic

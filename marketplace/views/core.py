@@ -26,8 +26,12 @@ from marketplace.models import Application, Brand, BrandMembership, Category, In
 View = Callable[..., HttpResponse]
 
 
-def brand_staff_page(roles: tuple[str, ...] = STAFF_ROLES) -> Callable[[View], View]:
-    """Resolve ``slug`` to a brand the viewer is staff of (404 otherwise) and pass it on."""
+def brand_staff_page(
+    roles: tuple[str, ...] = STAFF_ROLES, write_roles: tuple[str, ...] = EDITOR_ROLES
+) -> Callable[[View], View]:
+    """Resolve ``slug`` to a brand the viewer is staff of (404 otherwise) and pass it on.
+    POSTs take one of ``write_roles`` (owners and managers unless a page says otherwise, as
+    the QA review form does)."""
 
     def decorate(view: View) -> View:
         @login_required
@@ -37,7 +41,7 @@ def brand_staff_page(roles: tuple[str, ...] = STAFF_ROLES) -> Callable[[View], V
             brand = Brand.objects.visible_to(viewer).staffed_by(viewer).filter(slug=slug).first()
             if brand is None:
                 raise Http404("No such brand, or you are not on its staff.")
-            if request.method == "POST" and not viewer.is_staff_of(brand.pk, EDITOR_ROLES):
+            if request.method == "POST" and not viewer.is_staff_of(brand.pk, write_roles):
                 messages.error(
                     request, "Your role can look but not change; ask an owner or manager."
                 )
@@ -93,8 +97,14 @@ def brand_create(request: HttpRequest) -> HttpResponse:
 
 
 def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict[str, Any]:
+    # Pages are the outer ring and may read any app's selectors: the service summary.
+    from quality import metrics
+
     viewer = viewer_for(request)
     return {
+        "service": metrics.brand_metrics_overall(
+            brand=brand, period=metrics.period_parse(None, None)
+        ),
         "brand": brand,
         "role": viewer.staff_roles.get(brand.pk),
         "can_edit": viewer.is_staff_of(brand.pk, EDITOR_ROLES),

@@ -88,11 +88,15 @@ def pool_expert(request: HttpRequest, brand: Brand, expert_id: int) -> HttpRespo
             messages.success(request, done)
             return redirect("marketplace:pool-expert", slug=brand.slug, expert_id=expert.pk)
     skills = [(skill, VerifyForm(initial={"level": skill.level})) for skill in expert.skills.all()]
+    # Pages are the outer ring and may read any app's selectors: her quality standing.
+    from quality.selectors import expert_latest_score
+
     return render(
         request,
         "marketplace/pool_expert.html",
         {
             "brand": brand,
+            "score": expert_latest_score(expert=expert, viewer=viewer),
             "expert": expert,
             "profile": getattr(expert.user, "expert_profile", None),
             "skills": skills,

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gigcx.audit import audit_record
+from gigcx.db import retry_on_conflict
 from gigcx.exceptions import ConflictError, NotFoundError
 from marketplace.models import Brand, Expert
 from payments.ledger import (
@@ -165,6 +166,7 @@ def earnings_clear_due(*, now: datetime | None = None, limit: int = 500) -> int:
     return cleared
 
 
+@retry_on_conflict
 def earning_hold(
     *,
     earning_id: int,
@@ -194,6 +196,7 @@ def earning_hold(
     return earning
 
 
+@retry_on_conflict
 def earning_release(
     *, earning_id: int, actor: Any, reason: str, brand: Brand | None = None
 ) -> Earning:
@@ -218,6 +221,7 @@ def earning_release(
     return earning
 
 
+@retry_on_conflict
 def earning_reverse(
     *, earning_id: int, actor: Any, reason: str, brand: Brand | None = None
 ) -> Earning:
@@ -288,8 +292,8 @@ def earning_apply_rating(*, question_id: int, rating: int) -> Earning | None:
     bonus (``bonus:<question id>``, brand payable → expert, no platform fee); a rating below the
     hold threshold holds a pending earning for staff review. Idempotent.
 
-    Routing does not record ratings yet; this runs from the ``question.rated`` subscriber
-    (payload ``{question_id, rating}``) once it does. Plain atomic (subscriber transaction).
+    Runs from the ``question.rated`` subscriber (quality records the event when the asker
+    rates; payload ``{question_id, rating, ...}``). Plain atomic (subscriber transaction).
     """
     with transaction.atomic():
         earning = (

@@ -23,6 +23,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from gigcx.audit import audit_record
+from gigcx.db import retry_on_conflict
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from marketplace.models import Brand, Expert
 from payments.ledger import account_balance, account_for_expert, accounts_for_update, ledger_post
@@ -156,9 +158,10 @@ def _enqueue_send(payout: Payout) -> None:
     if payout.provider == PayoutDestination.Provider.STRIPE:
         from payments.tasks import send_payout
 
-        send_payout.delay_on_commit(payout.pk)
+        enqueue_on_commit(send_payout, payout.pk)
 
 
+@retry_on_conflict
 def payout_request(
     *,
     user: Any,
@@ -233,6 +236,7 @@ def payout_request(
     return payout
 
 
+@retry_on_conflict
 def payout_batch_run(*, brand: Brand, actor: Any) -> PayoutBatch:
     """Pay every expert of the brand their whole available balance (when it reaches the
     minimum and they have a destination), and put the bank-transfer payouts experts requested

@@ -1,5 +1,12 @@
 """Routing services (writes). Import from here; the modules split by subdomain."""
 
+from routing.services.knowledge import (
+    answer_decide,
+    answer_target_set,
+    answer_threshold_calibrate,
+    auto_answer_feedback,
+    auto_answer_handed_over,
+)
 from routing.services.offers import (
     assignment_accept,
     assignment_decline,
@@ -20,6 +27,7 @@ from routing.services.questions import (
     message_post,
     participant_role,
     question_create,
+    question_reopen,
     question_request_human,
     question_resolve,
     question_send_to_experts,
@@ -27,6 +35,11 @@ from routing.services.questions import (
 )
 
 __all__ = [
+    "answer_decide",
+    "answer_target_set",
+    "answer_threshold_calibrate",
+    "auto_answer_feedback",
+    "auto_answer_handed_over",
     "assignment_accept",
     "assignment_decline",
     "assignment_escalate",
@@ -41,6 +54,7 @@ __all__ = [
     "presence_heartbeat",
     "presence_set",
     "question_create",
+    "question_reopen",
     "question_request_human",
     "question_resolve",
     "question_send_to_experts",

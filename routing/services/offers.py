@@ -16,8 +16,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from gigcx.audit import audit_record
+from gigcx.db import retry_on_conflict
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.events import event_record
 from gigcx.exceptions import ConflictError, NotFoundError
+from gigcx.faults import failpoint
 from marketplace.models import Expert
 from routing import scoring
 from routing.live import push_after_commit
@@ -71,6 +74,7 @@ def question_escalate_locked(question: Question, *, reason: str, actor: Any = No
     )
 
 
+@retry_on_conflict
 def routing_offer_question(*, question_id: int) -> list[Assignment]:
     """Offer a waiting question to the best available expert(s). Idempotent.
 
@@ -83,6 +87,7 @@ def routing_offer_question(*, question_id: int) -> list[Assignment]:
         question = _locked_question(question_id)
         if question is None or question.status != Question.Status.WAITING:
             return []
+        failpoint("route.locked", question_id)  # the routing decision, under the row lock
         settings = routing_settings_for(question.brand_id)
         now = timezone.now()
         step = allowed_step(question, settings, now)
@@ -100,6 +105,14 @@ def routing_offer_question(*, question_id: int) -> list[Assignment]:
 
         candidates = expert_candidates_for_question(
             question=question, step=step, settings=settings, now=now
+        ) or expert_candidates_for_question(
+            # Nobody new: experts who only let an earlier offer run out get another turn
+            # before the widening clock sends the question to staff.
+            question=question,
+            step=step,
+            settings=settings,
+            now=now,
+            second_round=True,
         )
         if question.routing_step != step:
             question.routing_step = step
@@ -147,6 +160,7 @@ def _assignment_of(user: Any, assignment_id: int) -> Assignment:
     return assignment
 
 
+@retry_on_conflict
 def assignment_accept(*, assignment_id: int, user: Any) -> Assignment:
     """Accept an offer. Exactly one of many racing accepts of a question wins; the others
     get ConflictError (409). The expert's load counter moves only if the accept wins."""
@@ -207,6 +221,7 @@ def assignment_accept(*, assignment_id: int, user: Any) -> Assignment:
     return assignment
 
 
+@retry_on_conflict
 def assignment_decline(*, assignment_id: int, user: Any) -> Assignment:
     """Decline an offer; the question goes to the next expert, never back to this one."""
     assignment = _assignment_of(user, assignment_id)
@@ -234,10 +249,11 @@ def _back_to_waiting_if_unoffered(question: Question) -> bool:
     question.save(update_fields=["status"])
     from routing.tasks import route_question
 
-    route_question.delay_on_commit(question.pk)
+    enqueue_on_commit(route_question, question.pk)
     return True
 
 
+@retry_on_conflict
 def offers_expire_for_question(*, question_id: int) -> int:
     """Expire the question's overdue offers (sweeper). Idempotent; returns how many expired.
 

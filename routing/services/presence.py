@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.exceptions import ApplicationError
 from marketplace.models import Expert
 from routing.models import Presence
@@ -50,7 +51,7 @@ def presence_set(*, user: Any, status: str, reason: str = "") -> Presence:
     if status == Presence.Status.ONLINE:
         from routing.tasks import route_waiting
 
-        route_waiting.delay_on_commit()
+        enqueue_on_commit(route_waiting)
     return presence
 
 

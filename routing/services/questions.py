@@ -6,20 +6,42 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import ExpressionWrapper, F, FloatField, Value
+from django.db.models.functions import Greatest, Power
 from django.utils import timezone
 
 from gigcx.audit import audit_record
+from gigcx.db import retry_on_conflict
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.events import event_record
 from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from gigcx.models import User
 from marketplace.models import Brand, Expert, Product
 from routing.live import push_after_commit
-from routing.models import Assignment, Message, Question
+from routing.models import Assignment, Message, Presence, Question
+from routing.scoring import RECENCY_HALF_LIFE_QUESTIONS
 from routing.selectors import routing_settings_for
 from routing.services.offers import _locked_question, question_escalate_locked
 from routing.services.presence import capacity_release
 
 BODY_MIN, BODY_MAX = 10, 4000
+
+
+def _recency_add(*, expert_id: int, brand_id: int) -> None:
+    """One more resolution for the expert's recency: decay what she had to the brand's
+    current question count, add one. A relative update, so concurrent resolutions add up."""
+    seq = Brand.objects.filter(pk=brand_id).values_list("question_seq", flat=True)[0]
+    decay = Power(
+        Value(0.5),
+        ExpressionWrapper(
+            (Value(float(seq)) - F("recency_seq")) / Value(float(RECENCY_HALF_LIFE_QUESTIONS)),
+            output_field=FloatField(),
+        ),
+    )
+    Expert.objects.filter(pk=expert_id).update(
+        recency=ExpressionWrapper(F("recency") * decay + 1.0, output_field=FloatField()),
+        recency_seq=Greatest(F("recency_seq"), Value(seq)),
+    )
 
 
 def question_create(
@@ -66,6 +88,7 @@ def question_create(
     if not authenticated:
         token, token_hash = Question.new_access_token()
     with transaction.atomic():
+        Brand.objects.filter(pk=brand.pk).update(question_seq=F("question_seq") + 1)
         question = Question.objects.create(
             brand=brand,
             product=product,
@@ -82,17 +105,27 @@ def question_create(
         from routing.tasks import triage_question
 
         # The triage worker reads this row, so it must not start before COMMIT.
-        triage_question.delay_on_commit(question.pk)
+        enqueue_on_commit(triage_question, question.pk)
         if token:
             from routing.notifications import question_link_send
 
-            # Sent from here rather than a task: the token must not sit in the broker.
-            transaction.on_commit(lambda: question_link_send(question=question, token=token))
+            # Sent from here rather than a task: the token must not sit in the broker. A mail
+            # server that is down must not turn the saved question into an error (robust).
+            transaction.on_commit(
+                lambda: question_link_send(question=question, token=token), robust=True
+            )
     return question, token
 
 
-def question_send_to_experts(*, question: Question, reason: str = "") -> Question:
-    """Put a question in the expert queue (human first) and route it after commit."""
+@retry_on_conflict
+def question_send_to_experts(
+    *, question: Question, reason: str = "", route_after_commit: bool = True
+) -> Question:
+    """Put a question in the expert queue (human first) and route it after commit.
+
+    ``route_after_commit=False`` is for a caller already on a worker (triage) that makes the
+    first routing decision itself, in the same task, rather than publishing a second one.
+    """
     with transaction.atomic():
         locked = _locked_question(question.pk)
         if locked is None or locked.status not in (
@@ -119,7 +152,8 @@ def question_send_to_experts(*, question: Question, reason: str = "") -> Questio
             Message.objects.create(question=locked, role=Message.Role.SYSTEM, body=reason)
         from routing.tasks import route_question
 
-        route_question.delay_on_commit(locked.pk)
+        if route_after_commit:
+            enqueue_on_commit(route_question, locked.pk)
         push_after_commit(
             [locked.asked_by_id], {"type": "question.waiting", "question_id": locked.pk}
         )
@@ -136,9 +170,15 @@ def question_request_human(*, question: Question) -> Question:
         return question
     if question.status not in (Question.Status.NEW, Question.Status.AI_ANSWERED):
         raise ConflictError("This question is already closed or with the brand's team.")
-    return question_send_to_experts(
+    after_answer = question.status == Question.Status.AI_ANSWERED
+    waiting = question_send_to_experts(
         question=question, reason="You asked for an expert. We are finding one now."
     )
+    if after_answer and waiting.status == Question.Status.WAITING:
+        from routing.services.knowledge import auto_answer_handed_over
+
+        auto_answer_handed_over(question=waiting)
+    return waiting
 
 
 def _active_assignment(question: Question) -> Assignment | None:
@@ -149,6 +189,7 @@ def _active_assignment(question: Question) -> Assignment | None:
     )
 
 
+@retry_on_conflict
 def question_resolve(*, question_id: int, actor: Any) -> Question:
     """Resolve: ends the assignment, frees the expert's slot, records `question.resolved`
     (payments books the earning from it) and routes waiting questions. Idempotent."""
@@ -164,6 +205,7 @@ def question_resolve(*, question_id: int, actor: Any) -> Question:
             Assignment.objects.filter(pk=assignment.pk).update(
                 status=Assignment.Status.RESOLVED, ended_at=now
             )
+            _recency_add(expert_id=assignment.expert_id, brand_id=question.brand_id)
             capacity_release(user_id=assignment.expert.user_id)
         Assignment.objects.filter(question=question, status=Assignment.Status.OFFERED).update(
             status=Assignment.Status.WITHDRAWN, ended_at=now
@@ -190,7 +232,98 @@ def question_resolve(*, question_id: int, actor: Any) -> Question:
         if assignment is not None:
             from routing.tasks import route_waiting
 
-            route_waiting.delay_on_commit()
+            enqueue_on_commit(route_waiting)
+    return question
+
+
+def question_reopen(*, question_id: int, actor: Any, reason: str = "") -> Question:
+    """Open a resolved question again (the customer said it is not solved).
+
+    It goes back to the expert who resolved it when she is online with a free slot (an offer
+    to her alone); otherwise it waits and is routed again. Idempotent on an open question.
+    """
+    with transaction.atomic():
+        question = _locked_question(question_id)
+        if question is None:
+            raise NotFoundError("No such question.")
+        if question.status != Question.Status.RESOLVED:
+            return question
+        now = timezone.now()
+        previous = (
+            Assignment.objects.filter(question=question, status=Assignment.Status.RESOLVED)
+            .select_related("expert__user")
+            .order_by("-ended_at", "-pk")
+            .first()
+        )
+        settings = routing_settings_for(question.brand_id)
+        question.status = Question.Status.WAITING
+        question.resolved_at = None
+        question.waiting_since = now
+        question.sla_due_at = now + timedelta(minutes=settings.sla_minutes)
+        question.routing_step = 0
+        question.attempts = 0
+        question.save(
+            update_fields=[
+                "status",
+                "resolved_at",
+                "waiting_since",
+                "sla_due_at",
+                "routing_step",
+                "attempts",
+            ]
+        )
+        Message.objects.create(
+            question=question,
+            role=Message.Role.SYSTEM,
+            body=" ".join(
+                part
+                for part in ("The customer reopened the question: not solved yet.", reason.strip())
+                if part
+            )[:400],
+        )
+        audit_record(
+            actor=actor, action="question.reopened", target=question, brand_id=question.brand_id
+        )
+        presence = (
+            Presence.objects.filter(user_id=previous.expert.user_id).first()
+            if previous is not None
+            else None
+        )
+        if (
+            previous is not None
+            and previous.expert.receives_offers
+            and presence is not None
+            and presence.is_available
+        ):
+            Assignment.objects.create(
+                question=question,
+                expert=previous.expert,
+                step=max(1, previous.step),
+                score=0.0,
+                breakdown={
+                    "reopened": {
+                        "value": None,
+                        "weight": 0.0,
+                        "points": 0.0,
+                        "note": "reopened: back to the expert who resolved it",
+                    }
+                },
+                offered_at=now,
+                expires_at=now + timedelta(seconds=settings.offer_timeout_seconds),
+            )
+            question.status = Question.Status.OFFERED
+            question.attempts = 1
+            question.save(update_fields=["status", "attempts"])
+            push_after_commit(
+                [previous.expert.user_id], {"type": "offer.new", "question_id": question.pk}
+            )
+        else:
+            from routing.tasks import route_question
+
+            enqueue_on_commit(route_question, question.pk)
+        push_after_commit(
+            [question.asked_by_id], {"type": "question.waiting", "question_id": question.pk}
+        )
     return question
 
 
@@ -204,6 +337,7 @@ def _assignment_for_expert(question_id: int, user: Any) -> tuple[Question, Assig
     return question, assignment
 
 
+@retry_on_conflict
 def assignment_release(*, question_id: int, user: Any) -> Question:
     """The expert hands the question back to the queue; it goes to someone else."""
     with transaction.atomic():
@@ -225,11 +359,12 @@ def assignment_release(*, question_id: int, user: Any) -> Question:
         )
         from routing.tasks import route_question, route_waiting
 
-        route_question.delay_on_commit(question.pk)
-        route_waiting.delay_on_commit()
+        enqueue_on_commit(route_question, question.pk)
+        enqueue_on_commit(route_waiting)
     return question
 
 
+@retry_on_conflict
 def assignment_escalate(*, question_id: int, user: Any, reason: str) -> Question:
     """The expert sends the question to the brand's staff (refunds, safety, out of depth)."""
     reason = (reason or "").strip()
@@ -244,7 +379,7 @@ def assignment_escalate(*, question_id: int, user: Any, reason: str) -> Question
         question_escalate_locked(question, reason=f"Expert: {reason[:180]}", actor=user)
         from routing.tasks import route_waiting
 
-        route_waiting.delay_on_commit()
+        enqueue_on_commit(route_waiting)
     return question
 
 

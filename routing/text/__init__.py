@@ -7,11 +7,13 @@
     KnowledgeIndex([(entry_id, question, answer)]).best(text, k=3) -> [Match(entry_id, score)]
     index.should_answer(matches) / index.auto_answer_threshold
 
-Pure Python over scikit-learn, VADER, lingua and phonenumbers; no Django models, so it
-imports without a configured database. The routing app's triage task calls these functions
-and logs only ids, scores and signal names, never the customer's text. All confidences and
-scores are 0..1. GIGCX_TEXT_BACKEND=embeddings (optional extra ``ml``) switches the knowledge
-index to sentence embeddings; language, product, frustration and PII do not change.
+Pure Python over scikit-learn, VADER, lingua, phonenumbers and onnxruntime; no Django
+models, so it imports without a configured database. The routing app's triage task calls
+these functions and logs only ids, scores and signal names, never the customer's text.
+Scores are 0..1 (a match's confidence adds up to half its lead, so up to 1.5). The knowledge
+index compares sentence embeddings (all-MiniLM-L6-v2 on onnxruntime) where that runtime is
+installed, as it is by default, and TF-IDF otherwise (``GIGCX_TEXT_BACKEND``, see
+``embeddings.py``); language, product, frustration and PII do not change with it.
 """
 
 from routing.text.frustration import Frustration, frustration, frustration_threshold

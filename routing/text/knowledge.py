@@ -1,36 +1,40 @@
 """Find knowledge-base entries (FAQ, approved expert answers) that answer a new question.
 
 ``KnowledgeIndex(entries)`` takes ``(entry_id, question, answer)`` triples and ranks them for a
-new question by TF-IDF cosine similarity of the entry's question: 40 % from words and 60 %
-from character 2-4-grams within words (typos, inflections, compounds such as
-"Reißverschluss"/"Reissverschluss"); on BANKING77 that mix beat word bigrams and other
-n-gram ranges. The answer text can only help: when
-the question resembles the answer more than the entry's question, a quarter of the score
-comes from the answer; an empty answer never lowers a score.
+new question. With the default install it compares all-MiniLM-L6-v2 sentence embeddings
+(``routing/text/embeddings.py``: paraphrases with no word in common still meet). Where that
+runtime is missing it falls back to TF-IDF cosine similarity of the entry's question: 40 %
+from words and 60 % from character 2-4-grams within words (typos, inflections, compounds such
+as "Reißverschluss"/"Reissverschluss"); on BANKING77 that mix beat word bigrams and other
+n-gram ranges. With either, the answer text can only help: when the question resembles the
+answer more than the entry's question, a quarter of the score comes from the answer; an
+empty answer never lowers a score. ``cached_index`` keeps the index of each knowledge base
+version, so entries are embedded once per process, not once per question.
 
-Whether to answer automatically is a threshold on the best match's score:
+Whether to answer automatically is a threshold on the best match's confidence
+(``Match.confidence``: its score plus half its lead over the best entry with a different
+answer, so two different answers almost tied are not quoted):
 
-- ``score >= AUTO_ANSWER_THRESHOLD``: confident enough for the AI line to answer (still
-  labelled as automated, with "Talk to an expert" one click away);
+- at or above the threshold: confident enough for the AI line to answer (still labelled as
+  automated, with "Talk to an expert" one click away);
 - below it: hand the question to a human, optionally showing the matches to the expert.
 
-``AUTO_ANSWER_THRESHOLD`` = 0.7 comes from ``bench/suggest.py`` on BANKING77 (intent
-accuracy of the top suggestion against the share of questions answered): at 0.7 the
-automatic answers were right nine times in ten (0.90) and about 38 % of questions were
-answered; at 0.6 accuracy fell to 0.85 for 64 %, at 0.8 it rose to 0.94 for 17 %. Brands
-with a well-kept knowledge base can lower it; the decision always belongs to triage, which
-also sends frustrated customers to a human whatever the score.
-
-With ``GIGCX_TEXT_BACKEND=embeddings`` (optional extra ``ml``) the same interface ranks by
-the cosine of all-MiniLM-L6-v2 sentence embeddings instead, with its own threshold
-``EMBEDDINGS_AUTO_ANSWER_THRESHOLD`` (scores of the two backends are not comparable); use
-``index.auto_answer_threshold`` and ``index.should_answer(matches)`` rather than either
-constant. Same benchmark: top-1 intent accuracy 0.895 (TF-IDF 0.779); at 0.7 it answers
-97 % of questions and is right 0.91 of the time, at 0.8 it answers 84 % with 0.94 right.
+Each backend has its own threshold (scores of the backends are not comparable), chosen by
+``bench/suggest.py`` on BANKING77 with 10 intents held out of the knowledge base to play
+questions nobody has answered: the lowest threshold of its grid where at least 93 % of
+answers are right (the default brand target) and at most 5 % of out-of-scope questions get
+an answer. TF-IDF: 0.85 (28 % answered, 0.949 right, 3.6 % out of scope answered). Sentence
+embeddings (``onnx``, the default install, and ``torch``): 0.95 (55 % answered, 0.976
+right, 4.4 %). Brands move from there with their own outcomes
+(``routing/services/knowledge.py``); triage passes the brand's threshold to
+``index.should_answer(matches, threshold)``, and always sends frustrated customers to a
+person whatever the score.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,20 +42,49 @@ import numpy as np
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from routing.text.embeddings import BACKENDS, embed, text_backend
+from routing.text.embeddings import (
+    ALIASES,
+    BACKENDS,
+    EmbeddingsUnavailable,
+    embed,
+    fall_back,
+    text_backend,
+)
 
 Entry = tuple[int, str, str]
 
-AUTO_ANSWER_THRESHOLD = 0.7
-EMBEDDINGS_AUTO_ANSWER_THRESHOLD = 0.7
+AUTO_ANSWER_THRESHOLD = 0.85
+EMBEDDINGS_AUTO_ANSWER_THRESHOLD = 0.95
+EMBEDDING_BACKENDS = ("onnx", "torch")
+AUTO_ANSWER_THRESHOLDS = {
+    "tfidf": AUTO_ANSWER_THRESHOLD,
+    "onnx": EMBEDDINGS_AUTO_ANSWER_THRESHOLD,
+    "torch": EMBEDDINGS_AUTO_ANSWER_THRESHOLD,
+}
 ANSWER_WEIGHT = 0.25
+MARGIN_WEIGHT = 0.5
 WORD_WEIGHT = 0.4
 
 
 @dataclass(frozen=True)
 class Match:
+    """One entry for one question. ``score`` is the similarity 0..1; ``confidence`` (0..1.5)
+    adds half the lead over the best entry with a different answer: one entry far ahead is
+    safer to quote than two different answers almost tied."""
+
     entry_id: int
     score: float
+    confidence: float = -1.0
+
+    def __post_init__(self) -> None:
+        if self.confidence < 0:
+            object.__setattr__(self, "confidence", self.score)
+
+
+def confidence(best: float, runner_up: float) -> float:
+    """How sure the index is of its best entry: its score plus ``MARGIN_WEIGHT`` times its
+    lead over the best entry that answers differently."""
+    return best + MARGIN_WEIGHT * max(best - runner_up, 0.0)
 
 
 def _vectorizers() -> tuple[TfidfVectorizer, TfidfVectorizer]:
@@ -80,27 +113,32 @@ class KnowledgeIndex:
     ``backend`` is ``"tfidf"`` or ``"embeddings"``; by default GIGCX_TEXT_BACKEND decides.
     """
 
-    def __init__(self, entries: list[Entry], backend: str | None = None) -> None:
-        self.backend = backend or text_backend()
+    def __init__(
+        self, entries: list[Entry], backend: str | None = None, groups: list[str] | None = None
+    ) -> None:
+        self.backend = ALIASES.get(backend or "", backend) or text_backend()
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown text backend {self.backend!r}.")
-        self.auto_answer_threshold = (
-            EMBEDDINGS_AUTO_ANSWER_THRESHOLD
-            if self.backend == "embeddings"
-            else AUTO_ANSWER_THRESHOLD
-        )
+        self.auto_answer_threshold = AUTO_ANSWER_THRESHOLDS[self.backend]
         self.ids = [int(entry_id) for entry_id, _, _ in entries]
         questions = [question for _, question, _ in entries]
         answers = [answer for _, _, answer in entries]
+        # Entries that give the same answer are not rivals (see Match.confidence).
+        keys = groups if groups is not None else [" ".join(a.lower().split()) for a in answers]
+        self._groups = np.array([hash(key) for key in keys], dtype=np.int64)
         self._words, self._chars = _vectorizers()
         self._questions: Any = None
         self._answers: Any = None
         self._answered = np.array([bool(answer.strip()) for answer in answers])
         if not entries:
             return
-        if self.backend == "embeddings":
-            self._questions = embed(questions)
-            self._answers = embed(answers)
+        if self.backend in EMBEDDING_BACKENDS:
+            self._questions = embed(questions, backend=self.backend, remember=True)
+            self._answers = np.zeros_like(self._questions)
+            if self._answered.any():
+                # An empty answer is never embedded: it cannot help, and costs a model run.
+                answered = [answer for answer in answers if answer.strip()]
+                self._answers[self._answered] = embed(answered, backend=self.backend, remember=True)
             return
         self._words.fit(questions + answers)
         self._chars.fit(questions + answers)
@@ -137,8 +175,8 @@ class KnowledgeIndex:
         """Similarity 0..1 of each text (rows) with every entry (columns, in entry order)."""
         if self._questions is None or not texts:
             return np.zeros((len(texts), len(self.ids)))
-        if self.backend == "embeddings":
-            queries = embed(texts)
+        if self.backend in EMBEDDING_BACKENDS:
+            queries = embed(texts, backend=self.backend)
             to_questions = queries @ self._questions.T
             to_answers = (queries @ self._answers.T) * self._answered
             known = np.ones((len(texts), 1))
@@ -150,20 +188,72 @@ class KnowledgeIndex:
         blended = (1 - ANSWER_WEIGHT) * to_questions + ANSWER_WEIGHT * to_answers
         return np.clip(np.maximum(to_questions, blended) * known, 0, 1)
 
-    def should_answer(self, matches: list[Match]) -> bool:
-        """True when the best match is confident enough for the AI line to answer."""
-        return bool(matches) and matches[0].score >= self.auto_answer_threshold
+    def should_answer(self, matches: list[Match], threshold: float | None = None) -> bool:
+        """True when the best match is confident enough for the AI line to answer: its
+        confidence reaches ``threshold`` (a brand's calibrated one) or the backend's own."""
+        limit = self.auto_answer_threshold if threshold is None else threshold
+        return bool(matches) and matches[0].confidence >= limit
 
-    def best(self, text: str, k: int = 3) -> list[Match]:
-        """The ``k`` best entries for ``text``, best first; entries scoring 0 are left out."""
+    def confidences(self, scores: np.ndarray) -> np.ndarray:
+        """The confidence of each entry of a score row (see :func:`confidence`), vectorised."""
+        if scores.size == 0:
+            return scores
+        order = np.argsort(-scores, kind="stable")
+        top = order[0]
+        rivals = scores[self._groups != self._groups[top]]
+        runner_up = float(rivals.max()) if rivals.size else 0.0
+        lead = np.maximum(scores - runner_up, 0.0)
+        # Only the best entry can lead; the others' confidence is their plain score.
+        out = scores.copy()
+        out[top] = scores[top] + MARGIN_WEIGHT * lead[top]
+        return out
+
+    def best(self, text: str, k: int = 3, only: set[int] | None = None) -> list[Match]:
+        """The ``k`` best entries for ``text``, best first; entries scoring 0 are left out.
+        ``only`` limits them to these entry ids (one index per brand serves every product)."""
         scores = self.score_matrix([text])[0]
         if scores.size == 0 or k <= 0:
             return []
+        if only is not None:
+            scores = scores * np.array([entry_id in only for entry_id in self.ids])
+        sure = self.confidences(scores)
         order = np.argsort(-scores, kind="stable")[:k]
-        return [Match(self.ids[i], round(float(scores[i]), 4)) for i in order if scores[i] > 0]
+        return [
+            Match(self.ids[i], round(float(scores[i]), 4), round(float(sure[i]), 4))
+            for i in order
+            if scores[i] > 0
+        ]
 
 
 def should_answer_automatically(matches: list[Match]) -> bool:
-    """True when the best match of a default (TF-IDF) index is confident enough for the AI
-    line to answer; with a configurable backend prefer ``index.should_answer(matches)``."""
-    return bool(matches) and matches[0].score >= AUTO_ANSWER_THRESHOLD
+    """True when the best match of a TF-IDF index is confident enough for the AI line to
+    answer. Triage uses ``index.should_answer(matches, threshold)`` instead, which knows the
+    index's backend and the brand's calibrated threshold."""
+    return bool(matches) and matches[0].confidence >= AUTO_ANSWER_THRESHOLD
+
+
+_cache: OrderedDict[tuple[str, tuple[Entry, ...]], KnowledgeIndex] = OrderedDict()
+_cache_lock = threading.Lock()
+CACHED_INDEXES = 32
+
+
+def cached_index(entries: list[Entry], backend: str | None = None) -> KnowledgeIndex:
+    """The index of exactly these entries, built once per process: an edited, added or
+    archived entry is a new key, so a stale index is never used. Keeps the most recent
+    ``CACHED_INDEXES`` (one per brand and knowledge-base version)."""
+    key = (backend or text_backend(), tuple(entries))
+    with _cache_lock:
+        index = _cache.get(key)
+        if index is not None:
+            _cache.move_to_end(key)
+            return index
+    try:
+        index = KnowledgeIndex(list(entries), backend=key[0])
+    except EmbeddingsUnavailable as error:
+        key = (fall_back(error), key[1])
+        index = KnowledgeIndex(list(entries), backend=key[0])
+    with _cache_lock:
+        _cache[key] = index
+        while len(_cache) > CACHED_INDEXES:
+            _cache.popitem(last=False)
+    return index

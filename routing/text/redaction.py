@@ -10,16 +10,19 @@ What it catches, and what it does not (the golden corpus in
 
 - e-mail: ordinary and plus-addressed forms, and spelled-out forms such as
   ``jane at example dot com`` or ``jane[at]example[.]com``;
-- IBAN: with or without spaces, any case, validated with the ISO 13616 mod-97 check, so a
-  look-alike that fails the check stays;
+- IBAN: with or without spaces, any case, validated by python-stdnum (the country's own
+  length and layout, and the ISO 13616 mod-97 check), so a look-alike that fails stays;
 - card: 13-19 digits starting with 2-6 (the ranges card networks use), optionally grouped by
   single spaces, dashes or dots, validated with the Luhn check. Order numbers that fail Luhn are
   kept. A 13-19 digit number that happens to pass Luhn *is* masked: about one in ten random
   numbers does, which is the price of not leaking real cards;
 - phone: ``phonenumbers``' matcher over the launch regions, accepting international forms
   (``+49 …``, ``0049 …``) always and national forms only when they look like a phone
-  (trunk ``0``, parentheses or the North American ``555-123-4567`` shape), and never right
-  after an order/invoice/tracking word, so order numbers, dates and prices survive;
+  (trunk ``0``, parentheses, the North American ``555-123-4567`` and ``1-800-555-0199``
+  shapes, or a phone word such as "call" or "mobile" just before; "number" alone is not one),
+  and never right after an order, part, model, serial or barcode word, so the numbers experts
+  need survive. A 12-14 digit number after UPC/EAN/GTIN/barcode that passes the GS1 check is
+  a barcode, never a card;
 - address: regular expressions for common English ("221B Baker Street", "12 Main St,
   Springfield, IL 62704", "PO Box 12") and German ("Hauptstraße 5", "Am Markt 3a",
   "Berliner Str. 12, 10115 Berlin", "Postfach 1234") street lines. This is the weakest
@@ -35,6 +38,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import phonenumbers
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError
 
 PLACEHOLDERS = {
     "email": "[email]",
@@ -75,7 +80,7 @@ _AT = r"(?:\s*[\[(]\s*(?:at|@)\s*[\])]\s*|\s+at\s+)"
 _DOT = r"(?:\s*[\[(]\s*(?:dot|\.)\s*[\])]\s*|\s+dot\s+)"
 _SPELLED_EMAIL = re.compile(
     rf"\b[A-Za-z0-9][A-Za-z0-9._+-]*(?:{_DOT}[A-Za-z0-9._+-]+)*{_AT}"
-    rf"[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}\b",
+    rf"[A-Za-z0-9-]+(?:{_DOT}[A-Za-z0-9-]+)*{_DOT}[A-Za-z]{{2,}}\b(?!{_AT})",
     re.IGNORECASE,
 )
 
@@ -104,12 +109,19 @@ _DIGIT_RUN = re.compile(r"(?<![\d.,/:-])\d+(?:[ .-]\d+)*(?![\d])")
 
 
 def iban_is_valid(candidate: str) -> bool:
-    """ISO 13616: move the first four characters to the end, letters to numbers, mod 97 == 1."""
+    """ISO 13616 as python-stdnum checks it: the country's own length and layout (a German
+    IBAN has 22 characters, all digits after the country code) and the mod-97 check."""
     compact = re.sub(r"[ -]", "", candidate).upper()
     if not (15 <= len(compact) <= 34) or not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", compact):
         return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
+    try:
+        # The country's layout and length and the mod-97 check; not the national checks,
+        # which also need the bank to be in stdnum's registry (an unknown bank is still a
+        # bank account to hide).
+        stdnum_iban.validate(compact, check_country=False)
+    except ValidationError:
+        return False
+    return True
 
 
 def luhn_is_valid(digits: str) -> bool:
@@ -168,8 +180,22 @@ def _card_is_valid(candidate: str) -> bool:
     )
 
 
+def gtin_is_valid(digits: str) -> bool:
+    """GS1 check digit of an EAN/UPC/GTIN (8, 12, 13 or 14 digits)."""
+    if len(digits) not in (8, 12, 13, 14) or not digits.isdigit():
+        return False
+    body, check = digits[:-1], int(digits[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
 def _cards(text: str) -> Iterator[_Span]:
     for match in _DIGIT_RUN.finditer(text):
+        compact = re.sub(r"\D", "", match.group())
+        if gtin_is_valid(compact) and _BARCODE_BEFORE.search(
+            text[max(0, match.start() - 40) : match.start()]
+        ):
+            continue
         groups = _group_bounds(text, match.start(), match.end())
         # Try every starting group: "order 12 4111 1111 1111 1111" still hides the card.
         first = 0
@@ -184,30 +210,47 @@ def _cards(text: str) -> Iterator[_Span]:
 
 # ---------------------------------------------------------------- phone numbers
 
-_NOT_A_PHONE_BEFORE = re.compile(
-    r"(?:order|invoice|tracking|parcel|ticket|case|ref(?:erence)?|sku|serial|model|"
+# Words after which a number is the product's or the order's, not a person's: experts need
+# part, model, order and barcode numbers to help.
+_PRODUCT_CODE_WORDS = (
+    r"order|invoice|tracking|parcel|ticket|case|ref(?:erence)?|sku|serial|s/n|sn|model|"
+    r"part|p/n|item|product|upc|ean|gtin|barcode|isbn|batch|lot|firmware|version|"
     r"account|acct|customer|kunden|bestell|rechnung|sendung|auftrag|commande|pedido|"
-    r"artikel|article|#)\W{0,3}(?:\w+\W{1,3}){0,2}$",
+    r"artikel|article|art\.?-?nr|teilenummer|modell|code|#"
+)
+_NOT_A_PHONE_BEFORE = re.compile(
+    rf"(?:{_PRODUCT_CODE_WORDS})\W{{0,3}}(?:\w+\W{{1,3}}){{0,2}}$",
     re.IGNORECASE,
 )
+# A phone word right before the number makes a national form count as a phone. "number" (or
+# "Nummer", "número") alone does not: "the number on the box is 5551234567" is a product's.
 _PHONE_CONTEXT_BEFORE = re.compile(
-    r"(?:phone|tel|call|ring|mobile|cell|handy|telefon|nummer|number|número|numero|"
-    r"téléphone|portable|whatsapp|sms|text me|reach me|erreichbar|anrufen|ruf|chiamami|"
-    r"chiama|llámame|llama|appelle|appelez)\W{0,3}(?:\w+\W{1,3}){0,3}$",
+    r"(?:phone|tel|call|ring|mobile|cell|handy|telefon|téléphone|portable|whatsapp|sms|"
+    r"text me|reach me|erreichbar|anrufen|ruf|chiamami|chiama|llámame|llama|appelle|appelez)"
+    r"\W{0,3}(?:\w+\W{1,3}){0,3}$",
     re.IGNORECASE,
 )
+# A barcode word before a number that passes the GTIN check: a barcode, even when the digits
+# happen to pass the card check too.
+_BARCODE_BEFORE = re.compile(r"(?:upc|ean|gtin|barcode|isbn)\W{0,3}(?:\w+\W{1,3}){0,2}$", re.I)
 _NANP_SHAPE = re.compile(r"^\(?\d{3}\)?[ .-]\d{3}[ .-]\d{4}$")
 # Written like a phone even when the number is not (yet) valid in the metadata: "+44 7700
 # 900123" (a reserved drama range), "(555) 123-4567".
 _INTERNATIONAL = re.compile(
     r"(?<![\w+])(?:\+|00)[1-9]\d{0,2}[ .-]?(?:\(0\)[ .-]?)?\(?\d{1,5}\)?(?:[ .\/-]?\d){5,12}(?!\d)"
 )
-_NANP = re.compile(r"(?<![\w-])(?:\(\d{3}\)\s?|\d{3}[.-])\d{3}[.-]\d{4}(?![\w-])")
+_NANP = re.compile(r"(?<![\w-])(?:1[ .-]?)?(?:\(\d{3}\)\s?|\d{3}[ .-])\d{3}[.-]\d{4}(?![\w-])")
+
+
+# 03.11.2024, 3/11/24, 2024-11-03: dates, which phone matchers take for national numbers.
+_DATE = re.compile(r"^(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})|\d{4}-\d{1,2}-\d{1,2})$")
 
 
 def _phone_looks_real(raw: str, before: str) -> bool:
     if raw.startswith(("+", "00")):
         return True
+    if _DATE.match(raw.strip()):
+        return False
     before = before[-40:]
     if _NOT_A_PHONE_BEFORE.search(before):
         return False

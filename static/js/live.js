@@ -141,6 +141,9 @@
       const action = button.dataset.action;
       let request;
       if (action === "human") request = api("POST", "/api/v1/questions/" + id + "/human", undefined, headers);
+      if (action === "helped" || action === "not-helped") {
+        request = api("POST", "/api/v1/questions/" + id + "/feedback", { helped: action === "helped" }, headers);
+      }
       if (action === "resolve") request = api("POST", "/api/v1/questions/" + id + "/resolve", undefined, headers);
       if (action === "release") request = api("POST", "/api/v1/questions/" + id + "/release");
       if (action === "accept") request = api("POST", "/api/v1/offers/" + button.dataset.offer + "/accept");

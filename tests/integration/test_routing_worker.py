@@ -74,12 +74,17 @@ def test_ask_offer_decline_expire_accept_resolve_with_a_real_worker(
     assert wait_for(lambda: offered(question) and offered(question)[0].expert.user == cast.grace)
     second = offered(question)[0]
 
-    # grace lets it expire: beat's sweeper expires it; nobody is left at step 1
+    # grace lets it expire: beat's sweeper expires it; nobody new is left, so grace (who only
+    # missed it) gets a second turn rather than the question going to staff
     assert wait_for(lambda: Assignment.objects.get(pk=second.pk).status == "expired", timeout=30)
     assert Presence.objects.get(user=cast.grace).missed_offers == 1
+    assert wait_for(lambda: [a.pk for a in offered(question)] not in ([], [second.pk]))
+    again = offered(question)[0]
+    assert again.expert.user == cast.grace
 
-    # widening by time: after the step-1 wait the question reaches... nobody new (both passed),
-    # so it waits; a third expert going online gets it as soon as the sweeper runs
+    # this time she declines: now nobody is left (ada and grace both declined), it waits;
+    # widening by time brings a third expert going online the question at the next sweep
+    services.assignment_decline(assignment_id=again.pk, user=cast.grace)
     Question.objects.filter(pk=question.pk).update(
         waiting_since=timezone.now() - timedelta(seconds=95)
     )
@@ -101,9 +106,18 @@ def test_ask_offer_decline_expire_accept_resolve_with_a_real_worker(
     services.message_post(question=question, author=linus, role="expert", body="Go half a size up.")
     services.question_resolve(question_id=question.pk, actor=cast.carol)
     assert Presence.objects.get(user=linus).active == 0
-    # every offer of the question went to a different expert: nothing offered twice
-    experts = list(Assignment.objects.filter(question=question).values_list("expert_id", flat=True))
-    assert len(experts) == len(set(experts)) == 3
+    # four offers to three experts, the only repeat being grace's second turn after expiry
+    statuses = list(
+        Assignment.objects.filter(question=question)
+        .order_by("pk")
+        .values_list("expert__user__email", "status")
+    )
+    assert statuses == [
+        ("ada@example.com", "declined"),
+        ("grace@example.com", "expired"),
+        ("grace@example.com", "declined"),
+        ("linus@example.com", "resolved"),
+    ]
 
 
 def test_a_waiting_question_is_routed_when_capacity_frees(

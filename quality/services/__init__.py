@@ -1,0 +1,28 @@
+"""Quality services (writes). Import from here; the modules split by subdomain."""
+
+from quality.services.ratings import rating_create, rating_reopen
+from quality.services.reviews import (
+    quality_settings_update,
+    review_enqueue_low_rating,
+    review_sample,
+    review_submit,
+)
+from quality.services.scores import (
+    expert_probation_decide,
+    expert_score_parts,
+    expert_score_recompute,
+    expert_scores_recompute_all,
+)
+
+__all__ = [
+    "expert_probation_decide",
+    "expert_score_parts",
+    "expert_score_recompute",
+    "expert_scores_recompute_all",
+    "quality_settings_update",
+    "rating_create",
+    "rating_reopen",
+    "review_enqueue_low_rating",
+    "review_sample",
+    "review_submit",
+]

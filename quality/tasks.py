@@ -1,0 +1,51 @@
+"""Quality tasks: thin, idempotent, ids only, named ``quality.*`` (queue ``default``)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import OperationalError
+
+
+@shared_task(name="quality.recompute_scores", acks_late=True)
+def recompute_scores() -> int:
+    """Nightly (beat): recompute every pool expert's score, so figures that age out of the
+    window and resolutions without ratings are reflected. A cache lock keeps two beats from
+    running it at once."""
+    from quality.services import expert_scores_recompute_all
+
+    if not cache.add("lock:quality.recompute_scores", 1, timeout=3600):
+        return 0
+    try:
+        return expert_scores_recompute_all()
+    finally:
+        cache.delete("lock:quality.recompute_scores")
+
+
+@shared_task(
+    name="quality.recompute_score",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def recompute_score(expert_id: int) -> None:
+    """One expert's score now (after a review). Safe twice: it only adds a snapshot."""
+    from quality.services import expert_score_recompute
+
+    expert_score_recompute(expert_id=expert_id, trigger="review")
+
+
+@shared_task(name="quality.rollup_metrics", acks_late=True)
+def rollup_metrics() -> int:
+    """Nightly (beat): roll up the brands' service figures through yesterday. Idempotent; a
+    cache lock keeps two beats from running it at once."""
+    from marketplace.models import Brand
+    from quality.metrics import metrics_rollup
+
+    if not cache.add("lock:quality.rollup_metrics", 1, timeout=3600):
+        return 0
+    try:
+        return sum(metrics_rollup(brand=brand) for brand in Brand.objects.order_by("pk"))
+    finally:
+        cache.delete("lock:quality.rollup_metrics")

@@ -1,0 +1,234 @@
+"""Bounded redelivery and the dead-letter table (RELIABILITY 29-30), without a broker.
+
+The worker-level proof (a task that kills its worker child every time) is in
+tests/integration/test_celery_faults.py; here each rule is pinned on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from gigcx import deadletters
+from gigcx.celery import app
+from gigcx.models import AuditEvent, DeadLetter, DomainEvent, TaskAttempt
+from gigcx.tasks import deliver_event, sweep_outbox
+from routing.tasks import route_question
+
+pytestmark = pytest.mark.django_db
+
+
+def deliver(task: Any, *args: Any, task_id: str = "t-1", retries: int = 0) -> None:
+    """Run the task as a worker does for a message from the broker."""
+    task.push_request(
+        id=task_id, called_directly=False, retries=retries, delivery_info={"routing_key": "x"}
+    )
+    try:
+        task(*args)
+    finally:
+        task.pop_request()
+
+
+@pytest.fixture
+def bodies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """deliver_event's body, recorded instead of run."""
+    ran: list[str] = []
+    monkeypatch.setattr("gigcx.tasks.event_deliver", lambda *, event_id: ran.append(event_id))
+    return ran
+
+
+def test_every_project_task_counts_its_deliveries() -> None:
+    app.loader.import_default_modules()
+    ours = [t for n, t in app.tasks.items() if n.split(".")[0] in {"gigcx", "routing", "payments"}]
+    assert ours
+    assert all(isinstance(t, deadletters.GigcxTask) for t in ours)
+    assert hasattr(route_question, "delay_on_commit")
+
+
+def test_a_delivery_that_finishes_leaves_no_count(bodies: list[str]) -> None:
+    deliver(deliver_event, "e-1")
+    assert bodies == ["e-1"]
+    assert not TaskAttempt.objects.exists()
+
+
+def test_after_n_unfinished_deliveries_the_body_is_not_run_but_dead_lettered(
+    bodies: list[str], settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: three deliveries of one message that never finished (the worker died in them)
+    settings.GIGCX_TASK_MAX_DELIVERIES = 3
+    TaskAttempt.objects.create(task_id="t-1", name="gigcx.deliver_event", attempts=3)
+
+    # when: it is delivered a fourth time, and then once more
+    with caplog.at_level(logging.ERROR, logger="gigcx.deadletters"):
+        deliver(deliver_event, "e-1")
+        deliver(deliver_event, "e-1")
+
+    # then: the body did not run; one open dead letter says why; an ERROR was logged
+    assert bodies == []
+    letter = DeadLetter.objects.get()
+    assert (letter.task_id, letter.name, letter.args, letter.reason, letter.attempts) == (
+        "t-1",
+        "gigcx.deliver_event",
+        ["e-1"],
+        "poison",
+        3,
+    )
+    assert "dead-lettered (poison)" in caplog.text
+
+
+def test_an_autoretry_is_a_new_message_whose_count_starts_over(settings: Any) -> None:
+    settings.GIGCX_TASK_MAX_DELIVERIES = 2
+    admit = deadletters.task_delivery_admit
+    kwargs: dict[str, Any] = {"task_id": "t-9", "name": "routing.route_question", "args": [1]}
+    assert admit(retries=0, kwargs={}, **kwargs)
+    assert admit(retries=0, kwargs={}, **kwargs)
+    assert admit(retries=1, kwargs={}, **kwargs)  # the retry, not a third delivery
+    assert TaskAttempt.objects.get(task_id="t-9").attempts == 1
+    assert not DeadLetter.objects.exists()
+
+
+def test_a_task_that_fails_for_good_is_dead_lettered_with_its_error() -> None:
+    # given: route_question raised after its last autoretry, in a worker
+    route_question.push_request(id="t-5", called_directly=False, retries=5)
+    try:
+        # when: Celery calls the failure hook
+        route_question.on_failure(OSError("database gone"), "t-5", [42], {}, None)
+    finally:
+        route_question.pop_request()
+
+    # then
+    letter = DeadLetter.objects.get()
+    assert (letter.name, letter.args, letter.reason, letter.attempts) == (
+        "routing.route_question",
+        [42],
+        "failed",
+        6,
+    )
+    assert letter.last_error == "OSError: database gone"
+
+
+def test_eager_runs_and_direct_calls_are_not_counted_or_dead_lettered(bodies: list[str]) -> None:
+    deliver_event("e-2")
+    deliver_event.apply(args=["e-3"])
+    route_question.on_failure(OSError("eager"), "t-6", [1], {}, None)
+    assert bodies == ["e-2", "e-3"]
+    assert not TaskAttempt.objects.exists()
+    assert not DeadLetter.objects.exists()
+
+
+@pytest.fixture
+def letter() -> DeadLetter:
+    return DeadLetter.objects.create(
+        task_id="t-7",
+        name="routing.triage_question",
+        args=[42],
+        reason="poison",
+        attempts=5,
+        last_error="Delivered 5 times without finishing (worker killed or hung).",
+    )
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, ...]]:
+    published: list[tuple[Any, ...]] = []
+
+    def send_task(name: str, args: Any, kwargs: Any, task_id: str) -> None:
+        published.append((name, args, kwargs, task_id))
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    return published
+
+
+def test_the_command_lists_open_dead_letters(letter: DeadLetter, capsys: Any) -> None:
+    call_command("deadletters")
+    out = capsys.readouterr().out
+    assert f"{letter.pk}  " in out
+    assert "routing.triage_question([42], {})" in out
+    assert "1 dead letter(s)." in out
+
+
+def test_retry_enqueues_it_again_under_a_new_id_and_closes_it(
+    letter: DeadLetter, sent: list[tuple[Any, ...]], django_capture_on_commit_callbacks: Any
+) -> None:
+    # when
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("deadletters", "--retry", str(letter.pk))
+
+    # then: published after commit, with a fresh id (so a fresh delivery count)
+    [(name, args, kwargs, task_id)] = sent
+    assert (name, args, kwargs) == ("routing.triage_question", [42], {})
+    assert task_id != letter.task_id
+    letter.refresh_from_db()
+    assert letter.resolved_at is not None
+    assert letter.resolution == f"retried as {task_id}"
+    assert AuditEvent.objects.filter(action="dead_letter.retried").count() == 1
+    # a closed letter cannot be retried twice
+    with pytest.raises(CommandError, match="No such open dead letter"):
+        call_command("deadletters", "--retry", str(letter.pk))
+
+
+def test_discard_closes_it_without_running_it(
+    letter: DeadLetter, sent: list[tuple[Any, ...]]
+) -> None:
+    call_command("deadletters", "--discard", str(letter.pk))
+    letter.refresh_from_db()
+    assert letter.resolution == "discarded"
+    assert sent == []
+
+
+def test_site_admins_retry_from_the_admin(
+    letter: DeadLetter,
+    sent: list[tuple[Any, ...]],
+    admin_client: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    # given: the list shows the dead letter
+    assert "routing.triage_question" in admin_client.get("/admin/gigcx/deadletter/").text
+
+    # when: the retry action runs on it
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/gigcx/deadletter/", {"action": "retry", "_selected_action": [letter.pk]}
+        )
+
+    # then
+    assert response.status_code == 302
+    assert [name for name, *_ in sent] == ["routing.triage_question"]
+    letter.refresh_from_db()
+    assert letter.resolved_at is not None
+
+
+def test_the_outbox_sweeper_skips_an_event_out_of_attempts_and_dead_letters_it_once(
+    settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given: two lost events; the first crashed its worker on each of its 3 deliveries
+    settings.GIGCX_TASK_MAX_DELIVERIES = 3
+    poison = DomainEvent.objects.create(name="test.poison", attempts=3)
+    lost = DomainEvent.objects.create(name="test.lost")
+    DomainEvent.objects.update(created_at=timezone.now() - timedelta(minutes=5))
+
+    # when: the sweeper runs twice
+    with caplog.at_level(logging.ERROR, logger="gigcx.deadletters"):
+        sweep_outbox()
+        sweep_outbox()
+
+    # then: the event behind the poison is delivered; the poison is not tried again but
+    # handed to operators, once
+    lost.refresh_from_db()
+    poison.refresh_from_db()
+    assert lost.delivered_at is not None
+    assert (poison.delivered_at, poison.attempts) == (None, 3)
+    letter = DeadLetter.objects.get()
+    assert (letter.task_id, letter.name, letter.args, letter.reason) == (
+        f"outbox:{poison.pk}",
+        "gigcx.deliver_event",
+        [str(poison.pk)],
+        "poison",
+    )
+    assert caplog.text.count("dead-lettered") == 1
