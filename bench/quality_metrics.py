@@ -3,7 +3,7 @@
 It builds (once, then reuses) a brand with QUESTIONS questions over the last 365 days (default
 1,000,000) and EXPERTS experts (default 10,000): about 30 % answered automatically, the rest
 handed to an expert who replies and resolves; 40 % rated, 3 % of those reopened. It rolls the
-days up to yesterday as the nightly beat task does (today stays live). Then it times
+days up as the nightly beat task does, and today as the five-minute task does. Then it times
 ``quality.metrics.brand_metrics`` (what ``GET /api/v1/brands/{slug}/metrics`` returns) for 7,
 30 and 365 days and prints p50 and p95 over RUNS calls. The target for 30 days is p95 300 ms.
 
@@ -160,7 +160,7 @@ def seed() -> None:
             [brand.pk],
         )
         cursor.execute("ANALYZE")
-    from quality.metrics import metrics_rollup
+    from quality.services import metrics_rollup
 
     rolled = time.perf_counter()
     days = metrics_rollup(brand=brand)  # what the nightly beat task does, through yesterday
@@ -188,11 +188,24 @@ def timed(days: int) -> tuple[float, float, int]:
     return statistics.median(samples), p95, questions
 
 
+def refresh_today() -> None:
+    """What the every-five-minutes beat task does: roll up today (and any day missed)."""
+    from marketplace.models import Brand
+    from quality.services import metrics_rollup
+
+    brand = Brand.objects.get(slug=SLUG)
+    started = time.perf_counter()
+    days = metrics_rollup(brand=brand, through=timezone.localdate(), rebuild_days=1)
+    took = (time.perf_counter() - started) * 1000
+    print(f"refreshing today's rollup ({days} day) took {took:.0f} ms")
+
+
 def main() -> None:
     if connection.vendor != "postgresql":
         print("This benchmark needs PostgreSQL: set DATABASE_URL (see the docstring).")
         return
     seed()
+    refresh_today()
     print(f"{'range':>8} {'questions':>10} {'p50 ms':>8} {'p95 ms':>8}")
     for days in (7, 30, 365):
         p50, p95, questions = timed(days)

@@ -68,6 +68,7 @@ class GigcxTask(DjangoTask):
             attempts=(request.retries or 0) + 1,
             error=f"{type(exc).__name__}: {exc}",
         )
+        task_delivery_done(task_id=task_id)  # it ended (badly): not a delivery to count
 
 
 def task_delivery_admit(

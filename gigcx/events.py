@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from gigcx.deadletters import dead_letter_record
@@ -68,7 +69,7 @@ def event_deliver(*, event_id: str) -> bool:
     event = DomainEvent.objects.filter(pk=event_id).first()
     if event is None or event.delivered_at is not None:
         return event is not None
-    DomainEvent.objects.filter(pk=event.pk).update(attempts=event.attempts + 1)
+    DomainEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
     failed = False
     for subscriber_name, handler in subscribers_of(event.name):
         try:

@@ -226,6 +226,11 @@ def render_unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
     from django.template import loader
 
     html = loader.get_template("errors/503.html").render(
-        {"dependency": dependency, "retry_after": RETRY_AFTER_SECONDS}
+        {
+            "dependency": dependency,
+            "retry_after": RETRY_AFTER_SECONDS,
+            # Reloading by itself is only safe for a page that was read, not a form sent.
+            "reload": request.method in ("GET", "HEAD"),
+        }
     )
     return HttpResponse(html, status=503)

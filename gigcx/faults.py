@@ -8,8 +8,9 @@ point before the process starts::
     GIGCX_FAILPOINTS="triage.write=sleep:10@1,event.claimed=exit"
     GIGCX_FAILPOINTS_FILE=/tmp/reached.log
 
-Actions: ``sleep:SECONDS`` or ``exit`` (``os._exit``, a crash without cleanup, which is
-what a poison message does to a worker child). ``@N`` acts on the first N times the point is
+Actions: ``sleep:SECONDS``, ``exit`` (``os._exit``, a crash without cleanup, which is
+what a poison message does to a worker child) or ``error`` (raise ``OperationalError``, the
+transient database error tasks retry on). ``@N`` acts on the first N times the point is
 reached, counted across processes through the marker file, so a redelivered task runs
 normally. Every time the point is reached, a line ``name pid key`` is appended to the marker
 file *before* acting, so a test can wait for it and kill exactly that process at that moment,
@@ -27,13 +28,14 @@ import time
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db import OperationalError
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Action:
-    kind: str  # "sleep" or "exit"
+    kind: str  # "sleep", "exit" or "error"
     seconds: float = 0.0
     times: int | None = None  # act on the first N hits only; None: every hit
 
@@ -46,7 +48,7 @@ def parse(spec: str) -> dict[str, Action]:
         action, _, times = rest.partition("@")
         kind, _, argument = action.partition(":")
         try:
-            if not sep or not name or kind not in {"sleep", "exit"}:
+            if not sep or not name or kind not in {"sleep", "exit", "error"}:
                 raise ValueError
             actions[name.strip()] = Action(
                 kind=kind,
@@ -55,7 +57,8 @@ def parse(spec: str) -> dict[str, Action]:
             )
         except ValueError:
             raise ImproperlyConfigured(
-                f"GIGCX_FAILPOINTS item {item!r}: use name=sleep:SECONDS[@N] or name=exit[@N]."
+                f"GIGCX_FAILPOINTS item {item!r}: use name=sleep:SECONDS[@N], name=exit[@N] "
+                "or name=error[@N]."
             ) from None
     return actions
 
@@ -78,6 +81,8 @@ def failpoint(name: str, key: object = "") -> None:
     logger.warning("failpoint %s (%s) reached in pid %s: %s", name, key, os.getpid(), action)
     if action.kind == "exit":
         os._exit(70)
+    if action.kind == "error":
+        raise OperationalError(f"failpoint {name}")
     time.sleep(action.seconds)
 
 

@@ -141,6 +141,8 @@ if DATABASE_URL:
                 "max_idle": 300,
             }
 else:
+    # The embedded default keeps its files here; a fresh clone has no such folder yet.
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -289,6 +291,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.rollup_metrics",
         "schedule": crontab(hour=2, minute=30),
     },
+    # ...and today's, every few minutes, so the metrics never compute a busy day live.
+    "quality.rollup_metrics_today": {
+        "task": "quality.rollup_metrics_today",
+        "schedule": timedelta(minutes=5),
+    },
 }
 CELERY_TIMEZONE = "UTC"
 # Poison messages: a task message delivered this many times without finishing is not run
@@ -302,7 +309,7 @@ GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 15, min
 GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
-GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed"]
+GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed", "quality.demo.seed"]
 
 # ---------------------------------------------------------------------------------------
 # Payouts: Stripe Connect  https://docs.stripe.com/api/transfers/create

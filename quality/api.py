@@ -344,7 +344,8 @@ class ExpertReviewsApi(APIView):
 class BrandMetricsApi(APIView):
     """The brand's service figures for a date range (questions asked from ``from`` to ``to``,
     both inclusive, YYYY-MM-DD; the last 30 days by default): overall, by product, by expert
-    and by day. Definitions: quality/metrics.py."""
+    (the 100 with most conversations; the CSV export lists all) and by day. Definitions:
+    quality/metrics.py."""
 
     permission_classes = [IsBrandStaff]
 

@@ -4,7 +4,7 @@ The figures are additive counts (sums, never means) computed in SQL: live, as ag
 the brand's questions asked in the range (annotated with correlated subqueries for the first
 human reply and the rating) grouped by day and product, and by expert; and from a daily
 rollup (``ServiceDay``, ``ExpertDay``) for the days it covers, which the nightly beat task
-rebuilds for the last ROLLUP_REBUILD_DAYS days. Python only adds up grouped rows (days times
+rebuilds (quality.services.rollup). Python only adds up grouped rows (days times
 products); nothing loops over question rows.
 
 Definitions (shown on the dashboard):
@@ -45,6 +45,8 @@ from quality.models import Rating
 from routing.models import Assignment, Message, Question
 
 MAX_RANGE_DAYS = 366
+# The page and the API list the busiest experts; the CSV lists them all.
+EXPERT_LIMIT = 100
 DEFAULT_RANGE_DAYS = 30
 
 
@@ -219,7 +221,7 @@ def _expert_figures(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _live_by_product(brand: Brand, period: Period, now: datetime) -> list[dict[str, Any]]:
+def live_by_product(brand: Brand, period: Period, now: datetime) -> list[dict[str, Any]]:
     return list(
         _annotated(brand, period)
         .order_by()
@@ -240,7 +242,7 @@ def _live_by_day(brand: Brand, period: Period, now: datetime) -> list[dict[str, 
     )
 
 
-def _live_by_expert(brand: Brand, period: Period, *, by_day: bool = False) -> list[dict[str, Any]]:
+def live_by_expert(brand: Brand, period: Period, *, by_day: bool = False) -> list[dict[str, Any]]:
     """Per expert who handled the period's questions: conversations, resolutions, escalations,
     first reply after accepting, CSAT and reopens of the questions she resolved."""
     low, high = period.bounds
@@ -301,15 +303,28 @@ def _live_by_expert(brand: Brand, period: Period, *, by_day: bool = False) -> li
     )
 
 
-def _split(brand: Brand, period: Period) -> tuple[Period | None, Period | None]:
+# A rollup of today older than this is ignored and today is computed live (the task that
+# refreshes it has stopped).
+TODAY_FRESH = timedelta(minutes=15)
+
+
+def _split(brand: Brand, period: Period, now: datetime) -> tuple[Period | None, Period | None]:
     """The part of the period the daily rollup covers, and the part computed live."""
     from quality.models import QualitySettings
 
-    through = (
+    row = (
         QualitySettings.objects.filter(brand=brand)
-        .values_list("metrics_rolled_through", flat=True)
+        .values_list("metrics_rolled_through", "metrics_rolled_at")
         .first()
     )
+    through, rolled_at = row if row else (None, None)
+    today = timezone.localtime(now).date()
+    if (
+        through is not None
+        and through >= today
+        and (rolled_at is None or now - rolled_at > TODAY_FRESH)
+    ):
+        through = today - timedelta(days=1)  # a stale rollup of today: today goes live
     if through is None or through < period.start:
         return None, period
     rolled = Period(period.start, min(period.end, through))
@@ -330,13 +345,15 @@ def brand_metrics(
     period: Period,
     now: datetime | None = None,
     parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily"),
+    expert_limit: int | None = EXPERT_LIMIT,
 ) -> dict[str, Any]:
-    """Overall figures, by product, by expert and by day, for questions asked in the period:
-    the daily rollup for the days it covers, live aggregates for the rest (today)."""
+    """Overall figures, by product, by expert (the ``expert_limit`` busiest; None for all)
+    and by day, for questions asked in the period: the daily rollup for the days it covers,
+    live aggregates for the rest."""
     from quality.models import ExpertDay, ServiceDay
 
     now = now or timezone.now()
-    rolled, live = _split(brand, period)
+    rolled, live = _split(brand, period, now)
     products: dict[int | None, dict[str, float]] = {}
     days: dict[date, dict[str, float]] = {}
     rows: list[dict[str, Any]] = []
@@ -388,16 +405,20 @@ def brand_metrics(
         experts: dict[int, dict[str, float]] = {}
         expert_rows: list[dict[str, Any]] = []
         if rolled is not None:
-            expert_rows += list(
+            rollup = (
                 ExpertDay.objects.filter(brand=brand, day__gte=rolled.start, day__lte=rolled.end)
                 .values("expert_id")
                 .annotate(**{key: Sum(key) for key in EXPERT_COUNTS})
-                .order_by()
+                .order_by("-handled", "expert_id")
             )
+            expert_rows += list(rollup if expert_limit is None else rollup[:expert_limit])
         if live is not None:
-            expert_rows += _live_by_expert(brand, live)
+            expert_rows += live_by_expert(brand, live)
         for row in expert_rows:
             _add(experts.setdefault(row["expert_id"], _zero(EXPERT_COUNTS)), row, EXPERT_COUNTS)
+        if expert_limit is not None and len(experts) > expert_limit:
+            busiest = sorted(experts, key=lambda pk: (-experts[pk]["handled"], pk))
+            experts = {pk: experts[pk] for pk in busiest[:expert_limit]}
         names = {
             pk: profile_name or name or email.split("@")[0]
             for pk, profile_name, name, email in Expert.objects.filter(
@@ -412,78 +433,6 @@ def brand_metrics(
             key=lambda row: (-row["handled"], row["expert_id"]),
         )
     return result
-
-
-def metrics_rollup_day(*, brand: Brand, day: date, now: datetime | None = None) -> int:
-    """Rebuild the brand's rollup rows of one day from live aggregates. Idempotent."""
-    from django.db import transaction
-
-    from quality.models import ExpertDay, ServiceDay
-
-    now = now or timezone.now()
-    period = Period(day, day)
-    service = _live_by_product(brand, period, now)
-    experts = _live_by_expert(brand, period)
-    with transaction.atomic():
-        ServiceDay.objects.filter(brand=brand, day=day).delete()
-        ExpertDay.objects.filter(brand=brand, day=day).delete()
-        ServiceDay.objects.bulk_create(
-            ServiceDay(
-                brand=brand,
-                day=day,
-                product_id=row["product_id"],
-                **{key: row[key] or 0 for key in COUNTS},
-            )
-            for row in service
-        )
-        ExpertDay.objects.bulk_create(
-            ExpertDay(
-                brand=brand,
-                day=day,
-                expert_id=row["expert_id"],
-                **{key: row[key] or 0 for key in EXPERT_COUNTS},
-            )
-            for row in experts
-        )
-    return len(service) + len(experts)
-
-
-# Late ratings and reopens still change a day's figures for this long; older days stay as
-# they were rolled up.
-ROLLUP_REBUILD_DAYS = 14
-
-
-def metrics_rollup(*, brand: Brand, through: date | None = None) -> int:
-    """Roll up every day not yet covered (from the brand's first question) and rebuild the
-    last ROLLUP_REBUILD_DAYS, through ``through`` (yesterday by default). Returns the days."""
-    from quality.services.reviews import quality_settings_for
-
-    through = through or timezone.localdate() - timedelta(days=1)
-    settings = quality_settings_for(brand.pk)
-    first = (
-        Question.objects.filter(brand=brand)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if first is None:
-        return 0
-    start = timezone.localtime(first).date()
-    if settings.metrics_rolled_through is not None:
-        start = max(
-            start,
-            min(
-                settings.metrics_rolled_through + timedelta(days=1),
-                through - timedelta(days=ROLLUP_REBUILD_DAYS - 1),
-            ),
-        )
-    day, done = start, 0
-    while day <= through:
-        metrics_rollup_day(brand=brand, day=day)
-        day += timedelta(days=1)
-        done += 1
-    type(settings).objects.filter(pk=settings.pk).update(metrics_rolled_through=through)
-    return done
 
 
 def period_parse(raw_from: str | None, raw_to: str | None, *, today: date | None = None) -> Period:

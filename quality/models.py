@@ -129,6 +129,7 @@ class QualitySettings(models.Model):
     review_sample_percent = models.PositiveSmallIntegerField(default=10)
     # The metrics' daily rollup covers every day up to this one; later days are computed live.
     metrics_rolled_through = models.DateField(null=True, blank=True)
+    metrics_rolled_at = models.DateTimeField(null=True, blank=True)
 
     objects = QualitySettingsQuerySet.as_manager()
 

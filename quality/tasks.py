@@ -41,7 +41,7 @@ def rollup_metrics() -> int:
     """Nightly (beat): roll up the brands' service figures through yesterday. Idempotent; a
     cache lock keeps two beats from running it at once."""
     from marketplace.models import Brand
-    from quality.metrics import metrics_rollup
+    from quality.services import metrics_rollup
 
     if not cache.add("lock:quality.rollup_metrics", 1, timeout=3600):
         return 0
@@ -49,3 +49,26 @@ def rollup_metrics() -> int:
         return sum(metrics_rollup(brand=brand) for brand in Brand.objects.order_by("pk"))
     finally:
         cache.delete("lock:quality.rollup_metrics")
+
+
+@shared_task(name="quality.rollup_metrics_today", acks_late=True)
+def rollup_metrics_today() -> int:
+    """Every few minutes (beat): roll up today for the brands asked something today, so the
+    metrics read today from the rollup too (a few minutes behind) instead of computing it."""
+    from django.utils import timezone
+
+    from marketplace.models import Brand
+    from quality.metrics import Period
+    from quality.services import metrics_rollup
+
+    if not cache.add("lock:quality.rollup_metrics_today", 1, timeout=600):
+        return 0
+    try:
+        today = timezone.localdate()
+        low, _ = Period(today, today).bounds
+        brands = Brand.objects.filter(
+            pk__in=Brand.objects.filter(questions__created_at__gte=low).values("pk")
+        ).order_by("pk")
+        return sum(metrics_rollup(brand=b, through=today, rebuild_days=1) for b in brands)
+    finally:
+        cache.delete("lock:quality.rollup_metrics_today")

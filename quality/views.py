@@ -172,7 +172,7 @@ def metrics_csv(request: HttpRequest, brand: Brand) -> HttpResponse:
         period = _period(request)
     except ApplicationError as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
-    figures = metrics.brand_metrics(brand=brand, period=period)
+    figures = metrics.brand_metrics(brand=brand, period=period, expert_limit=None)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{brand.slug}-service-{period.start}-{period.end}.csv"'

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 from celery import shared_task
 from celery.signals import worker_process_init
-from django.db import OperationalError
+from django.core.cache import cache
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from gigcx.locks import exclusive
@@ -71,12 +73,76 @@ def route_waiting(limit: int = 50) -> int:
     """Capacity freed somewhere: route waiting questions, highest priority and oldest first."""
     from routing.services import routing_offer_question
 
-    routed = 0
-    for question_id in (
-        Question.objects.waiting().queue_order().values_list("pk", flat=True)[:limit]
-    ):
-        routed += bool(routing_offer_question(question_id=question_id))
-    return routed
+    ids = list(Question.objects.waiting().queue_order().values_list("pk", flat=True)[:limit])
+    return sum(_each(ids, lambda qid: bool(routing_offer_question(question_id=qid)), "route"))
+
+
+# The question the sweeper is working on, kept while it works on it. If the process dies
+# there (out of memory, a crash in native code), the next sweep finds the mark. A process
+# can die for reasons of its own (a deploy, the OOM killer picking it), so the first time
+# the question is only remembered as a suspect; dying on the same question twice sends it
+# to the brand's staff instead of killing every sweep after it, which would stop offer
+# deadlines and routing for everyone.
+INFLIGHT_KEY = "routing.sweep.inflight"
+SUSPECT_KEY = "routing.sweep.suspect"
+
+
+def _mark(value: str | None) -> None:
+    try:
+        if value is None:
+            cache.delete(INFLIGHT_KEY)
+        else:
+            cache.set(INFLIGHT_KEY, value, timeout=3600)
+    except Exception:  # the cache is down: sweep without the guard rather than not at all
+        logger.warning("sweep: cache unavailable, no crash guard this run")
+
+
+def _each(ids: list[int], action: Callable[[int], int], what: str) -> list[int]:
+    """Run ``action`` for each question id; one that raises is logged and skipped, so the
+    rest of the sweep still runs."""
+    results = []
+    for question_id in ids:
+        _mark(f"{what}:{question_id}")
+        try:
+            results.append(action(question_id))
+        except Exception:
+            logger.exception("sweep: %s of question %s failed; continuing", what, question_id)
+        finally:
+            _mark(None)
+    return results
+
+
+def _escalate_crashed() -> int:
+    """The previous sweep died while working on a question: the second time that happens
+    on the same question, it goes to people."""
+    from routing.services.offers import _locked_question, question_escalate_locked
+
+    try:
+        inflight = cache.get(INFLIGHT_KEY)
+        if not inflight:
+            return 0
+        suspect = cache.get(SUSPECT_KEY)
+        cache.delete(INFLIGHT_KEY)
+        if suspect != inflight:
+            cache.set(SUSPECT_KEY, inflight, timeout=3600)
+    except Exception:
+        return 0
+    what, _, question_id = str(inflight).partition(":")
+    if suspect != inflight:
+        logger.error("sweep: the last sweep died during %s of question %s", what, question_id)
+        return 0
+    logger.error(
+        "sweep: two sweeps died during %s of question %s; sending it to staff", what, question_id
+    )
+    with transaction.atomic():
+        question = _locked_question(int(question_id))
+        if question is None or not question.is_open or question.status == "escalated":
+            return 0
+        question_escalate_locked(
+            question,
+            reason=f"Automatic {what} failed twice on this question; the brand's team takes it.",
+        )
+    return 1
 
 
 @shared_task(name="routing.sweep")
@@ -85,7 +151,8 @@ def sweep() -> dict[str, int]:
     here, so nothing depends on a task surviving in the broker. Triage questions still
     ``new`` past their deadline (their task was lost with a worker or a broker), expire
     overdue offers, set experts with stale heartbeats away, and route waiting questions
-    (which also widens and escalates by time). One sweep at a time across machines."""
+    (which also widens and escalates by time). One sweep at a time across machines; a
+    question that fails is skipped, one that killed the last sweep goes to staff."""
     from routing.services import offers_expire_for_question
     from routing.services.presence import presences_expire_stale
     from routing.triage import questions_triage_overdue
@@ -93,18 +160,26 @@ def sweep() -> dict[str, int]:
     with exclusive("routing.sweep") as held:
         if not held:
             return {"skipped": 1}
+        crashed = _escalate_crashed()
+        # Triage has its own budget (Question.triage_attempts counts runs that never ended).
         triaged = questions_triage_overdue()
-        due = (
+        due = list(
             Assignment.objects.filter(
                 status=Assignment.Status.OFFERED, expires_at__lte=timezone.now()
             )
             .values_list("question_id", flat=True)
             .distinct()[:200]
         )
-        expired = sum(offers_expire_for_question(question_id=qid) for qid in list(due))
+        expired = sum(_each(due, lambda qid: offers_expire_for_question(question_id=qid), "expiry"))
         stale = presences_expire_stale()
         routed = route_waiting(limit=100)
-        outcome = {"triaged": triaged, "expired": expired, "away": stale, "routed": routed}
+        outcome = {
+            "triaged": triaged,
+            "expired": expired,
+            "away": stale,
+            "routed": routed,
+            "escalated after a crash": crashed,
+        }
         if any(outcome.values()):
             logger.info("sweep: %s", ", ".join(f"{k} {v}" for k, v in outcome.items() if v))
         return outcome

@@ -198,3 +198,14 @@ def test_api_docs_are_served_without_a_cdn(client: Any) -> None:
     asset = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert asset.status_code == 200
     assert client.get("/api/schema/").status_code == 200
+
+
+def test_a_fresh_clone_migrates_on_the_embedded_default(tmp_path: Path) -> None:
+    # given: no var folder yet, as on a fresh clone, and nothing configured
+    var = tmp_path / "var-of-a-fresh-clone"
+    env = {"DJANGO_DEBUG": "true", "GIGCX_VAR_DIR": str(var)}
+    # when
+    result = _run_manage(env, "migrate", "--noinput")
+    # then
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (var / "gigcx.sqlite3").is_file()

@@ -18,10 +18,12 @@ from django.utils import timezone
 from gigcx import deadletters
 from gigcx.celery import app
 from gigcx.models import AuditEvent, DeadLetter, DomainEvent, TaskAttempt
-from gigcx.tasks import deliver_event, sweep_outbox
+from gigcx.tasks import deliver_event, prune_task_attempts, sweep_outbox
 from routing.tasks import route_question
 
 pytestmark = pytest.mark.django_db
+
+OUR_APPS = {"gigcx", "marketplace", "routing", "payments", "quality"}
 
 
 def deliver(task: Any, *args: Any, task_id: str = "t-1", retries: int = 0) -> None:
@@ -45,7 +47,7 @@ def bodies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_every_project_task_counts_its_deliveries() -> None:
     app.loader.import_default_modules()
-    ours = [t for n, t in app.tasks.items() if n.split(".")[0] in {"gigcx", "routing", "payments"}]
+    ours = [t for n, t in app.tasks.items() if n.split(".")[0] in OUR_APPS]
     assert ours
     assert all(isinstance(t, deadletters.GigcxTask) for t in ours)
     assert hasattr(route_question, "delay_on_commit")
@@ -95,6 +97,7 @@ def test_an_autoretry_is_a_new_message_whose_count_starts_over(settings: Any) ->
 
 def test_a_task_that_fails_for_good_is_dead_lettered_with_its_error() -> None:
     # given: route_question raised after its last autoretry, in a worker
+    TaskAttempt.objects.create(task_id="t-5", name="routing.route_question", retries=5)
     route_question.push_request(id="t-5", called_directly=False, retries=5)
     try:
         # when: Celery calls the failure hook
@@ -111,6 +114,7 @@ def test_a_task_that_fails_for_good_is_dead_lettered_with_its_error() -> None:
         6,
     )
     assert letter.last_error == "OSError: database gone"
+    assert not TaskAttempt.objects.exists()
 
 
 def test_eager_runs_and_direct_calls_are_not_counted_or_dead_lettered(bodies: list[str]) -> None:
@@ -232,3 +236,11 @@ def test_the_outbox_sweeper_skips_an_event_out_of_attempts_and_dead_letters_it_o
         "poison",
     )
     assert caplog.text.count("dead-lettered") == 1
+
+
+def test_counts_of_messages_not_seen_for_a_day_are_pruned() -> None:
+    TaskAttempt.objects.create(task_id="lost", name="routing.triage_question", attempts=1)
+    TaskAttempt.objects.create(task_id="live", name="routing.triage_question", attempts=1)
+    TaskAttempt.objects.filter(task_id="lost").update(last_seen=timezone.now() - timedelta(days=2))
+    assert prune_task_attempts() == 1
+    assert list(TaskAttempt.objects.values_list("task_id", flat=True)) == ["live"]

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import OperationalError
 
 from gigcx import faults
 
@@ -15,6 +16,7 @@ def test_the_spec_names_points_actions_and_limits() -> None:
         "a.b": faults.Action("sleep", 2.5, 1),
         "c": faults.Action("exit"),
     }
+    assert faults.parse("x=error@3") == {"x": faults.Action("error", 0.0, 3)}
     assert faults.parse("") == {}
 
 
@@ -57,3 +59,12 @@ def test_a_named_point_is_marked_before_it_acts_and_acts_only_n_times(
     assert [line.split(" ")[0] for line in lines] == ["route.locked"] * 3
     assert [line.split(" ")[2] for line in lines] == ["1", "2", "3"]
     assert len(exits) == 2
+
+
+def test_an_error_point_raises_the_transient_database_error_tasks_retry_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(faults, "_ACTIONS", faults.parse("route.locked=error"))
+    monkeypatch.setattr(faults, "_MARKER", "")
+    with pytest.raises(OperationalError, match="failpoint route.locked"):
+        faults.failpoint("route.locked", 1)

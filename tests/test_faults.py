@@ -168,6 +168,13 @@ def test_a_dependency_failing_under_a_page_is_a_503_page(client: Any, monkeypatc
     assert page["Retry-After"] == "5"
     assert b"Back in a moment" in page.content
 
+    assert b'http-equiv="refresh"' in page.content  # a page that was read reloads itself
+
+    sent = client.post("/")
+    assert sent.status_code == 503
+    assert b'http-equiv="refresh"' not in sent.content  # a form is never sent again by itself
+    assert b"was not saved" in sent.content
+
     api_style = client.get("/", HTTP_ACCEPT="application/json")
     assert api_style.status_code == 503
     assert api_style.json()["error"]["code"] == "service_unavailable"
@@ -399,3 +406,51 @@ def _wait_port(port: int) -> None:
     while not port_open("127.0.0.1", port):
         assert time.monotonic() < deadline, "redis-server did not start"
         time.sleep(0.05)
+
+
+def test_a_question_that_fails_to_route_does_not_stop_the_sweep(
+    cast: Any, ask: Any, online: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from routing.services import offers
+
+    # given: two waiting questions; routing the first one raises
+    online(cast.ada)
+    broken, fine = ask("First: the sole is loose"), ask("Second: the laces fray")
+    real = offers.routing_offer_question
+
+    def route(*, question_id: int) -> Any:
+        if question_id == broken.pk:
+            raise RuntimeError("a bug in routing")
+        return real(question_id=question_id)
+
+    monkeypatch.setattr(offers, "routing_offer_question", route)
+    monkeypatch.setattr("routing.services.routing_offer_question", route)
+
+    # when the sweeper runs
+    outcome = tasks.sweep()
+
+    # then the second question was still routed, and nothing is marked in flight
+    assert outcome["routed"] == 1
+    assert Question.objects.get(pk=fine.pk).status == "offered"
+    assert Question.objects.get(pk=broken.pk).status == "waiting"
+    from django.core.cache import cache
+
+    assert cache.get(tasks.INFLIGHT_KEY) is None
+
+
+def test_a_question_that_killed_two_sweeps_goes_to_staff(cast: Any, ask: Any) -> None:
+    from django.core.cache import cache
+
+    question = ask("This one crashes the router")
+    # the last sweep died while routing this question (the mark was never cleared)
+    cache.set(tasks.INFLIGHT_KEY, f"route:{question.pk}")
+    tasks.sweep()
+    question.refresh_from_db()
+    assert question.status == "waiting"  # once may be a deploy or the OOM killer: a suspect
+
+    cache.set(tasks.INFLIGHT_KEY, f"route:{question.pk}")  # and again, on the same question
+    outcome = tasks.sweep()
+    question.refresh_from_db()
+    assert outcome["escalated after a crash"] == 1
+    assert question.status == "escalated"
+    assert "failed twice" in question.escalation_reason

@@ -7,6 +7,7 @@ from quality.services.reviews import (
     review_sample,
     review_submit,
 )
+from quality.services.rollup import metrics_rollup, metrics_rollup_day
 from quality.services.scores import (
     expert_probation_decide,
     expert_score_parts,
@@ -19,6 +20,8 @@ __all__ = [
     "expert_score_parts",
     "expert_score_recompute",
     "expert_scores_recompute_all",
+    "metrics_rollup",
+    "metrics_rollup_day",
     "quality_settings_update",
     "rating_create",
     "rating_reopen",

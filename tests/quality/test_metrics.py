@@ -209,8 +209,8 @@ def test_the_metrics_page_shows_the_figures(cast: Any, fixture_questions: Any, c
 def test_the_daily_rollup_gives_the_same_figures_as_live(
     cast: Any, fixture_questions: Any, api_as: Any, rate: Any, resolved: Any
 ) -> None:
-    from quality.metrics import metrics_rollup
     from quality.models import ExpertDay, ServiceDay
+    from quality.services import metrics_rollup
 
     client = api_as(cast.sam)
     today = timezone.localdate()
@@ -247,3 +247,40 @@ def test_the_nightly_rollup_task_runs_once_at_a_time(cast: Any, fixture_question
     assert settings.metrics_rolled_through == timezone.localdate() - timedelta(days=1)
     cache.add("lock:quality.rollup_metrics", 1)
     assert rollup_metrics() == 0
+
+
+def test_today_is_served_from_the_frequent_rollup_while_it_is_fresh(
+    cast: Any, fixture_questions: Any, api_as: Any, ask: Any
+) -> None:
+    from quality.models import QualitySettings
+    from quality.tasks import rollup_metrics_today
+
+    client = api_as(cast.sam)
+    url = "/api/v1/brands/acme/metrics"
+    live = client.get(url).json()
+    # when: the frequent task rolls up everything through today
+    assert rollup_metrics_today() == 41 + 1  # Acme from its oldest question; Northwind today
+    # then: the same figures, now from the rollup
+    assert client.get(url).json() == live
+    # a question asked after it shows at the next refresh...
+    ask("Do the Trailblazer 2 come in half sizes?")
+    assert client.get(url).json()["overall"]["questions"] == 4
+    assert rollup_metrics_today() == 2  # only today is rebuilt, for each brand
+    assert client.get(url).json()["overall"]["questions"] == 5
+    # ...and when the refresh has stopped, today is computed live again
+    ask("Do the Trailblazer 2 come in wide?")
+    QualitySettings.objects.filter(brand=cast.acme).update(
+        metrics_rolled_at=timezone.now() - timedelta(hours=1)
+    )
+    assert client.get(url).json()["overall"]["questions"] == 6
+
+
+def test_the_expert_list_can_be_cut_to_the_busiest(cast: Any, fixture_questions: Any) -> None:
+    from quality import metrics
+
+    period = metrics.period_parse(None, None)
+    everyone = metrics.brand_metrics(brand=cast.acme, period=period, expert_limit=None)
+    busiest = metrics.brand_metrics(brand=cast.acme, period=period, expert_limit=1)
+    assert [row["expert"] for row in everyone["by_expert"]] == ["Ada Lovelace", "Grace Hopper"]
+    assert [row["expert"] for row in busiest["by_expert"]] == ["Ada Lovelace"]
+    assert busiest["overall"] == everyone["overall"]
