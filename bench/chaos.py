@@ -24,6 +24,9 @@ it dies mid-task (started again 3-8 s later), SIGKILL a web process (again
 after 2-5 s), SIGKILL redis-server (again after 3 s, from its AOF), SIGKILL beat (again
 after 3-8 s).
 
+``--faults worker,web,redis,beat,postgres`` adds a fifth kind: every PostgreSQL connection
+of the run's database is cut (``pg_terminate_backend``; the shared server is never stopped).
+
 A process that exits by itself (not killed by the run) is started again after 3 s, as a
 supervisor would, and listed under "exited by themselves": not a failure of the run, but worth
 reading in its log.
@@ -107,6 +110,10 @@ SWEEP_INTERVAL = 5.0  # routing.sweep in CELERY_BEAT_SCHEDULE
 STUCK_OFFER_GRACE = timedelta(seconds=SWEEP_INTERVAL + 10)
 DEFAULT_WORKDIR = ROOT / "test-artifacts" / "chaos"
 FAULTS = ("worker", "web", "redis", "beat")
+# Optional (--faults ...,postgres): cut every PostgreSQL connection of the run's database
+# (pg_terminate_backend), as a failover or a restarted pooler would. The server is shared, so
+# it is never stopped.
+OPTIONAL_FAULTS = ("postgres",)
 RESTART_AFTER = {"worker": (3, 8), "web": (2, 5), "redis": (3, 3), "beat": (3, 8)}
 CRASH_RESTART_AFTER = 3.0  # a process that exits by itself is started again, as systemd would
 
@@ -131,6 +138,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="seconds between faults, 'low,high' (uniformly random)",
     )
     parser.add_argument(
+        "--faults",
+        default=",".join(FAULTS),
+        help=f"kinds to inject, from {', '.join(FAULTS + OPTIONAL_FAULTS)}",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("CHAOS_DATABASE_URL")
         or "postgres://postgres@127.0.0.1:5432/gigcx_chaos",
@@ -143,7 +155,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="only kill the processes a previous run left behind, then exit",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.fault_kinds = tuple(k.strip() for k in args.faults.split(",") if k.strip())
+    unknown = set(args.fault_kinds) - set(FAULTS + OPTIONAL_FAULTS)
+    if unknown or not args.fault_kinds:
+        parser.error(f"--faults: use some of {', '.join(FAULTS + OPTIONAL_FAULTS)}")
+    return args
 
 
 # ------------------------------------------------------------------------------------------
@@ -247,8 +264,12 @@ class Faults:
         rng: random.Random,
         every: tuple[float, float],
         question_asked: threading.Event,
+        kinds: tuple[str, ...] = FAULTS,
+        database_url: str = "",
     ) -> None:
         self.stack = stack
+        self.kinds = kinds
+        self.database_url = database_url
         self.question_asked = question_asked
         self.rng = rng
         self.every = every
@@ -287,9 +308,15 @@ class Faults:
         if now < self.next_at:
             return
         if not self.deck:
-            self.deck = list(FAULTS)
+            self.deck = list(self.kinds)
             self.rng.shuffle(self.deck)
         kind = self.deck.pop()
+        if kind == "postgres":
+            cut = terminate_connections(self.database_url)
+            self.log.append({"t": round(now - self.started, 1), "kind": kind, "target": cut})
+            say(f"FAULT: pg_terminate_backend on {cut} connections of the run's database")
+            self.next_at = now + self.rng.uniform(*self.every)
+            return
         target = self._target(kind)
         if target is not None:
             if kind == "worker":
@@ -325,6 +352,22 @@ class Faults:
         self.pending.clear()
 
 
+def terminate_connections(database_url: str) -> int:
+    """Cut every connection to the run's database but this one (the driver's own too)."""
+    import psycopg
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        ).fetchall()
+    return sum(1 for (ok,) in rows if ok)
+
+
 def clear_earnings_now() -> None:
     """What beat does every 5 minutes, every CLEAR_EVERY seconds: through Redis to a worker."""
     from gigcx.celery import app
@@ -345,14 +388,19 @@ def operator(stop: threading.Event) -> None:
 # ------------------------------------------------------------------------------------------
 
 
-def in_flight() -> dict[str, int]:
-    from django.db import close_old_connections
+def fresh_connection() -> None:
+    """The driver's own connection may have been cut by a fault: start a new one."""
+    from django.db import connections
 
+    connections.close_all()
+
+
+def in_flight() -> dict[str, int]:
     from gigcx.models import DomainEvent
     from payments.models import Payout
     from routing.models import Question
 
-    close_old_connections()
+    fresh_connection()
     busy = [s for s in Question.OPEN_STATUSES if s != Question.Status.ESCALATED]
     return {
         "questions": Question.objects.filter(status__in=busy).count(),
@@ -367,13 +415,12 @@ def _overlaps(windows: list[tuple[datetime, datetime]]) -> bool:
 
 
 def count(plan: chaos_load.Plan, fake: FakeStripe) -> dict[str, Any]:
-    from django.db import close_old_connections
     from django.utils import timezone
 
     from payments.models import Earning, Payout, PayoutDestination
     from routing.models import Assignment, Question, RoutingSettings
 
-    close_old_connections()
+    fresh_connection()
     now = timezone.now()
     tally = plan.tally
     questions = {q.pk: q for q in Question.objects.filter(brand__slug=BRAND, body__contains="[cq-")}
@@ -637,6 +684,10 @@ def main(argv: list[str]) -> int:
             },
         )
         os.environ.update(stack.env)
+        # The driver reads the database between faults and is not under test: a plain
+        # connection it can drop and open again, not a pool that may hold cut ones.
+        os.environ["DATABASE_POOL"] = "false"
+        os.environ["DATABASE_CONN_MAX_AGE"] = "0"
         plan: chaos_load.Plan | None = None
         operator_stop = threading.Event()
         try:
@@ -694,7 +745,7 @@ def run(
         f"{len(plan.experts)} experts, the owner; faults every {every[0]:g}-{every[1]:g} s "
         f"for {args.minutes:g} min"
     )
-    faults = Faults(stack, rng, every, plan.question_asked)
+    faults = Faults(stack, rng, every, plan.question_asked, args.fault_kinds, args.database_url)
     end = time.monotonic() + args.minutes * 60
     while time.monotonic() < end:
         faults.tick()
@@ -712,7 +763,11 @@ def run(
     while time.monotonic() < deadline:
         time.sleep(3)
         faults.supervise()
-        state = in_flight()
+        try:
+            state = in_flight()
+        except Exception as exc:  # the database blinked; ask again in a moment
+            say(f"drain: could not read the database ({type(exc).__name__}); again")
+            continue
         if time.monotonic() - last_print > 15:
             say(f"drain: in flight {state}")
             last_print = time.monotonic()
