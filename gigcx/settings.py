@@ -292,6 +292,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
     # ...and today's, every few minutes, so the metrics never compute a busy day live.
+    # "How did we do?": one reminder a day after the first email, if still unrated.
+    "quality.send_rating_reminders": {
+        "task": "quality.send_rating_reminders",
+        "schedule": timedelta(hours=1),
+    },
     "quality.rollup_metrics_today": {
         "task": "quality.rollup_metrics_today",
         "schedule": timedelta(minutes=5),

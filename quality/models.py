@@ -272,3 +272,31 @@ class ExpertDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.brand_id} {self.day} {self.expert_id}"
+
+
+class RatingRequestQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> RatingRequestQuerySet:
+        """Staff of the question's brand; nobody else reads who was asked when."""
+        return self._site_admin_or(viewer, Q(question__brand_id__in=viewer.staff_brand_ids()))
+
+
+class RatingRequest(models.Model):
+    """The "how did we do?" email sent after resolution, and its one reminder."""
+
+    question = models.OneToOneField(
+        Question, on_delete=models.CASCADE, related_name="rating_request"
+    )
+    sent_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RatingRequestQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["sent_at"], condition=Q(reminded_at=None), name="rating_request_due_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"rating request for question {self.question_id}"

@@ -41,3 +41,11 @@ def review_sample(event: DomainEvent) -> None:
         question_id=int(event.payload["question_id"]),
         expert_id=None if expert_id is None else int(expert_id),
     )
+
+
+@subscribe("question.resolved", name="quality.rating_request")
+def rating_request(event: DomainEvent) -> None:
+    """Ask the customer how it went, by email with a signed link to rate."""
+    from quality.services.survey import rating_request_send
+
+    rating_request_send(question_id=int(event.payload["question_id"]))

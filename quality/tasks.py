@@ -72,3 +72,12 @@ def rollup_metrics_today() -> int:
         return sum(metrics_rollup(brand=b, through=today, rebuild_days=1) for b in brands)
     finally:
         cache.delete("lock:quality.rollup_metrics_today")
+
+
+@shared_task(name="quality.send_rating_reminders", acks_late=True)
+def send_rating_reminders() -> int:
+    """Hourly (beat): one "how did we do?" reminder a day after the first, if unrated. Safe
+    on several beats: each reminder is claimed by a conditional update before it is sent."""
+    from quality.services.survey import rating_reminders_send
+
+    return rating_reminders_send()

@@ -5,6 +5,7 @@ from quality import api, views
 app_name = "quality"
 
 urlpatterns = [
+    path("rate/<str:token>/", views.rate_by_link, name="rate-by-link"),
     path("expert/standing/", views.expert_standing, name="expert-standing"),
     path("brands/<slug:slug>/manage/reviews/", views.review_queue, name="review-queue"),
     path("brands/<slug:slug>/manage/metrics/", views.metrics_page, name="metrics"),

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gigcx.exceptions import ApplicationError
@@ -220,3 +221,51 @@ def probation_decide(request: HttpRequest, brand: Brand, expert_id: int) -> Http
     else:
         messages.success(request, "Your decision is recorded; the expert sees your reason.")
     return redirect("marketplace:pool-expert", slug=brand.slug, expert_id=expert.pk)
+
+
+@never_cache
+def rate_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The page behind the "how did we do?" email: rate one resolved question, no sign-in."""
+    from quality.models import Rating
+    from quality.services.survey import rate_link_question
+
+    try:
+        question = rate_link_question(token)
+    except ApplicationError as exc:
+        return render(request, "quality/rate.html", {"invalid": exc.message}, status=404)
+    context: dict[str, object] = {
+        "question": question,
+        "brand": question.brand,
+        "rating": Rating.objects.filter(question=question).first(),
+        "values": {"score": request.GET.get("score", "")},
+        "errors": {},
+    }
+    if request.method == "POST" and context["rating"] is None:
+        raw_score = request.POST.get("score", "")
+        solved = request.POST.get("solved", "")
+        values = {"score": raw_score, "solved": solved, "comment": request.POST.get("comment", "")}
+        context["values"] = values
+        errors: dict[str, list[str]] = {}
+        if solved not in ("yes", "no"):
+            errors["solved"] = ["Say whether your problem is solved."]
+        try:
+            score = int(raw_score)
+        except ValueError:
+            score = None
+            errors["score"] = ["Choose from 1 (poor) to 5 (excellent)."]
+        if not errors:
+            try:
+                context["rating"] = services.rating_create(
+                    question=question,
+                    score=score,
+                    solved=solved == "yes",
+                    comment=values["comment"],
+                    actor=request.user if request.user.is_authenticated else None,
+                )
+                context["thanks"] = True
+            except ApplicationError as exc:
+                errors = {**exc.fields} or {"form": [exc.message]}
+        if errors:
+            context["errors"] = errors
+            return render(request, "quality/rate.html", context, status=400)
+    return render(request, "quality/rate.html", context)
