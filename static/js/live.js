@@ -164,7 +164,16 @@
     });
 
     every(2000, refresh);
-    socket(function (event) { if (String(event.question_id) === String(id)) refresh(); });
+    socket(function (event) {
+      if (String(event.question_id) !== String(id)) return;
+      if (event.type === "mood.rising" || event.type === "mood.alert") {
+        // Every customer message is read: a sharp rise in frustration is shown to the people
+        // answering, so they can slow down and acknowledge it before the next reply.
+        const banner = document.getElementById("mood-banner");
+        if (banner) banner.hidden = false;
+      }
+      refresh();
+    });
   }
 
   // ---- expert console ---------------------------------------------------------------
