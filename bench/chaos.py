@@ -168,6 +168,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 # ------------------------------------------------------------------------------------------
 
 
+def claim_database(database_url: str) -> Any:
+    """Hold a session advisory lock on the database's name for the whole run: a second run
+    on the same server and name (another checkout, a CI job) must not drop our database
+    under us. Returns the connection that holds the lock; closing it releases it."""
+    import psycopg
+
+    parts = urlsplit(database_url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    conn = psycopg.connect(maintenance, autocommit=True)
+    row = conn.execute(
+        "SELECT pg_try_advisory_lock(hashtext(%s))", [f"gigcx-chaos:{parts.path}"]
+    ).fetchone()
+    if not row or not row[0]:
+        conn.close()
+        raise RuntimeError(
+            f"another chaos run uses the database {parts.path.lstrip('/')!r} on this server; "
+            "wait for it or set CHAOS_DATABASE_URL to another name"
+        )
+    return conn
+
+
 def recreate_database(database_url: str) -> None:
     import psycopg
 
@@ -689,9 +710,11 @@ def main(argv: list[str]) -> int:
         os.environ["DATABASE_POOL"] = "false"
         os.environ["DATABASE_CONN_MAX_AGE"] = "0"
         plan: chaos_load.Plan | None = None
+        claim: Any = None  # the advisory lock on the database name, held for the whole run
         operator_stop = threading.Event()
         try:
             say(f"database {urlsplit(args.database_url).path.lstrip('/')}: drop, create, migrate")
+            claim = claim_database(args.database_url)
             recreate_database(args.database_url)
             stack.start_redis()
             stack.manage("migrate", "--noinput", "-v", "0")
@@ -718,6 +741,8 @@ def main(argv: list[str]) -> int:
         except Exception as exc:
             say(f"chaos: the stack could not be set up: {exc}")
             stack.stop_all()
+            if claim is not None:
+                claim.close()
             return 2
         try:
             return run(args, stack, plan, fake, rng, (low, high), operator_stop, workdir)
@@ -726,6 +751,7 @@ def main(argv: list[str]) -> int:
             operator_stop.set()
             say("stopping every process of the run")
             stack.stop_all()
+            claim.close()
 
 
 def run(
