@@ -39,9 +39,16 @@ def enqueue(task: Task, *args: Any, run_here_if_broker_down: bool = False, **kwa
     ``run_here_if_broker_down`` is for follow-ups no sweeper owns (an invitation email):
     they run in this process instead, and their own failure is logged, not raised.
     """
+    if task.app.conf.task_always_eager:
+        # Tests and eager set-ups run the body right here: its errors are the caller's.
+        task.apply_async(args=args, kwargs=kwargs)
+        return True
     try:
         task.apply_async(args=args, kwargs=kwargs, retry=True, retry_policy=PUBLISH_RETRY_POLICY)
-    except BROKER_ERRORS as exc:
+    except Exception as exc:
+        # Not only BROKER_ERRORS: just after a Redis restart kombu's producer can fail with an
+        # AttributeError on a torn-down channel (the bug gigcx/broker_patches.py works around
+        # on the consumer side). Whatever the publish raised, the write has committed.
         if run_here_if_broker_down:
             logger.warning("broker unreachable, running %s%s here", task.name, args)
             try:
@@ -50,12 +57,15 @@ def enqueue(task: Task, *args: Any, run_here_if_broker_down: bool = False, **kwa
                 logger.exception("%s%s failed while the broker was unreachable", task.name, args)
                 return False
             return True
-        logger.warning(
-            "broker unreachable, %s%s not published; the sweeper will pick it up (%s)",
-            task.name,
-            args,
-            exc.__class__.__name__,
-        )
+        if isinstance(exc, BROKER_ERRORS):
+            logger.warning(
+                "broker unreachable, %s%s not published; the sweeper will pick it up (%s)",
+                task.name,
+                args,
+                exc.__class__.__name__,
+            )
+        else:
+            logger.exception("publishing %s%s failed; the sweeper will pick it up", task.name, args)
         return False
     return True
 

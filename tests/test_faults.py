@@ -81,6 +81,32 @@ def test_a_question_saved_while_the_broker_is_down_is_201_and_the_sweeper_triage
     assert Assignment.objects.filter(question=question, status="offered").count() == 1
 
 
+def test_a_publish_that_fails_oddly_after_commit_is_still_a_201(
+    cast: Any, api: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from celery.app.task import Task
+
+    # given: just after a Redis restart kombu's producer fails with an AttributeError
+    def torn_down(self: Task, *args: Any, **kwargs: Any) -> None:
+        raise AttributeError("'NoneType' object has no attribute 'client'")
+
+    monkeypatch.setattr(Task, "apply_async", torn_down)
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, False
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post(
+                "/api/v1/brands/acme/questions",
+                {"body": "Does the Ridgeline 2P need a footprint?", "contact_email": "e@x.example"},
+                format="json",
+            )
+    finally:
+        app.conf.task_always_eager = eager
+
+    # then: the question was saved and the answer says so; the sweeper triages it later
+    assert response.status_code == 201, response.content
+    assert Question.objects.get(pk=response.json()["id"]).status == "new"
+
+
 def test_a_question_whose_triage_keeps_failing_goes_to_people_unanalysed(
     cast: Any, held_tasks: list[Any], monkeypatch: pytest.MonkeyPatch, settings: Any, online: Any
 ) -> None:
