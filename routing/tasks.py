@@ -69,12 +69,17 @@ def route_question(question_id: int) -> None:
 
 
 @shared_task(name="routing.route_waiting")
-def route_waiting(limit: int = 50) -> int:
-    """Capacity freed somewhere: route waiting questions, highest priority and oldest first."""
+def route_waiting(limit: int = 50, guard: bool = False) -> int:
+    """Capacity freed somewhere: route waiting questions, highest priority and oldest first.
+    ``guard``: only the sweep (one at a time, under its lock) keeps the crash mark."""
     from routing.services import routing_offer_question
 
     ids = list(Question.objects.waiting().queue_order().values_list("pk", flat=True)[:limit])
-    return sum(_each(ids, lambda qid: bool(routing_offer_question(question_id=qid)), "route"))
+
+    def route(question_id: int) -> int:
+        return bool(routing_offer_question(question_id=question_id))
+
+    return sum(_each(ids, route, "route", guard=guard))
 
 
 # The question the sweeper is working on, kept while it works on it. If the process dies
@@ -97,18 +102,22 @@ def _mark(value: str | None) -> None:
         logger.warning("sweep: cache unavailable, no crash guard this run")
 
 
-def _each(ids: list[int], action: Callable[[int], int], what: str) -> list[int]:
+def _each(
+    ids: list[int], action: Callable[[int], int], what: str, *, guard: bool = True
+) -> list[int]:
     """Run ``action`` for each question id; one that raises is logged and skipped, so the
-    rest of the sweep still runs."""
+    rest still runs. With ``guard`` (the sweep only) the question in hand is marked."""
     results = []
     for question_id in ids:
-        _mark(f"{what}:{question_id}")
+        if guard:
+            _mark(f"{what}:{question_id}")
         try:
             results.append(action(question_id))
         except Exception:
             logger.exception("sweep: %s of question %s failed; continuing", what, question_id)
         finally:
-            _mark(None)
+            if guard:
+                _mark(None)
     return results
 
 
@@ -172,7 +181,7 @@ def sweep() -> dict[str, int]:
         )
         expired = sum(_each(due, lambda qid: offers_expire_for_question(question_id=qid), "expiry"))
         stale = presences_expire_stale()
-        routed = route_waiting(limit=100)
+        routed = route_waiting(limit=100, guard=True)
         outcome = {
             "triaged": triaged,
             "expired": expired,
