@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.cache import cache
 from django.db import OperationalError
+
+from gigcx.locks import exclusive
 
 
 @shared_task(name="quality.recompute_scores", acks_late=True)
 def recompute_scores() -> int:
     """Nightly (beat): recompute every pool expert's score, so figures that age out of the
-    window and resolutions without ratings are reflected. A cache lock keeps two beats from
-    running it at once."""
+    window and resolutions without ratings are reflected. One run at a time across machines."""
     from quality.services import expert_scores_recompute_all
 
-    if not cache.add("lock:quality.recompute_scores", 1, timeout=3600):
-        return 0
-    try:
-        return expert_scores_recompute_all()
-    finally:
-        cache.delete("lock:quality.recompute_scores")
+    with exclusive("quality.recompute_scores") as held:
+        return expert_scores_recompute_all() if held else 0
 
 
 @shared_task(
@@ -38,17 +34,15 @@ def recompute_score(expert_id: int) -> None:
 
 @shared_task(name="quality.rollup_metrics", acks_late=True)
 def rollup_metrics() -> int:
-    """Nightly (beat): roll up the brands' service figures through yesterday. Idempotent; a
-    cache lock keeps two beats from running it at once."""
+    """Nightly (beat): roll up the brands' service figures through yesterday. Idempotent; one
+    run at a time across machines."""
     from marketplace.models import Brand
     from quality.services import metrics_rollup
 
-    if not cache.add("lock:quality.rollup_metrics", 1, timeout=3600):
-        return 0
-    try:
+    with exclusive("quality.rollup_metrics") as held:
+        if not held:
+            return 0
         return sum(metrics_rollup(brand=brand) for brand in Brand.objects.order_by("pk"))
-    finally:
-        cache.delete("lock:quality.rollup_metrics")
 
 
 @shared_task(name="quality.rollup_metrics_today", acks_late=True)
@@ -61,17 +55,15 @@ def rollup_metrics_today() -> int:
     from quality.metrics import Period
     from quality.services import metrics_rollup
 
-    if not cache.add("lock:quality.rollup_metrics_today", 1, timeout=600):
-        return 0
-    try:
+    with exclusive("quality.rollup_metrics_today") as held:
+        if not held:
+            return 0
         today = timezone.localdate()
         low, _ = Period(today, today).bounds
         brands = Brand.objects.filter(
             pk__in=Brand.objects.filter(questions__created_at__gte=low).values("pk")
         ).order_by("pk")
         return sum(metrics_rollup(brand=b, through=today, rebuild_days=1) for b in brands)
-    finally:
-        cache.delete("lock:quality.rollup_metrics_today")
 
 
 @shared_task(name="quality.send_rating_reminders", acks_late=True)

@@ -230,3 +230,39 @@ def held_tasks(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[Any, ..
 
     monkeypatch.setattr(Task, "apply_async", record)
     return sent
+
+
+@pytest.fixture
+def lock_held_elsewhere() -> Any:
+    """``with lock_held_elsewhere(name):`` another process (here: a thread with its own
+    database connection) holds the sweeper lock ``name`` (gigcx.locks.exclusive)."""
+    import contextlib
+    import threading
+
+    from django.db import connections
+
+    from gigcx.locks import exclusive
+
+    @contextlib.contextmanager
+    def hold(name: str) -> Any:
+        taken, release = threading.Event(), threading.Event()
+
+        def holder() -> None:
+            try:
+                with exclusive(name) as held:
+                    assert held
+                    taken.set()
+                    release.wait(30)
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=holder)
+        thread.start()
+        assert taken.wait(10), f"could not take {name}"
+        try:
+            yield
+        finally:
+            release.set()
+            thread.join(30)
+
+    return hold

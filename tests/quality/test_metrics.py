@@ -236,17 +236,17 @@ def test_the_daily_rollup_gives_the_same_figures_as_live(
     assert (overall["questions"], overall["ratings"]) == (5, 4)
 
 
-def test_the_nightly_rollup_task_runs_once_at_a_time(cast: Any, fixture_questions: Any) -> None:
-    from django.core.cache import cache
-
+def test_the_nightly_rollup_task_runs_once_at_a_time(
+    cast: Any, fixture_questions: Any, lock_held_elsewhere: Any
+) -> None:
     from quality.models import QualitySettings
     from quality.tasks import rollup_metrics
 
     assert rollup_metrics() > 0
     settings = QualitySettings.objects.get(brand=cast.acme)
     assert settings.metrics_rolled_through == timezone.localdate() - timedelta(days=1)
-    cache.add("lock:quality.rollup_metrics", 1)
-    assert rollup_metrics() == 0
+    with lock_held_elsewhere("quality.rollup_metrics"):
+        assert rollup_metrics() == 0
 
 
 def test_today_is_served_from_the_frequent_rollup_while_it_is_fresh(

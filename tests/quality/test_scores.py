@@ -166,18 +166,16 @@ def test_staff_read_the_score_history_of_their_pool_only(
 
 
 def test_the_nightly_task_recomputes_every_pool_expert_once_at_a_time(
-    cast: Any, resolved: Any, rate: Any
+    cast: Any, resolved: Any, rate: Any, lock_held_elsewhere: Any
 ) -> None:
-    from django.core.cache import cache
-
     rate(resolved(cast.ada), 5)
     assert recompute_scores() == 2  # ada and grace
     nightly = ExpertScore.objects.filter(trigger="nightly")
     assert nightly.count() == 2
     assert nightly.get(expert__user=cast.grace).score is None  # no ratings, no score
     # another beat holding the lock: nothing runs
-    cache.add("lock:quality.recompute_scores", 1)
-    assert recompute_scores() == 0
+    with lock_held_elsewhere("quality.recompute_scores"):
+        assert recompute_scores() == 0
     assert "quality.recompute_scores" in settings.CELERY_BEAT_SCHEDULE
 
 
