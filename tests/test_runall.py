@@ -152,7 +152,8 @@ def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
     )
     runner = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)  # noqa: S603
     deadline = time.monotonic() + 30
-    while not pid_file.exists() and time.monotonic() < deadline:
+    # (the file exists a moment before the pid is in it: wait for the pid, not the file)
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert pid_file.exists(), "the child never started"
 
