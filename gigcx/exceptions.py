@@ -106,6 +106,23 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+def fields_message(fields: dict[str, list[str]]) -> str:
+    """One sentence that says what to fix: the first field's first problem, and how many more.
+
+    ``{"rating": ["Ensure this value is less than or equal to 5."]}`` reads
+    "rating: Ensure this value is less than or equal to 5." A client that shows only the
+    message still tells its user which field to change; ``fields`` keeps every problem.
+    """
+    if not fields:
+        return "The request is not valid."
+    name, problems = next(iter(fields.items()))
+    message = f"{name}: {problems[0]}" if problems else f"{name} is not valid."
+    others = len(fields) - 1
+    if others:
+        message += f" ({others} more field{'s' if others > 1 else ''} to fix, listed in 'fields'.)"
+    return message
+
+
 _DRF_CODES = {
     drf.NotAuthenticated: "not_authenticated",
     drf.AuthenticationFailed: "authentication_failed",
@@ -143,7 +160,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, drf.ValidationError):
         fields = _flatten(exc.detail)
         general = fields.pop("non_field_errors", None)
-        message = general[0] if general else "Some fields are not valid; see 'fields'."
+        message = general[0] if general else fields_message(fields)
         set_rollback()
         return Response(error_body("invalid", message, fields), status=400)
 

@@ -28,6 +28,24 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "preferred": 8.0,  # the customer asked for this expert, or had them before
 }
 
+# What each factor is called on the pages ("Why these experts", the routing settings).
+FACTOR_LABELS: dict[str, str] = {
+    "skill": "Product skill",
+    "activity": "Recent activity",
+    "quality": "Quality",
+    "load": "Spare capacity",
+    "fairness": "Fair share",
+    "empathy": "Calms upset customers",
+    "text_fit": "Answered similar questions",
+    "preferred": "Asked for by the customer",
+}
+
+
+def factor_label(name: str) -> str:
+    """A factor's name for people; an unknown one reads as words, never as ``text_fit``."""
+    return FACTOR_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
 # The trailing window of bench/routing_se.py's activity baseline (and of the feature before
 # decayed recency replaced it).
 ACTIVITY_WINDOW_DAYS = 7

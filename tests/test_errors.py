@@ -56,6 +56,10 @@ def test_validation_errors_list_each_field(cast: Any, api_as: Any) -> None:
     error = assert_error_shape(response, 400, "invalid")
     assert set(error["fields"]) == {"name", "languages.0", "is_active"}
     assert error["fields"]["is_active"] == ["Unknown field; it cannot be set here."]
+    # the message alone says what to fix: the first field and its problem, then how many more
+    first = next(iter(error["fields"]))
+    assert error["message"].startswith(f"{first}: {error['fields'][first][0]}")
+    assert error["message"].endswith("(2 more fields to fix, listed in 'fields'.)")
 
 
 def test_malformed_json_is_400(cast: Any, api_as: Any) -> None:

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gigcx.audit import audit_record
-from gigcx.exceptions import ApplicationError, ConflictError
+from gigcx.exceptions import ApplicationError, ConflictError, fields_message
 from gigcx.models import User
 from marketplace.models import AvailabilityWindow, Expert, ExpertProfile, ExpertSkill
 from marketplace.services.core import _languages_validate, expert_enrol
@@ -187,7 +187,7 @@ def expert_profile_update(
     if "bio" in changes and len(changes["bio"]) > 2000:
         errors["bio"] = ["Keep it under 2000 characters."]
     if errors:
-        raise ApplicationError("Some fields are not valid; see 'fields'.", fields=errors)
+        raise ApplicationError(fields_message(errors), fields=errors)
     if "languages" in changes:
         changes["languages"] = _languages_validate(changes["languages"])
     profile = ExpertProfile.objects.select_for_update().filter(user=user).first()

@@ -9,7 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from gigcx.audit import audit_record
-from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
+from gigcx.exceptions import (
+    ApplicationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    fields_message,
+)
 from gigcx.models import User
 from marketplace.models import (
     Brand,
@@ -99,7 +105,7 @@ def quiz_create(
     if not 0 <= cooldown_hours <= 24 * 30:
         errors["cooldown_hours"] = ["0 to 720 hours."]
     if errors:
-        raise ApplicationError("Some fields are not valid; see 'fields'.", fields=errors)
+        raise ApplicationError(fields_message(errors), fields=errors)
     product = category = None
     if product_id is not None:
         product = Product.objects.filter(brand=brand, pk=product_id, is_archived=False).first()

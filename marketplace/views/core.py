@@ -81,6 +81,13 @@ def expert_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _role_label(role: str | None) -> str:
+    """ "qa" -> "the brand's quality reviewer": what a person reads at the top of the page."""
+    if role is None:
+        return "site staff"
+    return f"the brand's {BrandMembership.Role(role).label.lower()}"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def brand_create(request: HttpRequest) -> HttpResponse:
@@ -106,7 +113,7 @@ def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict
             brand=brand, period=metrics.period_parse(None, None)
         ),
         "brand": brand,
-        "role": viewer.staff_roles.get(brand.pk),
+        "role_label": _role_label(viewer.staff_roles.get(brand.pk)),
         "can_edit": viewer.is_staff_of(brand.pk, EDITOR_ROLES),
         "pool_counts": selectors.pool_counts(brand=brand),
         "categories": selectors.category_list(brand=brand, viewer=viewer),
