@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from gigcx.exceptions import ApplicationError
-from gigcx.tenancy import EDITOR_ROLES
+from gigcx.tenancy import EDITOR_ROLES, viewer_for
 from gigcx.web import parse_id
 from marketplace.models import Brand, Expert, Product
 from marketplace.views import brand_staff_page
@@ -215,6 +215,8 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
                 for posting in selectors.brand_statement(brand=brand)[:50]
             ],
             "card": selectors.rate_card_current(brand=brand),
+            # Quality reviewers read the money but move none: no buttons they cannot use.
+            "can_edit": viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES),
         },
     )
 
@@ -310,6 +312,7 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
             "history": brand.rate_cards.order_by("-version")[:10],
             "default_amount": major(card.default_amount) if card else "",
             "bonus_amount": major(card.bonus_amount) if card else "",
+            "can_edit": viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES),
         },
     )
 

@@ -98,15 +98,33 @@ def test_brand_staff_run_a_batch_and_download_its_bank_file(
 
 
 def test_quality_reviewers_can_look_but_not_run_batches(
-    cast: Any, client: Any, earned: Any
+    cast: Any, client: Any, earned: Any, resolve: Any
 ) -> None:
     earned(cast.ada, 3)
+    resolve(cast.ada, "default")  # one still clearing: editors could hold it
     services.payout_destination_set(user=cast.ada, provider="bank", account_holder="Ada", iban=IBAN)
     client.force_login(cast.quinn)
     page = reverse("payments:brand-payouts", kwargs={"slug": "acme"})
-    assert client.get(page).status_code == 200
+    response = client.get(page)
+    assert response.status_code == 200
+    # the page shows no control a reviewer cannot use
+    body = response.content.decode()
+    for control in ("Run payout batch", 'value="hold"', 'value="reverse"', "Mark ticked"):
+        assert control not in body, control
+    card = client.get(reverse("payments:brand-rate-card", kwargs={"slug": "acme"}))
+    assert "Save as a new version" not in card.content.decode()
+    assert '<fieldset class="plain" disabled>' in card.content.decode()
+
     client.post(page, {"action": "run-batch"})
     assert not cast.acme.payout_batches.exists()
+
+    # an editor sees every control on the same data
+    client.force_login(cast.maya)
+    body = client.get(page).content.decode()
+    assert "Run payout batch" in body
+    assert 'value="hold"' in body
+    card = client.get(reverse("payments:brand-rate-card", kwargs={"slug": "acme"}))
+    assert "Save as a new version" in card.content.decode()
 
 
 @pytest.mark.parametrize("who", ["nora", "ada", "carol"])
