@@ -22,8 +22,14 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
+	@echo "==> Installing GigCX and its packages into $(VENV) (1-2 minutes the first time)"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	@# pip's own lines, one per package, so a first install is not minutes of silence; its
+	@# exit status survives the filter.
+	@{ $(PY) -m pip install --progress-bar off -e ".[dev]" 2>&1; echo $$? > $(VENV)/.pip-status; } \
+	  | grep --line-buffered -E "^(Collecting|ERROR)" | sed -u -e 's/^Collecting /  fetching /' -e 's/ (from .*//'
+	@exit $$(cat $(VENV)/.pip-status)
+	@echo "==> Installed"
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -174,10 +174,13 @@ def test_runall_supervises_web_worker_and_beat(monkeypatch: pytest.MonkeyPatch) 
     )
 
     # when
+    monkeypatch.delenv("GIGCX_SITE_URL", raising=False)
     Command().handle(addr="127.0.0.1", port=8123, concurrency=2)
 
     # then
     commands = seen["commands"]
+    # links in emails use the address the site runs on
+    assert seen["env"]["GIGCX_SITE_URL"] == "http://localhost:8123"
     assert list(commands) == ["web", "worker", "beat"]
     assert commands["web"][-1] == "127.0.0.1:8123"  # with the reloader, as `make run` wants
     assert "--without-gossip" in commands["worker"]

@@ -75,9 +75,13 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"\nGigCX is starting at {url}  (Ctrl-C stops everything)\n")
         )
         self.stdout.flush()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Links in emails (private links, rating links, invitations) must use the address
+        # the site really runs on, unless the operator named a public one.
+        env.setdefault("GIGCX_SITE_URL", url.rstrip("/"))
         supervise(
             commands,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=env,
             cwd=settings.BASE_DIR,
             say=lambda line: self.stderr.write(self.style.WARNING(line)),
         )
