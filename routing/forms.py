@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 
 from marketplace.models import Brand, Expert, Product
-from routing.models import Assignment, Question
+from routing.models import Assignment, Question, RoutingSettings
+from routing.scoring import DEFAULT_WEIGHTS, factor_label, merged_weights
 
 
 class AskForm(forms.Form):
@@ -70,3 +71,78 @@ class AskForm(forms.Form):
 def _expert_name(expert: Expert) -> str:
     profile = getattr(expert.user, "expert_profile", None)
     return profile.display_name if profile else expert.user.display_name
+
+
+class RoutingSettingsForm(forms.Form):
+    """The brand's routing knobs on one page; the service checks the ranges."""
+
+    offer_timeout_seconds = forms.IntegerField(
+        label="Seconds an expert has to accept an offer", min_value=10, max_value=600
+    )
+    mode = forms.ChoiceField(label="How offers go out", choices=RoutingSettings.Mode.choices)
+    broadcast_size = forms.IntegerField(
+        label="Experts offered at once (top-k mode)", min_value=1, max_value=10
+    )
+    wait_1 = forms.IntegerField(label="Step 1", min_value=0, max_value=3600)
+    wait_2 = forms.IntegerField(label="Step 2", min_value=0, max_value=3600)
+    wait_3 = forms.IntegerField(label="Step 3", min_value=0, max_value=3600)
+    max_attempts = forms.IntegerField(
+        label="Offers before the question comes to your staff", min_value=1, max_value=50
+    )
+    sla_minutes = forms.IntegerField(
+        label="Minutes to a first human reply (SLA)", min_value=1, max_value=24 * 60
+    )
+    fairness_cap_per_hour = forms.IntegerField(
+        label="Offers per expert per hour, at most", min_value=1, max_value=500
+    )
+    missed_offers_before_away = forms.IntegerField(
+        label="Missed offers in a row before an expert is set away", min_value=1, max_value=20
+    )
+    staff_alert_frustration = forms.FloatField(
+        label="Alert staff when a customer's frustration reaches",
+        min_value=0.01,
+        max_value=1.0,
+        help_text="0 to 1; 0.85 means clearly upset.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in DEFAULT_WEIGHTS:
+            self.fields[f"weight_{name}"] = forms.FloatField(
+                label=factor_label(name), min_value=0, max_value=100
+            )
+
+    @classmethod
+    def initial_for(cls, settings: RoutingSettings) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            name: getattr(settings, name)
+            for name in (
+                "offer_timeout_seconds",
+                "mode",
+                "broadcast_size",
+                "max_attempts",
+                "sla_minutes",
+                "fairness_cap_per_hour",
+                "missed_offers_before_away",
+                "staff_alert_frustration",
+            )
+        }
+        initial.update(zip(("wait_1", "wait_2", "wait_3"), settings.waits, strict=True))
+        initial.update(
+            {f"weight_{name}": value for name, value in merged_weights(settings.weights).items()}
+        )
+        return initial
+
+    def weight_fields(self) -> list[Any]:
+        return [self[f"weight_{name}"] for name in DEFAULT_WEIGHTS]
+
+    def weights(self) -> dict[str, float]:
+        return {name: self.cleaned_data[f"weight_{name}"] for name in DEFAULT_WEIGHTS}
+
+    def changes(self) -> dict[str, Any]:
+        """What the service takes: the cleaned form in the model's shape."""
+        data = dict(self.cleaned_data)
+        waits = [data.pop(f"wait_{step}") for step in (1, 2, 3)]
+        for name in DEFAULT_WEIGHTS:
+            data.pop(f"weight_{name}")
+        return {**data, "step_waits": waits, "weights": self.weights()}

@@ -18,6 +18,11 @@ urlpatterns = [
     path("expert/console/", views.expert_console, name="expert-console"),
     path("expert/presence/", views.presence_change, name="presence-change"),
     path("brands/<slug:slug>/manage/queue/", views.staff_queue, name="staff-queue"),
+    path(
+        "brands/<slug:slug>/manage/routing/",
+        views.routing_settings_page,
+        name="routing-settings",
+    ),
 ]
 
 api_urlpatterns = [

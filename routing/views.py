@@ -17,8 +17,9 @@ from gigcx.web import form_add_application_error
 from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
 from routing import selectors, services
-from routing.forms import AskForm
+from routing.forms import AskForm, RoutingSettingsForm
 from routing.models import Assignment, KnowledgeEntry, Message, Presence, Question
+from routing.preview import weights_preview
 from routing.services.knowledge import answer_calibration_summary
 
 
@@ -263,4 +264,41 @@ def staff_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
             .select_related("product")
             .order_by("-shown_count", "question"),
         },
+    )
+
+
+@brand_staff_page()
+def routing_settings_page(request: HttpRequest, brand: Brand) -> HttpResponse:
+    """The brand's routing knobs, with a preview of new weights on recent questions.
+
+    "Preview" re-weighs the recent offers and saves nothing; "Save" saves (owners and
+    managers; quality reviewers read the page without a form to change it)."""
+    settings = selectors.routing_settings_for(brand.pk)
+    can_edit = viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES)
+    preview = None
+    if request.method == "POST":
+        form = RoutingSettingsForm(request.POST)
+        if form.is_valid():
+            if request.POST.get("action") == "preview":
+                preview = weights_preview(brand=brand, weights=form.weights())
+            else:
+                try:
+                    services.routing_settings_update(
+                        brand=brand, actor=request.user, **form.changes()
+                    )
+                except ApplicationError as exc:
+                    form_add_application_error(
+                        form,
+                        exc,
+                        {"step_waits": "wait_1", "weights": "weight_skill"},
+                    )
+                else:
+                    messages.success(request, "Routing settings saved; new offers use them.")
+                    return redirect("routing:routing-settings", slug=brand.slug)
+    else:
+        form = RoutingSettingsForm(initial=RoutingSettingsForm.initial_for(settings))
+    return render(
+        request,
+        "routing/routing_settings.html",
+        {"brand": brand, "form": form, "preview": preview, "can_edit": can_edit},
     )

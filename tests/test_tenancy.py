@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import pytest
@@ -254,6 +255,51 @@ def test_staff_pages_of_another_brand_answer_404_and_change_nothing(cast: Any, c
     assert client.post("/brands/acme/manage/categories/", {"name": "Hijack"}).status_code == 404
     archive = f"/brands/acme/manage/products/{cast.trail_shoe.pk}/archive/"
     assert client.post(archive).status_code == 404
+
+    assert database_fingerprint() == before
+
+
+def brand_staff_page_patterns() -> list[tuple[str, URLPattern]]:
+    """(name, pattern) of every HTML page under /brands/<slug>/manage/, found by walking the
+    URL configuration, so a new staff page is covered without being listed here."""
+    found: list[tuple[str, URLPattern]] = []
+
+    def walk(patterns: list[Any], prefix: str, namespace: str | None) -> None:
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                if getattr(pattern, "namespace", None) == "api":
+                    continue
+                walk(
+                    pattern.url_patterns,
+                    prefix + str(pattern.pattern),
+                    getattr(pattern, "namespace", None) or namespace,
+                )
+            elif "<slug:slug>/manage/" in prefix + str(pattern.pattern) and pattern.name:
+                found.append(
+                    (f"{namespace}:{pattern.name}" if namespace else pattern.name, pattern)
+                )
+
+    walk(get_resolver().url_patterns, "", None)
+    return found
+
+
+def test_every_staff_page_of_another_brand_answers_404_and_changes_nothing(
+    cast: Any, client: Any
+) -> None:
+    rows = acme_rows(cast)
+    client.force_login(cast.nora)
+    before = database_fingerprint()
+    patterns = brand_staff_page_patterns()
+    assert len(patterns) >= 20, [name for name, _ in patterns]
+
+    for name, pattern in patterns:
+        kwargs = url_kwargs_for(pattern, cast, "acme", rows)
+        # any other id: the brand check answers before a row is looked up
+        for kind, arg in re.findall(r"<(\w+):(\w+)>", str(pattern.pattern)):
+            kwargs.setdefault(arg, 1 if kind == "int" else "revoke")
+        url = reverse(name, kwargs=kwargs)
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {"name": "Hijack", "action": "save"}).status_code == 404, url
 
     assert database_fingerprint() == before
 
