@@ -267,10 +267,20 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The whole beat schedule, in one place. django-celery-beat copies it into its tables.
+# The frequent sweeps expire: one still queued when the next is due is dropped unrun (a
+# worker that fell behind would otherwise work through a pile of identical sweeps).
 CELERY_BEAT_SCHEDULE = {
-    "gigcx.sweep_outbox": {"task": "gigcx.sweep_outbox", "schedule": timedelta(seconds=15)},
+    "gigcx.sweep_outbox": {
+        "task": "gigcx.sweep_outbox",
+        "schedule": timedelta(seconds=15),
+        "options": {"expire_seconds": 30},
+    },
     # Offer deadlines, widening, SLA escalation and stale presence, all from the database.
-    "routing.sweep": {"task": "routing.sweep", "schedule": timedelta(seconds=5)},
+    "routing.sweep": {
+        "task": "routing.sweep",
+        "schedule": timedelta(seconds=5),
+        "options": {"expire_seconds": 10},
+    },
     # Earnings past their clearance date become available; stuck payouts are retried.
     "payments.clear_earnings": {
         "task": "payments.clear_earnings",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from django.core.cache import cache
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from gigcx.dispatch import enqueue
 from gigcx.locks import exclusive
 from routing.models import Assignment, Question
 
@@ -74,12 +76,42 @@ def route_waiting(limit: int = 50, guard: bool = False) -> int:
     ``guard``: only the sweep (one at a time, under its lock) keeps the crash mark."""
     from routing.services import routing_offer_question
 
+    # Capacity freed from now on asks for another run; what freed it before is seen below.
+    _forget_pending_route_waiting()
     ids = list(Question.objects.waiting().queue_order().values_list("pk", flat=True)[:limit])
 
     def route(question_id: int) -> int:
         return bool(routing_offer_question(question_id=question_id))
 
     return sum(_each(ids, route, "route", guard=guard))
+
+
+# Every resolve, release, escalation and going online asks to route the waiting questions.
+# One queued run serves them all: under load, a run per event piles up work that the first
+# run already did (a soak on a starved machine queued 400 of them). The key lives while a
+# run is queued; the run clears it as it starts. A lost run only delays routing until the
+# key expires or the sweep (every 5 s) routes waiting questions itself.
+ROUTE_WAITING_PENDING_KEY = "routing.route_waiting.pending"
+ROUTE_WAITING_PENDING_SECONDS = 30
+
+
+def route_waiting_soon() -> None:
+    """After the surrounding transaction commits, make sure one route_waiting run is queued."""
+    transaction.on_commit(_publish_route_waiting)
+
+
+def _publish_route_waiting() -> None:
+    try:
+        first = cache.add(ROUTE_WAITING_PENDING_KEY, 1, timeout=ROUTE_WAITING_PENDING_SECONDS)
+    except Exception:  # the cache is down: publish every time rather than never
+        first = True
+    if first and not enqueue(route_waiting):
+        _forget_pending_route_waiting()
+
+
+def _forget_pending_route_waiting() -> None:
+    with contextlib.suppress(Exception):
+        cache.delete(ROUTE_WAITING_PENDING_KEY)
 
 
 # The question the sweeper is working on, kept while it works on it. If the process dies

@@ -209,3 +209,16 @@ def test_a_fresh_clone_migrates_on_the_embedded_default(tmp_path: Path) -> None:
     # then
     assert result.returncode == 0, result.stdout + result.stderr
     assert (var / "gigcx.sqlite3").is_file()
+
+
+@pytest.mark.django_db
+def test_the_frequent_sweeps_expire_rather_than_pile_up() -> None:
+    """Beat's database scheduler carries the expiry to every sweep it sends."""
+    from django_celery_beat.schedulers import DatabaseScheduler
+
+    scheduler = DatabaseScheduler(app=app, lazy=True)
+    scheduler.setup_schedule()
+    entries = scheduler.all_as_schedule()
+
+    assert entries["routing.sweep"].options["expires"] == 10
+    assert entries["gigcx.sweep_outbox"].options["expires"] == 30

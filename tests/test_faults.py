@@ -480,3 +480,38 @@ def test_a_question_that_killed_two_sweeps_goes_to_staff(cast: Any, ask: Any) ->
     assert outcome["escalated after a crash"] == 1
     assert question.status == "escalated"
     assert "failed twice" in question.escalation_reason
+
+
+def test_capacity_events_queue_one_route_waiting_run_not_one_each(
+    cast: Any,
+    held_tasks: list[tuple[str, tuple[Any, ...]]],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Ten experts freed at once queue one run; once it starts, the next event queues again."""
+    from routing.tasks import route_waiting, route_waiting_soon
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(10):
+            route_waiting_soon()
+    assert [name for name, _ in held_tasks] == ["routing.route_waiting"]
+
+    route_waiting.run()  # the queued run starts: later events need a run of their own
+    with django_capture_on_commit_callbacks(execute=True):
+        route_waiting_soon()
+        route_waiting_soon()
+    assert [name for name, _ in held_tasks] == ["routing.route_waiting"] * 2
+
+
+def test_a_run_that_could_not_be_queued_does_not_block_the_next(
+    cast: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    import routing.tasks as tasks
+
+    published: list[bool] = []
+    outcomes = iter([False, True])  # the broker refuses the first publish
+    monkeypatch.setattr(tasks, "enqueue", lambda task: published.append(True) or next(outcomes))
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.route_waiting_soon()
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.route_waiting_soon()
+    assert len(published) == 2

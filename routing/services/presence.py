@@ -8,7 +8,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from gigcx.dispatch import enqueue_on_commit
 from gigcx.exceptions import ApplicationError
 from marketplace.models import Expert
 from routing.models import Presence
@@ -49,9 +48,9 @@ def presence_set(*, user: Any, status: str, reason: str = "") -> Presence:
     Presence.objects.filter(pk=presence.pk).update(**changes)
     presence.refresh_from_db()
     if status == Presence.Status.ONLINE:
-        from routing.tasks import route_waiting
+        from routing.tasks import route_waiting_soon
 
-        enqueue_on_commit(route_waiting)
+        route_waiting_soon()
     return presence
 
 

@@ -230,9 +230,9 @@ def question_resolve(*, question_id: int, actor: Any) -> Question:
             {"type": "question.resolved", "question_id": question.pk},
         )
         if assignment is not None:
-            from routing.tasks import route_waiting
+            from routing.tasks import route_waiting_soon
 
-            enqueue_on_commit(route_waiting)
+            route_waiting_soon()
     return question
 
 
@@ -357,10 +357,10 @@ def assignment_release(*, question_id: int, user: Any) -> Question:
         audit_record(
             actor=user, action="assignment.released", target=assignment, brand_id=question.brand_id
         )
-        from routing.tasks import route_question, route_waiting
+        from routing.tasks import route_question, route_waiting_soon
 
         enqueue_on_commit(route_question, question.pk)
-        enqueue_on_commit(route_waiting)
+        route_waiting_soon()
     return question
 
 
@@ -377,9 +377,9 @@ def assignment_escalate(*, question_id: int, user: Any, reason: str) -> Question
         )
         capacity_release(user_id=user.pk)
         question_escalate_locked(question, reason=f"Expert: {reason[:180]}", actor=user)
-        from routing.tasks import route_waiting
+        from routing.tasks import route_waiting_soon
 
-        enqueue_on_commit(route_waiting)
+        route_waiting_soon()
     return question
 
 
