@@ -19,6 +19,7 @@ from gigcx.tenancy import ScopedQuerySet
 from marketplace import services
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
+from routing import services as routing_services
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,7 @@ def url_kwargs_for(
         "invitation_id": rows["invitation"].pk,
         "application_id": rows["application"].pk,
         "quiz_id": rows["quiz"].pk,
+        "entry_id": rows["entry"].pk,
         # payments: the brand check answers before any row is looked up
         "batch_id": 1,
         "earning_id": 1,
@@ -103,7 +105,21 @@ def acme_rows(cast: Any) -> dict[str, Any]:
         ],
         actor=cast.sam,
     )
-    return {"key": key, "invitation": invitation, "application": application, "quiz": quiz}
+    # A draft: published entries are public, a draft is Acme's staff's alone.
+    entry = routing_services.knowledge_entry_create(
+        brand=cast.acme,
+        actor=cast.sam,
+        question="How do I re-lace the Trailblazer 2?",
+        answer="Thread the laces from the toe up, skipping the top eyelet.",
+        is_published=False,
+    )
+    return {
+        "key": key,
+        "invitation": invitation,
+        "application": application,
+        "quiz": quiz,
+        "entry": entry,
+    }
 
 
 def test_every_model_a_request_can_reach_is_scoped_through_visible_to() -> None:
@@ -255,6 +271,55 @@ def test_staff_pages_of_another_brand_answer_404_and_change_nothing(cast: Any, c
     archive = f"/brands/acme/manage/products/{cast.trail_shoe.pk}/archive/"
     assert client.post(archive).status_code == 404
 
+    assert database_fingerprint() == before
+
+
+def brand_scoped_page_patterns() -> list[URLPattern]:
+    """Every HTML route under ``brands/<slug>/manage/`` (the brand's staff pages)."""
+    found = []
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                if getattr(pattern, "namespace", None) == "api":
+                    continue
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), pattern.namespace or "")
+            elif "<slug:slug>/manage/" in prefix + str(pattern.pattern) and pattern.name:
+                found.append((f"{namespace}:{pattern.name}", pattern))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_staff_page_of_another_brand_answers_404_and_changes_nothing(
+    cast: Any, client: Any
+) -> None:
+    # given Acme's rows (a draft knowledge entry among them); Nora runs Northwind
+    rows = acme_rows(cast)
+    client.force_login(cast.nora)
+    before = database_fingerprint()
+    checked = set()
+
+    for name, pattern in brand_scoped_page_patterns():
+        kwargs = url_kwargs_for(pattern, cast, "acme", rows)
+        if "<str:action>" in str(pattern.pattern):
+            kwargs["action"] = "revoke"
+        url = reverse(name, kwargs=kwargs)
+        # when / then: reading and writing are both "no such brand"
+        for method in ("get", "post"):
+            response = getattr(client, method)(url, {"name": "Hijacked", "action": "archive"})
+            assert response.status_code == 404, (method, url, response.status_code)
+        checked.add(name)
+
+    assert {
+        "routing:knowledge-list",
+        "routing:knowledge-create",
+        "routing:knowledge-staff-entry",
+        "routing:knowledge-entry-status",
+        "routing:knowledge-gaps",
+        "routing:knowledge-gap-propose",
+    } <= checked
+    assert len(checked) >= 20
     assert database_fingerprint() == before
 
 
