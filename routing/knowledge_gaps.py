@@ -16,7 +16,7 @@ from routing.models import AutoAnswer, KnowledgeEntry, Message, Question
 
 GAP_DAYS = 30
 # The newest questions that count; grouping compares every pair of them.
-GAP_QUESTIONS = 400
+GAP_QUESTIONS = 300
 GAP_EXAMPLES = 5
 
 STATUSES = ("published", "draft", "archived")

@@ -530,3 +530,38 @@ def test_the_api_reads_edits_approves_archives_and_restores_an_entry(
     row.refresh_from_db()
     assert row.status == "draft"
     assert "QA" not in row.answer
+
+
+# --- grouping -----------------------------------------------------------------------------
+
+GROUPABLE = [
+    "Does the Trailblazer 2 fit true to size?",
+    "Should I size up in the Trailblazer 2?",
+    "How do I pitch the Ridgeline tent in strong wind?",
+    "Any tips for pitching the Ridgeline when it is very windy?",
+    "How should I wash my Trailblazer shoes?",
+    "What is the best way to clean my Trailblazer shoes?",
+    "How can I clean the Trailblazer shoes after a muddy trail run?",
+    "Where is my order? It has been two weeks.",
+]
+
+
+@pytest.mark.parametrize("backend", ["onnx", "tfidf"])
+def test_questions_asking_the_same_thing_are_grouped_on_each_backend(backend: str) -> None:
+    from routing.text.clusters import GROUP_THRESHOLDS, greedy_groups, similarities
+
+    matrix, used = similarities(GROUPABLE, backend)
+    groups = greedy_groups(matrix, GROUP_THRESHOLDS[used])
+
+    assert used == backend
+    assert groups == [[4, 5, 6], [0, 1], [2, 3], [7]]
+
+
+def test_the_list_page_costs_the_same_queries_for_many_entries(
+    cast: Any, client: Any, django_assert_max_num_queries: Any
+) -> None:
+    for number in range(30):
+        entry(cast, f"Question number {number} about the shoes?", CLEAN_ANSWER)
+    client.force_login(cast.sam)
+    with django_assert_max_num_queries(12):
+        assert client.get("/brands/acme/manage/knowledge/").status_code == 200
