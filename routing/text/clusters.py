@@ -75,9 +75,7 @@ def greedy_groups(matrix: np.ndarray, threshold: float, passes: int = 2) -> list
     return sorted(kept, key=lambda members: (-len(members), members[0]))
 
 
-def _most_like(
-    matrix: np.ndarray, i: int, groups: list[list[int]], threshold: float
-) -> int | None:
+def _most_like(matrix: np.ndarray, i: int, groups: list[list[int]], threshold: float) -> int | None:
     best, best_mean = None, threshold
     for number, members in enumerate(groups):
         if not members:
