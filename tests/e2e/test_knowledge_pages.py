@@ -47,6 +47,7 @@ def test_an_expert_answer_becomes_an_approved_entry_through_the_pages(
     # when Ada opens her resolved conversation and makes it an FAQ entry
     log_in(page, live_server.url, "ada@example.com")
     page.goto(f"{live_server.url}/questions/{question.pk}/")
+    screenshot(page, "knowledge-expert-button")
     page.click("#faq-draft button[type=submit]")
     page.wait_for_selector(".messages :text('draft FAQ entry')")
     screenshot(page, "knowledge-expert-proposed")
