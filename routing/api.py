@@ -456,6 +456,10 @@ class KnowledgeListCreateApi(APIView):
         product_id = serializers.IntegerField(allow_null=True)
         source = serializers.CharField()
         is_published = serializers.BooleanField()
+        status = serializers.ChoiceField(
+            choices=["published", "draft", "archived"],
+            help_text="Staff see drafts and archived entries too; others only published ones.",
+        )
         record = serializers.SerializerMethodField()
 
         @extend_schema_field(KnowledgeRecordSerializer(allow_null=True))

@@ -523,6 +523,9 @@ def test_the_api_reads_edits_approves_archives_and_restores_an_entry(
     assert client.post(f"{base}/restore").json()["status"] == "draft"
     assert client.post(f"{base}/unpublish").json()["status"] == "draft"
 
+    listed = client.get("/api/v1/brands/acme/knowledge").json()["results"]
+    assert [(row["id"], row["status"]) for row in listed] == [(row.pk, "draft")]
+
     qa = api_as(cast.quinn)
     assert qa.get(base).status_code == 200
     assert qa.post(f"{base}/archive").status_code == 403
