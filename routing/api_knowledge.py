@@ -28,7 +28,7 @@ class KnowledgeEntrySerializer(serializers.Serializer):
     answer = serializers.CharField()
     product_id = serializers.IntegerField(allow_null=True)
     source = serializers.CharField()
-    status = serializers.ChoiceField(choices=["published", "draft", "archived"])
+    status = serializers.CharField(help_text="published, draft or archived.")
     is_published = serializers.BooleanField()
     archived_at = serializers.DateTimeField(allow_null=True)
     expert_id = serializers.IntegerField(allow_null=True, help_text="The expert credited.")
