@@ -23,6 +23,13 @@ def rating_for_question(*, question_id: int) -> Rating | None:
     )
 
 
+def rating_scores(question_ids: list[int]) -> dict[int, int]:
+    """The customer's rating (1..5) of each of these questions that has one."""
+    return dict(
+        Rating.objects.filter(question_id__in=question_ids).values_list("question_id", "score")
+    )
+
+
 def expert_handled_assignments(*, user_id: int) -> QuerySet[Assignment]:
     """The conversations the expert handled and finished (resolved, or passed to staff), newest
     first, each with its rating (one query)."""

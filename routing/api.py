@@ -456,6 +456,9 @@ class KnowledgeListCreateApi(APIView):
         product_id = serializers.IntegerField(allow_null=True)
         source = serializers.CharField()
         is_published = serializers.BooleanField()
+        status = serializers.CharField(
+            help_text="published, draft or archived. Staff see all three; others published."
+        )
         record = serializers.SerializerMethodField()
 
         @extend_schema_field(KnowledgeRecordSerializer(allow_null=True))

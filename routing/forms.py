@@ -5,8 +5,9 @@ from typing import Any
 from django import forms
 
 from marketplace.models import Brand, Expert, Product
-from routing.models import Assignment, Question, RoutingSettings
+from routing.models import Assignment, KnowledgeEntry, Question, RoutingSettings
 from routing.scoring import DEFAULT_WEIGHTS, factor_label, merged_weights
+from routing.services.knowledge_base import ANSWER_MAX, QUESTION_MAX
 
 
 class AskForm(forms.Form):
@@ -146,3 +147,59 @@ class RoutingSettingsForm(forms.Form):
         for name in DEFAULT_WEIGHTS:
             data.pop(f"weight_{name}")
         return {**data, "step_waits": waits, "weights": self.weights()}
+
+
+class KnowledgeEntryForm(forms.Form):
+    """Write or edit a knowledge-base entry (the service checks the rest)."""
+
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.none(),
+        required=False,
+        empty_label="All products (general)",
+        help_text="The AI line quotes it only for questions about this product.",
+    )
+    question = forms.CharField(
+        max_length=QUESTION_MAX,
+        help_text="As a customer would ask it.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    answer = forms.CharField(
+        max_length=ANSWER_MAX,
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text="Customers read this word for word, with a link to this entry.",
+    )
+
+    def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(
+            brand=brand, is_archived=False
+        ).order_by("name")
+
+    @staticmethod
+    def initial_for(entry: KnowledgeEntry) -> dict[str, Any]:
+        return {"product": entry.product, "question": entry.question, "answer": entry.answer}
+
+
+class KnowledgeSearchForm(forms.Form):
+    """The list page's search and filters (GET)."""
+
+    STATUS_CHOICES = [
+        ("", "Published and drafts"),
+        ("published", "Published"),
+        ("draft", "Drafts"),
+        ("archived", "Archived"),
+    ]
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    product = forms.ChoiceField(required=False, label="Product")
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES, label="Status")
+    flagged = forms.BooleanField(required=False, label="Only entries that keep failing")
+
+    def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        products = Product.objects.filter(brand=brand).order_by("name").values_list("pk", "name")
+        self.fields["product"].choices = [
+            ("", "All products"),
+            ("general", "General (no product)"),
+            *[(str(pk), name) for pk, name in products],
+        ]

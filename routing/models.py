@@ -377,6 +377,19 @@ class KnowledgeEntryQuerySet(ScopedQuerySet):
             Q(is_published=True, brand__is_active=True) | Q(brand_id__in=viewer.staff_brand_ids()),
         )
 
+    def failing(self) -> KnowledgeEntryQuerySet:
+        """Entries that keep failing customers (``KnowledgeEntry.is_failing``, in SQL)."""
+        failed = models.F("not_helped_count") + models.F("handed_over_count")
+        weight = KnowledgeEntry.PRIOR_WEIGHT
+        prior = KnowledgeEntry.PRIOR_HELPED * weight
+        # reliability < limit, multiplied out: (helped + prior) < limit * (outcomes + weight)
+        return self.alias(failed=failed).filter(
+            failed__gte=KnowledgeEntry.FAILING_MIN_FAILURES,
+            failed__gt=(models.F("helped_count") + prior) / KnowledgeEntry.FAILING_BELOW
+            - models.F("helped_count")
+            - weight,
+        )
+
 
 class KnowledgeEntry(models.Model):
     """A brand's FAQ entry or an approved expert answer the AI line may quote."""
@@ -393,6 +406,16 @@ class KnowledgeEntry(models.Model):
     answer = models.TextField()
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.FAQ)
     is_published = models.BooleanField(default=True)
+    # Archived entries are kept with their record but never quoted (nor public); restoring
+    # one brings it back as a draft.
+    archived_at = models.DateTimeField(null=True, blank=True)
+    # An expert's resolved answer turned into an entry: whose, and which question it answered.
+    expert = models.ForeignKey(
+        Expert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source_question = models.ForeignKey(
+        "Question", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # The entry's record as an automated answer (AutoAnswer rows are the detail).
     shown_count = models.PositiveIntegerField(default=0)
@@ -405,6 +428,14 @@ class KnowledgeEntry(models.Model):
     class Meta:
         ordering = ["question"]
         verbose_name_plural = "knowledge entries"
+        constraints = [
+            # One click, one draft: a conversation becomes at most one entry.
+            models.UniqueConstraint(
+                fields=["source_question"],
+                condition=Q(source_question__isnull=False),
+                name="knowledge_entry_one_per_source_question",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.question
@@ -427,9 +458,30 @@ class KnowledgeEntry(models.Model):
         entries that help, towards 0 for entries that keep failing."""
         return self.reliability / self.PRIOR_HELPED
 
+    # Flagged on the staff list once at least this many answers failed and the smoothed
+    # help rate is under this share: with no "helped" that is three failures in a row.
+    FAILING_MIN_FAILURES = 3
+    FAILING_BELOW = 0.7
+
     @property
     def is_failing(self) -> bool:
-        return self.not_helped_count + self.handed_over_count >= 3 and self.reliability < 0.7
+        failed = self.not_helped_count + self.handed_over_count
+        return failed >= self.FAILING_MIN_FAILURES and self.reliability < self.FAILING_BELOW
+
+    @property
+    def outcomes(self) -> int:
+        return self.helped_count + self.not_helped_count + self.handed_over_count
+
+    @property
+    def help_rate(self) -> float | None:
+        """Share of its answers with an outcome that helped (raw, not smoothed)."""
+        return self.helped_count / self.outcomes if self.outcomes else None
+
+    @property
+    def status(self) -> str:
+        if self.archived_at is not None:
+            return "archived"
+        return "published" if self.is_published else "draft"
 
 
 class AutoAnswerQuerySet(ScopedQuerySet):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import api, views
+from routing import api, api_knowledge, views, views_knowledge
 
 app_name = "routing"
 
@@ -23,11 +23,76 @@ urlpatterns = [
         views.routing_settings_page,
         name="routing-settings",
     ),
+    path(
+        "brands/<slug:slug>/manage/knowledge/",
+        views_knowledge.knowledge_list,
+        name="knowledge-list",
+    ),
+    path(
+        "brands/<slug:slug>/manage/knowledge/new/",
+        views_knowledge.knowledge_create,
+        name="knowledge-create",
+    ),
+    path(
+        "brands/<slug:slug>/manage/knowledge/gaps/",
+        views_knowledge.knowledge_gaps_page,
+        name="knowledge-gaps",
+    ),
+    path(
+        "brands/<slug:slug>/manage/knowledge/gaps/propose/",
+        views_knowledge.knowledge_gap_propose,
+        name="knowledge-gap-propose",
+    ),
+    path(
+        "brands/<slug:slug>/manage/knowledge/<int:entry_id>/",
+        views_knowledge.knowledge_staff_entry,
+        name="knowledge-staff-entry",
+    ),
+    path(
+        "brands/<slug:slug>/manage/knowledge/<int:entry_id>/status/",
+        views_knowledge.knowledge_entry_status,
+        name="knowledge-entry-status",
+    ),
+    path(
+        "questions/<int:question_id>/faq-draft/",
+        views_knowledge.question_faq_draft,
+        name="question-faq-draft",
+    ),
 ]
 
 api_urlpatterns = [
     path("brands/<slug:slug>/questions", api.QuestionCreateApi.as_view(), name="questions"),
     path("brands/<slug:slug>/knowledge", api.KnowledgeListCreateApi.as_view(), name="knowledge"),
+    path(
+        "brands/<slug:slug>/knowledge/gaps",
+        api_knowledge.KnowledgeGapsApi.as_view(),
+        name="knowledge-gaps",
+    ),
+    path(
+        "brands/<slug:slug>/knowledge/<int:entry_id>",
+        api_knowledge.KnowledgeDetailApi.as_view(),
+        name="knowledge-detail",
+    ),
+    path(
+        "brands/<slug:slug>/knowledge/<int:entry_id>/publish",
+        api_knowledge.KnowledgePublishApi.as_view(),
+        name="knowledge-publish",
+    ),
+    path(
+        "brands/<slug:slug>/knowledge/<int:entry_id>/unpublish",
+        api_knowledge.KnowledgeUnpublishApi.as_view(),
+        name="knowledge-unpublish",
+    ),
+    path(
+        "brands/<slug:slug>/knowledge/<int:entry_id>/archive",
+        api_knowledge.KnowledgeArchiveApi.as_view(),
+        name="knowledge-archive",
+    ),
+    path(
+        "brands/<slug:slug>/knowledge/<int:entry_id>/restore",
+        api_knowledge.KnowledgeRestoreApi.as_view(),
+        name="knowledge-restore",
+    ),
     path(
         "brands/<slug:slug>/knowledge/calibration",
         api.AnswerCalibrationApi.as_view(),
@@ -47,6 +112,11 @@ api_urlpatterns = [
         "questions/<int:question_id>/feedback",
         api.QuestionFeedbackApi.as_view(),
         name="question-feedback",
+    ),
+    path(
+        "questions/<int:question_id>/knowledge-draft",
+        api_knowledge.QuestionKnowledgeDraftApi.as_view(),
+        name="question-knowledge-draft",
     ),
     path(
         "questions/<int:question_id>/resolve",

@@ -21,6 +21,7 @@ from routing.forms import AskForm, RoutingSettingsForm
 from routing.models import Assignment, KnowledgeEntry, Message, Presence, Question
 from routing.preview import weights_preview
 from routing.services.knowledge import answer_calibration_summary
+from routing.views_knowledge import faq_draft_context
 
 
 @login_required
@@ -146,6 +147,7 @@ def _conversation(
             "embed": embed,
             "last_id": rows[-1]["id"] if rows else 0,
             "feedback": getattr(getattr(question, "auto_answer", None), "outcome", None),
+            **faq_draft_context(request, question, role),
         },
     )
 
@@ -260,7 +262,7 @@ def staff_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
             "online": online,
             "calibration": answer_calibration_summary(brand_id=brand.pk),
             "entries": KnowledgeEntry.objects.visible_to(viewer_for(request))
-            .filter(brand=brand)
+            .filter(brand=brand, archived_at__isnull=True)
             .select_related("product")
             .order_by("-shown_count", "question"),
         },

@@ -7,6 +7,15 @@ from routing.services.knowledge import (
     auto_answer_feedback,
     auto_answer_handed_over,
 )
+from routing.services.knowledge_base import (
+    knowledge_draft_access,
+    knowledge_entry_archive,
+    knowledge_entry_draft_from_question,
+    knowledge_entry_publish,
+    knowledge_entry_restore,
+    knowledge_entry_unpublish,
+    knowledge_entry_update,
+)
 from routing.services.offers import (
     assignment_accept,
     assignment_decline,
@@ -46,7 +55,14 @@ __all__ = [
     "assignment_release",
     "capacity_claim",
     "capacity_release",
+    "knowledge_draft_access",
+    "knowledge_entry_archive",
     "knowledge_entry_create",
+    "knowledge_entry_draft_from_question",
+    "knowledge_entry_publish",
+    "knowledge_entry_restore",
+    "knowledge_entry_unpublish",
+    "knowledge_entry_update",
     "message_post",
     "offers_expire_for_question",
     "participant_role",

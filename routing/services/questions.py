@@ -501,21 +501,16 @@ def knowledge_entry_create(
 ) -> Any:
     """Add an FAQ entry (or an approved expert answer) the AI line may quote."""
     from routing.models import KnowledgeEntry
+    from routing.services.knowledge_base import knowledge_entry_validate
 
-    errors: dict[str, list[str]] = {}
-    if len(question.strip()) < 5:
-        errors["question"] = ["Write the question as a customer would ask it."]
-    if len(answer.strip()) < 10:
-        errors["answer"] = ["Write a complete answer."]
     if source not in KnowledgeEntry.Source.values:
-        errors["source"] = ["Use faq or expert."]
-    product = None
-    if product_id is not None:
-        product = Product.objects.filter(pk=product_id, brand=brand).first()
-        if product is None:
-            errors["product_id"] = ["No such product at this brand."]
-    if errors:
-        raise ApplicationError("The entry could not be saved; see the fields.", fields=errors)
+        raise ApplicationError(
+            "The entry could not be saved; see the fields.",
+            fields={"source": ["Use faq or expert."]},
+        )
+    product = knowledge_entry_validate(
+        brand=brand, question=question, answer=answer, product_id=product_id
+    )
     with transaction.atomic():
         entry = KnowledgeEntry.objects.create(
             brand=brand,
