@@ -239,7 +239,7 @@ def build_pool(n: int, seed: int = 42) -> dict[str, Any]:
                 }
             )
         if hasattr(Expert, "recency_key"):
-            from routing.scoring import recency_key
+            from routing.selectors import recency_key
 
             for row in experts:
                 row["recency_key"] = recency_key(row["recency"], row["recency_seq"])

@@ -277,6 +277,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
+    # Running account balances checked against the sum of their postings, nightly.
+    "payments.reconcile_ledger": {
+        "task": "payments.reconcile_ledger",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "gigcx.prune_task_attempts": {
         "task": "gigcx.prune_task_attempts",
         "schedule": timedelta(hours=24),

@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
-from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from gigcx.tenancy import Viewer
-from marketplace.models import Brand, Expert, ExpertSkill
-from marketplace.models.core import QUALITY_ORDER
+from marketplace.models import Brand, Expert, ExpertSkill, Product
+from marketplace.models.core import QUALITY_ORDER, SKILL_STRENGTH
 from routing import scoring
 from routing.models import (
     HEARTBEAT_FRESH,
@@ -116,11 +115,6 @@ def _eligible_experts(
     return experts
 
 
-def _skill_strength(prefix: str) -> Greatest:
-    """SKILL_STRENGTH through a relation (the same expression, so its index serves the order)."""
-    return Greatest(Coalesce(F(f"{prefix}verified_level"), Value(0)) * 10, F(f"{prefix}level") * 7)
-
-
 def expert_candidates_for_question(
     *,
     question: Question,
@@ -135,11 +129,12 @@ def expert_candidates_for_question(
     ``second_round``: an expert who only let an offer run out has not passed for good; once
     nobody new is left she may be asked again. One who declined or handed it back never is.
 
-    Not every eligible expert: three indexed walks, each stopping after
-    ``GIGCX_ROUTING_CANDIDATES`` rows, fetch the most recently active (activity outweighs
-    everything else in the score), the strongest on the product (or, from step 3, the best
-    rated) and the customer's preferred or previous experts. Only those are scored, so the
-    cost does not grow with the pool. A pool smaller than the limit is fetched whole.
+    Not every eligible expert: two indexed walks, each stopping after
+    ``GIGCX_ROUTING_CANDIDATES`` eligible rows, find the most recently active (activity
+    outweighs everything else in the score) and the strongest on the product (or, from step
+    3, the best rated); the customer's preferred and previous experts are added. Only those
+    are fetched and scored, so the cost does not grow with the pool. A pool smaller than the
+    limit is fetched whole, exactly as a full scan would.
     """
     now = now or timezone.now()
     limit = django_settings.GIGCX_ROUTING_CANDIDATES
@@ -174,32 +169,53 @@ def expert_candidates_for_question(
             ).values_list("expert_id", flat=True)
         )
 
+    # Each walk reads one table in its index's order and checks eligibility per row with a
+    # scalar subquery (which PostgreSQL cannot turn into a join it would plan as a full scan
+    # and a sort), stopping after ``limit`` eligible rows.
+    def passes(field: str, queryset: QuerySet[Expert]) -> Subquery:
+        return Subquery(queryset.filter(pk=OuterRef(field)).order_by().values("pk")[:1])
+
     floor = brand_seq / scoring.RECENCY_HALF_LIFE_QUESTIONS + math.log2(RECENT_FLOOR)
-    walks = [eligible.filter(recency_key__gt=floor).order_by(F("recency_key").desc(), "pk")]
-    if skill_filter is not None:
-        # Driven by the product's skill index, strongest first (marketplace SKILL_STRENGTH);
-        # at step 2 the category's products are read whole and sorted.
-        on_skill = Q(skills__product=product)
-        if step == 2:
-            on_skill |= Q(skills__product__category_id__in=category_ids)
-        walks.append(
-            base.filter(on_skill)
-            .annotate(strength=_skill_strength("skills__"))
-            .order_by(F("strength").desc(), "pk")
-        )
-    else:
-        walks.append(eligible.order_by(QUALITY_ORDER.desc(), "pk"))
-    wanted = previous_experts | (
-        {question.preferred_expert_id} if question.preferred_expert_id else set()
+    pool = Expert.objects.approved().filter(brand_id=question.brand_id)
+    ids: set[int] = set(
+        pool.filter(recency_key__gt=floor)
+        .annotate(ok=passes("pk", eligible))
+        .filter(ok__isnull=False)
+        .order_by(F("recency_key").desc(), "pk")
+        .values_list("pk", flat=True)[:limit]
     )
-    experts: dict[int, Expert] = {}
-    for walk in walks:
-        for expert in walk[:limit]:
-            experts.setdefault(expert.pk, expert)
-    wanted -= set(experts)
-    if wanted:
-        for expert in eligible.filter(pk__in=wanted):
-            experts.setdefault(expert.pk, expert)
+    if skill_filter is not None:
+        # The product's skill index, strongest first (marketplace SKILL_STRENGTH); at step 2
+        # one walk per product of the category, merged.
+        product_ids = [product.pk]
+        if category_ids:
+            product_ids += list(
+                Product.objects.filter(category_id__in=category_ids)
+                .exclude(pk=product.pk)
+                .values_list("pk", flat=True)
+            )
+        strongest: dict[int, int] = {}
+        for product_id in product_ids:
+            for expert_id, strength in (
+                ExpertSkill.objects.filter(product_id=product_id)
+                .annotate(strength=SKILL_STRENGTH, ok=passes("expert_id", base))
+                .filter(ok__isnull=False)
+                .order_by(F("strength").desc(), "expert_id")
+                .values_list("expert_id", "strength")[:limit]
+            ):
+                strongest[expert_id] = max(strength, strongest.get(expert_id, 0))
+        ids |= {e for e, _ in sorted(strongest.items(), key=lambda i: (-i[1], i[0]))[:limit]}
+    else:
+        ids |= set(
+            pool.annotate(ok=passes("pk", eligible))
+            .filter(ok__isnull=False)
+            .order_by(QUALITY_ORDER.desc(), "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+    ids |= previous_experts
+    if question.preferred_expert_id:
+        ids.add(question.preferred_expert_id)
+    experts = {e.pk: e for e in eligible.filter(pk__in=ids).order_by()} if ids else {}
     chosen = [experts[pk] for pk in sorted(experts)]
 
     skills: dict[int, ExpertSkill] = {}
