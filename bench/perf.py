@@ -18,7 +18,8 @@ expert (step 3) and a question without a product, each repeated, and the probe "
 read" (one primary-key SELECT) in the same process. It prints milliseconds (median, p99), the
 ratio to the probe and the ratio 100k / 1k, and writes ``var/bench-perf.json``.
 
-With ``--ledger`` (the default) it also times an account's balance at 1k / 100k / 1M postings.
+It also times an account's balance at 1k / 100k / 1M postings (``--no-ledger`` skips it): the
+running balance on the account row against the sum of every posting it replaced.
 
 Run: ``make bench-perf`` or ``python bench/perf.py [--sizes 1000,10000,100000] [--reps 200]``.
 Skips with a message (exit 0) when no PostgreSQL is configured.
@@ -380,6 +381,75 @@ def print_routing(results: dict[str, Any], sizes: list[int]) -> None:
         print(f"| {label} | {p50} | {p99} | {vs_probe:.0f} | {r50:.2f} ({r99:.2f}) |")
 
 
+LEDGER_SIZES = (1_000, 100_000, 1_000_000)
+
+
+def bench_ledger(reps: int) -> dict[str, Any]:
+    """An expert account with 1k, 100k and 1M postings: its balance as the running total
+    (``account_balance``) and as the sum of every posting (what it used to cost)."""
+    from django.db import connection, transaction
+
+    from payments.ledger import account_balance, account_balance_summed
+    from payments.models import Account, Posting, Transaction
+
+    results: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'TRUNCATE "{Posting._meta.db_table}", "{Transaction._meta.db_table}", '
+            f'"{Account._meta.db_table}" RESTART IDENTITY CASCADE'
+        )
+    from marketplace.models import Expert
+
+    expert = Expert.objects.order_by("pk").first()
+    assert expert is not None
+    account = Account.objects.create(
+        owner_type=Account.Owner.EXPERT,
+        expert=expert,
+        brand_id=expert.brand_id,
+        kind=Account.Kind.AVAILABLE,
+        currency="EUR",
+    )
+    entry = Transaction.objects.create(kind=Transaction.Kind.EARNING, idempotency_key="bench")
+    have = 0
+    for n in LEDGER_SIZES:
+        print(f"account with {n:,} postings: building")
+        with transaction.atomic():
+            _copy(
+                Posting,
+                (
+                    {"id": i + 1, "transaction_id": entry.pk, "account_id": account.pk, "amount": 1}
+                    for i in range(have, n)
+                ),
+            )
+            Account.objects.filter(pk=account.pk).update(balance=n)
+        have = n
+        with connection.cursor() as cursor:
+            cursor.execute(f'VACUUM ANALYZE "{Posting._meta.db_table}"')
+        assert account_balance(account.pk) == account_balance_summed(account.pk) == n
+        results[str(n)] = {
+            "probe": timed(point_read(1), reps * 5, "index point read"),
+            "running balance": timed(lambda: account_balance(account.pk), reps, "running balance"),
+            "sum of postings": timed(
+                lambda: account_balance_summed(account.pk), max(5, reps // 10), "sum of postings"
+            ),
+        }
+    return results
+
+
+def print_ledger(results: dict[str, Any]) -> None:
+    sizes = list(results)
+    head = " / ".join(f"{int(n):,}" for n in sizes)
+    print()
+    print(f"| an account's balance | p50 ms at {head} postings | p99 ms | last ÷ first p50 |")
+    print("|---|---|---|---|")
+    for label in ("probe", "running balance", "sum of postings"):
+        p50 = " / ".join(f"{results[n][label]['p50_ms']:.3f}" for n in sizes)
+        p99 = " / ".join(f"{results[n][label]['p99_ms']:.3f}" for n in sizes)
+        ratio = results[sizes[-1]][label]["p50_ms"] / results[sizes[0]][label]["p50_ms"]
+        name = "probe: an index point read" if label == "probe" else label
+        print(f"| {name} | {p50} | {p99} | {ratio:.2f} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -411,13 +481,8 @@ def main() -> int:
     report: dict[str, Any] = {"routing": bench_routing(sizes, args.reps)}
     print_routing(report["routing"], sizes)
     if not args.no_ledger:
-        try:
-            from bench_ledger import bench_ledger, print_ledger  # type: ignore[import-not-found]
-        except ImportError:
-            pass
-        else:
-            report["ledger"] = bench_ledger(args.reps)
-            print_ledger(report["ledger"])
+        report["ledger"] = bench_ledger(args.reps)
+        print_ledger(report["ledger"])
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
