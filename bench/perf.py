@@ -409,19 +409,31 @@ def bench_ledger(reps: int) -> dict[str, Any]:
         kind=Account.Kind.AVAILABLE,
         currency="EUR",
     )
-    entry = Transaction.objects.create(kind=Transaction.Kind.EARNING, idempotency_key="bench")
+    counter = Account.objects.create(
+        owner_type=Account.Owner.BRAND,
+        brand_id=expert.brand_id,
+        kind=Account.Kind.BRAND_PAYABLE,
+        currency="EUR",
+    )
     have = 0
     for n in LEDGER_SIZES:
         print(f"account with {n:,} postings: building")
         with transaction.atomic():
-            _copy(
-                Posting,
-                (
-                    {"id": i + 1, "transaction_id": entry.pk, "account_id": account.pk, "amount": 1}
-                    for i in range(have, n)
-                ),
+            # One balanced entry per step (the database checks every entry sums to zero):
+            # n - have postings of 1 on the account, one of -(n - have) on the brand's.
+            entry = Transaction.objects.create(
+                kind=Transaction.Kind.EARNING, idempotency_key=f"bench:{n}"
             )
+            rows = [
+                {"id": i + 1 + n, "transaction_id": entry.pk, "account_id": account.pk, "amount": 1}
+                for i in range(have, n)
+            ]
+            rows.append(
+                {"id": n, "transaction_id": entry.pk, "account_id": counter.pk, "amount": have - n}
+            )
+            _copy(Posting, rows)
             Account.objects.filter(pk=account.pk).update(balance=n)
+            Account.objects.filter(pk=counter.pk).update(balance=-n)
         have = n
         with connection.cursor() as cursor:
             cursor.execute(f'VACUUM ANALYZE "{Posting._meta.db_table}"')
