@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-fast lint format check-deploy schema bench bench-broker soak chaos train-frustration vendor clean
+.PHONY: help install run setup test test-fast lint format check-deploy schema bench bench-broker bench-perf soak chaos train-frustration vendor clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint    ruff lint and format check"
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
 	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
+	@echo "make bench-perf     one routing decision and a balance against pool / ledger size (PostgreSQL)"
 	@echo "make soak    the whole site under steady load for SOAK_MINUTES (default 10), a report a minute"
 	@echo "make chaos   kill workers, web, Redis and beat under load; fail if anything was lost"
 
@@ -74,6 +75,14 @@ bench: install
 # no-op tasks/s and publish -> run round trip. Prints figures.
 bench-broker: install
 	$(PY) bench/broker.py
+
+# One routing decision at 1k / 10k / 100k experts and an account's balance at 1k / 100k / 1M
+# postings, on PostgreSQL (DATABASE_URL names the server; the benchmark fills its own
+# <name>_bench_perf database). Prints ratios to an index point read and 100k / 1k; skips
+# without PostgreSQL. BENCH_PERF_ARGS="--sizes 1000,10000 --reps 50" for a shorter run.
+BENCH_PERF_ARGS ?=
+bench-perf: install
+	$(PY) bench/perf.py $(BENCH_PERF_ARGS)
 
 # The whole stack (runall, embedded default) in a temporary var folder under steady API load
 # with simulated experts; a line a minute, a JSON report, lost questions at the end.

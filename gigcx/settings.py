@@ -287,6 +287,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
+    # Running account balances checked against the sum of their postings, nightly.
+    "payments.reconcile_ledger": {
+        "task": "payments.reconcile_ledger",
+        "schedule": crontab(hour=4, minute=0),
+    },
     "gigcx.prune_task_attempts": {
         "task": "gigcx.prune_task_attempts",
         "schedule": timedelta(hours=24),
@@ -322,6 +327,11 @@ GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
 # goes to people without the analysis rather than waiting for ever.
 GIGCX_TRIAGE_DEADLINE_SECONDS = env_int("GIGCX_TRIAGE_DEADLINE_SECONDS", 15, minimum=1)
 GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
+
+# Routing fetches this many candidates per ordered walk (the most recently active experts,
+# and the strongest on the product or the best rated) with one indexed query each and scores
+# only those, so a decision costs the same in a pool of 1k as of 100k (routing.selectors).
+GIGCX_ROUTING_CANDIDATES = env_int("GIGCX_ROUTING_CANDIDATES", 50, minimum=1)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed", "quality.demo.seed"]

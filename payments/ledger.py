@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import BigIntegerField, Case, F, Q, Sum, Value, When
 
 from gigcx.exceptions import ApplicationError, ConflictError
 from marketplace.models import Brand, Expert
@@ -58,6 +58,31 @@ def account_for_platform(*, kind: str, currency: str) -> Account:
     return account
 
 
+def accounts_for_earning(*, expert: Expert, currency: str) -> tuple[Account, Account, Account]:
+    """(brand payable, expert pending, platform fee) of the expert's brand: one read when they
+    exist, as they do from an expert's second earning on; the missing ones are created."""
+    K = Account.Kind
+    found = {
+        account.owner_type: account
+        for account in Account.objects.filter(
+            Q(owner_type=Account.Owner.BRAND, brand_id=expert.brand_id, kind=K.BRAND_PAYABLE)
+            | Q(owner_type=Account.Owner.EXPERT, expert=expert, kind=K.PENDING)
+            | Q(owner_type=Account.Owner.PLATFORM, kind=K.PLATFORM_FEE),
+            currency=currency,
+        )
+    }
+    brand = found.get(Account.Owner.BRAND) or account_for_brand(
+        brand=expert.brand_id, kind=K.BRAND_PAYABLE, currency=currency
+    )
+    pending = found.get(Account.Owner.EXPERT) or account_for_expert(
+        expert=expert, kind=K.PENDING, currency=currency
+    )
+    platform = found.get(Account.Owner.PLATFORM) or account_for_platform(
+        kind=K.PLATFORM_FEE, currency=currency
+    )
+    return brand, pending, platform
+
+
 def accounts_for_update(accounts: Iterable[Account]) -> list[Account]:
     """Lock accounts in primary-key order (the one lock-ordering rule, so two writers never
     wait on each other in opposite orders). Must run inside a transaction."""
@@ -66,8 +91,30 @@ def accounts_for_update(accounts: Iterable[Account]) -> list[Account]:
 
 
 def account_balance(account_id: int) -> int:
+    """The account's running balance (one row; under the caller's lock when it holds one)."""
+    return int(Account.objects.filter(pk=account_id).values_list("balance", flat=True).get())
+
+
+def account_balance_summed(account_id: int) -> int:
+    """The balance as the sum of every posting: what reconciliation checks the row against."""
     total = Posting.objects.filter(account_id=account_id).aggregate(total=Sum("amount"))["total"]
     return int(total or 0)
+
+
+def accounts_reconcile() -> list[tuple[int, int, int]]:
+    """Accounts whose running balance differs from the sum of their postings, as
+    (account id, stored balance, sum of postings). Empty when the ledger is consistent."""
+    sums = dict(
+        Posting.objects.order_by()
+        .values("account_id")
+        .annotate(total=Sum("amount"))
+        .values_list("account_id", "total")
+    )
+    return [
+        (pk, balance, int(sums.get(pk, 0)))
+        for pk, balance in Account.objects.order_by("pk").values_list("pk", "balance")
+        if balance != int(sums.get(pk, 0))
+    ]
 
 
 def _payload(postings: Sequence[tuple[Account, int]]) -> list[tuple[int, int]]:
@@ -97,9 +144,10 @@ def ledger_post(
     """Append one balanced transaction. Idempotent by ``idempotency_key``.
 
     Replaying the same key with the same kind and postings returns the original transaction;
-    the same key with anything else raises :class:`LedgerConflict`. Expert accounts that are
-    debited are locked (``SELECT … FOR UPDATE``, pk order) and checked not to go negative, so
-    callers get overdraft safety without locking themselves. ``about`` carries the references
+    the same key with anything else raises :class:`LedgerConflict`. Every account of the
+    entry is locked (``SELECT … FOR UPDATE``, pk order) and its running balance moved in the
+    same transaction; debited expert accounts are checked not to go negative, so callers get
+    overdraft safety without locking themselves. ``about`` carries the references
     (brand, expert, question, payout, reverses). Uses a plain atomic block (joins the caller's
     transaction): the durable boundary belongs to the calling service.
     """
@@ -108,17 +156,19 @@ def ledger_post(
     if existing is not None:
         return _replayed(existing, kind, postings)
     with transaction.atomic():
-        debited = [
-            a for a, amount in postings if amount < 0 and a.owner_type in NON_NEGATIVE_OWNERS
-        ]
-        if debited:
-            accounts_for_update(debited)
-            for account, amount in postings:
-                if account in debited and account_balance(account.pk) + amount < 0:
-                    raise InsufficientFunds(
-                        "Not enough money in the account for this.",
-                        fields={"amount": ["More than the available balance."]},
-                    )
+        # All of the entry's accounts, in pk order: the running balances move under these
+        # locks, and the one order means two entries never wait on each other crosswise.
+        locked = {a.pk: a for a in accounts_for_update(a for a, _ in postings)}
+        for account, amount in postings:
+            if (
+                amount < 0
+                and account.owner_type in NON_NEGATIVE_OWNERS
+                and locked[account.pk].balance + amount < 0
+            ):
+                raise InsufficientFunds(
+                    "Not enough money in the account for this.",
+                    fields={"amount": ["More than the available balance."]},
+                )
         try:
             with transaction.atomic():
                 entry = Transaction.objects.create(
@@ -134,6 +184,17 @@ def ledger_post(
                 Posting(transaction=entry, account=account, amount=int(amount))
                 for account, amount in postings
             ]
+        )
+        deltas: dict[int, int] = {}
+        for account, amount in postings:
+            deltas[account.pk] = deltas.get(account.pk, 0) + int(amount)
+        Account.objects.filter(pk__in=list(deltas)).update(
+            balance=F("balance")
+            + Case(
+                *(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()),
+                default=Value(0),
+                output_field=BigIntegerField(),
+            )
         )
     return entry
 

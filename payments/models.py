@@ -65,7 +65,9 @@ class AccountQuerySet(ScopedQuerySet):
 
 class Account(models.Model):
     """One balance: an owner (an expert's place in a brand's pool, a brand, or the platform),
-    a kind and a currency. The balance is the sum of its postings (selectors.balance_of)."""
+    a kind and a currency. The balance is the sum of its postings, kept as a running total on
+    the row (``balance``) by ``ledger.ledger_post`` in the same transaction and under the same
+    row lock as the postings; ``manage.py ledger_reconcile`` checks it against the sum."""
 
     class Owner(models.TextChoices):
         EXPERT = "expert", "Expert"
@@ -92,6 +94,9 @@ class Account(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The sum of the account's postings in minor units. Only ledger_post moves it, by a
+    # relative update of the locked row; reading it costs one row, not one per posting.
+    balance = models.BigIntegerField(default=0, editable=False)
 
     objects = AccountQuerySet.as_manager()
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from marketplace.models import Brand
 from payments.models import (
@@ -53,12 +53,8 @@ class Balance:
 
 
 def balances_by_account(accounts: QuerySet[Account]) -> dict[int, int]:
-    rows = (
-        Posting.objects.filter(account__in=accounts)
-        .values("account_id")
-        .annotate(total=Sum("amount"))
-    )
-    return {row["account_id"]: int(row["total"]) for row in rows}
+    """Running balances (Account.balance), not a sum over every posting."""
+    return {pk: int(balance) for pk, balance in accounts.values_list("pk", "balance")}
 
 
 def expert_balances(*, user_id: int) -> list[Balance]:
@@ -107,12 +103,13 @@ def expert_payouts(*, user_id: int) -> QuerySet[Payout]:
 def brand_owed(*, brand: Brand) -> list[tuple[str, int]]:
     """What the brand owes the platform per currency (positive): minus its payable balance."""
     rows = (
-        Posting.objects.filter(account__owner_type=Account.Owner.BRAND, account__brand=brand)
-        .values("account__currency")
-        .annotate(total=Sum("amount"))
-        .order_by("account__currency")
+        Account.objects.filter(owner_type=Account.Owner.BRAND, brand=brand)
+        .filter(Exists(Posting.objects.filter(account_id=OuterRef("pk"))))
+        .values("currency")
+        .annotate(total=Sum("balance"))
+        .order_by("currency")
     )
-    return [(row["account__currency"], -int(row["total"])) for row in rows]
+    return [(row["currency"], -int(row["total"])) for row in rows]
 
 
 def brand_statement(*, brand: Brand) -> QuerySet[Posting]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
 from django.db import OperationalError
 
 from gigcx.locks import exclusive
 from payments.providers import TransientProviderError
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="payments.clear_earnings", acks_late=True)
@@ -42,3 +46,15 @@ def send_payouts() -> int:
 
     with exclusive("payments.send_payouts") as held:
         return payouts_send_due() if held else 0
+
+
+@shared_task(name="payments.reconcile_ledger", acks_late=True)
+def reconcile_ledger() -> int:
+    """Check every running balance against the sum of its postings (beat, nightly); logs an
+    error per account that differs and returns how many do. Read-only, so safe to repeat."""
+    from payments.ledger import accounts_reconcile
+
+    wrong = accounts_reconcile()
+    for pk, stored, summed in wrong:
+        logger.error("account %s: balance %s, sum of postings %s", pk, stored, summed)
+    return len(wrong)

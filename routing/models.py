@@ -251,7 +251,10 @@ class Assignment(models.Model):
         indexes = [
             models.Index(
                 fields=["expires_at"], condition=Q(status="offered"), name="assignment_due_idx"
-            )
+            ),
+            # An expert's offers this hour (the fairness cap), counted only for the candidates
+            # routing's ordered walk reaches.
+            models.Index(fields=["expert", "offered_at"], name="assignment_expert_offered_idx"),
         ]
 
     def __str__(self) -> str:

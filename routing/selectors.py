@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.conf import settings as django_settings
+from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from gigcx.tenancy import Viewer
-from marketplace.models import Brand, Expert, ExpertSkill
+from marketplace.models import Brand, Expert, ExpertSkill, Product
+from marketplace.models.core import QUALITY_ORDER, SKILL_STRENGTH
 from routing import scoring
 from routing.models import (
     HEARTBEAT_FRESH,
@@ -47,6 +50,71 @@ class Candidate:
     features: scoring.CandidateFeatures
 
 
+# An expert whose decayed recency is below this many resolutions earns under 0.04 of the
+# activity weight's points: the recent walk stops there instead of reading the idle majority.
+RECENT_FLOOR = 0.01
+
+
+def recency_key(recency: float, recency_seq: int) -> float | None:
+    """``Expert.recency_key`` for a stored recency (None without any): log2 of the recency
+    plus its brand clock in half-lives, so 2 ** (key - brand_seq / half-life) is the decayed
+    recency and the key orders experts by it at any brand clock."""
+    if recency <= 0:
+        return None
+    return math.log2(recency) + recency_seq / scoring.RECENCY_HALF_LIFE_QUESTIONS
+
+
+def _eligible_experts(
+    *, question: Question, settings: RoutingSettings, now: datetime, second_round: bool
+) -> QuerySet[Expert]:
+    """Every rule of the candidate set, in SQL, checked row by row on an ordered walk:
+    approved in the brand's pool, online with a fresh heartbeat and a free slot, speaks the
+    language, under the fairness cap, has not passed on this question, is not the asker."""
+    refused = (
+        (Assignment.Status.DECLINED, Assignment.Status.RELEASED)
+        if second_round
+        else Assignment.PASSED
+    )
+    passed = (
+        Assignment.objects.filter(question=question)
+        .filter(Q(status__in=refused) | Q(status=Assignment.Status.OFFERED))
+        .values("expert_id")
+    )
+    # Offers this hour, counted for the rows the walk reaches (index on expert, offered_at).
+    offers_this_hour = (
+        Assignment.objects.filter(
+            expert_id=OuterRef("pk"), offered_at__gte=now - timedelta(hours=1)
+        )
+        .order_by()
+        .annotate(n=Func(F("pk"), function="COUNT"))
+        .values("n")
+    )
+    experts = (
+        Expert.objects.approved()
+        .filter(
+            brand_id=question.brand_id,
+            user__presence__status=Presence.Status.ONLINE,
+            user__presence__last_heartbeat_at__gt=now - HEARTBEAT_FRESH,
+            user__presence__active__lt=F("user__presence__capacity"),
+        )
+        .exclude(pk__in=passed)
+        .annotate(offers_this_hour=Subquery(offers_this_hour))
+        .filter(offers_this_hour__lt=settings.fairness_cap_per_hour)
+        .select_related("user__presence", "user__expert_profile")
+    )
+    if question.asked_by_id is not None:
+        experts = experts.exclude(user_id=question.asked_by_id)
+    if question.language:
+        # No profile or no languages set: speaks anything (as before). The JSON list's text
+        # holds the code in quotes on PostgreSQL and SQLite alike.
+        experts = experts.filter(
+            Q(user__expert_profile__isnull=True)
+            | Q(user__expert_profile__languages=[])
+            | Q(user__expert_profile__languages__icontains=f'"{question.language}"')
+        )
+    return experts
+
+
 def expert_candidates_for_question(
     *,
     question: Question,
@@ -60,57 +128,38 @@ def expert_candidates_for_question(
 
     ``second_round``: an expert who only let an offer run out has not passed for good; once
     nobody new is left she may be asked again. One who declined or handed it back never is.
+
+    Not every eligible expert: two indexed walks, each stopping after
+    ``GIGCX_ROUTING_CANDIDATES`` eligible rows, find the most recently active (activity
+    outweighs everything else in the score) and the strongest on the product (or, from step
+    3, the best rated); the customer's preferred and previous experts are added. Only those
+    are fetched and scored, so the cost does not grow with the pool. A pool smaller than the
+    limit is fetched whole, exactly as a full scan would.
     """
     now = now or timezone.now()
-    refused = (
-        (Assignment.Status.DECLINED, Assignment.Status.RELEASED)
-        if second_round
-        else Assignment.PASSED
+    limit = django_settings.GIGCX_ROUTING_CANDIDATES
+    brand_seq = Brand.objects.filter(pk=question.brand_id).values_list("question_seq", flat=True)[0]
+    base = _eligible_experts(
+        question=question, settings=settings, now=now, second_round=second_round
     )
-    passed = (
-        Assignment.objects.filter(question=question)
-        .filter(Q(status__in=refused) | Q(status=Assignment.Status.OFFERED))
-        .values("expert_id")
-    )
-    hour_ago = now - timedelta(hours=1)
-    experts = (
-        Expert.objects.approved()
-        .filter(
-            brand_id=question.brand_id,
-            user__presence__status=Presence.Status.ONLINE,
-            user__presence__last_heartbeat_at__gt=now - HEARTBEAT_FRESH,
-            user__presence__active__lt=F("user__presence__capacity"),
-        )
-        .exclude(pk__in=passed)
-        .select_related("user__presence", "user__expert_profile")
-        .annotate(
-            offers_this_hour=Count(
-                "assignments", filter=Q(assignments__offered_at__gte=hour_ago), distinct=True
-            ),
-        )
-        .order_by("pk")
-    )
-    if question.asked_by_id is not None:
-        experts = experts.exclude(user_id=question.asked_by_id)
+    eligible = base
 
     product = question.product
-    skills: dict[int, ExpertSkill] = {}
+    skill_filter: Q | None = None
+    category_ids: list[int] = []
     if product is not None and step <= 2:
-        skill_rows = ExpertSkill.objects.filter(expert__brand_id=question.brand_id)
-        if step == 1:
-            skill_rows = skill_rows.filter(product=product)
-        else:
-            category_ids = [product.category_id] if product.category_id else []
+        skill_filter = Q(product=product)
+        if step == 2:
+            if product.category_id:
+                category_ids.append(product.category_id)
             if product.category_id and product.category and product.category.parent_id:
                 category_ids.append(product.category.parent_id)
-            skill_rows = skill_rows.filter(
-                Q(product=product) | Q(product__category_id__in=category_ids)
-            )
-        for skill in skill_rows.order_by("-verified_level", "-level"):
-            skills.setdefault(skill.expert_id, skill)
-        experts = experts.filter(pk__in=list(skills))
+            skill_filter |= Q(product__category_id__in=category_ids)
+        eligible = eligible.filter(
+            Exists(ExpertSkill.objects.filter(skill_filter, expert_id=OuterRef("pk")))
+        )
 
-    previous_experts = set()
+    previous_experts: set[int] = set()
     if question.asked_by_id is not None:
         previous_experts = set(
             Assignment.objects.filter(
@@ -120,16 +169,64 @@ def expert_candidates_for_question(
             ).values_list("expert_id", flat=True)
         )
 
-    histories = _resolved_texts([e.pk for e in experts]) if question.body else {}
-    brand_seq = Brand.objects.filter(pk=question.brand_id).values_list("question_seq", flat=True)[0]
+    # Each walk reads one table in its index's order and checks eligibility per row with a
+    # scalar subquery (which PostgreSQL cannot turn into a join it would plan as a full scan
+    # and a sort), stopping after ``limit`` eligible rows.
+    def passes(field: str, queryset: QuerySet[Expert]) -> Subquery:
+        return Subquery(queryset.filter(pk=OuterRef(field)).order_by().values("pk")[:1])
+
+    floor = brand_seq / scoring.RECENCY_HALF_LIFE_QUESTIONS + math.log2(RECENT_FLOOR)
+    pool = Expert.objects.approved().filter(brand_id=question.brand_id)
+    ids: set[int] = set(
+        pool.filter(recency_key__gt=floor)
+        .annotate(ok=passes("pk", eligible))
+        .filter(ok__isnull=False)
+        .order_by(F("recency_key").desc(), "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if skill_filter is not None:
+        # The product's skill index, strongest first (marketplace SKILL_STRENGTH); at step 2
+        # one walk per product of the category, merged.
+        product_ids = [product.pk]
+        if category_ids:
+            product_ids += list(
+                Product.objects.filter(category_id__in=category_ids)
+                .exclude(pk=product.pk)
+                .values_list("pk", flat=True)
+            )
+        strongest: dict[int, int] = {}
+        for product_id in product_ids:
+            for expert_id, strength in (
+                ExpertSkill.objects.filter(product_id=product_id)
+                .annotate(strength=SKILL_STRENGTH, ok=passes("expert_id", base))
+                .filter(ok__isnull=False)
+                .order_by(F("strength").desc(), "expert_id")
+                .values_list("expert_id", "strength")[:limit]
+            ):
+                strongest[expert_id] = max(strength, strongest.get(expert_id, 0))
+        ids |= {e for e, _ in sorted(strongest.items(), key=lambda i: (-i[1], i[0]))[:limit]}
+    else:
+        ids |= set(
+            pool.annotate(ok=passes("pk", eligible))
+            .filter(ok__isnull=False)
+            .order_by(QUALITY_ORDER.desc(), "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+    ids |= previous_experts
+    if question.preferred_expert_id:
+        ids.add(question.preferred_expert_id)
+    experts = {e.pk: e for e in eligible.filter(pk__in=ids).order_by()} if ids else {}
+    chosen = [experts[pk] for pk in sorted(experts)]
+
+    skills: dict[int, ExpertSkill] = {}
+    if skill_filter is not None and chosen:
+        skill_rows = ExpertSkill.objects.filter(skill_filter, expert_id__in=list(experts))
+        for skill in skill_rows.order_by("-verified_level", "-level"):
+            skills.setdefault(skill.expert_id, skill)
+
+    histories = _resolved_texts(list(experts)) if question.body and chosen else {}
     candidates: list[Candidate] = []
-    for expert in experts:
-        if expert.offers_this_hour >= settings.fairness_cap_per_hour:
-            continue
-        profile = getattr(expert.user, "expert_profile", None)
-        languages = list(profile.languages) if profile else []
-        if question.language and languages and question.language not in languages:
-            continue
+    for expert in chosen:
         presence = expert.user.presence
         skill = skills.get(expert.pk)
         on_exact = skill is not None and skill.product_id == question.product_id

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Greatest
 
 from gigcx.tenancy import EDITOR_ROLES, MANAGER, OWNER, QA, ScopedQuerySet, Viewer
 
@@ -252,6 +254,10 @@ class AvailabilityWindow(models.Model):
         return f"{self.get_weekday_display()} {self.start:%H:%M}-{self.end:%H:%M}"
 
 
+# Rated experts best first, unrated last (as an expression: SQLite indexes take no NULLS LAST).
+QUALITY_ORDER = Coalesce(F("quality_score"), Value(Decimal("-1")))
+
+
 class ExpertQuerySet(ScopedQuerySet):
     def visible_to(self, viewer: Viewer) -> ExpertQuerySet:
         return self._site_admin_or(
@@ -293,6 +299,11 @@ class Expert(models.Model):
     # receives, as of the brand's question_seq ``recency_seq`` (routing.scoring.recency_decayed).
     recency = models.FloatField(default=0.0, editable=False)
     recency_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # log2(recency) + recency_seq / half-life, None without any resolution: the decayed
+    # recency is 2 ** (recency_key - brand.question_seq / half-life), so ordering by this
+    # static key orders by decayed recency at any brand clock, and an index can serve it
+    # (written by routing's _recency_add; read by routing.selectors).
+    recency_key = models.FloatField(null=True, blank=True, editable=False)
     joined_at = models.DateTimeField(auto_now_add=True)
     last_active_at = models.DateTimeField(null=True, blank=True)
 
@@ -302,6 +313,23 @@ class Expert(models.Model):
         ordering = ["brand__name", "user__email"]
         constraints = [
             models.UniqueConstraint(fields=["brand", "user"], name="expert_one_per_brand_user")
+        ]
+        # Routing walks these in order and stops after a few dozen eligible experts, so one
+        # decision costs the same in a pool of 1k as of 100k (routing.selectors).
+        indexes = [
+            models.Index(
+                F("brand"),
+                F("recency_key").desc(),
+                name="expert_routing_recent_idx",
+                condition=Q(status__in=["approved", "probation"], recency_key__isnull=False),
+            ),
+            models.Index(
+                F("brand"),
+                QUALITY_ORDER.desc(),
+                F("id"),
+                name="expert_routing_quality_idx",
+                condition=Q(status__in=["approved", "probation"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -318,6 +346,11 @@ class ExpertSkillQuerySet(ScopedQuerySet):
             viewer,
             Q(expert__brand_id__in=viewer.staff_brand_ids()) | Q(expert__user_id=viewer.user_id),
         )
+
+
+# How routing ranks a skill (routing.scoring.skill_value: the verified level, or 0.7 of the
+# self-rated one), in whole numbers so an expression index can serve the order.
+SKILL_STRENGTH = Greatest(Coalesce(F("verified_level"), Value(0)) * 10, F("level") * 7)
 
 
 class ExpertSkill(models.Model):
@@ -341,6 +374,12 @@ class ExpertSkill(models.Model):
             models.CheckConstraint(
                 condition=Q(level__gte=1) & Q(level__lte=5), name="skill_level_range"
             ),
+        ]
+        indexes = [
+            # The product's experts strongest first, as routing's skill value ranks them.
+            models.Index(
+                F("product"), SKILL_STRENGTH.desc(), F("expert"), name="skill_strength_idx"
+            )
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ from marketplace.models import Brand, Expert
 from payments.ledger import (
     account_for_brand,
     account_for_expert,
-    account_for_platform,
+    accounts_for_earning,
     ledger_post,
     ledger_reverse,
 )
@@ -80,20 +80,12 @@ def earning_book(*, question_id: int, expert_id: int | None) -> Earning | None:
             earned_at=resolved_at,
             clears_at=resolved_at + timedelta(days=card.clearance_days),
         )
-        legs = [
-            (
-                account_for_brand(
-                    brand=question.brand_id, kind=K.BRAND_PAYABLE, currency=card.currency
-                ),
-                -gross,
-            )
-        ]
+        payable, pending, platform = accounts_for_earning(expert=expert, currency=card.currency)
+        legs = [(payable, -gross)]
         if net:
-            legs.append(
-                (account_for_expert(expert=expert, kind=K.PENDING, currency=card.currency), net)
-            )
+            legs.append((pending, net))
         if fee:
-            legs.append((account_for_platform(kind=K.PLATFORM_FEE, currency=card.currency), fee))
+            legs.append((platform, fee))
         ledger_post(
             kind=Transaction.Kind.EARNING,
             idempotency_key=earning_key(question.pk),

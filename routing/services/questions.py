@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
 from django.db.models import ExpressionWrapper, F, FloatField, Value
-from django.db.models.functions import Greatest, Power
+from django.db.models.functions import Greatest, Ln, Power
 from django.utils import timezone
 
 from gigcx.audit import audit_record
@@ -41,6 +42,15 @@ def _recency_add(*, expert_id: int, brand_id: int) -> None:
     Expert.objects.filter(pk=expert_id).update(
         recency=ExpressionWrapper(F("recency") * decay + 1.0, output_field=FloatField()),
         recency_seq=Greatest(F("recency_seq"), Value(seq)),
+    )
+    # The order routing's candidate index keeps (routing.selectors.recency_key), from the row
+    # just written: the same statement's lock still holds it.
+    Expert.objects.filter(pk=expert_id).update(
+        recency_key=ExpressionWrapper(
+            Ln(F("recency")) / Value(math.log(2))
+            + F("recency_seq") / Value(float(RECENCY_HALF_LIFE_QUESTIONS)),
+            output_field=FloatField(),
+        )
     )
 
 

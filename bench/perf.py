@@ -1,0 +1,516 @@
+"""Cost of one routing decision (and of an account balance) against the size of the pool.
+
+Needs PostgreSQL: ``DATABASE_URL`` names the server (its database is not touched); the
+benchmark creates its own database ``<name>_bench_perf`` there, migrates it, and for each pool
+size fills it by COPY with a pool of realistic shape:
+
+- one brand with 4 languages, 10 categories and 50 products;
+- experts who know 2..6 products each (self-rated 1..5, a third verified), speak 1..2 of the
+  brand's languages, a quarter online, load varied between idle and full, most rated;
+- a brand clock of 10,000 questions, and 5 % of experts with resolutions spread over it (so,
+  as in a real brand, only those who resolved in the last hundred or so questions still count
+  as recent).
+
+It then measures one routing decision (``expert_candidates_for_question`` and
+``scoring.rank``, what ``routing_offer_question`` does under the question's lock) for a
+question on a product (step 1), on its category (step 2), the same question widened to any
+expert (step 3) and a question without a product, each repeated, and the probe "an index point
+read" (one primary-key SELECT) in the same process. It prints milliseconds (median, p99), the
+ratio to the probe and the ratio 100k / 1k, and writes ``var/bench-perf.json``.
+
+It also times an account's balance at 1k / 100k / 1M postings (``--no-ledger`` skips it): the
+running balance on the account row against the sum of every posting it replaced.
+
+Run: ``make bench-perf`` or ``python bench/perf.py [--sizes 1000,10000,100000] [--reps 200]``.
+Skips with a message (exit 0) when no PostgreSQL is configured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _bench_database_url(url: str) -> tuple[str, str]:
+    """(url of the benchmark's own database, its name)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = parts.path.lstrip("/") or "gigcx"
+    name = f"{base}_bench_perf"
+    return urlunsplit(parts._replace(path="/" + name)), name
+
+
+def _ensure_database(url: str, name: str) -> None:
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(1, total))
+    end = "\n" if done >= total else ""
+    print(f"\r  {label:<34} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end=end)
+    sys.stdout.flush()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def timed(fn: Callable[[], Any], reps: int, label: str, budget_s: float = 60.0) -> dict[str, Any]:
+    """Median and p99 in ms of ``reps`` calls (fewer when one call is slow: ``budget_s``)."""
+    fn()  # warm-up: plans, caches
+    times: list[float] = []
+    started = time.perf_counter()
+    for i in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+        if i % max(1, reps // 20) == 0:
+            progress(label, i + 1, reps)
+        if time.perf_counter() - started > budget_s and len(times) >= 3:
+            break
+    progress(label, reps, reps)
+    return {
+        "p50_ms": round(statistics.median(times), 3),
+        "p99_ms": round(pct(times, 99), 3),
+        "runs": len(times),
+    }
+
+
+# -- building a pool by COPY -------------------------------------------------------------
+
+
+def _copy(model: Any, rows: Iterable[dict[str, Any]]) -> None:
+    """COPY rows (dicts of field attname -> value) into the model's table; missing fields get
+    the field's default."""
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields]
+    defaults = {f.attname: f.get_default() for f in fields}
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy:
+            for row in rows:
+                values = []
+                for f in fields:
+                    value = row.get(f.attname, defaults.get(f.attname))
+                    if f.attname in json_fields:
+                        value = json.dumps(value)
+                    values.append(value)
+                copy.write_row(values)
+
+
+def _reset_sequences(models: list[Any]) -> None:
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)
+
+
+def build_pool(n: int, seed: int = 42) -> dict[str, Any]:
+    """An empty database, then one brand with ``n`` experts (see the module docstring)."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from gigcx.models import User
+    from marketplace.models import (
+        Brand,
+        Category,
+        Expert,
+        ExpertProfile,
+        ExpertSkill,
+        Product,
+    )
+    from routing.models import Presence, Question, RoutingSettings
+
+    rng = random.Random(seed)  # noqa: S311 - the shape of the pool, not security
+    now = timezone.now()
+    tables = [
+        m._meta.db_table
+        for m in (Question, Presence, ExpertSkill, Expert, ExpertProfile, Product, Category)
+    ]
+    tables += [RoutingSettings._meta.db_table, Brand._meta.db_table, User._meta.db_table]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+        )
+    languages = ["en", "de", "fr", "es"]
+    brand_seq = 10_000
+    with transaction.atomic():
+        brand = Brand.objects.create(
+            name="Acme Outdoors", slug="acme", languages=languages, question_seq=brand_seq
+        )
+        RoutingSettings.objects.create(brand=brand)
+        categories = [Category.objects.create(brand=brand, name=f"Range {i}") for i in range(10)]
+        products = [
+            Product.objects.create(brand=brand, category=categories[i % 10], name=f"Model {i}")
+            for i in range(50)
+        ]
+        customer = User.objects.create(email="carol@example.com")
+        # Fresh for the whole run: routing only offers to experts with a recent heartbeat.
+        heartbeat = now + timedelta(days=1)
+        _copy(
+            User,
+            (
+                {
+                    "id": 10 + i,
+                    "email": f"expert{i}@example.com",
+                    "password": "!",
+                    "date_joined": now,
+                    "is_active": True,
+                }
+                for i in range(n)
+            ),
+        )
+        _copy(
+            ExpertProfile,
+            (
+                {
+                    "id": i + 1,
+                    "user_id": 10 + i,
+                    "display_name": f"Expert {i}",
+                    "languages": rng.sample(languages, rng.choice([1, 1, 2])),
+                    "capacity": rng.randint(1, 5),
+                }
+                for i in range(n)
+            ),
+        )
+        presences = []
+        for i in range(n):
+            capacity = rng.randint(1, 5)
+            online = rng.random() < 0.25
+            presences.append(
+                {
+                    "id": i + 1,
+                    "user_id": 10 + i,
+                    "status": "online" if online else rng.choice(["away", "offline"]),
+                    "last_heartbeat_at": heartbeat if online else now - timedelta(hours=2),
+                    "capacity": capacity,
+                    "active": rng.randint(0, capacity),
+                    "last_assigned_at": (
+                        None
+                        if rng.random() < 0.3
+                        else now - timedelta(seconds=rng.randint(60, 9000))
+                    ),
+                }
+            )
+        _copy(Presence, presences)
+        experts = []
+        for i in range(n):
+            active = rng.random() < 0.05
+            experts.append(
+                {
+                    "id": i + 1,
+                    "brand_id": brand.pk,
+                    "user_id": 10 + i,
+                    "status": rng.choices(
+                        ["approved", "probation", "suspended"], weights=[90, 5, 5]
+                    )[0],
+                    "quality_score": (None if rng.random() < 0.2 else round(rng.random(), 3)),
+                    "recency": float(rng.randint(1, 3)) if active else 0.0,
+                    "recency_seq": rng.randint(0, brand_seq) if active else 0,
+                    "joined_at": now,
+                }
+            )
+        if hasattr(Expert, "recency_key"):
+            from routing.selectors import recency_key
+
+            for row in experts:
+                row["recency_key"] = recency_key(row["recency"], row["recency_seq"])
+        _copy(Expert, experts)
+        skill_id = 0
+        skills = []
+        for i in range(n):
+            for product in rng.sample(products, rng.randint(2, 6)):
+                skill_id += 1
+                level = rng.randint(1, 5)
+                verified = rng.random() < 0.33
+                skills.append(
+                    {
+                        "id": skill_id,
+                        "expert_id": i + 1,
+                        "product_id": product.pk,
+                        "level": level,
+                        "verified_level": level if verified else None,
+                        "verified_at": now if verified else None,
+                    }
+                )
+        _copy(ExpertSkill, skills)
+        _reset_sequences([User, ExpertProfile, Presence, Expert, ExpertSkill])
+        on_product = Question.objects.create(
+            brand=brand,
+            product=products[7],
+            asked_by=customer,
+            body="Does the sole of this boot hold up on wet granite?",
+            status=Question.Status.WAITING,
+            language="en",
+            waiting_since=now,
+        )
+        no_product = Question.objects.create(
+            brand=brand,
+            asked_by=customer,
+            body="Where can I find a size chart for your jackets?",
+            status=Question.Status.WAITING,
+            language="de",
+            waiting_since=now,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return {"on_product": on_product.pk, "no_product": no_product.pk, "experts": n}
+
+
+# -- what is measured -------------------------------------------------------------------
+
+
+def decision(question_id: int, step: int) -> Callable[[], int]:
+    """One routing decision as routing_offer_question makes it (without the writes)."""
+    from django.utils import timezone
+
+    from routing import scoring
+    from routing.models import Question
+    from routing.selectors import expert_candidates_for_question, routing_settings_for
+
+    question = Question.objects.select_related("brand", "product", "product__category").get(
+        pk=question_id
+    )
+    settings = routing_settings_for(question.brand_id)
+
+    def run() -> int:
+        candidates = expert_candidates_for_question(
+            question=question, step=step, settings=settings, now=timezone.now()
+        )
+        ranked = scoring.rank(
+            [c.features for c in candidates],
+            weights=settings.weights,
+            frustration=question.frustration or 0.0,
+        )
+        return len(ranked)
+
+    return run
+
+
+def point_read(n: int) -> Callable[[], Any]:
+    from django.db import connection
+
+    from marketplace.models import Expert
+
+    table = Expert._meta.db_table
+    rng = random.Random(7)  # noqa: S311 - which row to read
+
+    def run() -> Any:
+        with connection.cursor() as cursor:
+            sql = f'SELECT "status" FROM "{table}" WHERE "id" = %s'  # noqa: S608 - our table
+            cursor.execute(sql, [rng.randint(1, n)])
+            return cursor.fetchone()
+
+    return run
+
+
+KINDS = [
+    ("product question, step 1 (the product)", "on_product", 1),
+    ("product question, step 2 (its category)", "on_product", 2),
+    ("product question widened to any expert", "on_product", 3),
+    ("question without a product", "no_product", 3),
+]
+
+
+def bench_routing(sizes: list[int], reps: int) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for n in sizes:
+        print(f"pool of {n:,} experts: building")
+        started = time.perf_counter()
+        ids = build_pool(n)
+        print(f"  built in {time.perf_counter() - started:.1f} s")
+        row: dict[str, Any] = {"probe": timed(point_read(n), reps * 5, "index point read")}
+        for label, key, step in KINDS:
+            run = decision(ids[key], step)
+            row[label] = timed(run, reps, label[:34])
+            row[label]["candidates"] = run()
+        results[str(n)] = row
+    return results
+
+
+def print_routing(results: dict[str, Any], sizes: list[int]) -> None:
+    first, last = str(sizes[0]), str(sizes[-1])
+    head = " / ".join(f"{n // 1000}k" if n >= 1000 else str(n) for n in sizes)
+    print()
+    print(
+        f"| one routing decision | p50 ms {head} | p99 ms {head} | p50 ÷ probe at "
+        f"{sizes[-1] // 1000}k | {last[:-3]}k ÷ {first[:-3]}k p50 (p99) |"
+    )
+    print("|---|---|---|---|---|")
+    probe = " / ".join(f"{results[str(n)]['probe']['p50_ms']:.3f}" for n in sizes)
+    probe99 = " / ".join(f"{results[str(n)]['probe']['p99_ms']:.3f}" for n in sizes)
+    print(
+        f"| probe: an index point read | {probe} | {probe99} | 1 | "
+        f"{results[last]['probe']['p50_ms'] / results[first]['probe']['p50_ms']:.2f} |"
+    )
+    for label, _key, _step in KINDS:
+        p50 = " / ".join(f"{results[str(n)][label]['p50_ms']:.2f}" for n in sizes)
+        p99 = " / ".join(f"{results[str(n)][label]['p99_ms']:.2f}" for n in sizes)
+        vs_probe = results[last][label]["p50_ms"] / results[last]["probe"]["p50_ms"]
+        r50 = results[last][label]["p50_ms"] / results[first][label]["p50_ms"]
+        r99 = results[last][label]["p99_ms"] / results[first][label]["p99_ms"]
+        print(f"| {label} | {p50} | {p99} | {vs_probe:.0f} | {r50:.2f} ({r99:.2f}) |")
+
+
+LEDGER_SIZES = (1_000, 100_000, 1_000_000)
+
+
+def bench_ledger(reps: int) -> dict[str, Any]:
+    """An expert account with 1k, 100k and 1M postings: its balance as the running total
+    (``account_balance``) and as the sum of every posting (what it used to cost)."""
+    from django.db import connection, transaction
+
+    from payments.ledger import account_balance, account_balance_summed
+    from payments.models import Account, Posting, Transaction
+
+    results: dict[str, Any] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'TRUNCATE "{Posting._meta.db_table}", "{Transaction._meta.db_table}", '
+            f'"{Account._meta.db_table}" RESTART IDENTITY CASCADE'
+        )
+    from marketplace.models import Expert
+
+    expert = Expert.objects.order_by("pk").first()
+    if expert is None:
+        build_pool(1000)
+        expert = Expert.objects.order_by("pk").first()
+    assert expert is not None
+    account = Account.objects.create(
+        owner_type=Account.Owner.EXPERT,
+        expert=expert,
+        brand_id=expert.brand_id,
+        kind=Account.Kind.AVAILABLE,
+        currency="EUR",
+    )
+    counter = Account.objects.create(
+        owner_type=Account.Owner.BRAND,
+        brand_id=expert.brand_id,
+        kind=Account.Kind.BRAND_PAYABLE,
+        currency="EUR",
+    )
+    have = 0
+    for n in LEDGER_SIZES:
+        print(f"account with {n:,} postings: building")
+        with transaction.atomic():
+            # One balanced entry per step (the database checks every entry sums to zero):
+            # n - have postings of 1 on the account, one of -(n - have) on the brand's.
+            entry = Transaction.objects.create(
+                kind=Transaction.Kind.EARNING, idempotency_key=f"bench:{n}"
+            )
+            rows = [
+                {"id": i + 1 + n, "transaction_id": entry.pk, "account_id": account.pk, "amount": 1}
+                for i in range(have, n)
+            ]
+            rows.append(
+                {"id": n, "transaction_id": entry.pk, "account_id": counter.pk, "amount": have - n}
+            )
+            with connection.cursor() as cursor:
+                # The database checks each entry sums to zero with a deferred trigger per
+                # posting, which sums the entry again: quadratic for one entry this size.
+                # The rows above balance by construction, so the fill skips the triggers.
+                cursor.execute("SET LOCAL session_replication_role = replica")
+            _copy(Posting, rows)
+            Account.objects.filter(pk=account.pk).update(balance=n)
+            Account.objects.filter(pk=counter.pk).update(balance=-n)
+        have = n
+        with connection.cursor() as cursor:
+            cursor.execute(f'VACUUM ANALYZE "{Posting._meta.db_table}"')
+        assert account_balance(account.pk) == account_balance_summed(account.pk) == n
+        results[str(n)] = {
+            "probe": timed(point_read(1), reps * 5, "index point read"),
+            "running balance": timed(lambda: account_balance(account.pk), reps, "running balance"),
+            "sum of postings": timed(
+                lambda: account_balance_summed(account.pk), max(5, reps // 10), "sum of postings"
+            ),
+        }
+    return results
+
+
+def print_ledger(results: dict[str, Any]) -> None:
+    sizes = list(results)
+    head = " / ".join(f"{int(n):,}" for n in sizes)
+    print()
+    print(f"| an account's balance | p50 ms at {head} postings | p99 ms | last ÷ first p50 |")
+    print("|---|---|---|---|")
+    for label in ("probe", "running balance", "sum of postings"):
+        p50 = " / ".join(f"{results[n][label]['p50_ms']:.3f}" for n in sizes)
+        p99 = " / ".join(f"{results[n][label]['p99_ms']:.3f}" for n in sizes)
+        ratio = results[sizes[-1]][label]["p50_ms"] / results[sizes[0]][label]["p50_ms"]
+        name = "probe: an index point read" if label == "probe" else label
+        print(f"| {name} | {p50} | {p99} | {ratio:.2f} |")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--no-ledger", action="store_true")
+    parser.add_argument("--json", default=str(ROOT / "var" / "bench-perf.json"))
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        print(
+            "bench-perf needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/name "
+            "(a database <name>_bench_perf is created next to it). Skipped."
+        )
+        return 0
+    bench_url, name = _bench_database_url(url)
+    _ensure_database(url, name)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
+    os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-perf-only")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    print(f"database {name}: migrating")
+    call_command("migrate", verbosity=0)
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    report: dict[str, Any] = {}
+    if sizes:
+        report["routing"] = bench_routing(sizes, args.reps)
+        print_routing(report["routing"], sizes)
+    if not args.no_ledger:
+        report["ledger"] = bench_ledger(args.reps)
+        print_ledger(report["ledger"])
+    out = Path(args.json)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    print(f"\nwrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

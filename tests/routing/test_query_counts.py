@@ -1,0 +1,88 @@
+"""Pinned query counts on the hot path: asking, one routing decision, accepting, resolving
+and booking the earning. A change that adds a query per expert fails here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from gigcx.accounts import user_create
+from marketplace import services as marketplace
+from routing import services
+from routing.models import Assignment, Question
+
+pytestmark = pytest.mark.django_db
+
+
+def more_experts(cast: Any, count: int) -> None:
+    """``count`` more approved, online experts who know the trail shoe."""
+    for i in range(count):
+        person = user_create(email=f"extra{i}@example.com", password=None, name=f"Extra {i}")
+        marketplace.expert_profile_upsert(user=person, display_name=f"Extra {i}", languages=["en"])
+        expert = marketplace.expert_enrol(
+            brand=cast.acme, user=person, status="approved", actor=cast.sam
+        )
+        marketplace.expert_skill_set(
+            expert=expert, product=cast.trail_shoe, level=1 + i % 5, actor=cast.sam
+        )
+        services.presence_set(user=person, status="online")
+
+
+def queries_of_a_decision(question: Question) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        offers = services.routing_offer_question(question_id=question.pk)
+    assert len(offers) == 1
+    return len(captured.captured_queries)
+
+
+def test_asking_a_question_takes_pinned_queries(
+    cast: Any, api_as: Any, held_tasks: list[Any], django_assert_max_num_queries: Any
+) -> None:
+    client = api_as(cast.carol)
+    with django_assert_max_num_queries(10):
+        response = client.post(
+            "/api/v1/brands/acme/questions",
+            {"body": "Do the Trailblazer 2 fit wide feet?", "product_id": cast.trail_shoe.pk},
+            format="json",
+        )
+    assert response.status_code == 201
+    assert Question.objects.filter(pk=response.json()["id"], asked_by=cast.carol).exists()
+
+
+def test_one_routing_decision_costs_the_same_queries_for_2_or_14_experts(
+    cast: Any, ask: Any, online: Any, grace_knows_the_shoe: None, settings: Any
+) -> None:
+    # given: a pool larger than the candidate limit on the second question
+    settings.GIGCX_ROUTING_CANDIDATES = 5
+    online(cast.ada, cast.grace)
+    small = queries_of_a_decision(ask())
+    more_experts(cast, 12)
+    # when
+    large = queries_of_a_decision(ask("Do the Trailblazer 2 run wide?"))
+    # then
+    assert small == large
+    assert large <= 14
+
+
+def test_accept_and_resolve_take_pinned_queries(
+    cast: Any,
+    ask: Any,
+    online: Any,
+    api_as: Any,
+    django_assert_max_num_queries: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    online(cast.ada)
+    question = ask()
+    [offer] = services.routing_offer_question(question_id=question.pk)
+    client = api_as(cast.ada)
+    with django_assert_max_num_queries(21):
+        assert client.post(f"/api/v1/offers/{offer.pk}/accept").status_code == 200
+    assert Assignment.objects.get(pk=offer.pk).status == Assignment.Status.ACCEPTED
+    with django_assert_max_num_queries(20):
+        assert client.post(f"/api/v1/questions/{question.pk}/resolve").status_code == 200
+    question.refresh_from_db()
+    assert question.status == Question.Status.RESOLVED
