@@ -1,5 +1,11 @@
 """Routing services (writes). Import from here; the modules split by subdomain."""
 
+from routing.services.copilot import (
+    copilot_access,
+    copilot_draft_record_use,
+    copilot_draft_validate,
+    copilot_for,
+)
 from routing.services.knowledge import (
     answer_decide,
     answer_target_set,
@@ -46,6 +52,10 @@ __all__ = [
     "assignment_release",
     "capacity_claim",
     "capacity_release",
+    "copilot_access",
+    "copilot_draft_record_use",
+    "copilot_draft_validate",
+    "copilot_for",
     "knowledge_entry_create",
     "message_post",
     "offers_expire_for_question",
