@@ -26,8 +26,10 @@ from routing.models import Assignment, CopilotDraft, KnowledgeEntry, Message, Qu
 from routing.text.embeddings import EmbeddingsUnavailable, fall_back
 from routing.text.knowledge import KnowledgeIndex, cached_index
 
-# Entries shown beside the conversation, with their score.
+# Entries shown beside the conversation, with their score; an entry scoring under SHOWN_MIN
+# has nothing to do with the question and is left out.
 SHOWN = 3
+SHOWN_MIN = 0.1
 # Her resolved conversations the draft may reuse (newest first).
 PAST_LIMIT = 50
 # Below this similarity a source is shown but not put in the draft. The backends' scores are
@@ -206,6 +208,7 @@ def _entries(question: Question, query: str) -> tuple[list[Source], str]:
             url=entry_url(found[m.entry_id]),
         )
         for m in matches
+        if m.score >= SHOWN_MIN
     ], index.backend
 
 

@@ -25,9 +25,12 @@
       if (!draft) return;
       field.value = draft;
       composer.dataset.draft = use.dataset.draft;
+      // Tall enough to read the whole draft, and the cursor at its start: she edits from the top.
+      field.style.height = "auto";
+      field.style.height = Math.min(field.scrollHeight + 4, Math.round(window.innerHeight * 0.6)) + "px";
       field.focus();
-      field.setSelectionRange(field.value.length, field.value.length);
-      field.rows = Math.min(12, Math.max(4, draft.split("\n").length + 2));
+      field.setSelectionRange(0, 0);
+      field.scrollTop = 0;
     });
 
     function entries(list) {
