@@ -22,7 +22,7 @@ def test_anyone_can_read_the_privacy_page(client: Any) -> None:
     # only periods the code enforces: the rating link, the quality window, the sign-in
     assert "works for 30 days" in page
     assert "last 180 days" in page
-    assert "lasts 14 days" in page
+    assert "lasts at most 14 days" in page
     assert "nothing deletes them automatically" in page
 
 
