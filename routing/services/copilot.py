@@ -14,6 +14,8 @@ before reuse, so nothing of another customer's contact details travels into a ne
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
@@ -237,18 +239,15 @@ def _past_answers(
             answers[question_id] = body
     if not answers:
         return []
+    # Triage stored each question's redacted copy; redact here only what it never saw.
     asked = {
-        pk: redacted or body
+        pk: redacted or text.redact(body).text
         for pk, redacted, body in Question.objects.filter(pk__in=list(answers)).values_list(
             "pk", "redacted_body", "body"
         )
     }
-    entries = [(pk, text.redact(asked[pk]).text, answer) for pk, answer in answers.items()]
-    try:
-        index = KnowledgeIndex(entries, backend=backend)
-    except EmbeddingsUnavailable as error:
-        index = KnowledgeIndex(entries, backend=fall_back(error))
-    matches = index.best(query, k=1)
+    entries = [(pk, asked[pk], answer) for pk, answer in sorted(answers.items())]
+    matches = _past_index(entries, backend).best(query, k=1)
     by_id = {pk: (asked_text, answer) for pk, asked_text, answer in entries}
     return [
         Source(
@@ -261,6 +260,32 @@ def _past_answers(
         )
         for m in matches
     ]
+
+
+_past_indexes: OrderedDict[tuple[str, tuple[Any, ...]], KnowledgeIndex] = OrderedDict()
+_past_lock = threading.Lock()
+PAST_INDEXES = 64
+
+
+def _past_index(entries: list[tuple[int, str, str]], backend: str) -> KnowledgeIndex:
+    """The index of an expert's past answers, built once per process for the same answers
+    (her next draft reuses it until she resolves another question). Apart from the brands'
+    knowledge indexes, so many experts do not push those out of their cache."""
+    key = (backend, tuple(entries))
+    with _past_lock:
+        index = _past_indexes.get(key)
+        if index is not None:
+            _past_indexes.move_to_end(key)
+            return index
+    try:
+        index = KnowledgeIndex(entries, backend=backend)
+    except EmbeddingsUnavailable as error:
+        index = KnowledgeIndex(entries, backend=fall_back(error))
+    with _past_lock:
+        _past_indexes[key] = index
+        while len(_past_indexes) > PAST_INDEXES:
+            _past_indexes.popitem(last=False)
+    return index
 
 
 def _mark(sources: list[Source], used: set[int]) -> list[Source]:
