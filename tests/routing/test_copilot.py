@@ -313,3 +313,21 @@ def test_staff_see_how_often_drafts_are_used(cast: Any, api_as: Any, current: Qu
     # and another brand's figures do not include Acme's drafts
     nora_url = reverse("api:metrics", kwargs={"slug": "northwind"})
     assert api_as(cast.nora).get(nora_url).json()["copilot"]["drafts_offered"] == 0
+
+
+def test_the_tfidf_fallback_ranks_and_drafts_too(
+    cast: Any, api_as: Any, current: Question, faq: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a machine without the embeddings runtime
+    monkeypatch.setenv("GIGCX_TEXT_BACKEND", "tfidf")
+
+    # when
+    body = api_as(cast.ada).get(_copilot_url(current)).json()
+
+    # then: the FAQ entry leads and the draft quotes it; nothing is sent
+    assert body["backend"] == "tfidf"
+    assert body["entries"][0]["id"] == faq.pk
+    assert body["entries"][0]["used"] is True
+    assert FAQ_ANSWER in body["draft"]
+    assert CopilotDraft.objects.get().backend == "tfidf"
+    assert not Message.objects.filter(question=current, role=Message.Role.EXPERT).exists()
