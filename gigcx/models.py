@@ -54,6 +54,9 @@ class User(AbstractUser):
     username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     name = models.CharField(max_length=120, blank=True)
+    # As a customer: may the tone of her messages be analysed (to reach a person faster when
+    # she is upset)? Her last choice on the ask page or the API, prefilled the next time.
+    tone_analysis = models.BooleanField(default=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -42,6 +42,8 @@ ALLOWED_HOSTS = env_list(
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 # The public address of the site, used in emails and invitation links.
 SITE_URL = env_str("GIGCX_SITE_URL") or "http://localhost:8000"
+# Where people write about their data (shown on /privacy/).
+GIGCX_PRIVACY_EMAIL = env_str("GIGCX_PRIVACY_EMAIL") or "privacy@gigcx.localhost"
 
 INSTALLED_APPS = [
     # daphne first: it makes `runserver` serve the ASGI app (HTTP and websockets).

@@ -1,4 +1,4 @@
-"""Site-wide pages: home and the health check."""
+"""Site-wide pages: home, the privacy page and the health check."""
 
 from __future__ import annotations
 
@@ -22,6 +22,27 @@ logger = logging.getLogger(__name__)
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    """What is kept, who sees it, for how long, and how to opt out of tone analysis. The
+    figures come from the code that enforces them, so the page cannot drift from it."""
+    from quality.services.scores import WINDOW_DAYS
+    from quality.services.survey import LINK_DAYS
+    from routing.models import RoutingSettings
+
+    return render(
+        request,
+        "privacy.html",
+        {
+            "contact": settings.GIGCX_PRIVACY_EMAIL,
+            "session_days": settings.SESSION_COOKIE_AGE // 86400,
+            "rating_link_days": LINK_DAYS,
+            "quality_window_days": WINDOW_DAYS,
+            "offer_seconds": RoutingSettings._meta.get_field("offer_timeout_seconds").default,
+        },
+    )
 
 
 def _database_ok() -> bool:

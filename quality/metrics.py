@@ -17,6 +17,8 @@ Definitions (shown on the dashboard):
 - *CSAT*: the mean rating (1-5) and the share of ratings of 4 or 5; split by whether a
   person answered.
 - *reopen rate*: of the questions resolved, the share the customer reopened as not solved.
+- *copilot drafts*: drafts offered to experts in the range, used (the reply sent came from
+  the draft) and used unedited (``routing.selectors.copilot_usage``).
 """
 
 from __future__ import annotations
@@ -344,7 +346,7 @@ def brand_metrics(
     brand: Brand,
     period: Period,
     now: datetime | None = None,
-    parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily"),
+    parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily", "copilot"),
     expert_limit: int | None = EXPERT_LIMIT,
 ) -> dict[str, Any]:
     """Overall figures, by product, by expert (the ``expert_limit`` busiest; None for all)
@@ -378,6 +380,11 @@ def brand_metrics(
         "to": period.end.isoformat(),
         "overall": _figures(overall),
     }
+    if "copilot" in parts:
+        from routing.selectors import copilot_usage
+
+        low, high = period.bounds
+        result["copilot"] = copilot_usage(brand_id=brand.pk, low=low, high=high)
     if "by_product" in parts:
         names = dict(
             Product.objects.filter(pk__in=[pk for pk in products if pk]).values_list("pk", "name")

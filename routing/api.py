@@ -67,6 +67,10 @@ class QuestionOutputSerializer(serializers.Serializer):
     body = serializers.SerializerMethodField()
     status = serializers.CharField()
     preference = serializers.CharField()
+    tone_analysis = serializers.BooleanField(
+        help_text="False when the customer opted out of tone analysis: no frustration score "
+        "is computed or stored for this question."
+    )
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     expert = serializers.SerializerMethodField()
@@ -138,6 +142,15 @@ class QuestionCreateApi(APIView):
             required=False, allow_null=True, default=None
         )
         contact_email = serializers.EmailField(required=False, allow_blank=True, default="")
+        tone_analysis = serializers.BooleanField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="false opts out of tone analysis: no frustration or urgency score is "
+            "computed or stored for this question's messages, and routing uses its defaults. "
+            "Left out: a signed-in customer's last choice (yes for anonymous askers). A "
+            "signed-in customer's choice is remembered for her next question.",
+        )
 
     class CreatedSerializer(QuestionOutputSerializer):
         access_token = serializers.CharField(
@@ -212,6 +225,13 @@ class QuestionMessagesApi(APIView):
 
     class InputSerializer(StrictInputSerializer):
         body = serializers.CharField(max_length=4000)
+        draft_id = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="The assigned expert's reply came from this copilot draft "
+            "(GET .../copilot): recorded as used, and whether she edited it.",
+        )
 
     @extend_schema(parameters=[QUESTION_TOKEN], responses=MessageOutputSerializer(many=True))
     def get(self, request: Request, question_id: int) -> Response:
@@ -250,9 +270,45 @@ class QuestionMessagesApi(APIView):
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         message = services.message_post(
-            question=question, author=request.user, role=role, body=incoming.validated_data["body"]
+            question=question,
+            author=request.user,
+            role=role,
+            body=incoming.validated_data["body"],
+            copilot_draft_id=incoming.validated_data["draft_id"],
         )
         return Response(MessageOutputSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class CopilotSourceSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Knowledge entry id, or the past question's id.")
+    title = serializers.CharField()
+    text = serializers.CharField()
+    score = serializers.FloatField(help_text="Similarity to this question, 0..1.")
+    used = serializers.BooleanField(help_text="Part of the draft.")
+    url = serializers.CharField(allow_blank=True)
+
+
+class QuestionCopilotApi(APIView):
+    """For the assigned expert only: the brand's best knowledge entries for this question
+    (top 3 with their score), her own closest past answer and a draft reply made from them.
+    The draft is never sent by itself: send it (edited or not) as a message with its
+    ``draft_id``. Customers, staff and other experts get 403; anyone who cannot see the
+    question, 404."""
+
+    permission_classes = [IsPerson]
+
+    class OutputSerializer(serializers.Serializer):
+        draft_id = serializers.IntegerField(allow_null=True, source="draft.pk", default=None)
+        draft = serializers.CharField(allow_null=True, source="draft.body", default=None)
+        backend = serializers.CharField()
+        entries = CopilotSourceSerializer(many=True)
+        past_answers = CopilotSourceSerializer(many=True, source="past")
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, question_id: int) -> Response:
+        question, _ = question_for(request, question_id)
+        copilot = services.copilot_for(question=question, user=request.user)
+        return Response(self.OutputSerializer(copilot).data)
 
 
 class QuestionHumanApi(APIView):

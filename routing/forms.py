@@ -28,6 +28,12 @@ class AskForm(forms.Form):
         initial=Question.Preference.AUTO,
         widget=forms.RadioSelect,
     )
+    tone_analysis = forms.BooleanField(
+        label="Read the tone of my messages, so an upset customer reaches a person faster",
+        required=False,
+        initial=True,
+        help_text="Untick to opt out: no tone score is computed or kept for this question.",
+    )
     contact_email = forms.EmailField(
         label="Your email",
         required=False,
@@ -46,6 +52,9 @@ class AskForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.filter(brand=brand, is_archived=False)
+        if customer is not None:
+            # Her last choice, remembered on her account.
+            self.fields["tone_analysis"].initial = customer.tone_analysis
         if anonymous:
             self.fields["contact_email"].required = True
         else:

@@ -129,6 +129,9 @@ class Question(models.Model):
     preferred_expert = models.ForeignKey(
         Expert, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The customer let us read the tone of her messages (to reach a person faster when she is
+    # upset). When False no frustration or urgency is computed or stored for this question.
+    tone_analysis = models.BooleanField(default=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     # Triage results.
     language = models.CharField(max_length=8, blank=True)
@@ -548,3 +551,49 @@ class AnswerCalibration(models.Model):
 
     def __str__(self) -> str:
         return f"answer calibration of {self.brand}"
+
+
+class CopilotDraftQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> CopilotDraftQuerySet:
+        condition = Q(brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(expert__user_id=viewer.user_id)
+        return self._site_admin_or(viewer, condition)
+
+
+class CopilotDraft(models.Model):
+    """A reply drafted for the assigned expert from the brand's knowledge base and her own
+    past answers. It is only ever offered: she sends (and authors) the message. ``used_at``,
+    ``message`` and ``edited`` record whether what she sent came from it."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="drafts")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="drafts")
+    # The latest customer message the draft answers: one draft per message, however often
+    # the page is opened.
+    basis = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="+")
+    body = models.TextField()
+    entry_ids = models.JSONField(default=list)
+    # The questions (of hers, resolved) whose answers the draft reuses.
+    past_question_ids = models.JSONField(default=list)
+    backend = models.CharField(max_length=16)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    message = models.OneToOneField(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="draft"
+    )
+    edited = models.BooleanField(null=True, blank=True)
+
+    objects = CopilotDraftQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "expert", "basis"], name="copilot_draft_one_per_message"
+            )
+        ]
+        indexes = [models.Index(fields=["brand", "created_at"], name="copilot_draft_brand_idx")]
+
+    def __str__(self) -> str:
+        return f"copilot draft for {self.question_id} ({'used' if self.used_at else 'offered'})"

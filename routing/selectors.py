@@ -382,3 +382,27 @@ def question_sentiment_lift(question: Question) -> float | None:
     if start is None or not moods:
         return None
     return round(float(start) - float(moods[-1]), 3)
+
+
+def copilot_usage(*, brand_id: int, low: Any, high: Any) -> dict[str, Any]:
+    """How the brand's experts used copilot drafts offered in ``[low, high)``: offered, used
+    (the sent reply came from the draft) and used unedited, with shares of offered."""
+    from django.db.models import Count, Q
+
+    from routing.models import CopilotDraft
+
+    counts = CopilotDraft.objects.filter(
+        brand_id=brand_id, created_at__gte=low, created_at__lt=high
+    ).aggregate(
+        offered=Count("pk"),
+        used=Count("pk", filter=Q(used_at__isnull=False)),
+        unedited=Count("pk", filter=Q(used_at__isnull=False, edited=False)),
+    )
+    offered = counts["offered"]
+    return {
+        "drafts_offered": offered,
+        "drafts_used": counts["used"],
+        "drafts_used_unedited": counts["unedited"],
+        "used_share": round(counts["used"] / offered, 4) if offered else None,
+        "unedited_share": round(counts["unedited"] / offered, 4) if offered else None,
+    }

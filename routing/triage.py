@@ -56,22 +56,26 @@ def question_triage(*, question_id: int) -> Question | None:
     languages = list(brand.languages or ["en"])
     redaction = text.redact(question.body)
     language, language_confidence = text.detect_language(question.body, languages)
-    mood = text.frustration(question.body)
+    # The customer opted out of tone analysis: the classifier is not even called, nothing of
+    # her mood is stored, and routing runs on its defaults (no upset or urgency boost).
+    mood = text.frustration(question.body) if question.tone_analysis else None
     product_id = question.product_id
     product_confidence = 1.0 if product_id else 0.0
     if product_id is None:
         catalogue = list(brand.products.filter(is_archived=False).values_list("pk", "name", "sku"))
         product_id, product_confidence = text.guess_product(question.body, catalogue)
 
-    upset = mood.score >= text.frustration_threshold()
+    upset = mood is not None and mood.score >= text.frustration_threshold()
+    urgent = mood is not None and mood.urgency >= URGENT
     answer = answer_decide(question=question, upset=upset)
     ai_first = answer.answer
     decision = {
         "language": language,
         "language_confidence": round(language_confidence, 3),
-        "frustration": round(mood.score, 3),
-        "urgency": round(mood.urgency, 3),
-        "signals": mood.signals,
+        "tone_analysis": mood is not None,
+        "frustration": round(mood.score, 3) if mood is not None else None,
+        "urgency": round(mood.urgency, 3) if mood is not None else None,
+        "signals": mood.signals if mood is not None else [],
         "pii": redaction.kinds,
         "product_id": product_id,
         "product_confidence": round(product_confidence, 3),
@@ -89,9 +93,9 @@ def question_triage(*, question_id: int) -> Question | None:
             return locked
         locked.redacted_body = redaction.text
         locked.language = language or languages[0]
-        locked.frustration = mood.score
-        locked.urgency = mood.urgency
-        locked.priority = 2 if upset else 1 if mood.urgency >= URGENT else 0
+        locked.frustration = mood.score if mood is not None else None
+        locked.urgency = mood.urgency if mood is not None else None
+        locked.priority = 2 if upset else 1 if urgent else 0
         locked.triage = decision
         if locked.product_id is None and product_id is not None:
             locked.product_id = product_id
@@ -109,7 +113,11 @@ def question_triage(*, question_id: int) -> Question | None:
         # apart, a redelivered copy waiting on the lock would find it still `new` and triage
         # it a second time.
         waiting = question_send_to_experts(question=locked, route_after_commit=False)
-    logger.info("question %s triaged: path=human frustration=%.2f", question.pk, mood.score)
+    logger.info(
+        "question %s triaged: path=human frustration=%s",
+        question.pk,
+        f"{mood.score:.2f}" if mood is not None else "not analysed",
+    )
     return _route_now(waiting)
 
 

@@ -106,6 +106,11 @@ api_urlpatterns = [
         name="question-messages",
     ),
     path(
+        "questions/<int:question_id>/copilot",
+        api.QuestionCopilotApi.as_view(),
+        name="question-copilot",
+    ),
+    path(
         "questions/<int:question_id>/human", api.QuestionHumanApi.as_view(), name="question-human"
     ),
     path(

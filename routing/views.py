@@ -64,6 +64,7 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
                 product_id=data["product"].pk if data["product"] else None,
                 preference=data["preference"],
                 contact_email=data.get("contact_email", ""),
+                tone_analysis=data["tone_analysis"],
                 preferred_expert_id=data["preferred_expert"].pk
                 if data.get("preferred_expert")
                 else None,
@@ -123,6 +124,10 @@ def _conversation(
     staff_writes = role == Message.Role.STAFF and viewer_for(request).is_staff_of(
         question.brand_id, EDITOR_ROLES
     )
+    # The assigned expert's copilot: entries and a draft, never sent by itself.
+    copilot = None
+    if is_assigned_expert and question.status != Question.Status.RESOLVED:
+        copilot = services.copilot_for(question=question, user=request.user)
     # The outer ring may read any app's selectors: the rating panel after resolution.
     from quality.selectors import rating_for_question
 
@@ -144,6 +149,7 @@ def _conversation(
             "is_assigned_expert": is_assigned_expert,
             "offer": offer,
             "routing_history": routing_history,
+            "copilot": copilot,
             "embed": embed,
             "last_id": rows[-1]["id"] if rows else 0,
             "feedback": getattr(getattr(question, "auto_answer", None), "outcome", None),

@@ -1,5 +1,11 @@
 """Routing services (writes). Import from here; the modules split by subdomain."""
 
+from routing.services.copilot import (
+    copilot_access,
+    copilot_draft_record_use,
+    copilot_draft_validate,
+    copilot_for,
+)
 from routing.services.knowledge import (
     answer_decide,
     answer_target_set,
@@ -57,6 +63,10 @@ __all__ = [
     "capacity_release",
     "knowledge_draft_access",
     "knowledge_entry_archive",
+    "copilot_access",
+    "copilot_draft_record_use",
+    "copilot_draft_validate",
+    "copilot_for",
     "knowledge_entry_create",
     "knowledge_entry_draft_from_question",
     "knowledge_entry_publish",

@@ -63,9 +63,13 @@ def question_create(
     product_id: int | None = None,
     preference: str = Question.Preference.AUTO,
     preferred_expert_id: int | None = None,
+    tone_analysis: bool | None = None,
 ) -> tuple[Question, str | None]:
     """Record a question and schedule triage after commit.
 
+    ``tone_analysis=False``: the customer opted out; no frustration is computed or stored for
+    the question's messages. ``None`` takes a signed-in customer's saved choice (yes for
+    anonymous askers); an explicit choice of a signed-in customer is saved for next time.
     Returns the question and, for an anonymous asker, the private-link token (shown once).
     """
     body = (body or "").strip()
@@ -97,7 +101,12 @@ def question_create(
     token, token_hash = (None, "")
     if not authenticated:
         token, token_hash = Question.new_access_token()
+    remembered = getattr(asked_by, "tone_analysis", True) if authenticated else True
+    tone = remembered if tone_analysis is None else bool(tone_analysis)
     with transaction.atomic():
+        if authenticated and isinstance(asked_by, User) and tone != remembered:
+            User.objects.filter(pk=asked_by.pk).update(tone_analysis=tone)
+            asked_by.tone_analysis = tone
         Brand.objects.filter(pk=brand.pk).update(question_seq=F("question_seq") + 1)
         question = Question.objects.create(
             brand=brand,
@@ -108,6 +117,7 @@ def question_create(
             asked_by=asked_by if authenticated else None,
             contact_email="" if authenticated else contact_email.strip().lower(),
             access_token_hash=token_hash,
+            tone_analysis=tone,
         )
         Message.objects.create(
             question=question, author=question.asked_by, role=Message.Role.CUSTOMER, body=body
@@ -406,7 +416,19 @@ def participant_role(*, question: Question, user: Any, viewer_staff_brand_ids: l
     raise ForbiddenError("Only the customer, the assigned expert or brand staff can write here.")
 
 
-def message_post(*, question: Question, author: Any, role: str, body: str) -> Message:
+def message_post(
+    *,
+    question: Question,
+    author: Any,
+    role: str,
+    body: str,
+    copilot_draft_id: int | None = None,
+) -> Message:
+    """Post a message in the conversation. A customer message is redacted for experts and,
+    unless she opted out of tone analysis, scored for frustration. ``copilot_draft_id``: the
+    expert's message came from this copilot draft; it is recorded as used (see
+    ``routing/services/copilot.py``). The draft is only ever a suggestion: this is the one
+    path by which a message is sent, and its author is whoever sent it."""
     body = (body or "").strip()
     if not body:
         raise ApplicationError("Write something first.", fields={"body": ["Required."]})
@@ -416,6 +438,16 @@ def message_post(*, question: Question, author: Any, role: str, body: str) -> Me
         )
     if question.status == Question.Status.RESOLVED:
         raise ConflictError("This conversation is resolved; ask a new question to continue.")
+    draft = None
+    if copilot_draft_id is not None:
+        from routing.services.copilot import copilot_draft_validate
+
+        if role != Message.Role.EXPERT:
+            raise ApplicationError(
+                "Only the expert's replies come from copilot drafts.",
+                fields={"draft_id": ["Only for the assigned expert's replies."]},
+            )
+        draft = copilot_draft_validate(question=question, user=author, draft_id=copilot_draft_id)
     redacted = ""
     mood = None
     if role == Message.Role.CUSTOMER:
@@ -423,7 +455,8 @@ def message_post(*, question: Question, author: Any, role: str, body: str) -> Me
         from routing.triage import redact_for_experts
 
         redacted = redact_for_experts(body)
-        mood = text.frustration(body).score
+        if question.tone_analysis:
+            mood = text.frustration(body).score
     previous = (
         Message.objects.filter(question=question, role=Message.Role.CUSTOMER)
         .exclude(frustration=None)
@@ -442,6 +475,10 @@ def message_post(*, question: Question, author: Any, role: str, body: str) -> Me
         redacted_body=redacted,
         frustration=mood,
     )
+    if draft is not None:
+        from routing.services.copilot import copilot_draft_record_use
+
+        copilot_draft_record_use(draft=draft, message=message)
     active = _active_assignment(question)
     push_after_commit(
         [question.asked_by_id, active.expert.user_id if active else None],

@@ -13,6 +13,7 @@
         body: form.body.value,
         contact_email: form.contact_email.value,
         preference: form.preference.value,
+        tone_analysis: form.tone_analysis.checked,
       };
       if (form.product.value) data.product_id = parseInt(form.product.value, 10);
       var submit = form.querySelector("button[type=submit]");

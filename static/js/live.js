@@ -123,8 +123,17 @@
         const errorBox = document.getElementById("composer-error");
         const body = field.value.trim();
         if (!body) return;
-        api("POST", "/api/v1/questions/" + id + "/messages", { body: body }, headers)
-          .then(function (message) { field.value = ""; errorBox.textContent = ""; append(message); })
+        // A reply put in the box from the copilot's draft says so (the draft is only counted
+        // as used when what is sent still comes from it; see routing/services/copilot.py).
+        const payload = { body: body };
+        if (composer.dataset.draft) payload.draft_id = parseInt(composer.dataset.draft, 10);
+        api("POST", "/api/v1/questions/" + id + "/messages", payload, headers)
+          .then(function (message) {
+            field.value = "";
+            delete composer.dataset.draft;
+            errorBox.textContent = "";
+            append(message);
+          })
           .catch(function (error) { errorBox.textContent = error.message; });
       });
       composer.querySelector("textarea").addEventListener("keydown", function (event) {
