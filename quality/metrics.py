@@ -17,6 +17,7 @@ Definitions (shown on the dashboard):
 - *CSAT*: the mean rating (1-5) and the share of ratings of 4 or 5; split by whether a
   person answered.
 - *reopen rate*: of the questions resolved, the share the customer reopened as not solved.
+- *customers*, *returning customers* and the customers who ask most: quality.relationships.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from django.utils import timezone
 
 from marketplace.models import Brand, Expert, Product
 from quality.models import Rating
+from quality.relationships import TOP_CUSTOMERS, returning_customers, top_customers
 from routing.models import Assignment, Message, Question
 
 MAX_RANGE_DAYS = 366
@@ -344,12 +346,14 @@ def brand_metrics(
     brand: Brand,
     period: Period,
     now: datetime | None = None,
-    parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily"),
+    parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily", "customers"),
     expert_limit: int | None = EXPERT_LIMIT,
+    customer_limit: int | None = TOP_CUSTOMERS,
 ) -> dict[str, Any]:
     """Overall figures, by product, by expert (the ``expert_limit`` busiest; None for all)
     and by day, for questions asked in the period: the daily rollup for the days it covers,
-    live aggregates for the rest."""
+    live aggregates for the rest. ``customers``: returning customers and the
+    ``customer_limit`` customers who asked most (None for all), always live."""
     from quality.models import ExpertDay, ServiceDay
 
     now = now or timezone.now()
@@ -378,6 +382,12 @@ def brand_metrics(
         "to": period.end.isoformat(),
         "overall": _figures(overall),
     }
+    if "customers" in parts:
+        low, high = period.bounds
+        result["customers"] = returning_customers(brand=brand, low=low, high=high)
+        result["top_customers"] = top_customers(
+            brand=brand, low=low, high=high, limit=customer_limit
+        )
     if "by_product" in parts:
         names = dict(
             Product.objects.filter(pk__in=[pk for pk in products if pk]).values_list("pk", "name")

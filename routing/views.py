@@ -145,6 +145,9 @@ def _conversation(
             "embed": embed,
             "last_id": rows[-1]["id"] if rows else 0,
             "feedback": getattr(getattr(question, "auto_answer", None), "outcome", None),
+            "mood_rising": role != Message.Role.CUSTOMER
+            and question.status != Question.Status.RESOLVED
+            and selectors.question_mood_rising(question),
         },
     )
 

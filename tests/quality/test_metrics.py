@@ -133,7 +133,7 @@ def test_the_figures_come_from_a_fixed_number_of_queries(
     cast: Any, fixture_questions: Any, api_as: Any, django_assert_max_num_queries: Any
 ) -> None:
     client = api_as(cast.sam)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(14):
         client.get("/api/v1/brands/acme/metrics")
 
 
