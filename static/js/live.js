@@ -124,6 +124,8 @@
     function showMood() {
       if (!moodBanner || moodDismissed || !moodBanner.hidden) return;
       moodBanner.hidden = false;
+      const badge = document.getElementById("mood-badge");
+      if (badge) { badge.className = "badge suspended"; badge.textContent = "mood: upset"; }
       moodBanner.classList.remove("arrived");
       void moodBanner.offsetWidth; // restart the arrival animation
       moodBanner.classList.add("arrived");
