@@ -15,7 +15,7 @@ from django.db.models import Case, F, FloatField, OuterRef, Q, Subquery, When
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
-from routing.models import Message
+from routing.models import Message, Question
 
 
 def lift_steps(question_ref: str = "pk") -> tuple[dict[str, Any], dict[str, Any]]:
@@ -26,9 +26,18 @@ def lift_steps(question_ref: str = "pk") -> tuple[dict[str, Any], dict[str, Any]
         role=Message.Role.CUSTOMER,
         frustration__isnull=False,
     )
-    triage_ref = "triage__frustration" if question_ref == "pk" else "question__triage__frustration"
+    triage: Any = Cast(KT("triage__frustration"), FloatField())
+    if question_ref != "pk":
+        # A key path through a foreign key is not a JSON path: read the question's triage
+        # in a subquery instead.
+        triage = Subquery(
+            Question.objects.filter(pk=OuterRef(question_ref))
+            .annotate(mood=triage)
+            .values("mood")[:1],
+            output_field=FloatField(),
+        )
     first = {
-        "mood_triage": Cast(KT(triage_ref), FloatField()),
+        "mood_triage": triage,
         "mood_first": Subquery(scored.order_by("created_at", "pk").values("frustration")[:1]),
         "mood_first_pk": Subquery(scored.order_by("created_at", "pk").values("pk")[:1]),
         "mood_last": Subquery(scored.order_by("-created_at", "-pk").values("frustration")[:1]),

@@ -103,3 +103,30 @@ def test_the_standing_page_shows_the_lift_and_empathy_rows(
     assert "Empathy fit" in html
     assert "over 1 that started upset" in html
     assert ExpertScore.objects.filter(expert=cast.ada_expert).exists()
+
+
+def test_a_triaged_upset_start_counts_for_the_expert_who_handled_it(
+    cast: Any, online: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    # given: triage read carol's first message as upset; ada took it and carol ended calm
+    online(cast.ada)
+    question, _ = routing.question_create(
+        brand=cast.acme, asked_by=cast.carol, body=UPSET, product_id=cast.trail_shoe.pk
+    )
+    question = question_triage(question_id=question.pk)
+    routing.routing_offer_question(question_id=question.pk)
+    offer = question.assignments.get(status="offered")
+    assert offer.expert == cast.ada_expert
+    routing.assignment_accept(assignment_id=offer.pk, user=cast.ada)
+    question.refresh_from_db()
+    routing.message_post(question=question, author=cast.carol, role="customer", body=CALM)
+    with django_capture_on_commit_callbacks(execute=True):
+        routing.question_resolve(question_id=question.pk, actor=cast.ada)
+
+    # when
+    snapshot = expert_score_recompute(expert_id=cast.ada_expert.pk)
+
+    # then: the start is triage's reading of the first message
+    assert (snapshot.lift_count, snapshot.upset_count) == (1, 1)
+    start = question.triage["frustration"]
+    assert snapshot.sentiment_lift == pytest.approx(start - 0.04, abs=0.02)
