@@ -411,9 +411,10 @@ class BrandCustomerApi(APIView):
 class BrandMetricsApi(APIView):
     """The brand's service figures for a date range (questions asked from ``from`` to ``to``,
     both inclusive, YYYY-MM-DD; the last 30 days by default): overall, by product, by expert
-    (the 100 with most conversations; the CSV export lists all), by day, returning customers
-    (``customers``) and the 20 customers who asked most (``top_customers``). Definitions:
-    quality/metrics.py and quality/relationships.py."""
+    (the 100 with most conversations; the CSV export lists all) and by day; with
+    ``customers=true`` also returning customers (``customers``) and the 20 customers who asked
+    most (``top_customers``), computed live. Definitions: quality/metrics.py and
+    quality/relationships.py."""
 
     permission_classes = [IsBrandStaff]
 
@@ -421,6 +422,12 @@ class BrandMetricsApi(APIView):
         parameters=[
             OpenApiParameter("from", str, required=False, description="First day, YYYY-MM-DD."),
             OpenApiParameter("to", str, required=False, description="Last day, YYYY-MM-DD."),
+            OpenApiParameter(
+                "customers",
+                bool,
+                required=False,
+                description="Also returning customers and the customers who ask most.",
+            ),
         ],
         responses={200: dict},
     )
@@ -428,4 +435,8 @@ class BrandMetricsApi(APIView):
         period = metrics.period_parse(
             request.query_params.get("from"), request.query_params.get("to")
         )
-        return Response(metrics.brand_metrics(brand=request.brand, period=period))
+        wanted = request.query_params.get("customers", "").lower()
+        if wanted not in ("", "true", "false", "1", "0"):
+            raise serializers.ValidationError({"customers": ["Use true or false."]})
+        parts = metrics.FULL if wanted in ("true", "1") else metrics.FULL[:-1]
+        return Response(metrics.brand_metrics(brand=request.brand, period=period, parts=parts))

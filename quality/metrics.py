@@ -346,14 +346,15 @@ def brand_metrics(
     brand: Brand,
     period: Period,
     now: datetime | None = None,
-    parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily", "customers"),
+    parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily"),
     expert_limit: int | None = EXPERT_LIMIT,
     customer_limit: int | None = TOP_CUSTOMERS,
 ) -> dict[str, Any]:
     """Overall figures, by product, by expert (the ``expert_limit`` busiest; None for all)
     and by day, for questions asked in the period: the daily rollup for the days it covers,
-    live aggregates for the rest. ``customers``: returning customers and the
-    ``customer_limit`` customers who asked most (None for all), always live."""
+    live aggregates for the rest. With ``customers`` in ``parts``: returning customers and the
+    ``customer_limit`` customers who asked most (None for all), always live, so they cost a
+    scan of the range's questions (on request only; see quality.relationships)."""
     from quality.models import ExpertDay, ServiceDay
 
     now = now or timezone.now()
@@ -474,3 +475,6 @@ def period_parse(raw_from: str | None, raw_to: str | None, *, today: date | None
             fields={"to": [f"At most {MAX_RANGE_DAYS} days after 'from'."]},
         )
     return Period(start, end)
+
+
+FULL = ("overall", "by_product", "by_expert", "daily", "customers")

@@ -171,7 +171,7 @@ def metrics_page(request: HttpRequest, brand: Brand) -> HttpResponse:
     except ApplicationError as exc:
         error, status = exc, 400
         period = metrics.period_parse(None, None)
-    figures = metrics.brand_metrics(brand=brand, period=period)
+    figures = metrics.brand_metrics(brand=brand, period=period, parts=metrics.FULL)
     return render(
         request,
         "quality/metrics.html",
@@ -215,7 +215,7 @@ def metrics_csv(request: HttpRequest, brand: Brand) -> HttpResponse:
     except ApplicationError as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
     figures = metrics.brand_metrics(
-        brand=brand, period=period, expert_limit=None, customer_limit=None
+        brand=brand, period=period, parts=metrics.FULL, expert_limit=None, customer_limit=None
     )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (

@@ -63,7 +63,7 @@ def test_returning_customers_match_the_hand_computed_fixture(
 ) -> None:
     client = api_as(cast.sam)
     # last 30 days: carol, kim, lee; only carol came back
-    body = client.get("/api/v1/brands/acme/metrics").json()
+    body = client.get("/api/v1/brands/acme/metrics?customers=true").json()
     assert body["customers"] == {
         "customers": 3,
         "returning_customers": 1,
@@ -71,13 +71,20 @@ def test_returning_customers_match_the_hand_computed_fixture(
         "return_window_days": 90,
     }
     # lee's question at 40 days: he came back 15 days later, after the range ended
-    lee = client.get(f"/api/v1/brands/acme/metrics?from={day(45)}&to={day(35)}").json()
+    lee = client.get(f"/api/v1/brands/acme/metrics?customers=1&from={day(45)}&to={day(35)}").json()
     assert (lee["customers"]["customers"], lee["customers"]["returning_customers"]) == (1, 1)
     # dan came back after 105 days: not within 90
-    dan = client.get(f"/api/v1/brands/acme/metrics?from={day(205)}&to={day(195)}").json()
+    dan = client.get(
+        f"/api/v1/brands/acme/metrics?customers=1&from={day(205)}&to={day(195)}"
+    ).json()
     assert (dan["customers"]["customers"], dan["customers"]["returning_customers"]) == (1, 0)
     # a range with only the anonymous visitor's question has no customers, and no share
-    none = client.get(f"/api/v1/brands/acme/metrics?from={day(3)}&to={day(3)}").json()
+    # without asking, the figures stay out (they cost a scan of the range's questions)
+    assert "customers" not in client.get("/api/v1/brands/acme/metrics").json()
+    bad = client.get("/api/v1/brands/acme/metrics?customers=maybe")
+    assert bad.status_code == 400
+    assert "customers" in bad.json()["error"]["fields"]
+    none = client.get(f"/api/v1/brands/acme/metrics?customers=1&from={day(3)}&to={day(3)}").json()
     assert none["customers"]["customers"] == 0
     assert none["customers"]["returning_share"] is None
 
@@ -85,7 +92,9 @@ def test_returning_customers_match_the_hand_computed_fixture(
 def test_the_customers_who_ask_most_with_ratings_and_experts_seen(
     cast: Any, customers: Any, api_as: Any
 ) -> None:
-    rows = api_as(cast.sam).get("/api/v1/brands/acme/metrics").json()["top_customers"]
+    rows = (
+        api_as(cast.sam).get("/api/v1/brands/acme/metrics?customers=true").json()["top_customers"]
+    )
     assert [row["customer"] for row in rows] == ["Carol Danvers", "Kim Park", "Lee Chen"]
     carol = rows[0]
     assert carol["customer_id"] == cast.carol.pk
@@ -141,7 +150,9 @@ def test_a_customer_is_invisible_across_brands_and_to_non_staff(
     assert northwind.status_code == 200
     assert northwind.json()["question_count"] == 1
     assert (
-        api_as(cast.nora).get("/api/v1/brands/northwind/metrics").json()["customers"]["customers"]
+        api_as(cast.nora)
+        .get("/api/v1/brands/northwind/metrics?customers=true")
+        .json()["customers"]["customers"]
         == 1
     )
 
