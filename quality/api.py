@@ -17,7 +17,7 @@ from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import STAFF_ROLES, viewer_for
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
-from quality import metrics, selectors, services
+from quality import metrics, relationships, selectors, services
 from quality.models import ExpertScore, Review
 from quality.services.reviews import quality_settings_for
 from routing.api import (
@@ -127,6 +127,10 @@ class ScoreOutputSerializer(serializers.Serializer):
     qa_average = serializers.FloatField(allow_null=True)
     acceptance_rate = serializers.FloatField(allow_null=True)
     first_reply_seconds = serializers.FloatField(allow_null=True)
+    sentiment_lift = serializers.FloatField(allow_null=True)
+    lift_count = serializers.IntegerField()
+    empathy_fit = serializers.FloatField(allow_null=True)
+    upset_count = serializers.IntegerField()
     parts = serializers.DictField()
 
 
@@ -192,6 +196,21 @@ class ExpertStandingApi(APIView):
         next_tier = serializers.CharField(allow_null=True)
         latest = ScoreOutputSerializer(allow_null=True)
         trend = serializers.SerializerMethodField()
+        badges = serializers.SerializerMethodField()
+        on_leaderboard = serializers.BooleanField()
+
+        def get_badges(self, standing: Any) -> list[dict[str, Any]]:
+            return [
+                {
+                    "kind": badge.kind,
+                    "label": rule.label,
+                    "period": badge.period,
+                    "earned_at": badge.earned_at,
+                    "detail": badge.detail,
+                }
+                for rule, earned in standing.badges
+                for badge in earned
+            ]
 
         def get_trend(self, standing: Any) -> list[dict[str, Any]]:
             return [
@@ -341,11 +360,61 @@ class ExpertReviewsApi(APIView):
         return paginated(self, request, reviews, ReviewOutputSerializer)
 
 
+class BrandCustomerApi(APIView):
+    """One customer's relationship with the brand (staff): her questions with their ratings,
+    sentiment lift and experts, her ratings over time, the experts she has met. 404 when she
+    never asked this brand anything. Definitions: quality/relationships.py."""
+
+    permission_classes = [IsBrandStaff]
+
+    class OutputSerializer(serializers.Serializer):
+        class QuestionSerializer(serializers.Serializer):
+            id = serializers.IntegerField()
+            created_at = serializers.DateTimeField()
+            product = serializers.CharField(allow_null=True)
+            status = serializers.CharField()
+            rating = serializers.IntegerField(allow_null=True)
+            solved = serializers.BooleanField(allow_null=True)
+            sentiment_lift = serializers.FloatField(allow_null=True)
+            experts = serializers.ListField(child=serializers.CharField())
+
+        class ExpertSeenSerializer(serializers.Serializer):
+            expert_id = serializers.IntegerField()
+            expert = serializers.CharField()
+            conversations = serializers.IntegerField()
+            ratings = serializers.IntegerField()
+            csat_mean = serializers.FloatField(allow_null=True)
+
+        customer_id = serializers.IntegerField(source="customer.pk")
+        customer = serializers.CharField(source="customer.display_name")
+        question_count = serializers.IntegerField()
+        first_asked = serializers.DateTimeField()
+        csat_mean = serializers.FloatField(allow_null=True)
+        csat_trend = serializers.CharField()
+        ratings = serializers.SerializerMethodField()
+        experts = ExpertSeenSerializer(many=True)
+        questions = QuestionSerializer(many=True)
+
+        def get_ratings(self, relationship: Any) -> list[dict[str, Any]]:
+            return [{"at": at, "score": score} for at, score in relationship.ratings]
+
+    @extend_schema(responses=OutputSerializer)
+    def get(self, request: Request, slug: str, customer_id: int) -> Response:
+        relationship = relationships.customer_relationship(
+            brand=request.brand, customer_id=customer_id
+        )
+        if relationship is None:
+            raise NotFound("This person has not asked this brand anything.")
+        return Response(self.OutputSerializer(relationship).data)
+
+
 class BrandMetricsApi(APIView):
     """The brand's service figures for a date range (questions asked from ``from`` to ``to``,
     both inclusive, YYYY-MM-DD; the last 30 days by default): overall, by product, by expert
-    (the 100 with most conversations; the CSV export lists all) and by day. Definitions:
-    quality/metrics.py."""
+    (the 100 with most conversations; the CSV export lists all) and by day; with
+    ``customers=true`` also returning customers (``customers``) and the 20 customers who asked
+    most (``top_customers``), computed live. Definitions: quality/metrics.py and
+    quality/relationships.py."""
 
     permission_classes = [IsBrandStaff]
 
@@ -353,6 +422,12 @@ class BrandMetricsApi(APIView):
         parameters=[
             OpenApiParameter("from", str, required=False, description="First day, YYYY-MM-DD."),
             OpenApiParameter("to", str, required=False, description="Last day, YYYY-MM-DD."),
+            OpenApiParameter(
+                "customers",
+                bool,
+                required=False,
+                description="Also returning customers and the customers who ask most.",
+            ),
         ],
         responses={200: dict},
     )
@@ -360,4 +435,8 @@ class BrandMetricsApi(APIView):
         period = metrics.period_parse(
             request.query_params.get("from"), request.query_params.get("to")
         )
-        return Response(metrics.brand_metrics(brand=request.brand, period=period))
+        wanted = request.query_params.get("customers", "").lower()
+        if wanted not in ("", "true", "false", "1", "0"):
+            raise serializers.ValidationError({"customers": ["Use true or false."]})
+        parts = metrics.FULL if wanted in ("true", "1") else metrics.FULL[:-1]
+        return Response(metrics.brand_metrics(brand=request.brand, period=period, parts=parts))

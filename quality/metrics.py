@@ -19,6 +19,7 @@ Definitions (shown on the dashboard):
 - *reopen rate*: of the questions resolved, the share the customer reopened as not solved.
 - *copilot drafts*: drafts offered to experts in the range, used (the reply sent came from
   the draft) and used unedited (``routing.selectors.copilot_usage``).
+- *customers*, *returning customers* and the customers who ask most: quality.relationships.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from django.utils import timezone
 
 from marketplace.models import Brand, Expert, Product
 from quality.models import Rating
+from quality.relationships import TOP_CUSTOMERS, returning_customers, top_customers
 from routing.models import Assignment, Message, Question
 
 MAX_RANGE_DAYS = 366
@@ -348,10 +350,13 @@ def brand_metrics(
     now: datetime | None = None,
     parts: tuple[str, ...] = ("overall", "by_product", "by_expert", "daily", "copilot"),
     expert_limit: int | None = EXPERT_LIMIT,
+    customer_limit: int | None = TOP_CUSTOMERS,
 ) -> dict[str, Any]:
     """Overall figures, by product, by expert (the ``expert_limit`` busiest; None for all)
     and by day, for questions asked in the period: the daily rollup for the days it covers,
-    live aggregates for the rest."""
+    live aggregates for the rest. With ``customers`` in ``parts``: returning customers and the
+    ``customer_limit`` customers who asked most (None for all), always live, so they cost a
+    scan of the range's questions (on request only; see quality.relationships)."""
     from quality.models import ExpertDay, ServiceDay
 
     now = now or timezone.now()
@@ -385,6 +390,12 @@ def brand_metrics(
 
         low, high = period.bounds
         result["copilot"] = copilot_usage(brand_id=brand.pk, low=low, high=high)
+    if "customers" in parts:
+        low, high = period.bounds
+        result["customers"] = returning_customers(brand=brand, low=low, high=high)
+        result["top_customers"] = top_customers(
+            brand=brand, low=low, high=high, limit=customer_limit
+        )
     if "by_product" in parts:
         names = dict(
             Product.objects.filter(pk__in=[pk for pk in products if pk]).values_list("pk", "name")
@@ -471,3 +482,6 @@ def period_parse(raw_from: str | None, raw_to: str | None, *, today: date | None
             fields={"to": [f"At most {MAX_RANGE_DAYS} days after 'from'."]},
         )
     return Period(start, end)
+
+
+FULL = ("overall", "by_product", "by_expert", "daily", "customers")

@@ -102,6 +102,14 @@ class ExpertScore(models.Model):
     qa_average = models.FloatField(null=True, blank=True)
     acceptance_rate = models.FloatField(null=True, blank=True)
     first_reply_seconds = models.FloatField(null=True, blank=True)
+    # Mean sentiment lift (frustration at the start minus at the end, -1..1) over the
+    # conversations that have one, and how many those are.
+    sentiment_lift = models.FloatField(null=True, blank=True)
+    lift_count = models.PositiveIntegerField(default=0)
+    # Empathy fit (0..1): how her conversations that started upset ended (routing uses it for
+    # upset customers only; quality.scoring.empathy_fit), and how many those are.
+    empathy_fit = models.FloatField(null=True, blank=True)
+    upset_count = models.PositiveIntegerField(default=0)
     # Each part's value, weight and points (quality.scoring.composite).
     parts = models.JSONField(default=dict)
 
@@ -166,6 +174,7 @@ class Review(models.Model):
 
     class Reason(models.TextChoices):
         LOW_RATING = "low_rating", "Low customer rating"
+        SENTIMENT_DROP = "sentiment_drop", "Customer left more upset"
         RANDOM = "random", "Random sample"
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="reviews")
@@ -174,6 +183,9 @@ class Review(models.Model):
         Expert, null=True, blank=True, on_delete=models.SET_NULL, related_name="reviews"
     )
     reason = models.CharField(max_length=16, choices=Reason.choices)
+    # The conversation's sentiment lift when it was queued (negative: the customer left
+    # more upset than she came), so the queue can show the largest drops first.
+    sentiment_lift = models.FloatField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -300,3 +312,66 @@ class RatingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"rating request for question {self.question_id}"
+
+
+class ExpertBadgeQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> ExpertBadgeQuerySet:
+        """Staff of the brand; the expert her own."""
+        condition = Q(brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(expert__user_id=viewer.user_id)
+        return self._site_admin_or(viewer, condition)
+
+
+class ExpertBadge(models.Model):
+    """A badge an expert earned in one pool (rules: quality.badges). Kept once earned, with
+    its date; a badge that can be earned again (top-rated month) carries its period."""
+
+    class Kind(models.TextChoices):
+        FIRST_TEN = "first_10", "First 10 resolutions"
+        TOP_RATED_MONTH = "top_rated_month", "Top-rated month"
+        CALMER_CUSTOMERS = "calmer_customers", "Calmer customers"
+
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="badges")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # "" for a badge earned once; "2026-11" for the month a top-rated month badge is for.
+    period = models.CharField(max_length=7, blank=True, default="")
+    earned_at = models.DateTimeField()
+    # What earned it, in words ("10 resolutions", "4.82 ★ over 31 ratings").
+    detail = models.CharField(max_length=200, blank=True)
+
+    objects = ExpertBadgeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-earned_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["expert", "kind", "period"], name="expert_badge_once_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period} for {self.expert_id}".strip()
+
+
+class LeaderboardOptInQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> LeaderboardOptInQuerySet:
+        """The expert her own choice; staff of the brand (the board itself is a selector)."""
+        condition = Q(brand_id__in=viewer.staff_brand_ids())
+        if viewer.user_id is not None:
+            condition |= Q(expert__user_id=viewer.user_id)
+        return self._site_admin_or(viewer, condition)
+
+
+class LeaderboardOptIn(models.Model):
+    """The expert chose to appear on her brand's leaderboard (no row: she does not)."""
+
+    expert = models.OneToOneField(Expert, on_delete=models.CASCADE, related_name="leaderboard")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LeaderboardOptInQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.expert_id} on the leaderboard of {self.brand_id}"

@@ -7,19 +7,31 @@ Score
     A weighted mean, on a 0..1 scale, of the parts the expert has data for (a missing part
     drops out and the others are re-weighted):
 
-    - ``csat`` (weight 0.55): the Bayesian average of her ratings, shrunk towards the brand's
+    - ``csat`` (weight 0.50): the Bayesian average of her ratings, shrunk towards the brand's
       mean as if she had ``CSAT_PRIOR_WEIGHT`` extra ratings at that mean, so three 5-star
       ratings do not beat two hundred 4.8s. 1 star is 0, 5 stars is 1.
-    - ``resolution`` (0.20): the share of conversations she handled that she resolved without
+    - ``resolution`` (0.18): the share of conversations she handled that she resolved without
       the customer reopening them or her escalating them (shrunk the same way towards 0.8).
-    - ``qa`` (0.15): the average of quality reviewers' scores (empathy, accuracy, tone,
+    - ``qa`` (0.14): the average of quality reviewers' scores (empathy, accuracy, tone,
       policy), when she has reviews.
+    - ``lift`` (0.08): sentiment lift, how much calmer her customers ended than they started
+      (frustration at the first customer message minus at the last, -1..1), averaged over
+      her conversations with at least two customer messages and shrunk towards no lift as if
+      she had ``LIFT_PRIOR_WEIGHT`` more conversations without any; no lift is 0.5, half a
+      point calmer or more is 1.
     - ``acceptance`` (0.07): the share of offers she accepted of those she answered or let
       expire (withdrawn offers do not count).
     - ``first_reply`` (0.03): how soon her first message follows her accept; shown, but it
       weighs little: GigCX measures relationships, not speed.
 
     There is no score before the first rating: routing then simply has no quality figure.
+
+Empathy fit
+    Kept and shown with the parts but not in the score: the same shrunk sentiment lift, over
+    only her conversations that *started upset* (first customer message at or above the
+    frustration model's threshold), on the same 0..1 scale. Routing weighs it for upset
+    customers only (routing.scoring), so they go preferably to experts with whom upset
+    customers end calmer.
 
 Tiers
     Promotion needs the entry score and a minimum of ratings; a tier is kept until the
@@ -33,9 +45,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 WEIGHTS: dict[str, float] = {
-    "csat": 0.55,
-    "resolution": 0.20,
-    "qa": 0.15,
+    "csat": 0.50,
+    "resolution": 0.18,
+    "qa": 0.14,
+    "lift": 0.08,
     "acceptance": 0.07,
     "first_reply": 0.03,
 }
@@ -43,9 +56,13 @@ PART_LABELS: dict[str, str] = {
     "csat": "Customer ratings (Bayesian average)",
     "resolution": "Resolved without reopening or escalation",
     "qa": "Quality reviews",
+    "lift": "Sentiment lift (customers end calmer)",
     "acceptance": "Offers accepted",
     "first_reply": "Time to first reply",
 }
+# Shown with the parts, weighing nothing in the score (routing uses it for upset customers).
+EMPATHY_LABEL = "Empathy fit (upset customers end calmer; used in routing)"
+LIFT_PRIOR_WEIGHT = 5
 CSAT_PRIOR_WEIGHT = 10
 # Used as the brand's mean until the brand has ratings of its own.
 DEFAULT_BRAND_MEAN = 4.0
@@ -105,6 +122,15 @@ def first_reply_value(seconds: float | None) -> float | None:
     if seconds >= FIRST_REPLY_NONE:
         return 0.0
     return 1.0 - (seconds - FIRST_REPLY_FULL) / (FIRST_REPLY_NONE - FIRST_REPLY_FULL)
+
+
+def lift_value(mean_lift: float | None, count: int) -> float | None:
+    """Mean sentiment lift (-1..1) over ``count`` conversations, shrunk towards no lift, to
+    0..1: no lift is 0.5, a lift of +0.5 or more is 1, -0.5 or less is 0."""
+    if not count or mean_lift is None:
+        return None
+    shrunk = mean_lift * count / (count + LIFT_PRIOR_WEIGHT)
+    return max(0.0, min(1.0, 0.5 + shrunk))
 
 
 def composite(

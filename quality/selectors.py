@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
 
-from marketplace.models import Expert
-from quality import scoring
-from quality.models import ExpertScore, Rating
+from gigcx.tenancy import Viewer
+from marketplace.models import Brand, Expert
+from quality import badges, scoring
+from quality.models import ExpertBadge, ExpertScore, LeaderboardOptIn, Rating
 from routing.models import Assignment
 
 TREND_POINTS = 12
@@ -68,6 +73,10 @@ class Standing:
     next_tier: str | None = None
     trend: list[ExpertScore] = field(default_factory=list)
     trend_points: str = ""
+    # (rule, the badges of that kind she earned, newest first) for every badge there is.
+    badges: list[tuple[badges.BadgeRule, list[ExpertBadge]]] = field(default_factory=list)
+    on_leaderboard: bool = False
+    empathy: PartRow | None = None
 
     @property
     def tier_label(self) -> str:
@@ -87,6 +96,17 @@ def _shown(name: str, snapshot: ExpertScore) -> str:
         return "—" if rate is None else f"{rate:.0%} of {snapshot.handled_count} conversations"
     if name == "qa":
         return "no reviews yet" if snapshot.qa_average is None else f"{snapshot.qa_average:.0%}"
+    if name == "lift":
+        if snapshot.sentiment_lift is None:
+            return "no conversation with two customer messages yet"
+        return (
+            f"{snapshot.sentiment_lift:+.2f} on average over {snapshot.lift_count} "
+            "conversation" + ("s" if snapshot.lift_count != 1 else "")
+        )
+    if name == "empathy":
+        if snapshot.empathy_fit is None:
+            return "no conversation that started upset yet"
+        return f"over {snapshot.upset_count} that started upset"
     if name == "acceptance":
         rate = snapshot.acceptance_rate
         return "—" if rate is None else f"{rate:.0%} of offers"
@@ -126,6 +146,19 @@ def expert_standing(*, user_id: int) -> list[Standing]:
                         shown=_shown(name, latest),
                     )
                 )
+        empathy = None
+        if latest is not None:
+            value = (latest.parts.get("empathy") or {}).get("value")
+            empathy = PartRow(
+                name="empathy",
+                label=scoring.EMPATHY_LABEL,
+                value=value,
+                weight=0.0,
+                shown=_shown("empathy", latest),
+            )
+        earned: dict[str, list[ExpertBadge]] = {}
+        for badge in ExpertBadge.objects.filter(expert=expert):
+            earned.setdefault(badge.kind, []).append(badge)
         score = None if latest is None or latest.score is None else float(latest.score)
         standings.append(
             Standing(
@@ -137,6 +170,9 @@ def expert_standing(*, user_id: int) -> list[Standing]:
                 ),
                 trend=trend,
                 trend_points=_sparkline(trend),
+                badges=[(rule, earned.get(rule.kind, [])) for rule in badges.RULES],
+                on_leaderboard=LeaderboardOptIn.objects.filter(expert=expert).exists(),
+                empathy=empathy,
             )
         )
     return standings
@@ -151,3 +187,52 @@ def tier_rules() -> list[dict[str, Any]]:
         {"name": r.name, "label": r.label, "enter": r.enter, "keep": r.keep, "min": r.min_ratings}
         for r in scoring.TIER_RULES
     ]
+
+
+def leaderboard_brand(*, viewer: Viewer, slug: str) -> Brand:
+    """The brand whose leaderboard the viewer may see: an expert in its pool (approved or on
+    probation) or its staff. Anyone else gets 404, as if there were no such brand."""
+    brand = Brand.objects.filter(slug=slug).first()
+    if brand is None or viewer.user_id is None:
+        raise Http404("No such leaderboard.")
+    in_pool = Expert.objects.filter(
+        brand=brand,
+        user_id=viewer.user_id,
+        status__in=[Expert.Status.APPROVED, Expert.Status.PROBATION],
+    ).exists()
+    if not (in_pool or viewer.is_staff_of(brand.pk)):
+        raise Http404("No such leaderboard.")
+    return brand
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    local = timezone.localtime(now or timezone.now())
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def leaderboard(*, brand: Brand, now: datetime | None = None) -> QuerySet[Expert]:
+    """The brand's experts who opted in, best score first, each with ``resolutions_month``
+    (conversations resolved since the 1st). Nobody who has not opted in is ever listed."""
+    resolved = (
+        Assignment.objects.filter(
+            expert_id=OuterRef("pk"),
+            status=Assignment.Status.RESOLVED,
+            ended_at__gte=month_start(now),
+        )
+        .order_by()
+        .values("expert_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        Expert.objects.filter(
+            brand=brand,
+            leaderboard__isnull=False,
+            status__in=[Expert.Status.APPROVED, Expert.Status.PROBATION],
+        )
+        .select_related("user__expert_profile")
+        .annotate(
+            resolutions_month=Coalesce(Subquery(resolved, output_field=IntegerField()), Value(0))
+        )
+        .order_by(F("quality_score").desc(nulls_last=True), "-resolutions_month", "pk")
+    )

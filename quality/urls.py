@@ -7,6 +7,12 @@ app_name = "quality"
 urlpatterns = [
     path("rate/<str:token>/", views.rate_by_link, name="rate-by-link"),
     path("expert/standing/", views.expert_standing, name="expert-standing"),
+    path(
+        "expert/standing/<slug:slug>/leaderboard/",
+        views.leaderboard_opt,
+        name="leaderboard-opt",
+    ),
+    path("expert/leaderboard/<slug:slug>/", views.leaderboard_page, name="leaderboard"),
     path("brands/<slug:slug>/manage/reviews/", views.review_queue, name="review-queue"),
     path("brands/<slug:slug>/manage/metrics/", views.metrics_page, name="metrics"),
     path(
@@ -16,6 +22,11 @@ urlpatterns = [
     ),
     path("brands/<slug:slug>/manage/metrics.csv", views.metrics_csv, name="metrics-csv"),
     path(
+        "brands/<slug:slug>/manage/customers/<int:customer_id>/",
+        views.customer_page,
+        name="customer",
+    ),
+    path(
         "brands/<slug:slug>/manage/reviews/<int:review_id>/",
         views.review_page,
         name="review",
@@ -24,6 +35,11 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("brands/<slug:slug>/metrics", api.BrandMetricsApi.as_view(), name="metrics"),
+    path(
+        "brands/<slug:slug>/customers/<int:customer_id>",
+        api.BrandCustomerApi.as_view(),
+        name="brand-customer",
+    ),
     path("brands/<slug:slug>/reviews", api.ReviewListApi.as_view(), name="reviews"),
     path(
         "brands/<slug:slug>/reviews/<int:review_id>",

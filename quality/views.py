@@ -6,8 +6,9 @@ import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -16,10 +17,10 @@ from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
-from quality import metrics, scoring, selectors, services
+from quality import metrics, relationships, scoring, selectors, services
 from quality.forms import QualitySettingsForm, ReviewForm
-from quality.models import Review
-from quality.services.reviews import quality_settings_for
+from quality.models import LeaderboardOptIn, Review
+from quality.services.reviews import DROP_REVIEW_LIFT, quality_settings_for
 
 
 @login_required
@@ -40,6 +41,41 @@ def expert_standing(request: HttpRequest) -> HttpResponse:
             .filter(expert__user_id=request.user.pk, status=Review.Status.DONE)
             .select_related("expert__brand")
             .order_by("-reviewed_at")[:50],
+        },
+    )
+
+
+@login_required
+@require_POST
+def leaderboard_opt(request: HttpRequest, slug: str) -> HttpResponse:
+    """The expert puts herself on her brand's leaderboard, or takes herself off it."""
+    expert = get_object_or_404(
+        Expert.objects.visible_to(viewer_for(request)).select_related("brand"),
+        brand__slug=slug,
+        user_id=request.user.pk,
+    )
+    opted_in = request.POST.get("leaderboard") == "on"
+    services.leaderboard_opt_set(expert=expert, opted_in=opted_in, actor=request.user)
+    if opted_in:
+        messages.success(request, f"You are on the {expert.brand.name} leaderboard.")
+    else:
+        messages.success(request, f"You are off the {expert.brand.name} leaderboard.")
+    return redirect(f"{reverse('quality:expert-standing')}#standing-{expert.brand.slug}")
+
+
+@login_required
+def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The brand's leaderboard: only experts who opted in; seen by its pool and staff."""
+    brand = selectors.leaderboard_brand(viewer=viewer_for(request), slug=slug)
+    mine = Expert.objects.filter(brand=brand, user_id=request.user.pk).first()
+    return render(
+        request,
+        "quality/leaderboard.html",
+        {
+            "brand": brand,
+            "rows": selectors.leaderboard(brand=brand)[:100],
+            "mine": mine,
+            "opted_in": mine is not None and LeaderboardOptIn.objects.filter(expert=mine).exists(),
         },
     )
 
@@ -79,6 +115,7 @@ def review_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
             "done": reviews.filter(status=Review.Status.DONE).order_by("-reviewed_at")[:50],
             "settings_form": form,
             "can_edit": viewer.is_staff_of(brand.pk, EDITOR_ROLES),
+            "drop": f"{-DROP_REVIEW_LIFT:.1f}",
         },
         status=status,
     )
@@ -134,7 +171,7 @@ def metrics_page(request: HttpRequest, brand: Brand) -> HttpResponse:
     except ApplicationError as exc:
         error, status = exc, 400
         period = metrics.period_parse(None, None)
-    figures = metrics.brand_metrics(brand=brand, period=period)
+    figures = metrics.brand_metrics(brand=brand, period=period, parts=metrics.FULL)
     return render(
         request,
         "quality/metrics.html",
@@ -164,6 +201,10 @@ CSV_COLUMNS = (
     "reopen_rate",
     "handled",
     "escalated",
+    "customers",
+    "returning_customers",
+    "returning_share",
+    "experts_seen",
 )
 
 
@@ -173,16 +214,19 @@ def metrics_csv(request: HttpRequest, brand: Brand) -> HttpResponse:
         period = _period(request)
     except ApplicationError as exc:
         return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
-    figures = metrics.brand_metrics(brand=brand, period=period, expert_limit=None)
+    figures = metrics.brand_metrics(
+        brand=brand, period=period, parts=metrics.FULL, expert_limit=None, customer_limit=None
+    )
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{brand.slug}-service-{period.start}-{period.end}.csv"'
     )
     writer = csv.writer(response)
     writer.writerow(["section", "name", *CSV_COLUMNS])
-    rows = [("overall", brand.name, figures["overall"])]
+    rows = [("overall", brand.name, {**figures["overall"], **figures["customers"]})]
     rows += [("product", r["product"] or "No product", r) for r in figures["by_product"]]
     rows += [("expert", r["expert"], r) for r in figures["by_expert"]]
+    rows += [("customer", r["customer"], r) for r in figures["top_customers"]]
     for section, name, row in rows:
         writer.writerow(
             [
@@ -197,6 +241,19 @@ def metrics_csv(request: HttpRequest, brand: Brand) -> HttpResponse:
 def csv_safe(value: str) -> str:
     """Keep spreadsheet programs from running a cell as a formula."""
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+@brand_staff_page()
+def customer_page(request: HttpRequest, brand: Brand, customer_id: int) -> HttpResponse:
+    """One customer's relationship with the brand: her questions, ratings, experts seen."""
+    relationship = relationships.customer_relationship(brand=brand, customer_id=customer_id)
+    if relationship is None:
+        raise Http404("This person has not asked this brand anything.")
+    return render(
+        request,
+        "quality/customer.html",
+        {"brand": brand, "r": relationship, "query": request.GET.urlencode()},
+    )
 
 
 @brand_staff_page(EDITOR_ROLES)

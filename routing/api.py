@@ -74,6 +74,15 @@ class QuestionOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
     expert = serializers.SerializerMethodField()
+    mood_rising = serializers.SerializerMethodField(
+        help_text="Experts and staff only (null for the customer): the customer's newest "
+        "message reads sharply more upset and is not answered yet."
+    )
+
+    def get_mood_rising(self, question: Question) -> bool | None:
+        if self.context.get("role") not in (Message.Role.EXPERT, Message.Role.STAFF):
+            return None
+        return selectors.question_mood_rising(question)
 
     def get_body(self, question: Question) -> str:
         # Experts see the redacted copy; the customer and staff see what was written.

@@ -23,7 +23,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "quality": 0.5,  # Bayesian average of ratings and resolution rate
     "load": 1.0,  # spare capacity
     "fairness": 1.0,  # idle longest, fewer offers this hour
-    "empathy": 1.0,  # conversations that lift sentiment; counts only for upset customers
+    "empathy": 1.0,  # upset customers end calmer with her; counts only for upset customers
     "text_fit": 0.5,  # similar questions resolved well: a tie-breaker
     "preferred": 8.0,  # the customer asked for this expert, or had them before
 }
@@ -149,8 +149,22 @@ def merged_weights(overrides: Mapping[str, float] | None) -> dict[str, float]:
     return weights
 
 
+# Frustration at or above which a question counts as upset when the caller does not say
+# (routing passes the frustration model's own threshold, routing.text.frustration_threshold).
+UPSET_AT = 0.5
+
+
+def empathy_weight(weight: float, frustration: float, upset_at: float) -> float:
+    """Empathy fit weighs fully for an upset customer and not at all for a calm one."""
+    return weight if frustration >= upset_at else 0.0
+
+
 def score_candidate(
-    features: CandidateFeatures, *, weights: Mapping[str, float], frustration: float = 0.0
+    features: CandidateFeatures,
+    *,
+    weights: Mapping[str, float],
+    frustration: float = 0.0,
+    upset_at: float = UPSET_AT,
 ) -> Scored:
     total = 0.0
     breakdown: dict[str, dict[str, float | str | None]] = {}
@@ -158,8 +172,7 @@ def score_candidate(
         value = getattr(features, name)
         effective = weight
         if name == "empathy":
-            # Empathy matters in proportion to how upset the customer is.
-            effective = weight * max(0.0, min(1.0, frustration))
+            effective = empathy_weight(weight, frustration, upset_at)
         points = 0.0 if value is None else effective * float(value)
         total += points
         entry: dict[str, float | str | None] = {
@@ -178,10 +191,14 @@ def rank(
     *,
     weights: Mapping[str, float] | None = None,
     frustration: float = 0.0,
+    upset_at: float = UPSET_AT,
 ) -> list[Scored]:
     """Highest score first; ties go to the lower expert id so ranking is deterministic."""
     merged = merged_weights(weights)
-    scored = [score_candidate(c, weights=merged, frustration=frustration) for c in candidates]
+    scored = [
+        score_candidate(c, weights=merged, frustration=frustration, upset_at=upset_at)
+        for c in candidates
+    ]
     return sorted(scored, key=lambda s: (-s.score, s.expert_id))
 
 

@@ -256,7 +256,7 @@ def expert_candidates_for_question(
             fairness=scoring.fairness_value(
                 idle, expert.offers_this_hour, settings.fairness_cap_per_hour
             ),
-            empathy=None,
+            empathy=None if expert.empathy_fit is None else float(expert.empathy_fit),
             text_fit=scoring.text_fit_value(question.body, histories.get(expert.pk, [])),
             preferred=preferred,
             notes={
@@ -265,7 +265,11 @@ def expert_candidates_for_question(
                     f"{(skill.verified_level or skill.level) if skill else 0} on "
                     f"{'this product' if on_exact else 'the category' if skill else 'no product'}"
                 ),
-                "empathy": "no rated conversations yet",
+                "empathy": (
+                    "no conversations with upset customers yet"
+                    if expert.empathy_fit is None
+                    else "how upset customers' conversations with her ended"
+                ),
                 "activity": (
                     f"{decayed:.1f} recent resolutions, each halved every "
                     f"{scoring.RECENCY_HALF_LIFE_QUESTIONS} questions the brand receives"
@@ -406,3 +410,32 @@ def copilot_usage(*, brand_id: int, low: Any, high: Any) -> dict[str, Any]:
         "used_share": round(counts["used"] / offered, 4) if offered else None,
         "unedited_share": round(counts["unedited"] / offered, 4) if offered else None,
     }
+
+
+def question_mood_rising(question: Question) -> bool:
+    """The customer's newest message reads upset and sharply more frustrated than her one
+    before (the rule that pushes ``mood.rising`` to the expert), and nobody has answered it
+    yet. The conversation page polls this, so the expert sees the banner without a socket."""
+    from routing import text
+    from routing.services.questions import SHARP_RISE
+
+    moods = list(
+        Message.objects.filter(question=question, role=Message.Role.CUSTOMER)
+        .exclude(frustration=None)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "created_at", "frustration")[:2]
+    )
+    if not moods:
+        return False
+    _, at, mood = moods[0]
+    previous = moods[1][2] if len(moods) > 1 else (question.triage or {}).get("frustration")
+    if mood < text.frustration_threshold():
+        return False
+    if previous is not None and mood - float(previous) < SHARP_RISE:
+        return False
+    answered = Message.objects.filter(
+        question=question,
+        role__in=[Message.Role.EXPERT, Message.Role.STAFF],
+        created_at__gt=at,
+    ).exists()
+    return not answered

@@ -154,6 +154,9 @@ def _conversation(
             "last_id": rows[-1]["id"] if rows else 0,
             "feedback": getattr(getattr(question, "auto_answer", None), "outcome", None),
             **faq_draft_context(request, question, role),
+            "mood_rising": role != Message.Role.CUSTOMER
+            and question.status != Question.Status.RESOLVED
+            and selectors.question_mood_rising(question),
         },
     )
 

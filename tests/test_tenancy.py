@@ -75,6 +75,7 @@ def url_kwargs_for(
         "earning_id": 1,
         # quality: likewise
         "review_id": 1,
+        "customer_id": cast.carol.pk,
     }
     for name, value in ids.items():
         if f"<int:{name}>" in route:

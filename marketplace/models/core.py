@@ -295,6 +295,9 @@ class Expert(models.Model):
     # Written down by `quality` (DESIGN: figures are written down, never read upward), with
     # the tier. Null until the expert's first rating.
     quality_score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    # Also written down by `quality`: how her conversations with upset customers end (0..1);
+    # routing weighs it for upset customers only. Null until she has had some.
+    empathy_fit = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
     # Resolutions, each decayed by half every RECENCY_HALF_LIFE_QUESTIONS questions the brand
     # receives, as of the brand's question_seq ``recency_seq`` (routing.scoring.recency_decayed).
     recency = models.FloatField(default=0.0, editable=False)

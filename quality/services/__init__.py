@@ -1,5 +1,7 @@
 """Quality services (writes). Import from here; the modules split by subdomain."""
 
+from quality.services.badges import badges_award, badges_award_top_rated_month
+from quality.services.leaderboard import leaderboard_opt_set
 from quality.services.ratings import rating_create, rating_reopen
 from quality.services.reviews import (
     quality_settings_update,
@@ -16,6 +18,9 @@ from quality.services.scores import (
 )
 
 __all__ = [
+    "badges_award",
+    "badges_award_top_rated_month",
+    "leaderboard_opt_set",
     "expert_probation_decide",
     "expert_score_parts",
     "expert_score_recompute",

@@ -1,5 +1,6 @@
-"""QA reviews: the queue is sampled from resolved conversations (every low rating, plus a
-brand-set random share); reviewers score four criteria; the expert sees the result."""
+"""QA reviews: the queue is sampled from resolved conversations (every low rating, every
+large sentiment drop, plus a brand-set random share); reviewers score four criteria; the
+expert sees the result."""
 
 from __future__ import annotations
 
@@ -14,10 +15,14 @@ from gigcx.dispatch import enqueue_on_commit
 from gigcx.exceptions import ApplicationError, ConflictError
 from marketplace.models import Brand
 from quality.models import REVIEW_CRITERIA, QualitySettings, Review
+from quality.sentiment import lift_steps
 from routing.models import Question
 
 # Every rating of this or less is reviewed.
 LOW_REVIEW_RATING = 2
+# Every conversation whose customer ended at least this much more frustrated than she
+# started (a sentiment lift of -0.3 or less on the 0..1 frustration scale) is reviewed.
+DROP_REVIEW_LIFT = -0.3
 COMMENT_MAX = 4000
 
 
@@ -32,22 +37,42 @@ def is_sampled(question_id: int, percent: int) -> bool:
     return draw < percent
 
 
+def question_lift(question_id: int) -> tuple[int, float | None] | None:
+    """The question's brand and sentiment lift (quality.sentiment), or None if it is gone."""
+    first, second = lift_steps("pk")
+    row = (
+        Question.objects.filter(pk=question_id)
+        .annotate(**first)
+        .annotate(**second)
+        .values_list("brand_id", "lift")
+        .first()
+    )
+    return None if row is None else (row[0], row[1])
+
+
 def review_sample(*, question_id: int, expert_id: int | None) -> Review | None:
-    """After resolution: queue the conversation for review if the random share picks it."""
+    """After resolution: queue the conversation for review when the customer left much more
+    upset than she came (DROP_REVIEW_LIFT), or when the random share picks it. Idempotent
+    (one review per question; the random draw is stable)."""
     if expert_id is None:
         return None  # answered automatically or by staff: nobody's work to review
-    question = Question.objects.filter(pk=question_id).only("pk", "brand_id").first()
-    if question is None:
+    found = question_lift(question_id)
+    if found is None:
         return None
-    percent = quality_settings_for(question.brand_id).review_sample_percent
-    if not is_sampled(question_id, percent):
+    brand_id, lift = found
+    if lift is not None and lift <= DROP_REVIEW_LIFT:
+        reason = Review.Reason.SENTIMENT_DROP
+    elif is_sampled(question_id, quality_settings_for(brand_id).review_sample_percent):
+        reason = Review.Reason.RANDOM
+    else:
         return None
     review, _ = Review.objects.get_or_create(
         question_id=question_id,
         defaults={
-            "brand_id": question.brand_id,
+            "brand_id": brand_id,
             "expert_id": expert_id,
-            "reason": Review.Reason.RANDOM,
+            "reason": reason,
+            "sentiment_lift": lift,
         },
     )
     return review
@@ -57,15 +82,16 @@ def review_enqueue_low_rating(*, question_id: int, expert_id: int | None, rating
     """After a rating: every rating of LOW_REVIEW_RATING or less is reviewed."""
     if expert_id is None or rating > LOW_REVIEW_RATING:
         return None
-    question = Question.objects.filter(pk=question_id).only("pk", "brand_id").first()
-    if question is None:
+    found = question_lift(question_id)
+    if found is None:
         return None
     review, created = Review.objects.get_or_create(
         question_id=question_id,
         defaults={
-            "brand_id": question.brand_id,
+            "brand_id": found[0],
             "expert_id": expert_id,
             "reason": Review.Reason.LOW_RATING,
+            "sentiment_lift": found[1],
         },
     )
     if not created and review.status == Review.Status.PENDING:

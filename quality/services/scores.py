@@ -20,6 +20,8 @@ from marketplace.models import Expert
 from marketplace.services import expert_enrol, expert_suspend, expert_tier_set
 from quality import scoring
 from quality.models import ExpertScore, Rating, Review
+from quality.sentiment import lift_steps
+from quality.services.badges import badges_award, badges_award_top_rated_month
 from routing.models import Assignment, Message
 
 # Figures older than this no longer describe how the expert works today.
@@ -67,6 +69,33 @@ def _first_reply_seconds(*, expert: Expert, since: datetime) -> float | None:
     return statistics.median(gaps) if gaps else None
 
 
+def _lift_figures(*, expert: Expert, since: datetime) -> dict[str, Any]:
+    """Sentiment lift over her conversations (quality.sentiment), and over those that started
+    upset (empathy fit): one aggregate query."""
+    from routing import text
+
+    upset_at = text.frustration_threshold()
+    first, second = lift_steps("question_id")
+    row = (
+        Assignment.objects.filter(expert=expert, status__in=HANDLED, offered_at__gte=since)
+        .annotate(**first)
+        .annotate(**second)
+        .filter(lift__isnull=False)
+        .aggregate(
+            lift_count=Count("pk"),
+            lift_mean=Avg("lift"),
+            upset_count=Count("pk", filter=Q(start_mood__gte=upset_at)),
+            upset_mean=Avg("lift", filter=Q(start_mood__gte=upset_at)),
+        )
+    )
+    return {
+        "sentiment_lift": row["lift_mean"],
+        "lift_count": row["lift_count"],
+        "empathy_fit": scoring.lift_value(row["upset_mean"], row["upset_count"]),
+        "upset_count": row["upset_count"],
+    }
+
+
 def expert_score_parts(*, expert: Expert, now: datetime | None = None) -> dict[str, Any]:
     """Every figure the score is made of, from aggregates over the last WINDOW_DAYS."""
     now = now or timezone.now()
@@ -107,6 +136,7 @@ def expert_score_parts(*, expert: Expert, now: datetime | None = None) -> dict[s
         "qa_average": qa,
         "acceptance_rate": scoring.plain_rate(offers["took"], offers["answered"]),
         "first_reply_seconds": first_reply,
+        **_lift_figures(expert=expert, since=since),
     }
 
 
@@ -126,10 +156,16 @@ def expert_score_recompute(*, expert_id: int, trigger: str = ExpertScore.Trigger
                 "csat": scoring.stars_to_unit(figures["csat_bayes"]),
                 "resolution": figures["resolution_rate"],
                 "qa": figures["qa_average"],
+                "lift": scoring.lift_value(figures["sentiment_lift"], figures["lift_count"]),
                 "acceptance": figures["acceptance_rate"],
                 "first_reply": scoring.first_reply_value(figures["first_reply_seconds"]),
             }
         )
+        breakdown["empathy"] = {
+            "value": None if figures["empathy_fit"] is None else round(figures["empathy_fit"], 4),
+            "weight": 0.0,
+            "points": 0.0,
+        }
         tier = scoring.tier_for(score, figures["ratings_count"], current=expert.tier)
         snapshot = ExpertScore.objects.create(
             expert=expert,
@@ -140,10 +176,15 @@ def expert_score_recompute(*, expert_id: int, trigger: str = ExpertScore.Trigger
             parts=breakdown,
             **figures,
         )
-        Expert.objects.filter(pk=expert.pk).update(quality_score=snapshot.score)
+        empathy = figures["empathy_fit"]
+        Expert.objects.filter(pk=expert.pk).update(
+            quality_score=snapshot.score,
+            empathy_fit=None if empathy is None else Decimal(f"{empathy:.3f}"),
+        )
         if tier != expert.tier:
             expert_tier_set(expert=expert, tier=tier, actor=None)
         _probation_if_low_run(expert)
+        badges_award(expert=expert, snapshot=snapshot)
     return snapshot
 
 
@@ -217,4 +258,7 @@ def expert_scores_recompute_all(*, trigger: str = ExpertScore.Trigger.NIGHTLY) -
     ids = Expert.objects.approved().order_by("pk").values_list("pk", flat=True)
     for expert_id in ids.iterator(chunk_size=500):
         done += expert_score_recompute(expert_id=expert_id, trigger=trigger) is not None
+    brand_ids = Expert.objects.approved().order_by().values_list("brand_id", flat=True).distinct()
+    for brand_id in sorted(set(brand_ids)):
+        badges_award_top_rated_month(brand_id=brand_id)
     return done

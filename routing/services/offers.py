@@ -119,10 +119,13 @@ def routing_offer_question(*, question_id: int) -> list[Assignment]:
             question.save(update_fields=["routing_step"])
         if not candidates:
             return []
+        from routing.text import frustration_threshold
+
         ranked = scoring.rank(
             [c.features for c in candidates],
             weights=settings.weights,
             frustration=question.frustration or 0.0,
+            upset_at=frustration_threshold(),
         )
         size = settings.broadcast_size if settings.mode == settings.Mode.BROADCAST else 1
         by_id = {c.expert.pk: c for c in candidates}

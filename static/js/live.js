@@ -106,12 +106,38 @@
         .then(function (messages) { messages.forEach(append); })
         .catch(function () {});
       api("GET", "/api/v1/questions/" + id, undefined, headers).then(function (question) {
+        // Experts and staff: the banner follows the server's reading of the newest customer
+        // message (also without a socket), until someone answers it or it is dismissed.
+        if (question.mood_rising === true) showMood();
+        if (question.mood_rising === false) hideMood();
         if (question.status !== status) {
           // New status, new actions (an expert joined, it was resolved): redraw the page.
           location.reload();
         }
       }).catch(function (error) {
         if (error.status === 404 && role === "expert") location.href = "/expert/console/";
+      });
+    }
+
+    const moodBanner = document.getElementById("mood-banner");
+    let moodDismissed = false;
+    function showMood() {
+      if (!moodBanner || moodDismissed || !moodBanner.hidden) return;
+      moodBanner.hidden = false;
+      const badge = document.getElementById("mood-badge");
+      if (badge) { badge.className = "badge suspended"; badge.textContent = "mood: upset"; }
+      moodBanner.classList.remove("arrived");
+      void moodBanner.offsetWidth; // restart the arrival animation
+      moodBanner.classList.add("arrived");
+    }
+    function hideMood() {
+      if (moodBanner) moodBanner.hidden = true;
+      moodDismissed = false; // the next rise shows it again
+    }
+    if (moodBanner) {
+      moodBanner.querySelector("[data-dismiss]").addEventListener("click", function () {
+        moodBanner.hidden = true;
+        moodDismissed = true;
       });
     }
 
@@ -178,8 +204,8 @@
       if (event.type === "mood.rising" || event.type === "mood.alert") {
         // Every customer message is read: a sharp rise in frustration is shown to the people
         // answering, so they can slow down and acknowledge it before the next reply.
-        const banner = document.getElementById("mood-banner");
-        if (banner) banner.hidden = false;
+        moodDismissed = false;
+        showMood();
       }
       refresh();
     });

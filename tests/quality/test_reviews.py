@@ -10,7 +10,8 @@ import pytest
 from gigcx.models import AuditEvent
 from quality.models import ExpertScore, Review
 from quality.services import quality_settings_update
-from quality.services.reviews import is_sampled
+from quality.services.reviews import DROP_REVIEW_LIFT, is_sampled
+from tests.quality.conftest import CALM, UPSET
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,35 @@ def test_every_low_rating_is_queued_and_good_ones_are_not(
     review = Review.objects.get()
     assert (review.question, review.reason, review.status) == (low, "low_rating", "pending")
     assert review.expert == cast.ada_expert
+
+
+def test_every_large_sentiment_drop_is_queued_and_a_calmer_ending_is_not(
+    cast: Any, no_random_share: Any, conversed: Any, rate: Any, client: Any
+) -> None:
+    # given: one customer came calm and left upset; another came upset and left calm
+    dropped = conversed(cast.ada, [CALM, UPSET])
+    conversed(cast.ada, [UPSET, CALM])
+    # then: only the drop is queued, with its lift, whatever the random share says
+    review = Review.objects.get()
+    assert (review.question, review.reason, review.status) == (dropped, "sentiment_drop", "pending")
+    assert review.sentiment_lift <= DROP_REVIEW_LIFT
+    # a low rating afterwards keeps the one review and names the stronger reason
+    rate(dropped, 1, solved=False)
+    review = Review.objects.get()
+    assert review.reason == "low_rating"
+    assert review.sentiment_lift <= DROP_REVIEW_LIFT
+    # the queue says why, and explains the rule
+    client.force_login(cast.quinn)
+    html = client.get("/brands/acme/manage/reviews/").content.decode()
+    assert "mood -0." in html
+    assert "left much more upset than she came" in html
+
+
+def test_a_small_drop_is_left_to_the_random_share(
+    cast: Any, no_random_share: Any, conversed: Any
+) -> None:
+    conversed(cast.ada, [CALM, "Ok."])
+    assert not Review.objects.exists()
 
 
 def test_the_random_share_samples_resolved_conversations_stably(cast: Any, resolved: Any) -> None:

@@ -36,7 +36,17 @@ def test_a_rating_recomputes_the_score_and_writes_it_down(
     assert snapshot.resolution_rate == pytest.approx((1 + 0.8 * 5) / 6)
     assert snapshot.acceptance_rate == 1.0
     assert snapshot.first_reply_seconds is not None
-    assert set(snapshot.parts) == {"csat", "resolution", "qa", "acceptance", "first_reply"}
+    assert set(snapshot.parts) == {
+        "csat",
+        "resolution",
+        "qa",
+        "lift",
+        "acceptance",
+        "first_reply",
+        "empathy",  # kept and shown, weighs nothing in the score (routing uses it)
+    }
+    assert snapshot.parts["empathy"]["weight"] == 0.0
+    assert snapshot.sentiment_lift is None  # the customer wrote once: no lift yet
     expert = Expert.objects.get(pk=cast.ada_expert.pk)
     assert expert.quality_score == snapshot.score
     assert expert.tier == "bronze"

@@ -27,9 +27,9 @@ def test_the_composite_reweights_the_parts_present_and_needs_ratings() -> None:
     score, parts = scoring.composite(
         {"csat": 1.0, "resolution": 0.5, "qa": None, "acceptance": None, "first_reply": None}
     )
-    assert score == pytest.approx((0.55 * 1.0 + 0.2 * 0.5) / 0.75, abs=1e-3)
+    assert score == pytest.approx((0.50 * 1.0 + 0.18 * 0.5) / 0.68, abs=1e-3)
     assert parts["qa"] == {"value": None, "weight": 0.0, "points": 0.0}
-    assert parts["csat"]["weight"] == pytest.approx(0.55 / 0.75, abs=1e-4)
+    assert parts["csat"]["weight"] == pytest.approx(0.50 / 0.68, abs=1e-4)
     no_ratings, _ = scoring.composite({"csat": None, "resolution": 1.0, "acceptance": 1.0})
     assert no_ratings is None
 
