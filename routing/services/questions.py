@@ -57,8 +57,11 @@ def question_create(
     """Record a question and schedule triage after commit.
 
     Returns the question and, for an anonymous asker, the private-link token (shown once).
+    Card numbers are masked before anything is stored (routing.text.mask_cards).
     """
-    body = (body or "").strip()
+    from routing.text import mask_cards
+
+    body = mask_cards((body or "").strip())
     errors: dict[str, list[str]] = {}
     if len(body) < BODY_MIN:
         errors["body"] = [f"Tell us a bit more: at least {BODY_MIN} characters."]
@@ -397,7 +400,9 @@ def participant_role(*, question: Question, user: Any, viewer_staff_brand_ids: l
 
 
 def message_post(*, question: Question, author: Any, role: str, body: str) -> Message:
-    body = (body or "").strip()
+    from routing.text import mask_cards
+
+    body = mask_cards((body or "").strip())
     if not body:
         raise ApplicationError("Write something first.", fields={"body": ["Required."]})
     if len(body) > BODY_MAX:
