@@ -149,7 +149,13 @@ class DeniedAccessAuditMiddleware:
             logger.exception("denied-access audit: rate limit unavailable")
             return
         match = request.resolver_match
-        data = {"method": request.method, "path": request.path[:300], "status": status}
+        path = request.path
+        if match is not None:
+            # A private-link or invitation token in the address never reaches the audit log.
+            for name, value in match.kwargs.items():
+                if "token" in name and value:
+                    path = path.replace(str(value), "[token]")
+        data = {"method": request.method, "path": path[:300], "status": status}
         if match is not None:
             data["route"] = match.view_name
             if "slug" in match.kwargs:

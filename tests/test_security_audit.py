@@ -147,3 +147,14 @@ def test_site_admins_browse_the_audit_log_in_the_admin(cast: Any, client: Any) -
     assert "127.0.0.1" in page.content.decode()
     # append-only: no add, no change
     assert client.get("/admin/gigcx/auditevent/add/").status_code == 403
+
+
+def test_a_token_in_a_refused_address_never_reaches_the_audit_log(cast: Any, client: Any) -> None:
+    secret = "Zm9vYmFyLXNlY3JldC10b2tlbi12YWx1ZQ"
+    assert client.get(f"/q/12345/{secret}/").status_code == 404
+    assert client.get(f"/invitations/{secret}/").status_code in (200, 404)
+
+    events = AuditEvent.objects.filter(action="access.denied")
+    assert events.exists()
+    assert all(secret not in str(e.data) for e in events)
+    assert events.first().data["path"].endswith("/[token]/")
