@@ -107,6 +107,13 @@ class AuditEvent(models.Model):
         return AUDIT_WORDS.get(self.action, self.action.replace(".", " ").replace("_", " "))
 
 
+class IdempotencyKeyQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> IdempotencyKeyQuerySet:
+        # Only gigcx.idempotency reads them, by caller; people see a stored response as the
+        # answer to their own retry, never as rows.
+        return self._site_admin_or(viewer, models.Q(pk__in=[]))
+
+
 class IdempotencyKey(models.Model):
     """A client's Idempotency-Key and the response its first request got (gigcx.idempotency).
 
@@ -123,6 +130,8 @@ class IdempotencyKey(models.Model):
     response = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
+
+    objects = IdempotencyKeyQuerySet.as_manager()
 
     class Meta:
         constraints = [
