@@ -91,6 +91,7 @@ def start_worker(url: str | None, var: Path, log: Path) -> subprocess.Popen[byte
         DJANGO_SETTINGS_MODULE="gigcx.settings",
         DJANGO_SECRET_KEY="bench-broker-" + "b" * 40,
         DJANGO_DEBUG="false",
+        GIGCX_ALLOW_CONSOLE_EMAIL="true",
         GIGCX_VAR_DIR=str(var),
         GIGCX_LOG_LEVEL="WARNING",
     )

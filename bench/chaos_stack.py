@@ -190,6 +190,8 @@ class Stack:
             "DJANGO_SECRET_KEY": "chaos-run-only-" + "k" * 48,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
+            # Nobody reads the mail of a chaos run.
+            "GIGCX_ALLOW_CONSOLE_EMAIL": "true",
             "DATABASE_URL": database_url,
             "REDIS_URL": self.redis_url,
             "GIGCX_VAR_DIR": str(workdir / "var"),

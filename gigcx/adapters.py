@@ -13,6 +13,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         return bool(getattr(settings, "GIGCX_SIGNUP_OPEN", True))
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # The same trusted-proxy rule as the API throttles (GIGCX_TRUSTED_PROXIES).
+        from gigcx.throttling import client_ip
+
+        return client_ip(request) or super().get_client_ip(request)
+
     def get_email_confirmation_url(self, request: HttpRequest, emailconfirmation: Any) -> str:
         # Links in emails must point at the public site, not at whatever host the request
         # (or the headless app) used.

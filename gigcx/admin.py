@@ -33,8 +33,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "action", "actor", "brand_id", "target_type", "target_id"]
-    list_filter = ["action"]
+    list_display = ["created_at", "action", "actor", "ip", "brand_id", "target_type", "target_id"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["actor__email", "ip", "target_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["actor"]
 
 
 @admin.register(DomainEvent)

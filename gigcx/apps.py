@@ -10,6 +10,9 @@ class GigcxConfig(AppConfig):
     def ready(self) -> None:
         import gigcx.checks  # noqa: F401  (registers the deploy checks)
         import gigcx.schema  # noqa: F401  (registers OpenAPI auth extensions)
+        from gigcx.audit import connect_security_signals
         from gigcx.celery import ensure_broker_folder
+
+        connect_security_signals()
 
         ensure_broker_folder()

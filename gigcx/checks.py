@@ -10,7 +10,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+
+CONSOLE_EMAIL = "django.core.mail.backends.console.EmailBackend"
+
+
+@register(Tags.security)
+def email_leaves_the_building(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """With DEBUG off, the console backend would print private-link tokens, invitation and
+    password-reset links into the logs instead of mailing them. It is the default only for
+    development; production must choose it on purpose (EMAIL_BACKEND set in the environment,
+    or GIGCX_ALLOW_CONSOLE_EMAIL=true), or configure a real backend."""
+    if settings.DEBUG or settings.EMAIL_BACKEND != CONSOLE_EMAIL:
+        return []
+    if getattr(settings, "GIGCX_EMAIL_BACKEND_CHOSEN", False):
+        return []
+    return [
+        Error(
+            "DEBUG is off and email goes to the console backend by default: private links, "
+            "invitations and password resets would be written to the logs.",
+            hint="Set EMAIL_BACKEND (e.g. django.core.mail.backends.smtp.EmailBackend) and "
+            "EMAIL_HOST, or set GIGCX_ALLOW_CONSOLE_EMAIL=true to keep the console on purpose.",
+            id="gigcx.E001",
+        )
+    ]
 
 
 @register(Tags.caches, deploy=True)

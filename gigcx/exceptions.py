@@ -200,6 +200,20 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
     return render(request, "errors/403.html", status=403)
 
 
+def handler429(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """allauth's limits (login, signup, password reset) answer with this."""
+    wait = 60
+    if _wants_json(request):
+        response: HttpResponse = JsonResponse(
+            error_body("throttled", f"Too many attempts. Try again in {wait} seconds."),
+            status=429,
+        )
+    else:
+        response = render(request, "errors/429.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
         return JsonResponse(error_body("bad_request", "The request was malformed."), status=400)

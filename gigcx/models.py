@@ -93,6 +93,8 @@ class AuditEvent(models.Model):
     target_id = models.CharField(max_length=64, blank=True)
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # The client address of security events (logins, denied access): gigcx.throttling.client_ip.
+    ip = models.GenericIPAddressField(null=True, blank=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -106,6 +108,43 @@ class AuditEvent(models.Model):
     def summary(self) -> str:
         """The action in words, for activity lists ("approved an expert")."""
         return AUDIT_WORDS.get(self.action, self.action.replace(".", " ").replace("_", " "))
+
+
+class IdempotencyKeyQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> IdempotencyKeyQuerySet:
+        # Only gigcx.idempotency reads them, by caller; people see a stored response as the
+        # answer to their own retry, never as rows.
+        return self._site_admin_or(viewer, models.Q(pk__in=[]))
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key and the response its first request got (gigcx.idempotency).
+
+    One row per caller and key; the unique constraint is what makes two concurrent requests
+    with the same key create one thing. Rows expire after GIGCX_IDEMPOTENCY_TTL_HOURS.
+    """
+
+    # Who sent it: "user:<id>", "api_key:<id>" or "anon:<client address>".
+    caller = models.CharField(max_length=120)
+    key = models.CharField(max_length=255)
+    # sha256 of method, path and body: the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    objects = IdempotencyKeyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["caller", "key"], name="idempotency_key_once_per_caller"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"
 
 
 AUDIT_WORDS = {
@@ -140,6 +179,14 @@ AUDIT_WORDS = {
     "quiz.deactivated": "closed a quiz",
     "quiz.passed": "passed a quiz",
     "quiz.failed": "took a quiz",
+    "auth.login": "signed in",
+    "auth.login_failed": "failed to sign in",
+    "auth.logout": "signed out",
+    "auth.password_changed": "changed their password",
+    "auth.password_reset": "reset their password",
+    "mfa.added": "added a second factor",
+    "mfa.removed": "removed a second factor",
+    "access.denied": "was refused a page",
     "api_key.created": "created an API key",
     "api_key.revoked": "revoked an API key",
     "knowledge.created": "added a knowledge-base entry",

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Refusals (403, and 404 of a matched route) go to the audit log (gigcx.audit).
+    "gigcx.audit.DeniedAccessAuditMiddleware",
 ]
 
 ROOT_URLCONF = "gigcx.urls"
@@ -298,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "gigcx.prune_task_attempts",
         "schedule": timedelta(hours=24),
     },
+    "gigcx.prune_idempotency_keys": {
+        "task": "gigcx.prune_idempotency_keys",
+        "schedule": timedelta(hours=1),
+    },
     # Experts' quality scores and tiers, nightly (ratings also recompute them at once).
     "quality.recompute_scores": {
         "task": "quality.recompute_scores",
@@ -389,12 +395,49 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "GigCX"
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+# The console backend prints every mail (private links, invitations) to the log. With DEBUG
+# off the site refuses to start on it unless it was chosen on purpose (gigcx.checks, E001).
+GIGCX_EMAIL_BACKEND_CHOSEN = bool(env_str("EMAIL_BACKEND")) or env_bool(
+    "GIGCX_ALLOW_CONSOLE_EMAIL", False
+)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "GigCX <no-reply@gigcx.localhost>"
 EMAIL_HOST = env_str("EMAIL_HOST") or "localhost"
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
 EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+
+# ---------------------------------------------------------------------------------------
+# Abuse controls: client addresses and rate limits (README "Rate limits")
+# ---------------------------------------------------------------------------------------
+# How many reverse proxies we run in front of the site, each appending to X-Forwarded-For.
+# 0 (the default): the client address is REMOTE_ADDR and X-Forwarded-For is ignored.
+GIGCX_TRUSTED_PROXIES = env_int("GIGCX_TRUSTED_PROXIES", 0, minimum=0)
+# POSTs of HTML forms a stranger can reach, per client address (and per account or submitted
+# login where it applies), counted in the shared cache (gigcx.throttling.rate_limited).
+GIGCX_FORM_RATE_LIMITS = {
+    "ask": env_str("GIGCX_THROTTLE_QUESTIONS") or "10/min",
+    "apply": env_str("GIGCX_THROTTLE_APPLICATIONS") or "10/hour",
+    "quiz": env_str("GIGCX_THROTTLE_QUIZ_ATTEMPTS") or "20/hour",
+    # Django's admin login, which allauth's limits do not cover: per address and per email.
+    "admin_login": env_str("GIGCX_THROTTLE_ADMIN_LOGIN") or "5/15m",
+    # Not a form: at most this many denied-access audit rows per client address.
+    "audit_denied": env_str("GIGCX_AUDIT_DENIED_RATE") or "60/min",
+}
+# allauth's own limits (login, failed logins, signup, password reset), also in the shared
+# cache; its client address comes from the same trusted-proxy rule (gigcx.adapters).
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "change_password": "5/m/user",
+}
+
+# An Idempotency-Key (API writes that create something) is remembered this long.
+GIGCX_IDEMPOTENCY_TTL_HOURS = env_int("GIGCX_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
 # ---------------------------------------------------------------------------------------
 # API: DRF and drf-spectacular
@@ -419,7 +462,12 @@ REST_FRAMEWORK = {
         "anon": env_str("GIGCX_THROTTLE_ANON") or "60/min",
         "user": env_str("GIGCX_THROTTLE_USER") or "600/min",
         "questions": env_str("GIGCX_THROTTLE_QUESTIONS") or "10/min",
+        "applications": env_str("GIGCX_THROTTLE_APPLICATIONS") or "10/hour",
+        "quiz_attempts": env_str("GIGCX_THROTTLE_QUIZ_ATTEMPTS") or "20/hour",
     },
+    # Client addresses come from REMOTE_ADDR, or from X-Forwarded-For only as far as our own
+    # proxies wrote it (gigcx.throttling.client_ip).
+    "NUM_PROXIES": GIGCX_TRUSTED_PROXIES,
     "EXCEPTION_HANDLER": "gigcx.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "gigcx.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

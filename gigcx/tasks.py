@@ -43,3 +43,11 @@ def prune_task_attempts() -> int:
     """Forget delivery counts of messages not seen for a day (beat, daily): their message
     was lost with the broker's data, and the database sweepers redo the work."""
     return task_attempts_prune(older_than=timedelta(days=1))
+
+
+@shared_task(name="gigcx.prune_idempotency_keys")
+def prune_idempotency_keys() -> int:
+    """Forget Idempotency-Keys past their expiry (beat, hourly)."""
+    from gigcx.idempotency import idempotency_keys_prune
+
+    return idempotency_keys_prune()

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from gigcx import views
+from gigcx.throttling import rate_limited
 from marketplace.urls import api_urlpatterns as marketplace_api
 from payments.urls import api_urlpatterns as payments_api
 from quality.urls import api_urlpatterns as quality_api
@@ -14,6 +15,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy, name="privacy"),
+    # Django's admin login, which allauth's limits do not cover, under its own limit.
+    path(
+        "admin/login/",
+        rate_limited("admin_login", by=lambda request: request.POST.get("username"))(
+            admin.site.login
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
@@ -30,3 +38,4 @@ handler400 = "gigcx.exceptions.handler400"
 handler403 = "gigcx.exceptions.handler403"
 handler404 = "gigcx.exceptions.handler404"
 handler500 = "gigcx.exceptions.handler500"
+handler429 = "gigcx.exceptions.handler429"

@@ -61,6 +61,10 @@ class IsBrandStaffOrApplicant(IsBrandStaff):
             return False
         if request.method not in getattr(view, "applicant_methods", ()):
             return super().has_permission(request, view)
+        if request.method not in SAFE_METHODS and getattr(request.user, "api_key_id", None):
+            # Applying and taking a quiz are acts of a person; a brand's integration key is
+            # not one (it used to reach the service as a user and answer 500).
+            raise PermissionDenied("Brand API keys cannot apply or take quizzes; people do.")
         viewer = viewer_for(request)
         brand = Brand.objects.visible_to(viewer).filter(slug=view.kwargs["slug"]).first()
         if brand is not None and viewer.is_staff_of(brand.pk):

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.pagination import paginated
 from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
@@ -186,7 +187,15 @@ class QuestionCreateApi(APIView):
             self, request, selectors.brand_queue(brand_id=request.brand.pk), self.QueueSerializer
         )
 
-    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: CreatedSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+        description="Ask a question. A retry with the same Idempotency-Key returns the first "
+        "answer (same status and body) and never creates a second question; the same key with "
+        "another body is 409.",
+    )
+    @idempotent(secrets=("access_token",))
     def post(self, request: Request, slug: str) -> Response:
         if getattr(request.user, "api_key_id", None) is not None:
             raise PermissionDenied(

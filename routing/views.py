@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import ANONYMOUS, EDITOR_ROLES, viewer_for
+from gigcx.throttling import rate_limited
 from gigcx.web import form_add_application_error
 from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
@@ -45,6 +46,7 @@ def customer_home(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("ask")
 def ask(request: HttpRequest, slug: str) -> HttpResponse:
     brand = get_object_or_404(Brand.objects.filter(is_active=True), slug=slug)
     anonymous = not request.user.is_authenticated

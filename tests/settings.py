@@ -25,8 +25,15 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 REST_FRAMEWORK = {
     **REST_FRAMEWORK,  # noqa: F405
-    "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "user": "1000/min", "questions": "1000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "1000/min",
+        "user": "1000/min",
+        "questions": "1000/min",
+        "applications": "1000/min",
+        "quiz_attempts": "1000/min",
+    },
 }
+GIGCX_FORM_RATE_LIMITS = {scope: "1000/min" for scope in GIGCX_FORM_RATE_LIMITS}  # noqa: F405
 
 # WhiteNoise warns about a missing STATIC_ROOT; tests serve from the finders instead.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -100,7 +100,28 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "p" * 20 + "r0duct10n-l1ke-s3cret-" + "k" * 30,
     "DJANGO_ALLOWED_HOSTS": "gigcx.example.com",
     "DJANGO_CSRF_TRUSTED_ORIGINS": "https://gigcx.example.com",
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
 }
+
+
+def test_production_refuses_the_console_email_backend_unless_chosen() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "EMAIL_BACKEND"}
+    refused = _run_manage(env, "check")
+    assert refused.returncode != 0
+    assert "gigcx.E001" in refused.stderr
+
+    for chosen in (
+        {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"},
+        {"GIGCX_ALLOW_CONSOLE_EMAIL": "true"},
+    ):
+        result = _run_manage({**env, **chosen}, "check")
+        assert result.returncode == 0, result.stderr
+
+    # development (make run) keeps the console by default
+    development = _run_manage(
+        {"DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "gigcx.settings"}, "check"
+    )
+    assert development.returncode == 0, development.stderr
 
 
 def test_deploy_check_is_clean_with_production_settings() -> None:

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gigcx.tenancy import viewer_for
+from gigcx.throttling import AnonRateThrottle, UserRateThrottle, WriteRateThrottle
 from marketplace import selectors, services
 from marketplace.api.core import LANGUAGE_FIELD, NoApiKeyPrincipal, StrictInputSerializer, paginated
 from marketplace.csv_rows import CsvReport, csv_decode
@@ -270,6 +271,8 @@ class ApplicationListCreateApi(APIView):
 
     permission_classes = [IsBrandStaffOrApplicant]
     applicant_methods = ("GET", "POST")
+    throttle_classes = [AnonRateThrottle, UserRateThrottle, WriteRateThrottle]
+    throttle_scope = "applications"
 
     class InputSerializer(StrictInputSerializer):
         class ItemSerializer(StrictInputSerializer):
@@ -551,6 +554,8 @@ class QuizAttemptListCreateApi(APIView):
 
     permission_classes = [IsBrandStaffOrApplicant]
     applicant_methods = ("GET", "POST")
+    throttle_classes = [AnonRateThrottle, UserRateThrottle, WriteRateThrottle]
+    throttle_scope = "quiz_attempts"
 
     class InputSerializer(StrictInputSerializer):
         answers = serializers.DictField(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
+from gigcx.throttling import rate_limited
 from gigcx.web import form_add_application_error
 from marketplace import selectors, services
 from marketplace.forms import (
@@ -200,6 +201,7 @@ def _active_brand(request: HttpRequest, slug: str) -> Brand:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limited("apply")
 def application_form(request: HttpRequest, slug: str) -> HttpResponse:
     """The brand's 'become an expert' page: the pitch for everyone, the form once signed in."""
     brand = _active_brand(request, slug)
@@ -399,6 +401,7 @@ def quiz_manage(request: HttpRequest, brand: Brand, quiz_id: int) -> HttpRespons
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("quiz", by=lambda request: f"user:{request.user.pk}")
 def quiz_take(request: HttpRequest, slug: str, quiz_id: int) -> HttpResponse:
     brand = _active_brand(request, slug)
     viewer = viewer_for(request)

@@ -479,6 +479,28 @@ def payout_mark_failed(*, brand: Brand, payout_id: int, actor: Any, reason: str)
     return Payout.objects.get(pk=payout_id)
 
 
+def _payout_for_transfer(transfer: dict[str, Any]) -> Payout | None:
+    """The Stripe payout a transfer belongs to, or None.
+
+    The transfer id is what identifies it: a payout whose provider reference is this transfer.
+    The metadata's payout id is only a hint for a payout we sent but whose reference we never
+    recorded (the create call timed out, or the event overtook its answer), and then only for a
+    Stripe payout still without a reference. A bank payout, or a payout paid by another
+    transfer, is never touched, whatever the metadata says.
+    """
+    transfer_id = str(transfer.get("id") or "")
+    if not transfer_id:
+        return None
+    stripe = Payout.objects.filter(provider=PayoutDestination.Provider.STRIPE)
+    payout = stripe.filter(provider_reference=transfer_id).first()
+    if payout is not None:
+        return payout
+    hinted = str((transfer.get("metadata") or {}).get("payout_id") or "")
+    if not hinted.isdigit():
+        return None
+    return stripe.filter(pk=int(hinted), provider_reference="").first()
+
+
 def stripe_event_handle(*, event_id: str, event_type: str, data: dict[str, Any]) -> bool:
     """Apply a verified Stripe webhook event once (ProviderEvent unique per id). Returns False
     for a duplicate. transfer.created/updated confirm a payout; transfer.reversed returns its
@@ -492,16 +514,15 @@ def stripe_event_handle(*, event_id: str, event_type: str, data: dict[str, Any])
         if not event_type.startswith("transfer."):
             return True
         obj = data.get("object") or {}
-        payout_id = str((obj.get("metadata") or {}).get("payout_id") or "")
-        payout = (
-            Payout.objects.filter(pk=int(payout_id)).first()
-            if payout_id.isdigit()
-            else Payout.objects.filter(provider_reference=obj.get("id") or "-").first()
-        )
+        payout = _payout_for_transfer(obj)
         if payout is None:
             logger.warning("stripe event %s: no payout for transfer %s", event_id, obj.get("id"))
             return True
         if event_type == "transfer.reversed":
+            if not payout.provider_reference:
+                Payout.objects.filter(pk=payout.pk, provider_reference="").update(
+                    provider_reference=obj["id"]
+                )
             _apply_outcome(
                 payout.pk, Outcome("failed", reason="Transfer reversed by Stripe"), from_paid=True
             )

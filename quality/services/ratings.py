@@ -12,6 +12,7 @@ from gigcx.events import event_record
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from quality.models import SCORE_RANGE, Rating
 from routing.models import Assignment, Message, Question
+from routing.text import mask_cards
 from routing.triage import redact_for_experts
 
 COMMENT_MAX = 2000
@@ -42,6 +43,7 @@ def rating_create(
     private-link token).
     """
     score, comment = rating_validate(score=score, comment=comment)
+    comment = mask_cards(comment)  # never store a full card number
     try:
         with transaction.atomic():
             locked = Question.objects.select_for_update().filter(pk=question.pk).first()

@@ -71,8 +71,11 @@ def question_create(
     the question's messages. ``None`` takes a signed-in customer's saved choice (yes for
     anonymous askers); an explicit choice of a signed-in customer is saved for next time.
     Returns the question and, for an anonymous asker, the private-link token (shown once).
+    Card numbers are masked before anything is stored (routing.text.mask_cards).
     """
-    body = (body or "").strip()
+    from routing.text import mask_cards
+
+    body = mask_cards((body or "").strip())
     errors: dict[str, list[str]] = {}
     if len(body) < BODY_MIN:
         errors["body"] = [f"Tell us a bit more: at least {BODY_MIN} characters."]
@@ -429,7 +432,9 @@ def message_post(
     expert's message came from this copilot draft; it is recorded as used (see
     ``routing/services/copilot.py``). The draft is only ever a suggestion: this is the one
     path by which a message is sent, and its author is whoever sent it."""
-    body = (body or "").strip()
+    from routing.text import mask_cards
+
+    body = mask_cards((body or "").strip())
     if not body:
         raise ApplicationError("Write something first.", fields={"body": ["Required."]})
     if len(body) > BODY_MAX:

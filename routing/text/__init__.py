@@ -25,7 +25,7 @@ from routing.text.knowledge import (
 )
 from routing.text.language import detect_language
 from routing.text.products import guess_product
-from routing.text.redaction import Redaction, redact
+from routing.text.redaction import Redaction, mask_cards, redact
 
 __all__ = [
     "AUTO_ANSWER_THRESHOLD",
@@ -37,6 +37,7 @@ __all__ = [
     "frustration",
     "frustration_threshold",
     "guess_product",
+    "mask_cards",
     "redact",
     "should_answer_automatically",
 ]

@@ -396,3 +396,74 @@ def test_a_retried_request_with_the_same_idempotency_key_makes_one_payout(
     assert again.json()["id"] == first.json()["id"]
     assert fresh.status_code == 201
     assert Payout.objects.count() == 2
+
+
+def _transfer_event(event_id: str, kind: str, transfer_id: str, payout_id: int) -> dict[str, Any]:
+    transfer = {"id": transfer_id, "object": "transfer", "metadata": {"payout_id": str(payout_id)}}
+    return {"id": event_id, "object": "event", "type": kind, "data": {"object": transfer}}
+
+
+def _deliver(client: Any, event: dict[str, Any]) -> None:
+    body, header = _signed(event, "whsec_test_secret")
+    response = client.post(
+        reverse("payments:stripe-webhook"),
+        body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=header,
+    )
+    assert response.status_code == 200
+
+
+def _available(user: Any) -> int:
+    from payments.selectors import expert_balances
+
+    return expert_balances(user_id=user.pk)[0].available
+
+
+def test_a_reversal_naming_a_bank_payout_in_its_metadata_changes_nothing(
+    cast: Any, client: Any, settings: Any, ada_paid_by_bank: Any
+) -> None:
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+    batch = services.payout_batch_run(brand=cast.acme, actor=cast.sam)
+    bank_payout = Payout.objects.get(batch=batch)
+    services.payout_mark_paid(brand=cast.acme, payout_ids=[bank_payout.pk], actor=cast.sam)
+    available = _available(cast.ada)
+
+    # a validly signed Stripe event for some other transfer, naming the bank payout
+    _deliver(client, _transfer_event("evt_a1", "transfer.reversed", "tr_other", bank_payout.pk))
+    _deliver(client, _transfer_event("evt_a2", "transfer.created", "tr_other", bank_payout.pk))
+
+    bank_payout.refresh_from_db()
+    assert (bank_payout.status, bank_payout.provider_reference) == ("paid", "")
+    assert not Transaction.objects.filter(kind="payout_return").exists()
+    assert _available(cast.ada) == available
+
+
+def test_a_reversal_settles_the_payout_of_its_transfer_not_the_one_in_its_metadata(
+    cast: Any, client: Any, settings: Any, earned: Any
+) -> None:
+    settings.STRIPE_WEBHOOK_SECRET = "whsec_test_secret"
+    earned(cast.ada, 4)
+    services.payout_destination_set(
+        user=cast.ada, provider="stripe", stripe_account="acct_1AdaLovelace"
+    )
+    first = services.payout_request(user=cast.ada, brand=cast.acme, amount=1000)
+    second = services.payout_request(user=cast.ada, brand=cast.acme, amount=1000)
+    _deliver(client, _transfer_event("evt_b1", "transfer.created", "tr_first", first.pk))
+    _deliver(client, _transfer_event("evt_b2", "transfer.created", "tr_second", second.pk))
+
+    # Stripe reverses the second transfer; its metadata (wrongly) names the first payout
+    _deliver(client, _transfer_event("evt_b3", "transfer.reversed", "tr_second", first.pk))
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.provider_reference) == ("paid", "tr_first")
+    assert (second.status, second.provider_reference) == ("failed", "tr_second")
+    [returned] = Transaction.objects.filter(kind="payout_return")
+    assert returned.payout_id == second.pk
+
+    # an unknown transfer naming a payout already paid by another transfer changes nothing
+    _deliver(client, _transfer_event("evt_b4", "transfer.reversed", "tr_forged", first.pk))
+    first.refresh_from_db()
+    assert first.status == "paid"
+    assert Transaction.objects.filter(kind="payout_return").count() == 1
