@@ -11,11 +11,11 @@ and other n-gram ranges. An entry with several phrasings scores the mean of its 
 several that come close make a surer match than one that happens to (on BANKING77, averaged
 over three draws of held-out intents, that beat the best single phrasing, the mean of the
 best 2, 5 or 12, a centroid, normalising by how tight or crowded each entry's phrasings are,
-and mixing in TF-IDF). With either backend, the
-answer text can only help: when the question resembles the answer more than the entry's
-phrasings, a quarter of the score comes from the answer; an empty answer never lowers a
-score. ``cached_index`` keeps the index of each knowledge base version, so entries are
-embedded once per process, not once per question.
+and mixing in TF-IDF). With either backend, the answer text can only help: when the
+question resembles the answer more than the entry's phrasings, a quarter of the score comes
+from the answer; an empty answer never lowers a score. ``cached_index`` keeps the index of
+each knowledge base version, so entries are embedded once per process, not once per
+question.
 
 Whether to answer automatically is a threshold on the best match's confidence
 (``Match.confidence``: its score plus a quarter of its lead over the best entry with a
