@@ -409,6 +409,10 @@ class KnowledgeEntry(models.Model):
         Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     question = models.CharField(max_length=300)
+    # Other ways customers ask the same thing ("Can I send them back?" for "What is your
+    # return policy?"). The index weighs them with the question as one entry: several
+    # phrasings that all come close make a surer match than one that happens to.
+    phrasings = models.JSONField(default=list, blank=True)
     answer = models.TextField()
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.FAQ)
     is_published = models.BooleanField(default=True)

@@ -13,14 +13,18 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-# Tuned on real data (bench/routing_se.py, coffee.stackexchange.com): who resolved questions
-# recently predicts who answers far better than tag skill or topic similarity, and an
-# acceptance-rate "quality" barely helps predict who answers (it matters for who answers
-# *well*, which that data cannot measure, so it keeps a small weight).
+# Chosen on real data (bench/routing_sites.py: coffee.stackexchange.com, a six-week burst, and
+# matheducators.stackexchange.com, slower with many answers per question, together): who
+# resolved questions recently predicts who answers far better than tag skill or topic
+# similarity. Recent activity counts on a log scale (``recency_value``), so the other weights
+# act as factors on it: at these settings a full skill point is worth as much as 2.7 times
+# the recent resolutions, a full text fit 1.3 times. Acceptance-rate "quality" barely
+# predicts who answers (it matters for who answers *well*, which that data cannot measure),
+# so it keeps a small weight.
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "skill": 1.5,  # level and verification for the product (or its category)
-    "activity": 16.0,  # recent resolutions, decayed in the brand's questions: the strongest
-    "quality": 0.5,  # Bayesian average of ratings and resolution rate
+    "skill": 2.0,  # level and verification for the product (or its category)
+    "activity": 13.8,  # recent resolutions, decayed in the brand's questions: the strongest
+    "quality": 0.2,  # Bayesian average of ratings and resolution rate
     "load": 1.0,  # spare capacity
     "fairness": 1.0,  # idle longest, fewer offers this hour
     "empathy": 1.0,  # upset customers end calmer with her; counts only for upset customers
@@ -52,11 +56,16 @@ ACTIVITY_WINDOW_DAYS = 7
 
 # Recent activity decays with the brand's own pace, not the calendar: a resolution is worth
 # half as much once the brand has received this many more questions. A fixed 7-day window fit
-# the coffee site (a six-week burst) and starved the slower matheducators site; half-life,
-# saturation and the activity weight were chosen on both sites' tuning splits together
-# (bench/routing_sites.py, which prints both sites against both recency baselines).
+# the coffee site (a six-week burst) and starved the slower matheducators site. It counts on a
+# log scale from RECENCY_UNIT up to RECENCY_CEILING: twice the recent resolutions is the same
+# step whether an expert has 1 or 10, so a site with many answers per question (every expert's
+# sum is larger) ranks its experts as a site with few would. A saturating count (d / (d + 5),
+# before) squeezed the most active experts together and let weak signals reorder them: on the
+# matheducators site it fell below ranking by decayed recency alone. Half-life, unit and the
+# weights were chosen on both sites together (bench/routing_sites.py prints the grid).
 RECENCY_HALF_LIFE_QUESTIONS = 15
-RECENCY_SATURATION = 5.0
+RECENCY_UNIT = 0.1
+RECENCY_CEILING = 100.0
 
 WORD = re.compile(r"[a-z0-9äöüß]{3,}")
 STOP = frozenset(
@@ -235,11 +244,14 @@ def recency_decayed(recency: float, recency_seq: int, brand_seq: int) -> float:
     return recency * 0.5 ** (since / RECENCY_HALF_LIFE_QUESTIONS)
 
 
-def recency_value(decayed: float, *, saturation: float = RECENCY_SATURATION) -> float:
-    """Decayed recent resolutions to [0, 1): 0 -> 0, one just now -> 0.17, five -> 0.5."""
+def recency_value(
+    decayed: float, *, unit: float = RECENCY_UNIT, ceiling: float = RECENCY_CEILING
+) -> float:
+    """Decayed recent resolutions to [0, 1] on a log scale: 0 -> 0, one just now -> 0.35,
+    two -> 0.44, ten -> 0.67, ``ceiling`` or more -> 1. Each doubling adds the same 0.1."""
     if decayed <= 0:
         return 0.0
-    return decayed / (decayed + saturation)
+    return min(1.0, math.log1p(decayed / unit) / math.log1p(ceiling / unit))
 
 
 def fairness_value(idle_seconds: float | None, offers_this_hour: int, cap: int) -> float:

@@ -72,10 +72,10 @@ def answer_decide(*, question: Question, upset: bool) -> AnswerDecision:
         return AnswerDecision(None, None, None, threshold, backend, answer=False)
     entries = _published(question.brand_id)
     # An entry about another product never answers; general entries always may.
-    allowed = {pk for pk, _, _, product_id in entries if product_id in (None, question.product_id)}
+    allowed = {pk for pk, *_, product_id in entries if product_id in (None, question.product_id)}
     if not allowed:
         return AnswerDecision(None, None, None, threshold, backend, answer=False)
-    index = cached_index([(pk, q, a) for pk, q, a, _ in entries], backend=backend)
+    index = cached_index(_indexed(entries), backend=backend)
     backend = index.backend  # the model may have failed to load and fallen back
     threshold = answer_threshold_for(brand_id=question.brand_id, backend=backend)
     matches = index.best(_query(question), k=CANDIDATES, only=allowed)
@@ -102,12 +102,22 @@ def answer_decide(*, question: Question, upset: bool) -> AnswerDecision:
     )
 
 
-def _published(brand_id: int) -> list[tuple[int, str, str, int | None]]:
+def _published(brand_id: int) -> list[tuple[int, str, str, list[str], int | None]]:
     return list(
         KnowledgeEntry.objects.filter(brand_id=brand_id, is_published=True)
         .order_by("pk")
-        .values_list("pk", "question", "answer", "product_id")
+        .values_list("pk", "question", "answer", "phrasings", "product_id")
     )
+
+
+def _indexed(
+    entries: list[tuple[int, str, str, list[str], int | None]],
+) -> list[tuple[int, str, str, tuple[str, ...]]]:
+    """The entries as the knowledge index reads them: question, answer and the other
+    phrasings (a tuple, so the cached index of a knowledge-base version can be found)."""
+    return [
+        (pk, q, a, tuple(str(p) for p in phrasings or ())) for pk, q, a, phrasings, _ in entries
+    ]
 
 
 def knowledge_indexes_warm_up(*, brands: int = 16) -> int:
@@ -131,7 +141,7 @@ def knowledge_indexes_warm_up(*, brands: int = 16) -> int:
         text.detect_language(sample, list(brand.languages or ["en"]))
         entries = _published(brand.pk)
         if entries:
-            cached_index([(pk, q, a) for pk, q, a, _ in entries])
+            cached_index(_indexed(entries))
             built += 1
         if built >= CACHED_INDEXES:
             break

@@ -1,19 +1,25 @@
 """Find knowledge-base entries (FAQ, approved expert answers) that answer a new question.
 
-``KnowledgeIndex(entries)`` takes ``(entry_id, question, answer)`` triples and ranks them for a
-new question. With the default install it compares all-MiniLM-L6-v2 sentence embeddings
-(``routing/text/embeddings.py``: paraphrases with no word in common still meet). Where that
-runtime is missing it falls back to TF-IDF cosine similarity of the entry's question: 40 %
-from words and 60 % from character 2-4-grams within words (typos, inflections, compounds such
-as "Reißverschluss"/"Reissverschluss"); on BANKING77 that mix beat word bigrams and other
-n-gram ranges. With either, the answer text can only help: when the question resembles the
-answer more than the entry's question, a quarter of the score comes from the answer; an
-empty answer never lowers a score. ``cached_index`` keeps the index of each knowledge base
-version, so entries are embedded once per process, not once per question.
+``KnowledgeIndex(entries)`` takes ``(entry_id, question, answer)`` triples, or with a fourth
+item the other ways customers ask the same thing (``KnowledgeEntry.phrasings``), and ranks the
+entries for a new question. With the default install it compares all-MiniLM-L6-v2 sentence
+embeddings (``routing/text/embeddings.py``: paraphrases with no word in common still meet).
+Where that runtime is missing it falls back to TF-IDF cosine similarity of the entry's
+question: 40 % from words and 60 % from character 2-4-grams within words (typos, inflections,
+compounds such as "Reißverschluss"/"Reissverschluss"); on BANKING77 that mix beat word bigrams
+and other n-gram ranges. An entry with several phrasings scores the mean of its best three:
+several that come close make a surer match than one that happens to (on BANKING77, averaged
+over three draws of held-out intents, that beat the best single phrasing, the mean of the
+best 2, 5 or 12, a centroid, normalising by how tight or crowded each entry's phrasings are,
+and mixing in TF-IDF). With either backend, the answer text can only help: when the
+question resembles the answer more than the entry's phrasings, a quarter of the score comes
+from the answer; an empty answer never lowers a score. ``cached_index`` keeps the index of
+each knowledge base version, so entries are embedded once per process, not once per
+question.
 
 Whether to answer automatically is a threshold on the best match's confidence
-(``Match.confidence``: its score plus half its lead over the best entry with a different
-answer, so two different answers almost tied are not quoted):
+(``Match.confidence``: its score plus a quarter of its lead over the best entry with a
+different answer, so two different answers almost tied are not quoted):
 
 - at or above the threshold: confident enough for the AI line to answer (still labelled as
   automated, with "Talk to an expert" one click away);
@@ -23,9 +29,9 @@ Each backend has its own threshold (scores of the backends are not comparable), 
 ``bench/suggest.py`` on BANKING77 with 10 intents held out of the knowledge base to play
 questions nobody has answered: the lowest threshold of its grid where at least 93 % of
 answers are right (the default brand target) and at most 5 % of out-of-scope questions get
-an answer. TF-IDF: 0.85 (28 % answered, 0.949 right, 3.6 % out of scope answered). Sentence
-embeddings (``onnx``, the default install, and ``torch``): 0.95 (55 % answered, 0.976
-right, 4.4 %). Brands move from there with their own outcomes
+an answer. TF-IDF: 0.70 (30 % answered, 0.963 right, 3.6 % out of scope answered). Sentence
+embeddings (``onnx``, the default install, and ``torch``): 0.90 (50 % answered, 0.986
+right, 2.0 %). Brands move from there with their own outcomes
 (``routing/services/knowledge.py``); triage passes the brand's threshold to
 ``index.should_answer(matches, threshold)``, and always sends frustrated customers to a
 person whatever the score.
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,10 +58,11 @@ from routing.text.embeddings import (
     text_backend,
 )
 
-Entry = tuple[int, str, str]
+# (entry id, question, answer) or (entry id, question, answer, other phrasings of the question)
+Entry = tuple[int, str, str] | tuple[int, str, str, tuple[str, ...]]
 
-AUTO_ANSWER_THRESHOLD = 0.85
-EMBEDDINGS_AUTO_ANSWER_THRESHOLD = 0.95
+AUTO_ANSWER_THRESHOLD = 0.70
+EMBEDDINGS_AUTO_ANSWER_THRESHOLD = 0.90
 EMBEDDING_BACKENDS = ("onnx", "torch")
 AUTO_ANSWER_THRESHOLDS = {
     "tfidf": AUTO_ANSWER_THRESHOLD,
@@ -62,15 +70,18 @@ AUTO_ANSWER_THRESHOLDS = {
     "torch": EMBEDDINGS_AUTO_ANSWER_THRESHOLD,
 }
 ANSWER_WEIGHT = 0.25
-MARGIN_WEIGHT = 0.5
+MARGIN_WEIGHT = 0.25
 WORD_WEIGHT = 0.4
+# An entry with several phrasings scores the mean of its best PHRASINGS_WEIGHED: several that
+# come close are surer than one that happens to (an entry with one phrasing scores it alone).
+PHRASINGS_WEIGHED = 3
 
 
 @dataclass(frozen=True)
 class Match:
-    """One entry for one question. ``score`` is the similarity 0..1; ``confidence`` (0..1.5)
-    adds half the lead over the best entry with a different answer: one entry far ahead is
-    safer to quote than two different answers almost tied."""
+    """One entry for one question. ``score`` is the similarity 0..1; ``confidence`` (0..1.25)
+    adds a quarter of the lead over the best entry with a different answer: one entry far
+    ahead is safer to quote than two different answers almost tied."""
 
     entry_id: int
     score: float
@@ -114,17 +125,27 @@ class KnowledgeIndex:
     """
 
     def __init__(
-        self, entries: list[Entry], backend: str | None = None, groups: list[str] | None = None
+        self,
+        entries: Sequence[Entry],
+        backend: str | None = None,
+        groups: list[str] | None = None,
     ) -> None:
         self.backend = ALIASES.get(backend or "", backend) or text_backend()
         if self.backend not in BACKENDS:
             raise ValueError(f"Unknown text backend {self.backend!r}.")
         self.auto_answer_threshold = AUTO_ANSWER_THRESHOLDS[self.backend]
-        self.ids = [int(entry_id) for entry_id, _, _ in entries]
-        questions = [question for _, question, _ in entries]
-        answers = [answer for _, _, answer in entries]
-        # Entries that give the same answer are not rivals (see Match.confidence).
-        keys = groups if groups is not None else [" ".join(a.lower().split()) for a in answers]
+        self.ids = [int(entry[0]) for entry in entries]
+        phrasings = [_phrasings(entry) for entry in entries]
+        answers = [entry[2] for entry in entries]
+        # One row per phrasing, an entry's rows side by side (see _per_entry).
+        rows = [text for texts in phrasings for text in texts]
+        self._counts = np.array([len(texts) for texts in phrasings], dtype=np.int64)
+        self._starts = np.cumsum(self._counts) - self._counts
+        self._row_entry = np.repeat(np.arange(len(entries)), self._counts)
+        self._rank_in_entry = np.arange(len(rows)) - np.repeat(self._starts, self._counts)
+        # Entries that give the same answer are not rivals (see Match.confidence); an entry
+        # without an answer is nobody's twin.
+        keys = groups if groups is not None else [_answer_key(entry) for entry in entries]
         self._groups = np.array([hash(key) for key in keys], dtype=np.int64)
         self._words, self._chars = _vectorizers()
         self._questions: Any = None
@@ -133,16 +154,16 @@ class KnowledgeIndex:
         if not entries:
             return
         if self.backend in EMBEDDING_BACKENDS:
-            self._questions = embed(questions, backend=self.backend, remember=True)
-            self._answers = np.zeros_like(self._questions)
+            self._questions = embed(rows, backend=self.backend, remember=True)
+            self._answers = np.zeros((len(entries), self._questions.shape[1]), dtype=np.float32)
             if self._answered.any():
                 # An empty answer is never embedded: it cannot help, and costs a model run.
                 answered = [answer for answer in answers if answer.strip()]
                 self._answers[self._answered] = embed(answered, backend=self.backend, remember=True)
             return
-        self._words.fit(questions + answers)
-        self._chars.fit(questions + answers)
-        self._questions = self._embed(questions)
+        self._words.fit(rows + answers)
+        self._chars.fit(rows + answers)
+        self._questions = self._embed(rows)
         self._answers = self._embed(answers)
 
     def _embed(self, texts: list[str]) -> Any:
@@ -177,16 +198,30 @@ class KnowledgeIndex:
             return np.zeros((len(texts), len(self.ids)))
         if self.backend in EMBEDDING_BACKENDS:
             queries = embed(texts, backend=self.backend)
-            to_questions = queries @ self._questions.T
+            to_questions = self._per_entry(queries @ self._questions.T)
             to_answers = (queries @ self._answers.T) * self._answered
             known = np.ones((len(texts), 1))
         else:
             queries = self._embed(texts)
-            to_questions = (queries @ self._questions.T).toarray()
+            to_questions = self._per_entry((queries @ self._questions.T).toarray())
             to_answers = (queries @ self._answers.T).toarray()
             known = np.array([[self._known_share(text)] for text in texts])
         blended = (1 - ANSWER_WEIGHT) * to_questions + ANSWER_WEIGHT * to_answers
         return np.clip(np.maximum(to_questions, blended) * known, 0, 1)
+
+    def _per_entry(self, rows: np.ndarray) -> np.ndarray:
+        """Similarities to each phrasing (columns) to one score per entry: the mean of its
+        best ``PHRASINGS_WEIGHED`` phrasings (all of them when it has fewer)."""
+        if len(self._row_entry) == len(self.ids):
+            return rows  # one phrasing each
+        # Sort each row's columns by entry, best phrasing first within an entry; the entries'
+        # blocks keep their places, so the first PHRASINGS_WEIGHED of each block are its best.
+        entry_of = np.broadcast_to(self._row_entry, rows.shape)
+        order = np.lexsort((-rows, entry_of), axis=-1)
+        ranked = np.take_along_axis(rows, order, axis=-1)
+        kept = np.where(self._rank_in_entry < PHRASINGS_WEIGHED, ranked, 0.0)
+        sums = np.add.reduceat(kept, self._starts, axis=-1)
+        return sums / np.minimum(self._counts, PHRASINGS_WEIGHED)
 
     def should_answer(self, matches: list[Match], threshold: float | None = None) -> bool:
         """True when the best match is confident enough for the AI line to answer: its
@@ -211,18 +246,43 @@ class KnowledgeIndex:
     def best(self, text: str, k: int = 3, only: set[int] | None = None) -> list[Match]:
         """The ``k`` best entries for ``text``, best first; entries scoring 0 are left out.
         ``only`` limits them to these entry ids (one index per brand serves every product)."""
-        scores = self.score_matrix([text])[0]
-        if scores.size == 0 or k <= 0:
-            return []
+        return self.best_many([text], k=k, only=only)[0]
+
+    def best_many(
+        self, texts: list[str], k: int = 3, only: set[int] | None = None
+    ) -> list[list[Match]]:
+        """:meth:`best` for each text, in one pass through the model (``bench/suggest.py``
+        measures the AI line's decision with it)."""
+        matrix = self.score_matrix(texts)
         if only is not None:
-            scores = scores * np.array([entry_id in only for entry_id in self.ids])
-        sure = self.confidences(scores)
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [
-            Match(self.ids[i], round(float(scores[i]), 4), round(float(sure[i]), 4))
-            for i in order
-            if scores[i] > 0
-        ]
+            matrix = matrix * np.array([entry_id in only for entry_id in self.ids])
+        out: list[list[Match]] = []
+        for scores in matrix:
+            if scores.size == 0 or k <= 0:
+                out.append([])
+                continue
+            sure = self.confidences(scores)
+            order = np.argsort(-scores, kind="stable")[:k]
+            out.append(
+                [
+                    Match(self.ids[i], round(float(scores[i]), 4), round(float(sure[i]), 4))
+                    for i in order
+                    if scores[i] > 0
+                ]
+            )
+        return out
+
+
+def _phrasings(entry: Entry) -> list[str]:
+    """The entry's question and its other phrasings, blank and repeated ones left out."""
+    others = entry[3] if len(entry) > 3 else ()  # type: ignore[misc]
+    texts = [text.strip() for text in (entry[1], *others)]
+    return list(dict.fromkeys(text for text in texts if text)) or [entry[1]]
+
+
+def _answer_key(entry: Entry) -> str:
+    answer = " ".join(entry[2].lower().split())
+    return answer if answer else f"\0entry {entry[0]}"
 
 
 def should_answer_automatically(matches: list[Match]) -> bool:
@@ -237,7 +297,7 @@ _cache_lock = threading.Lock()
 CACHED_INDEXES = 32
 
 
-def cached_index(entries: list[Entry], backend: str | None = None) -> KnowledgeIndex:
+def cached_index(entries: Sequence[Entry], backend: str | None = None) -> KnowledgeIndex:
     """The index of exactly these entries, built once per process: an edited, added or
     archived entry is a new key, so a stale index is never used. Keeps the most recent
     ``CACHED_INDEXES`` (one per brand and knowledge-base version)."""

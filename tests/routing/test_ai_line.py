@@ -346,3 +346,30 @@ def test_the_tour_question_is_answered_on_the_tfidf_fallback_too(
     finally:
         monkeypatch.undo()
         embeddings.forget_backend_choice()
+
+
+def test_an_entrys_other_phrasings_let_the_ai_line_answer_a_question_worded_like_them(
+    cast: Any, demo_faq: dict[str, KnowledgeEntry]
+) -> None:
+    # given the return policy, worded as staff wrote it: a question about boots that do not
+    # fit goes to a person
+    body = "Can I send the boots back if they do not fit?"
+    entry = demo_faq["What is your return policy?"]
+    before = triaged(cast, body)
+    assert before.status == Question.Status.WAITING
+
+    # when staff record how customers really ask it (the model field; the pages come later)
+    KnowledgeEntry.objects.filter(pk=entry.pk).update(
+        phrasings=[
+            "Can I send boots back if they don't fit?",
+            "Can I send back boots that do not fit?",
+            "Can boots that don't fit go back?",
+        ]
+    )
+    after = triaged(cast, body)
+
+    # then the same question is answered at once from that entry, above the threshold
+    assert after.status == Question.Status.AI_ANSWERED
+    assert after.triage["knowledge_entry_id"] == entry.pk
+    assert after.triage["knowledge_confidence"] >= after.triage["answer_threshold"]
+    assert "within 60 days" in after.messages.get(role=Message.Role.AI).body

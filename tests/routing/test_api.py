@@ -8,6 +8,7 @@ import pytest
 
 from routing import services
 from routing.models import Assignment, Question
+from routing.scoring import DEFAULT_WEIGHTS
 
 pytestmark = pytest.mark.django_db
 
@@ -316,7 +317,7 @@ def test_routing_settings_are_changed_by_editors_within_limits(cast: Any, api_as
     )
     assert ok.status_code == 200
     assert ok.json()["weights"]["activity"] == 3.0
-    assert ok.json()["weights"]["skill"] == 1.5  # defaults fill the rest
+    assert ok.json()["weights"]["skill"] == DEFAULT_WEIGHTS["skill"]  # defaults fill the rest
     bad = sam.patch(
         "/api/v1/brands/acme/routing",
         {"offer_timeout_seconds": 2, "step_waits": [1], "weights": {"luck": 1}},

@@ -280,3 +280,51 @@ def test_editing_one_entry_re_embeds_only_that_entry(monkeypatch: pytest.MonkeyP
     # then only the new answer went through the model, and the index still works
     assert encoded == ["Fully waterproof since the 2026 model."]
     assert index.best("Is the Summit jacket waterproof?")[0].entry_id == 15
+
+
+@pytest.mark.parametrize("backend", ["tfidf", "onnx"])
+def test_an_entry_scores_the_mean_of_its_best_phrasings(backend: str) -> None:
+    # given the same entry once with its question alone and once with other phrasings
+    question = "How do I clean my trail shoes?"
+    alone = KnowledgeIndex([(10, question, "Rinse.")], backend=backend)
+    close = ("How should I clean trail shoes?", "How do I wash my trail shoes?")
+    far = ("Do you sell gift cards?", "Where is my parcel?")
+    agreeing = KnowledgeIndex([(10, question, "Rinse.", close)], backend=backend)
+    one_of_three = KnowledgeIndex([(10, question, "Rinse.", far)], backend=backend)
+
+    # when a customer asks in the entry's own words
+    text = "How do I clean my trail shoes?"
+
+    # then phrasings that agree keep it sure, phrasings about something else dilute it, and
+    # every index answers with the entry's id, never a phrasing's
+    assert agreeing.best(text)[0].entry_id == one_of_three.best(text)[0].entry_id == 10
+    assert len(agreeing.best(text, k=5)) == 1
+    assert one_of_three.best(text)[0].score < agreeing.best(text)[0].score
+    assert agreeing.best(text)[0].score <= alone.best(text)[0].score + 1e-6
+
+
+def test_phrasings_find_an_entry_its_question_alone_would_miss() -> None:
+    # given a returns entry and a second entry, with and without other phrasings
+    others = [(20, "How long does delivery take?", "Two to four working days.")]
+    returns = (21, "What is your return policy?", "Unused gear within 60 days.")
+    phrasings = ("Can I send back shoes that don't fit?", "Can I return boots that do not fit?")
+    plain = KnowledgeIndex([*others, returns], backend="onnx")
+    richer = KnowledgeIndex([*others, (*returns, phrasings)], backend="onnx")
+
+    # when
+    text = "Can I send the boots back if they do not fit?"
+
+    # then
+    assert richer.best(text)[0].entry_id == 21
+    assert richer.best(text)[0].confidence > plain.best(text)[0].confidence + 0.1
+
+
+def test_entries_without_an_answer_are_rivals_not_twins() -> None:
+    # given two entries with no answer text: they are different answers, not one
+    index = KnowledgeIndex(
+        [(1, "How do I clean the shoes?", ""), (2, "How do I clean shoes?", "")], backend="onnx"
+    )
+    alone = KnowledgeIndex([(1, "How do I clean the shoes?", "")], backend="onnx")
+    assert index.best("how do i clean the shoes")[0].confidence < (
+        alone.best("how do i clean the shoes")[0].confidence
+    )

@@ -136,3 +136,14 @@ def test_a_new_expert_goes_before_a_second_turn(
     online(cast.grace)
     services.routing_offer_question(question_id=question.pk)
     assert offered_to(question) == [cast.grace]
+
+
+def test_recent_activity_counts_on_a_log_scale_so_busy_sites_rank_like_quiet_ones() -> None:
+    # given two experts twice as active as two others, on a quiet and on a busy site
+    quiet = scoring.recency_value(2.0) - scoring.recency_value(1.0)
+    busy = scoring.recency_value(20.0) - scoring.recency_value(10.0)
+
+    # then doubling is worth the same step at both paces, and the scale is bounded
+    assert quiet == pytest.approx(busy, abs=0.01)
+    assert busy > 0.09
+    assert scoring.recency_value(scoring.RECENCY_CEILING * 3) == 1.0
