@@ -484,4 +484,4 @@ def period_parse(raw_from: str | None, raw_to: str | None, *, today: date | None
     return Period(start, end)
 
 
-FULL = ("overall", "by_product", "by_expert", "daily", "customers")
+FULL = ("overall", "by_product", "by_expert", "daily", "copilot", "customers")

@@ -83,6 +83,8 @@ class QuestionOutputSerializer(serializers.Serializer):
     def get_mood_rising(self, question: Question) -> bool | None:
         if self.context.get("role") not in (Message.Role.EXPERT, Message.Role.STAFF):
             return None
+        if question.status == Question.Status.RESOLVED:
+            return False  # nobody is answering any more: no banner, and no query
         return selectors.question_mood_rising(question)
 
     def get_body(self, question: Question) -> str:

@@ -130,11 +130,11 @@ class KnowledgeGapsApi(APIView):
         size = serializers.IntegerField()
         products = serializers.ListField(child=serializers.CharField())
         examples = QuestionSerializer(many=True)
-        best_question_id = serializers.IntegerField(source="best.pk", default=None)
+        best_question_id = serializers.IntegerField(source="best.pk", default=None, allow_null=True)
         best_answer = serializers.CharField(help_text="Redacted; empty when none resolved it.")
         best_expert = serializers.CharField()
         best_rating = serializers.IntegerField(allow_null=True)
-        draft_entry_id = serializers.IntegerField(source="draft.pk", default=None)
+        draft_entry_id = serializers.IntegerField(source="draft.pk", default=None, allow_null=True)
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
