@@ -232,7 +232,7 @@ def test_a_fresh_clone_migrates_on_the_embedded_default(tmp_path: Path) -> None:
     assert (var / "gigcx.sqlite3").is_file()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # beat's scheduler manages its own connection
 def test_the_frequent_sweeps_expire_rather_than_pile_up() -> None:
     """Beat's database scheduler carries the expiry to every sweep it sends."""
     from django_celery_beat.schedulers import DatabaseScheduler
