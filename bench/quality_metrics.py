@@ -67,9 +67,9 @@ def seed() -> None:
         cursor.execute(
             """
             INSERT INTO gigcx_user (password, is_superuser, first_name, last_name, is_staff,
-                                    is_active, date_joined, email, name)
+                                    is_active, date_joined, email, name, tone_analysis)
             SELECT '!', false, '', '', false, true, now(), 'expert' || n || '@bench.example',
-                   'Expert ' || n
+                   'Expert ' || n, true
             FROM generate_series(1, %s) AS n
             """,
             [EXPERTS],
@@ -92,9 +92,9 @@ def seed() -> None:
         cursor.execute(
             """
             INSERT INTO gigcx_user (password, is_superuser, first_name, last_name, is_staff,
-                                    is_active, date_joined, email, name)
+                                    is_active, date_joined, email, name, tone_analysis)
             SELECT '!', false, '', '', false, true, now(), 'customer' || n || '@bench.example',
-                   'Customer ' || n
+                   'Customer ' || n, true
             FROM generate_series(1, %s) AS n
             """,
             [CUSTOMERS],
@@ -107,7 +107,7 @@ def seed() -> None:
             INSERT INTO routing_question (contact_email, access_token_hash, body, redacted_body,
                 preference, status, language, priority, triage, routing_step, attempts,
                 waiting_since, sla_due_at, escalation_reason, created_at, resolved_at, brand_id,
-                product_id, triage_attempts)
+                product_id, triage_attempts, tone_analysis)
             SELECT '', '', 'How do I look after product ' || (i %% 20) || '?', '', 'auto',
                    CASE WHEN i %% 10 < 3 THEN 'ai_answered' ELSE 'resolved' END, 'en', 0, '{}',
                    1, 1,
@@ -115,7 +115,7 @@ def seed() -> None:
                    CASE WHEN i %% 10 < 3 THEN NULL ELSE t + interval '16 minutes' END,
                    '', t,
                    CASE WHEN i %% 10 < 3 THEN NULL ELSE t + interval '30 minutes' END,
-                   %s, (%s::bigint[])[1 + i %% 20], 0
+                   %s, (%s::bigint[])[1 + i %% 20], 0, true
             FROM (
                 SELECT i, now() - (i %% 365) * interval '1 day' - (i %% 1440) * interval '1 minute'
                        AS t

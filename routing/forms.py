@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from django import forms
@@ -73,14 +74,9 @@ class AskForm(forms.Form):
         )
         if previous.exists():
             self.fields["preferred_expert"].queryset = previous
-            self.fields["preferred_expert"].label_from_instance = _expert_name
+            self.fields["preferred_expert"].label_from_instance = attrgetter("display_name")
         else:
             del self.fields["preferred_expert"]
-
-
-def _expert_name(expert: Expert) -> str:
-    profile = getattr(expert.user, "expert_profile", None)
-    return profile.display_name if profile else expert.user.display_name
 
 
 class RoutingSettingsForm(forms.Form):

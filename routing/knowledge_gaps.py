@@ -172,10 +172,7 @@ def _name_experts(gaps: list[Gap]) -> None:
         .select_related("expert__user__expert_profile")
         .order_by("ended_at", "pk")
     ):
-        profile = getattr(assignment.expert.user, "expert_profile", None)
-        names[assignment.question_id] = (
-            profile.display_name if profile else assignment.expert.user.display_name
-        )
+        names[assignment.question_id] = assignment.expert.display_name
     for gap in gaps:
         if gap.best is not None:
             gap.best_expert = names.get(gap.best.pk, "")

@@ -98,7 +98,7 @@ def weights_preview(
 
         first_today = min(experts.values(), key=today)
         first_proposed = min(experts.values(), key=proposed_order)
-        before, after = _name(first_today), _name(first_proposed)
+        before, after = first_today.expert.display_name, first_proposed.expert.display_name
         before_counts[before] += 1
         after_counts[after] += 1
         if first_today.expert_id != first_proposed.expert_id:
@@ -113,8 +113,3 @@ def weights_preview(
     names = sorted(set(before_counts) | set(after_counts))
     preview.firsts = {name: (before_counts[name], after_counts[name]) for name in names}
     return preview
-
-
-def _name(offer: Assignment) -> str:
-    profile = getattr(offer.expert.user, "expert_profile", None)
-    return (profile.display_name if profile else "") or offer.expert.user.display_name

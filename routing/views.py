@@ -90,8 +90,7 @@ def _conversation(
     )
     expert_name = verified = None
     if assignment is not None:
-        profile = getattr(assignment.expert.user, "expert_profile", None)
-        expert_name = profile.display_name if profile else assignment.expert.user.display_name
+        expert_name = assignment.expert.display_name
         verified = assignment.expert.skills.filter(
             product_id=question.product_id, verified_at__isnull=False
         ).exists()

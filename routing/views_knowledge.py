@@ -154,10 +154,7 @@ def knowledge_staff_entry(request: HttpRequest, brand: Brand, entry_id: int) -> 
 
 
 def _expert_name(entry: KnowledgeEntry) -> str:
-    if entry.expert is None:
-        return ""
-    profile = getattr(entry.expert.user, "expert_profile", None)
-    return profile.display_name if profile else entry.expert.user.display_name
+    return "" if entry.expert is None else entry.expert.display_name
 
 
 STATUS_ACTIONS = {

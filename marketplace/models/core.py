@@ -342,6 +342,13 @@ class Expert(models.Model):
     def receives_offers(self) -> bool:
         return self.status in (self.Status.APPROVED, self.Status.PROBATION)
 
+    @property
+    def display_name(self) -> str:
+        """The name customers and staff see: her expert profile's, else her account's
+        (select_related("user__expert_profile") saves the two lookups)."""
+        profile = getattr(self.user, "expert_profile", None)
+        return (profile.display_name if profile else "") or self.user.display_name
+
 
 class ExpertSkillQuerySet(ScopedQuerySet):
     def visible_to(self, viewer: Viewer) -> ExpertSkillQuerySet:
