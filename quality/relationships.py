@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, Min, OuterRef, Q, QuerySet, Subquery
 
 from gigcx.models import User
 from marketplace.models import Brand, Expert
@@ -44,22 +44,22 @@ def _asked(brand: Brand) -> QuerySet[Question]:
 
 
 def returning_customers(*, brand: Brand, low: datetime, high: datetime) -> dict[str, Any]:
-    """Customers in the range and how many came back within the window (one query: each
-    customer counted once, at her first question in the range)."""
-    in_range = _asked(brand).filter(created_at__gte=low, created_at__lt=high)
-    earlier = in_range.filter(asked_by_id=OuterRef("asked_by_id")).filter(
-        Q(created_at__lt=OuterRef("created_at"))
-        | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk"))
+    """Customers in the range and how many came back within the window: one aggregate over
+    the range's own rows. A customer is counted at her first question in the range (the one
+    whose previous question to the brand, if any, is older than the range); she returned
+    when her next question came within the window (the chain written at intake:
+    ``Question.asked_before_at`` / ``asked_again_at``)."""
+    firsts = _asked(brand).filter(
+        Q(asked_before_at__isnull=True) | Q(asked_before_at__lt=low),
+        created_at__gte=low,
+        created_at__lt=high,
     )
-    again = _asked(brand).filter(
-        asked_by_id=OuterRef("asked_by_id"),
-        created_at__gt=OuterRef("created_at"),
-        created_at__lte=OuterRef("created_at") + timedelta(days=RETURN_WINDOW_DAYS),
-    )
-    row = (
-        in_range.annotate(later=Exists(again))
-        .filter(~Exists(earlier))
-        .aggregate(customers=Count("pk"), returning=Count("pk", filter=Q(later=True)))
+    row = firsts.aggregate(
+        customers=Count("pk"),
+        returning=Count(
+            "pk",
+            filter=Q(asked_again_at__lte=F("created_at") + timedelta(days=RETURN_WINDOW_DAYS)),
+        ),
     )
     customers, returning = row["customers"], row["returning"]
     return {

@@ -95,6 +95,8 @@ class QuestionOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(ExpertSerializer(allow_null=True))
     def get_expert(self, question: Question) -> dict[str, Any] | None:
+        if question.status == Question.Status.NEW:
+            return None  # not triaged yet, so nobody has accepted it: no query (intake)
         assignment = (
             Assignment.objects.filter(question=question, status=Assignment.Status.ACCEPTED)
             .select_related("expert__user__expert_profile")
@@ -102,16 +104,10 @@ class QuestionOutputSerializer(serializers.Serializer):
         )
         if assignment is None:
             return None
-        profile = getattr(assignment.expert.user, "expert_profile", None)
         verified = assignment.expert.skills.filter(
             product_id=question.product_id, verified_at__isnull=False
         ).exists()
-        return {
-            "display_name": profile.display_name
-            if profile
-            else assignment.expert.user.display_name,
-            "verified_product": verified,
-        }
+        return {"display_name": assignment.expert.display_name, "verified_product": verified}
 
 
 def staff_may_write(request: Request, question: Question, role: str) -> None:

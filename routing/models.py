@@ -150,6 +150,12 @@ class Question(models.Model):
     escalation_reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # A signed-in customer's questions to the brand form a chain: when she asked the brand
+    # before this question and when she asked it next (written at intake, under the brand's
+    # row lock). The brand's returning-customer figures read these two columns of the range's
+    # own rows instead of searching each customer's history (quality.relationships).
+    asked_before_at = models.DateTimeField(null=True, blank=True, editable=False)
+    asked_again_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = QuestionQuerySet.as_manager()
 
@@ -165,6 +171,13 @@ class Question(models.Model):
             models.Index(fields=["created_at"], condition=Q(status="new"), name="question_new_idx"),
             # A brand's questions in a date range (quality's metrics and their daily rollup).
             models.Index(fields=["brand", "created_at"], name="question_brand_created_idx"),
+            # One customer's questions to a brand, newest last: her previous question at
+            # intake, her page on the brand's side.
+            models.Index(
+                fields=["brand", "asked_by", "created_at"],
+                condition=Q(asked_by__isnull=False),
+                name="question_brand_customer_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import ExpressionWrapper, F, FloatField, Value
+from django.db.models import ExpressionWrapper, F, FloatField, Subquery, Value
 from django.db.models.functions import Greatest, Ln, Power
 from django.utils import timezone
 
@@ -111,6 +111,11 @@ def question_create(
             User.objects.filter(pk=asked_by.pk).update(tone_analysis=tone)
             asked_by.tone_analysis = tone
         Brand.objects.filter(pk=brand.pk).update(question_seq=F("question_seq") + 1)
+        # A signed-in customer's questions to the brand form a chain (previous / next asked),
+        # linked inside the INSERT and one UPDATE; the brand row locked above orders them.
+        earlier = Question.objects.filter(brand=brand, asked_by=asked_by).order_by(
+            "-created_at", "-pk"
+        )
         question = Question.objects.create(
             brand=brand,
             product=product,
@@ -121,7 +126,14 @@ def question_create(
             contact_email="" if authenticated else contact_email.strip().lower(),
             access_token_hash=token_hash,
             tone_analysis=tone,
+            asked_before_at=Subquery(earlier.values("created_at")[:1]) if authenticated else None,
         )
+        if authenticated:
+            del question.asked_before_at  # stored by the subquery; read back if asked for
+            previous = earlier.exclude(pk=question.pk).values("pk")[:1]
+            Question.objects.filter(pk=Subquery(previous)).update(
+                asked_again_at=question.created_at
+            )
         Message.objects.create(
             question=question, author=question.asked_by, role=Message.Role.CUSTOMER, body=body
         )

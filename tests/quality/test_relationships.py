@@ -3,10 +3,14 @@ figures are worked out by hand; the page, the API and the CSV; tenancy."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.db import connection
 from django.utils import timezone
 
 from gigcx.accounts import user_create
@@ -17,8 +21,11 @@ pytestmark = pytest.mark.django_db
 
 
 def days_ago(question: Question, days: int) -> None:
-    # Hand-set clocks (test data only).
+    # Hand-set clocks (test data only), then the customers' chains of questions linked again
+    # as the migration links rows stored before the chain existed.
     Question.objects.filter(pk=question.pk).update(created_at=timezone.now() - timedelta(days=days))
+    chain = importlib.import_module("routing.migrations.0012_customer_question_chain")
+    chain.chain_questions(apps, SimpleNamespace(connection=connection))
 
 
 def day(days: int) -> str:
@@ -175,3 +182,35 @@ def test_the_csv_has_the_returning_figures_and_a_row_per_customer(
         "2",
     )
     assert sum(line.startswith("customer,") for line in lines) == 3
+
+
+def test_intake_chains_a_customer_questions_to_the_brand(cast: Any, ask: Any) -> None:
+    first = ask(asked_by=cast.carol)
+    second = ask(asked_by=cast.carol)
+    third = ask(asked_by=cast.carol)
+    elsewhere, _ = routing.question_create(
+        brand=cast.northwind, asked_by=cast.carol, body="Are the Gravel wheels tubeless?"
+    )
+    anonymous, _ = routing.question_create(
+        brand=cast.acme, body="Do you ship to Norway?", contact_email="v@example.com"
+    )
+    rows = {
+        q.pk: (q.asked_before_at, q.asked_again_at, q.created_at)
+        for q in Question.objects.filter(pk__in=[first.pk, second.pk, third.pk, elsewhere.pk])
+    }
+    assert rows[first.pk][:2] == (None, rows[second.pk][2])
+    assert rows[second.pk][:2] == (rows[first.pk][2], rows[third.pk][2])
+    assert rows[third.pk][:2] == (rows[second.pk][2], None)
+    assert rows[elsewhere.pk][:2] == (None, None)  # another brand: a chain of its own
+    anonymous.refresh_from_db()
+    assert (anonymous.asked_before_at, anonymous.asked_again_at) == (None, None)
+
+    # rows stored before the chain existed are linked by the migration, the same way
+    Question.objects.update(asked_before_at=None, asked_again_at=None)
+    chain = importlib.import_module("routing.migrations.0012_customer_question_chain")
+    chain.chain_questions(apps, SimpleNamespace(connection=connection))
+    relinked = {
+        q.pk: (q.asked_before_at, q.asked_again_at, q.created_at)
+        for q in Question.objects.filter(pk__in=rows)
+    }
+    assert relinked == rows
