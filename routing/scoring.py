@@ -59,13 +59,14 @@ ACTIVITY_WINDOW_DAYS = 7
 # the coffee site (a six-week burst) and starved the slower matheducators site. It counts on a
 # log scale from RECENCY_UNIT up to RECENCY_CEILING: twice the recent resolutions is the same
 # step whether an expert has 1 or 10, so a site with many answers per question (every expert's
-# sum is larger) ranks its experts as a site with few would. A saturating count (d / (d + 5),
-# before) squeezed the most active experts together and let weak signals reorder them: on the
-# matheducators site it fell below ranking by decayed recency alone. Half-life, unit and the
-# weights were chosen on both sites together (bench/routing_sites.py prints the grid).
+# sum is larger) ranks its experts as a site with few would. RECENCY_LAST_SHARE of the feature
+# is how lately she last resolved, as the recency baselines break their ties: of two experts
+# with about the same decayed count, the one who resolved a moment ago comes first.
+# Off (share 0) until chosen with the weights on both sites.
 RECENCY_HALF_LIFE_QUESTIONS = 15
 RECENCY_UNIT = 0.1
 RECENCY_CEILING = 100.0
+RECENCY_LAST_SHARE = 0.0
 
 WORD = re.compile(r"[a-z0-9äöüß]{3,}")
 STOP = frozenset(
@@ -247,11 +248,37 @@ def recency_decayed(recency: float, recency_seq: int, brand_seq: int) -> float:
 def recency_value(
     decayed: float, *, unit: float = RECENCY_UNIT, ceiling: float = RECENCY_CEILING
 ) -> float:
-    """Decayed recent resolutions to [0, 1] on a log scale: 0 -> 0, one just now -> 0.35,
-    two -> 0.44, ten -> 0.67, ``ceiling`` or more -> 1. Each doubling adds the same 0.1."""
+    """Decayed recent resolutions to [0, 1] on a log scale: 0 -> 0, ``ceiling`` or more -> 1;
+    each doubling adds the same step."""
     if decayed <= 0:
         return 0.0
     return min(1.0, math.log1p(decayed / unit) / math.log1p(ceiling / unit))
+
+
+def last_value(
+    since_last: float | None, *, half_life: float = RECENCY_HALF_LIFE_QUESTIONS
+) -> float:
+    """How recently she last resolved, in [0, 1]: 1 for the brand's latest question, halved
+    every ``half_life`` questions since, 0 for never."""
+    if since_last is None:
+        return 0.0
+    return 0.5 ** (max(0.0, since_last) / half_life)
+
+
+def activity_score(
+    decayed: float,
+    since_last: float | None,
+    *,
+    unit: float = RECENCY_UNIT,
+    last_share: float = RECENCY_LAST_SHARE,
+    half_life: float = RECENCY_HALF_LIFE_QUESTIONS,
+) -> float:
+    """The activity feature: how much she resolved lately (``recency_value`` of the decayed
+    count) blended with how lately she last resolved (``last_value``), ``last_share`` of it
+    the latter. The count alone cannot tell apart two experts with one resolution each, or
+    an expert with many old ones from one who answered a moment ago."""
+    volume = recency_value(decayed, unit=unit)
+    return (1.0 - last_share) * volume + last_share * last_value(since_last, half_life=half_life)
 
 
 def fairness_value(idle_seconds: float | None, offers_this_hour: int, cap: int) -> float:

@@ -147,3 +147,18 @@ def test_recent_activity_counts_on_a_log_scale_so_busy_sites_rank_like_quiet_one
     assert quiet == pytest.approx(busy, abs=0.01)
     assert busy > 0.09
     assert scoring.recency_value(scoring.RECENCY_CEILING * 3) == 1.0
+
+
+def test_of_two_equally_busy_experts_the_one_who_resolved_lately_scores_higher() -> None:
+    half = scoring.RECENCY_HALF_LIFE_QUESTIONS
+
+    def score(decayed: float, since_last: int | None) -> float:
+        return scoring.activity_score(decayed, since_last, last_share=0.03)
+
+    lately, long_ago, never = score(1.0, 1), score(1.0, 4 * half), score(0.0, None)
+
+    assert 0.0 == never < long_ago < lately <= 1.0
+    # the count still leads: twice the recent resolutions beats a later last one
+    assert score(2.0, 4 * half) > lately
+    assert scoring.last_value(half) == pytest.approx(0.5)
+    assert scoring.last_value(None) == 0.0
