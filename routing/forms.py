@@ -113,9 +113,12 @@ class RoutingSettingsForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in DEFAULT_WEIGHTS:
+        for name, default in DEFAULT_WEIGHTS.items():
             self.fields[f"weight_{name}"] = forms.FloatField(
-                label=factor_label(name), min_value=0, max_value=100
+                label=factor_label(name),
+                min_value=0,
+                max_value=100,
+                help_text=f"Default {default:g}",
             )
 
     @classmethod
@@ -143,7 +146,13 @@ class RoutingSettingsForm(forms.Form):
         return [self[f"weight_{name}"] for name in DEFAULT_WEIGHTS]
 
     def weights(self) -> dict[str, float]:
-        return {name: self.cleaned_data[f"weight_{name}"] for name in DEFAULT_WEIGHTS}
+        """The weights that differ from the defaults: a factor left at its default follows
+        the defaults when they change (routing.scoring.DEFAULT_WEIGHTS)."""
+        return {
+            name: self.cleaned_data[f"weight_{name}"]
+            for name, default in DEFAULT_WEIGHTS.items()
+            if self.cleaned_data[f"weight_{name}"] != default
+        }
 
     def changes(self) -> dict[str, Any]:
         """What the service takes: the cleaned form in the model's shape."""

@@ -13,24 +13,30 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-# Chosen on real data (bench/routing_sites.py: coffee.stackexchange.com, a six-week burst, and
-# matheducators.stackexchange.com, slower with many answers per question, together): who
-# resolved questions recently predicts who answers far better than tag skill or topic
-# similarity. Recent activity counts on a log scale (``recency_value``), so the other weights
-# act as factors on it: at these settings a full skill point is worth as much as 2.7 times
-# the recent resolutions, a full text fit 1.3 times. Acceptance-rate "quality" barely
-# predicts who answers (it matters for who answers *well*, which that data cannot measure),
-# so it keeps a small weight.
+# Chosen on real data by bench/routing_sites.py --tune: a coordinate search on the earlier
+# "tuning" questions of two Stack Exchange sites together (coffee, a six-week burst, and
+# matheducators, slower with many answers per question), then reported on their later
+# questions, which the search never sees. Who resolved questions recently predicts who
+# answers far better than tag skill or topic similarity. Activity counts on a log scale
+# (``activity_score``), so the other weights act as factors on it. The activity weight is not
+# fitted (only ratios change a ranking on that data): its size against spare capacity, fair
+# share and empathy, which the data cannot measure, is a product decision. Acceptance-rate
+# "quality" barely predicts who answers (it matters for who answers *well*, which that data
+# cannot measure), so it keeps a small weight. On the later questions these rank about as well
+# as recency alone, ahead on some figures and behind on others, all within the bootstrap
+# intervals (bench/README.md has the table).
 DEFAULT_WEIGHTS: dict[str, float] = {
     "skill": 2.0,  # level and verification for the product (or its category)
-    "activity": 13.8,  # recent resolutions, decayed in the brand's questions: the strongest
+    "activity": 10.0,  # recent resolutions, decayed in the brand's questions: the strongest
     "quality": 0.2,  # Bayesian average of ratings and resolution rate
     "load": 1.0,  # spare capacity
     "fairness": 1.0,  # idle longest, fewer offers this hour
     "empathy": 1.0,  # upset customers end calmer with her; counts only for upset customers
-    "text_fit": 0.5,  # similar questions resolved well: a tie-breaker
+    "text_fit": 2.0,  # similar questions resolved well
     "preferred": 8.0,  # the customer asked for this expert, or had them before
 }
+# A brand follows these unless it changed a weight: the settings store only what differs
+# (routing.forms), and migration routing 0012 cleared stored copies of earlier defaults.
 
 # What each factor is called on the pages ("Why these experts", the routing settings).
 FACTOR_LABELS: dict[str, str] = {
@@ -59,13 +65,14 @@ ACTIVITY_WINDOW_DAYS = 7
 # the coffee site (a six-week burst) and starved the slower matheducators site. It counts on a
 # log scale from RECENCY_UNIT up to RECENCY_CEILING: twice the recent resolutions is the same
 # step whether an expert has 1 or 10, so a site with many answers per question (every expert's
-# sum is larger) ranks its experts as a site with few would. A saturating count (d / (d + 5),
-# before) squeezed the most active experts together and let weak signals reorder them: on the
-# matheducators site it fell below ranking by decayed recency alone. Half-life, unit and the
-# weights were chosen on both sites together (bench/routing_sites.py prints the grid).
+# sum is larger) ranks its experts as a site with few would. RECENCY_LAST_SHARE of the feature
+# is how lately she last resolved, as the recency baselines break their ties: of two experts
+# with about the same decayed count, the one who resolved a moment ago comes first.
+# Half-life, unit and share were chosen with the weights (bench/routing_sites.py --tune).
 RECENCY_HALF_LIFE_QUESTIONS = 15
-RECENCY_UNIT = 0.1
+RECENCY_UNIT = 0.3
 RECENCY_CEILING = 100.0
+RECENCY_LAST_SHARE = 0.03
 
 WORD = re.compile(r"[a-z0-9äöüß]{3,}")
 STOP = frozenset(
@@ -247,11 +254,37 @@ def recency_decayed(recency: float, recency_seq: int, brand_seq: int) -> float:
 def recency_value(
     decayed: float, *, unit: float = RECENCY_UNIT, ceiling: float = RECENCY_CEILING
 ) -> float:
-    """Decayed recent resolutions to [0, 1] on a log scale: 0 -> 0, one just now -> 0.35,
-    two -> 0.44, ten -> 0.67, ``ceiling`` or more -> 1. Each doubling adds the same 0.1."""
+    """Decayed recent resolutions to [0, 1] on a log scale: 0 -> 0, ``ceiling`` or more -> 1;
+    each doubling adds the same step."""
     if decayed <= 0:
         return 0.0
     return min(1.0, math.log1p(decayed / unit) / math.log1p(ceiling / unit))
+
+
+def last_value(
+    since_last: float | None, *, half_life: float = RECENCY_HALF_LIFE_QUESTIONS
+) -> float:
+    """How recently she last resolved, in [0, 1]: 1 for the brand's latest question, halved
+    every ``half_life`` questions since, 0 for never."""
+    if since_last is None:
+        return 0.0
+    return 0.5 ** (max(0.0, since_last) / half_life)
+
+
+def activity_score(
+    decayed: float,
+    since_last: float | None,
+    *,
+    unit: float = RECENCY_UNIT,
+    last_share: float = RECENCY_LAST_SHARE,
+    half_life: float = RECENCY_HALF_LIFE_QUESTIONS,
+) -> float:
+    """The activity feature: how much she resolved lately (``recency_value`` of the decayed
+    count) blended with how lately she last resolved (``last_value``), ``last_share`` of it
+    the latter. The count alone cannot tell apart two experts with one resolution each, or
+    an expert with many old ones from one who answered a moment ago."""
+    volume = recency_value(decayed, unit=unit)
+    return (1.0 - last_share) * volume + last_share * last_value(since_last, half_life=half_life)
 
 
 def fairness_value(idle_seconds: float | None, offers_this_hour: int, cap: int) -> float:

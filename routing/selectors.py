@@ -243,6 +243,8 @@ def expert_candidates_for_question(
             preferred = 0.5
         quality = None if expert.quality_score is None else float(expert.quality_score)
         decayed = scoring.recency_decayed(expert.recency, expert.recency_seq, brand_seq)
+        # recency_seq is the brand's question count at her latest resolution.
+        since_last = brand_seq - expert.recency_seq if expert.recency > 0 else None
         features = scoring.CandidateFeatures(
             expert_id=expert.pk,
             skill=scoring.skill_value(
@@ -250,7 +252,7 @@ def expert_candidates_for_question(
                 skill.verified_level if skill else None,
                 step=skill_step,
             ),
-            activity=scoring.recency_value(decayed),
+            activity=scoring.activity_score(decayed, since_last),
             quality=quality,
             load=(presence.capacity - presence.active) / presence.capacity,
             fairness=scoring.fairness_value(
@@ -273,6 +275,7 @@ def expert_candidates_for_question(
                 "activity": (
                     f"{decayed:.1f} recent resolutions, each halved every "
                     f"{scoring.RECENCY_HALF_LIFE_QUESTIONS} questions the brand receives"
+                    + ("" if since_last is None else f"; the latest {since_last} questions ago")
                 ),
             },
         )

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from marketplace.models import Expert
 from routing.models import Assignment
+from routing.scoring import DEFAULT_WEIGHTS
 from routing.selectors import routing_settings_for
 from tests.e2e.conftest import log_in, screenshot
 
@@ -49,3 +50,12 @@ def test_preview_then_save_the_routing_weights(
     assert page.locator(".message.success").is_visible()
     assert routing_settings_for(cast.acme.pk).sla_minutes == 20
     assert routing_settings_for(cast.acme.pk).weights["activity"] == 0
+
+
+def test_on_a_phone_each_weight_shows_its_default(phone: Any, live_server: Any, cast: Any) -> None:
+    log_in(phone, live_server.url, "maya@acme.example")
+    phone.goto(live_server.url + "/brands/acme/manage/routing/")
+    field = phone.locator("#id_weight_activity").locator("xpath=..")
+    assert f"Default {DEFAULT_WEIGHTS['activity']:g}" in field.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    screenshot(phone, "routing-settings-phone")

