@@ -69,7 +69,8 @@ class Command(BaseCommand):
                 "--pidfile=",
             ],
         }
-        local = options["addr"] in ("127.0.0.1", "0.0.0.0")  # noqa: S104 - compared, not bound
+        # 0.0.0.0 is compared with the address asked for here, not bound to.
+        local = options["addr"] in ("127.0.0.1", "0.0.0.0")  # noqa: S104  # nosec B104
         url = f"http://{'localhost' if local else options['addr']}:{options['port']}/"
         self.stdout.write(
             self.style.SUCCESS(f"\nGigCX is starting at {url}  (Ctrl-C stops everything)\n")
