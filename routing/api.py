@@ -516,6 +516,12 @@ class KnowledgeListCreateApi(APIView):
 
     class InputSerializer(StrictInputSerializer):
         question = serializers.CharField(max_length=300)
+        phrasings = serializers.ListField(
+            child=serializers.CharField(max_length=300, allow_blank=True),
+            required=False,
+            default=list,
+            help_text="Other ways customers ask the question; the AI line matches them too.",
+        )
         answer = serializers.CharField(max_length=4000)
         product_id = serializers.IntegerField(required=False, allow_null=True, default=None)
         source = serializers.ChoiceField(choices=KnowledgeEntry.Source.choices, default="faq")
@@ -524,6 +530,7 @@ class KnowledgeListCreateApi(APIView):
     class OutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         question = serializers.CharField()
+        phrasings = serializers.ListField(child=serializers.CharField())
         answer = serializers.CharField()
         product_id = serializers.IntegerField(allow_null=True)
         source = serializers.CharField()

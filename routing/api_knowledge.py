@@ -25,6 +25,9 @@ from routing.models import KnowledgeEntry
 class KnowledgeEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     question = serializers.CharField()
+    phrasings = serializers.ListField(
+        child=serializers.CharField(), help_text="Other ways customers ask the question."
+    )
     answer = serializers.CharField()
     product_id = serializers.IntegerField(allow_null=True)
     source = serializers.CharField()
@@ -56,6 +59,11 @@ class KnowledgeDetailApi(APIView):
 
     class InputSerializer(StrictInputSerializer):
         question = serializers.CharField(max_length=300, required=False)
+        phrasings = serializers.ListField(
+            child=serializers.CharField(max_length=300, allow_blank=True),
+            required=False,
+            help_text="Other ways customers ask the question; replaces the stored list.",
+        )
         answer = serializers.CharField(max_length=4000, required=False)
         product_id = serializers.IntegerField(required=False, allow_null=True)
 
@@ -75,6 +83,7 @@ class KnowledgeDetailApi(APIView):
             question=data.get("question", entry.question),
             answer=data.get("answer", entry.answer),
             product_id=data.get("product_id", entry.product_id),
+            phrasings=data.get("phrasings"),
         )
         return Response(KnowledgeEntrySerializer(entry).data)
 

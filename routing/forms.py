@@ -177,6 +177,13 @@ class KnowledgeEntryForm(forms.Form):
         help_text="As a customer would ask it.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    phrasings = forms.CharField(
+        label="Other ways customers ask this",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line. The AI line matches each of them, so an entry asked about in "
+        "several ways is found more often and more surely.",
+    )
     answer = forms.CharField(
         max_length=ANSWER_MAX,
         widget=forms.Textarea(attrs={"rows": 7}),
@@ -189,9 +196,17 @@ class KnowledgeEntryForm(forms.Form):
             brand=brand, is_archived=False
         ).order_by("name")
 
+    def clean_phrasings(self) -> list[str]:
+        return self.cleaned_data.get("phrasings", "").splitlines()
+
     @staticmethod
     def initial_for(entry: KnowledgeEntry) -> dict[str, Any]:
-        return {"product": entry.product, "question": entry.question, "answer": entry.answer}
+        return {
+            "product": entry.product,
+            "question": entry.question,
+            "phrasings": "\n".join(entry.phrasings or []),
+            "answer": entry.answer,
+        }
 
 
 class KnowledgeSearchForm(forms.Form):

@@ -92,6 +92,7 @@ def knowledge_create(request: HttpRequest, brand: Brand) -> HttpResponse:
                     actor=request.user,
                     question=data["question"],
                     answer=data["answer"],
+                    phrasings=data["phrasings"],
                     product_id=data["product"].pk if data["product"] else None,
                     is_published="publish" in request.POST,
                 )
@@ -130,6 +131,7 @@ def knowledge_staff_entry(request: HttpRequest, brand: Brand, entry_id: int) -> 
                     actor=request.user,
                     question=data["question"],
                     answer=data["answer"],
+                    phrasings=data["phrasings"],
                     product_id=data["product"].pk if data["product"] else None,
                 )
             except ApplicationError as exc:

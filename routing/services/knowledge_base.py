@@ -20,14 +20,46 @@ from marketplace.models import Brand, Expert, Product
 from routing.models import Assignment, KnowledgeEntry, Message, Question
 
 QUESTION_MAX, ANSWER_MAX = 300, 4000
+# Other ways customers ask an entry's question: the AI line matches each of them too.
+PHRASINGS_MAX = 30
+
+
+def knowledge_phrasings_clean(question: str, phrasings: Any) -> tuple[list[str], list[str]]:
+    """Blank, repeated and same-as-the-question lines left out, the order kept; returns the
+    phrasings and the errors that name what to fix."""
+    if phrasings is None:
+        return [], []
+    if isinstance(phrasings, str) or not isinstance(phrasings, (list, tuple)):
+        return [], ["Give a list of questions, one per item."]
+    seen = {question.strip().casefold()}
+    kept: list[str] = []
+    for raw in phrasings:
+        text = " ".join(str(raw).split())
+        if not text or text.casefold() in seen:
+            continue
+        if len(text) > QUESTION_MAX:
+            return [], [f"Each way of asking may be at most {QUESTION_MAX} characters."]
+        seen.add(text.casefold())
+        kept.append(text)
+    if len(kept) > PHRASINGS_MAX:
+        return [], [f"At most {PHRASINGS_MAX} other ways of asking; keep the clearest."]
+    return kept, []
 
 
 def knowledge_entry_validate(
-    *, brand: Brand, question: str, answer: str, product_id: int | None
+    *,
+    brand: Brand,
+    question: str,
+    answer: str,
+    product_id: int | None,
+    phrasings: Any = None,
 ) -> Product | None:
     """Check an entry's fields; returns its product. Raises ``ApplicationError`` with a
     message per field."""
     errors: dict[str, list[str]] = {}
+    _, phrasing_errors = knowledge_phrasings_clean(question, phrasings)
+    if phrasing_errors:
+        errors["phrasings"] = phrasing_errors
     if len(question.strip()) < 5:
         errors["question"] = ["Write the question as a customer would ask it."]
     elif len(question.strip()) > QUESTION_MAX:
@@ -47,12 +79,23 @@ def knowledge_entry_validate(
 
 
 def knowledge_entry_update(
-    *, entry: KnowledgeEntry, actor: Any, question: str, answer: str, product_id: int | None
+    *,
+    entry: KnowledgeEntry,
+    actor: Any,
+    question: str,
+    answer: str,
+    product_id: int | None,
+    phrasings: list[str] | None = None,
 ) -> KnowledgeEntry:
-    """Change an entry's text or product. Its record stays: the entry is the same promise
-    to customers, worded better. Audit-logged with what changed."""
+    """Change an entry's text, its other phrasings (None keeps them) or product. Its record
+    stays: the entry is the same promise to customers, worded better. Audit-logged with what
+    changed."""
     product = knowledge_entry_validate(
-        brand=entry.brand, question=question, answer=answer, product_id=product_id
+        brand=entry.brand,
+        question=question,
+        answer=answer,
+        product_id=product_id,
+        phrasings=phrasings,
     )
     with transaction.atomic():
         locked = KnowledgeEntry.objects.select_for_update().get(pk=entry.pk)
@@ -60,12 +103,21 @@ def knowledge_entry_update(
             "question": locked.question,
             "answer": locked.answer,
             "product": locked.product_id,
+            "phrasings": list(locked.phrasings or []),
         }
         locked.question = question.strip()
         locked.answer = answer.strip()
         locked.product = product
-        locked.save(update_fields=["question", "answer", "product"])
-        after = {"question": locked.question, "answer": locked.answer, "product": locked.product_id}
+        locked.phrasings = knowledge_phrasings_clean(
+            locked.question, before["phrasings"] if phrasings is None else phrasings
+        )[0]
+        locked.save(update_fields=["question", "answer", "product", "phrasings"])
+        after = {
+            "question": locked.question,
+            "answer": locked.answer,
+            "product": locked.product_id,
+            "phrasings": locked.phrasings,
+        }
         changed = sorted(name for name in before if before[name] != after[name])
         audit_record(
             actor=actor,

@@ -562,10 +562,12 @@ def knowledge_entry_create(
     product_id: int | None = None,
     source: str = "faq",
     is_published: bool = True,
+    phrasings: list[str] | None = None,
 ) -> Any:
-    """Add an FAQ entry (or an approved expert answer) the AI line may quote."""
+    """Add an FAQ entry (or an approved expert answer) the AI line may quote; ``phrasings``
+    are other ways customers ask its question, matched as well."""
     from routing.models import KnowledgeEntry
-    from routing.services.knowledge_base import knowledge_entry_validate
+    from routing.services.knowledge_base import knowledge_entry_validate, knowledge_phrasings_clean
 
     if source not in KnowledgeEntry.Source.values:
         raise ApplicationError(
@@ -573,7 +575,7 @@ def knowledge_entry_create(
             fields={"source": ["Use faq or expert."]},
         )
     product = knowledge_entry_validate(
-        brand=brand, question=question, answer=answer, product_id=product_id
+        brand=brand, question=question, answer=answer, product_id=product_id, phrasings=phrasings
     )
     with transaction.atomic():
         entry = KnowledgeEntry.objects.create(
@@ -581,6 +583,7 @@ def knowledge_entry_create(
             product=product,
             question=question.strip(),
             answer=answer.strip(),
+            phrasings=knowledge_phrasings_clean(question, phrasings)[0],
             source=source,
             is_published=is_published,
         )

@@ -568,3 +568,75 @@ def test_the_list_page_costs_the_same_queries_for_many_entries(
     client.force_login(cast.sam)
     with django_assert_max_num_queries(12):
         assert client.get("/brands/acme/manage/knowledge/").status_code == 200
+
+
+# --- other ways of asking -------------------------------------------------------------------
+
+MACHINE_WASH = "Can the Trailblazer 2 go in the washing machine?"
+
+
+def test_other_ways_of_asking_written_on_the_page_are_what_the_ai_line_matches(
+    cast: Any, client: Any
+) -> None:
+    # given an entry asked one way, which a differently worded question does not reach
+    row = entry(cast, CLEANING, CLEAN_ANSWER, product_id=cast.trail_shoe.pk)
+    before = triaged(cast, MACHINE_WASH, product_id=cast.trail_shoe.pk)
+    assert before.status != Question.Status.AI_ANSWERED
+    client.force_login(cast.maya)
+
+    # when the manager adds other ways customers ask it (a blank line and a repeat left out)
+    response = client.post(
+        f"/brands/acme/manage/knowledge/{row.pk}/",
+        {
+            "product": cast.trail_shoe.pk,
+            "question": CLEANING,
+            "phrasings": f"{MACHINE_WASH}\n\nCan I machine-wash my Trailblazer 2?\n{CLEANING}\n",
+            "answer": CLEAN_ANSWER,
+        },
+    )
+
+    # then they are stored, shown, and the same question is now answered with the entry
+    assert response.status_code == 302
+    row.refresh_from_db()
+    assert row.phrasings == [MACHINE_WASH, "Can I machine-wash my Trailblazer 2?"]
+    after = triaged(cast, MACHINE_WASH, product_id=cast.trail_shoe.pk)
+    assert after.status == Question.Status.AI_ANSWERED
+    assert after.auto_answer.entry_id == row.pk
+    page = client.get(f"/brands/acme/manage/knowledge/{row.pk}/").content.decode()
+    assert "Other ways customers ask this" in page
+    assert "Can I machine-wash my Trailblazer 2?" in page
+    # quality reviewers read them without a form
+    client.force_login(cast.quinn)
+    page = client.get(f"/brands/acme/manage/knowledge/{row.pk}/").content.decode()
+    assert 'id="entry-phrasings"' in page
+    assert "Can I machine-wash my Trailblazer 2?" in page
+
+
+def test_the_api_writes_other_ways_of_asking_and_refuses_bad_ones(cast: Any, api_as: Any) -> None:
+    client = api_as(cast.maya)
+    created = client.post(
+        "/api/v1/brands/acme/knowledge",
+        {"question": CLEANING, "answer": CLEAN_ANSWER, "phrasings": [MACHINE_WASH, " ", CLEANING]},
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created.json()["phrasings"] == [MACHINE_WASH]
+    base = f"/api/v1/brands/acme/knowledge/{created.json()['id']}"
+
+    # an edit that leaves them out keeps them; a list replaces them
+    kept = client.patch(base, {"answer": CLEAN_ANSWER + " Air-dry them."}, format="json")
+    assert kept.json()["phrasings"] == [MACHINE_WASH]
+    replaced = client.patch(base, {"phrasings": ["Washing machine OK?"]}, format="json")
+    assert replaced.json()["phrasings"] == ["Washing machine OK?"]
+
+    for bad, message in [
+        ("Washing machine OK?", "Expected a list"),
+        (["x" * 301], "300"),
+        ([f"Way number {n}?" for n in range(31)], "At most 30"),
+    ]:
+        refused = client.patch(base, {"phrasings": bad}, format="json")
+        assert refused.status_code == 400, bad
+        fields = refused.json()["error"]["fields"]  # "phrasings", or "phrasings.0" for an item
+        assert message in str([text for name, text in fields.items() if "phrasings" in name])
+    row = KnowledgeEntry.objects.get(pk=created.json()["id"])
+    assert row.phrasings == ["Washing machine OK?"]
