@@ -309,6 +309,9 @@
   // moves the rows are stale, so the page redraws unless someone is typing in it.
   function queue(root) {
     const url = root.dataset.counts;
+    // Wide screens show every filter at once; phones keep them folded until asked.
+    const more = root.querySelector("details.filter-more");
+    if (more && window.matchMedia("(min-width: 820px)").matches) more.open = true;
     let reloadWhenIdle = false;
     function idle() { return !document.activeElement.matches("input, textarea, select"); }
     function poll() {
