@@ -125,7 +125,7 @@
       if (!moodBanner || moodDismissed || !moodBanner.hidden) return;
       moodBanner.hidden = false;
       const badge = document.getElementById("mood-badge");
-      if (badge) { badge.className = "badge suspended"; badge.textContent = "mood: upset"; }
+      if (badge) { badge.className = "badge mood-upset"; badge.textContent = "mood: upset"; }
       moodBanner.classList.remove("arrived");
       void moodBanner.offsetWidth; // restart the arrival animation
       moodBanner.classList.add("arrived");

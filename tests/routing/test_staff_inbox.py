@@ -271,6 +271,9 @@ def test_the_inbox_costs_the_same_queries_for_5_or_10_conversations(
         return len(captured.captured_queries)
 
     few = cost()
+    # session and viewer, the brand, rows and their tags, tab counts, the filter choices
+    # (products, experts, tags), who is online and the AI line's card
+    assert few <= 15
     for n in range(5):
         question = ask(f"Question number {n} about laces")
         services.question_tag_add(question=question, name=f"tag {n}", actor=cast.sam)
