@@ -125,3 +125,19 @@ def test_the_inbox_on_a_phone(
     phone.goto(f"{live_server.url}/questions/{busy_inbox.pk}/")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(phone, "staff-conversation-phone")
+
+
+def test_the_canned_replies_page(
+    page: Any, phone: Any, live_server: Any, cast: Any, busy_inbox: Question
+) -> None:
+    for browser_page, name in ((page, "canned-replies"), (phone, "canned-replies-phone")):
+        log_in(browser_page, live_server.url, "maya@acme.example")
+        browser_page.goto(live_server.url + "/brands/acme/manage/replies/")
+        assert browser_page.locator("#canned-list >> text=Replacement pair").is_visible()
+        assert browser_page.locator("#tag-list >> text=refund").is_visible()
+        screenshot(browser_page, name)
+    # a title already used is answered beside the field
+    page.fill("#id_title", "Replacement pair")
+    page.fill("#id_body", "Another text")
+    page.click("#canned-form button[type=submit]")
+    assert "There is already a reply called" in page.locator("#id_title-errors").inner_text()
