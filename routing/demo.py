@@ -6,7 +6,7 @@ from typing import Any
 
 from marketplace.models import Brand, Product
 from routing import services
-from routing.models import KnowledgeEntry, RoutingSettings
+from routing.models import CannedReply, KnowledgeEntry, RoutingSettings
 
 FAQ = [
     (
@@ -35,7 +35,25 @@ FAQ = [
 ]
 
 
+CANNED_REPLIES = [
+    (
+        "Start a return",
+        "I'm sorry the gear let you down. You can start a return from your order page; "
+        "we refund as soon as it reaches us.",
+    ),
+    (
+        "Replacement on its way",
+        "We are sending you a replacement today at no cost; you do not need to send the old "
+        "one back.",
+    ),
+]
+
+
 def seed(*, brand: Brand, actor: Any, created: list[str]) -> None:
+    for title, body in CANNED_REPLIES:
+        if not CannedReply.objects.filter(brand=brand, title=title).exists():
+            services.canned_reply_create(brand=brand, actor=actor, title=title, body=body)
+            created.append(f"canned reply '{title}'")
     RoutingSettings.objects.get_or_create(brand=brand)
     for product_name, question, answer in FAQ:
         if KnowledgeEntry.objects.filter(brand=brand, question=question).exists():

@@ -18,6 +18,33 @@ from marketplace.models import Brand, Expert, Product
 HEARTBEAT_FRESH = timedelta(seconds=45)
 
 
+# How a customer reads, from the frustration score (0..1) of her newest scored message or
+# the question: one reading for the conversation page, the inbox and its filter.
+MOOD_UPSET_AT = 0.5
+MOOD_UNEASY_AT = 0.25
+
+
+class Mood(models.TextChoices):
+    CALM = "calm", "Calm"
+    UNEASY = "uneasy", "Uneasy"
+    UPSET = "upset", "Upset"
+    NOT_READ = "not_read", "Not read yet"
+    NOT_ANALYSED = "not_analysed", "Not analysed (customer opted out)"
+
+
+def mood_of(frustration: float | None, *, tone_analysis: bool = True) -> Mood:
+    """The one mood label of a frustration score, used wherever a mood is shown."""
+    if not tone_analysis:
+        return Mood.NOT_ANALYSED
+    if frustration is None:
+        return Mood.NOT_READ
+    if frustration >= MOOD_UPSET_AT:
+        return Mood.UPSET
+    if frustration >= MOOD_UNEASY_AT:
+        return Mood.UNEASY
+    return Mood.CALM
+
+
 class RoutingSettingsQuerySet(ScopedQuerySet):
     def visible_to(self, viewer: Viewer) -> RoutingSettingsQuerySet:
         return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
@@ -156,6 +183,8 @@ class Question(models.Model):
     # own rows instead of searching each customer's history (quality.relationships).
     asked_before_at = models.DateTimeField(null=True, blank=True, editable=False)
     asked_again_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The brand's own labels for triage in the staff inbox (never shown to customers).
+    tags = models.ManyToManyField("QuestionTag", blank=True, related_name="questions")
 
     objects = QuestionQuerySet.as_manager()
 
@@ -186,6 +215,18 @@ class Question(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
+
+    @property
+    def mood(self) -> Mood:
+        return mood_of(self.frustration, tone_analysis=self.tone_analysis)
+
+    @property
+    def first_line(self) -> str:
+        """The question's first non-empty line, for one-row lists."""
+        for line in self.body.splitlines():
+            if line.strip():
+                return line.strip()
+        return ""
 
     @staticmethod
     def new_access_token() -> tuple[str, str]:
@@ -614,3 +655,81 @@ class CopilotDraft(models.Model):
 
     def __str__(self) -> str:
         return f"copilot draft for {self.question_id} ({'used' if self.used_at else 'offered'})"
+
+
+class QuestionTagQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> QuestionTagQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class QuestionTag(models.Model):
+    """A brand's own label for conversations in its staff inbox ("refund", "sizing")."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="question_tags")
+    name = models.CharField(max_length=40)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = QuestionTagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "name"], name="question_tag_unique_per_brand")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InternalNoteQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> InternalNoteQuerySet:
+        # Staff of the brand only: never the customer, never the expert.
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class InternalNote(models.Model):
+    """A note the brand's staff keep on a conversation. It is not a Message: nothing that
+    shows or serializes the conversation to customers or experts reads this table."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="internal_notes")
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InternalNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"note on {self.question_id}"
+
+
+class CannedReplyQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> CannedReplyQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class CannedReply(models.Model):
+    """A reply the brand keeps ready; staff insert it into the reply box and edit it there."""
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="canned_replies")
+    title = models.CharField(max_length=80)
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CannedReplyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "canned replies"
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "title"], name="canned_reply_unique_title")
+        ]
+
+    def __str__(self) -> str:
+        return self.title

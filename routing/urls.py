@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import api, api_knowledge, views, views_knowledge
+from routing import api, api_knowledge, views, views_inbox, views_knowledge
 
 app_name = "routing"
 
@@ -17,7 +17,39 @@ urlpatterns = [
     path("q/<int:question_id>/<str:token>/", views.question_private, name="question-private"),
     path("expert/console/", views.expert_console, name="expert-console"),
     path("expert/presence/", views.presence_change, name="presence-change"),
-    path("brands/<slug:slug>/manage/queue/", views.staff_queue, name="staff-queue"),
+    # The staff inbox keeps the live queue's address.
+    path("brands/<slug:slug>/manage/queue/", views_inbox.staff_inbox, name="staff-queue"),
+    path(
+        "brands/<slug:slug>/manage/queue/counts/",
+        views_inbox.staff_inbox_counts,
+        name="staff-queue-counts",
+    ),
+    path(
+        "brands/<slug:slug>/manage/questions/<int:question_id>/notes/",
+        views_inbox.question_note_add,
+        name="question-note-add",
+    ),
+    path(
+        "brands/<slug:slug>/manage/questions/<int:question_id>/tags/",
+        views_inbox.question_tags_change,
+        name="question-tags",
+    ),
+    path(
+        "brands/<slug:slug>/manage/questions/<int:question_id>/reassign/",
+        views_inbox.question_reassign,
+        name="question-reassign",
+    ),
+    path("brands/<slug:slug>/manage/replies/", views_inbox.canned_replies, name="canned-replies"),
+    path(
+        "brands/<slug:slug>/manage/replies/<int:reply_id>/",
+        views_inbox.canned_reply_edit,
+        name="canned-reply-edit",
+    ),
+    path(
+        "brands/<slug:slug>/manage/tags/<int:tag_id>/delete/",
+        views_inbox.tag_delete,
+        name="tag-delete",
+    ),
     path(
         "brands/<slug:slug>/manage/routing/",
         views.routing_settings_page,

@@ -19,9 +19,9 @@ from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
 from routing import selectors, services
 from routing.forms import AskForm, RoutingSettingsForm
-from routing.models import Assignment, KnowledgeEntry, Message, Presence, Question
+from routing.models import Assignment, KnowledgeEntry, Message, Question
 from routing.preview import weights_preview
-from routing.services.knowledge import answer_calibration_summary
+from routing.views_inbox import staff_conversation_context
 from routing.views_knowledge import faq_draft_context
 
 
@@ -155,6 +155,7 @@ def _conversation(
             "last_id": rows[-1]["id"] if rows else 0,
             "feedback": getattr(getattr(question, "auto_answer", None), "outcome", None),
             **faq_draft_context(request, question, role),
+            **(staff_conversation_context(request, question) if role == Message.Role.STAFF else {}),
             "mood_rising": role != Message.Role.CUSTOMER
             and question.status != Question.Status.RESOLVED
             and selectors.question_mood_rising(question),
@@ -251,32 +252,6 @@ def knowledge_entry_page(request: HttpRequest, slug: str, entry_id: int) -> Http
     )
     staff = viewer.is_site_admin or entry.brand_id in viewer.staff_brand_ids()
     return render(request, "routing/knowledge_entry.html", {"entry": entry, "staff": staff})
-
-
-@brand_staff_page()
-def staff_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
-    queue = list(selectors.brand_queue(brand_id=brand.pk))
-    online = (
-        Presence.objects.visible_to(viewer_for(request))
-        .filter(user__expert_memberships__brand=brand, status=Presence.Status.ONLINE)
-        .select_related("user__expert_profile")
-        .distinct()
-    )
-    return render(
-        request,
-        "routing/staff_queue.html",
-        {
-            "brand": brand,
-            "escalated": [q for q in queue if q.status == Question.Status.ESCALATED],
-            "live": [q for q in queue if q.status != Question.Status.ESCALATED],
-            "online": online,
-            "calibration": answer_calibration_summary(brand_id=brand.pk),
-            "entries": KnowledgeEntry.objects.visible_to(viewer_for(request))
-            .filter(brand=brand, archived_at__isnull=True)
-            .select_related("product")
-            .order_by("-shown_count", "question"),
-        },
-    )
 
 
 @brand_staff_page()

@@ -80,6 +80,10 @@ def url_kwargs_for(
         # quality: likewise
         "review_id": 1,
         "customer_id": cast.carol.pk,
+        # the staff inbox
+        "question_id": rows["question"].pk,
+        "reply_id": rows["reply"].pk,
+        "tag_id": rows["tag"].pk,
     }
     for name, value in ids.items():
         if f"<int:{name}>" in route:
@@ -118,7 +122,17 @@ def acme_rows(cast: Any) -> dict[str, Any]:
         answer="Thread the laces from the toe up, skipping the top eyelet.",
         is_published=False,
     )
+    question, _ = routing_services.question_create(
+        brand=cast.acme, asked_by=cast.carol, body="Do the Trailblazer 2 run narrow?"
+    )
+    reply = routing_services.canned_reply_create(
+        brand=cast.acme, actor=cast.sam, title="Sizing", body="They run half a size small."
+    )
+    tag = routing_services.question_tag_add(question=question, name="sizing", actor=cast.sam)
     return {
+        "question": question,
+        "reply": reply,
+        "tag": tag,
         "key": key,
         "invitation": invitation,
         "application": application,
@@ -324,6 +338,14 @@ def test_every_staff_page_of_another_brand_answers_404_and_changes_nothing(
         "routing:knowledge-gaps",
         "routing:knowledge-gap-propose",
         "routing:routing-settings",
+        "routing:staff-queue",
+        "routing:staff-queue-counts",
+        "routing:question-note-add",
+        "routing:question-tags",
+        "routing:question-reassign",
+        "routing:canned-replies",
+        "routing:canned-reply-edit",
+        "routing:tag-delete",
     } <= checked
     assert len(checked) >= 20
     assert database_fingerprint() == before

@@ -125,7 +125,7 @@
       if (!moodBanner || moodDismissed || !moodBanner.hidden) return;
       moodBanner.hidden = false;
       const badge = document.getElementById("mood-badge");
-      if (badge) { badge.className = "badge suspended"; badge.textContent = "mood: upset"; }
+      if (badge) { badge.className = "badge mood-upset"; badge.textContent = "mood: upset"; }
       moodBanner.classList.remove("arrived");
       void moodBanner.offsetWidth; // restart the arrival animation
       moodBanner.classList.add("arrived");
@@ -304,12 +304,34 @@
     });
   }
 
-  // ---- staff queue ------------------------------------------------------------------
-  function queue() {
-    socket(function (event) { if (event.type === "question.escalated") location.reload(); });
-    setInterval(function () {
-      if (!document.hidden && !document.activeElement.matches("input, textarea, select")) location.reload();
-    }, 15000);
+  // ---- staff inbox ------------------------------------------------------------------
+  // The tab counts come from a small JSON endpoint under the page's own filters; when one
+  // moves the rows are stale, so the page redraws unless someone is typing in it.
+  function queue(root) {
+    const url = root.dataset.counts;
+    // Wide screens show every filter at once; phones keep them folded until asked.
+    const more = root.querySelector("details.filter-more");
+    if (more && window.matchMedia("(min-width: 820px)").matches) more.open = true;
+    let reloadWhenIdle = false;
+    function idle() { return !document.activeElement.matches("input, textarea, select"); }
+    function poll() {
+      if (!url) return;
+      api("GET", url).then(function (data) {
+        let changed = false;
+        Object.keys(data.counts || {}).forEach(function (key) {
+          const badge = root.querySelector('[data-count="' + key + '"]');
+          if (badge && badge.textContent !== String(data.counts[key])) {
+            badge.textContent = data.counts[key];
+            changed = true;
+          }
+        });
+        if (changed || reloadWhenIdle) {
+          if (idle()) location.reload(); else reloadWhenIdle = true;
+        }
+      }).catch(function () {});
+    }
+    socket(function (event) { if (String(event.type || "").indexOf("question.") === 0) poll(); });
+    setInterval(function () { if (!document.hidden) poll(); }, 10000);
   }
 
   document.addEventListener("DOMContentLoaded", function () {

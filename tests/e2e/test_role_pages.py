@@ -46,8 +46,8 @@ def test_the_three_role_dashboards(page: Any, live_server: Any, cast: Any) -> No
     page.goto(live_server.url + "/brands/acme/manage/")
     assert page.locator("text=Trailblazer 2 Trail Shoe").first.is_visible()
     screenshot(page, "brand-dashboard")
-    page.click(".tabs >> text=Live queue")
-    assert page.locator("h1").inner_text() == "Live queue"
+    page.click(".tabs >> text=Inbox")
+    assert page.locator("h1").inner_text() == "Inbox"
     screenshot(page, "staff-queue")
 
 

@@ -1,0 +1,332 @@
+"""The staff inbox's read side: its tabs, its filters (GET parameters) and the selectors
+that list and count a brand's conversations. Writes are in ``routing/services/inbox.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.conf.locale import LANG_INFO
+from django.db import connection
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+
+from marketplace.models import Brand, Expert
+from routing.models import (
+    MOOD_UNEASY_AT,
+    MOOD_UPSET_AT,
+    Assignment,
+    Message,
+    Mood,
+    Question,
+    QuestionTag,
+)
+
+S = Question.Status
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    statuses: tuple[str, ...]
+
+
+# The tabs, mapped onto Question.Status. "Waiting" is every question no person has yet:
+# being triaged (new), waiting for an offer, or offered and not yet accepted.
+TABS = (
+    Tab("all", "All", tuple(S.values)),
+    Tab("waiting", "Waiting", (S.NEW, S.WAITING, S.OFFERED)),
+    Tab("expert", "With an expert", (S.ASSIGNED,)),
+    Tab("escalated", "Escalated to us", (S.ESCALATED,)),
+    Tab("automatic", "Answered automatically", (S.AI_ANSWERED,)),
+    Tab("resolved", "Resolved", (S.RESOLVED,)),
+)
+TABS_BY_KEY = {tab.key: tab for tab in TABS}
+# The questions an SLA timer runs for: nobody has taken them yet.
+SLA_STATUSES = (S.NEW, S.WAITING, S.OFFERED)
+# "Due soon" is the last stretch of the timer.
+SLA_DUE_SOON = timedelta(minutes=5)
+
+PRIORITY_CHOICES = [
+    ("0", "Normal"),
+    ("1", "Urgent"),
+    ("2", "Upset customer (first in line)"),
+]
+SLA_CHOICES = [
+    ("on_time", "On time"),
+    ("due_soon", "Due in 5 minutes or less"),
+    ("breached", "Past the SLA"),
+    ("none", "No timer running"),
+]
+RATING_CHOICES = [(str(n), f"{n} of 5") for n in range(5, 0, -1)] + [("none", "Not rated")]
+
+
+def language_name(code: str) -> str:
+    return str(LANG_INFO.get(code, {}).get("name", code.upper() or "Unknown"))
+
+
+class InboxFilterForm(forms.Form):
+    """The inbox's GET parameters. Every choice is the brand's own, so a bookmarked view
+    with a product, tag or expert that has since gone says so instead of failing."""
+
+    tab = forms.ChoiceField(
+        required=False,
+        choices=[(t.key, t.label) for t in TABS],
+        error_messages={"invalid_choice": "There is no “%(value)s” tab."},
+    )
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    product = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Any product",
+        error_messages={"invalid_choice": "That product is not one of this brand's."},
+    )
+    language = forms.ChoiceField(
+        required=False,
+        error_messages={"invalid_choice": "This brand does not serve “%(value)s”."},
+    )
+    mood = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any mood"), *Mood.choices],
+        error_messages={"invalid_choice": "“%(value)s” is not a mood we read."},
+    )
+    priority = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any priority"), *PRIORITY_CHOICES],
+        error_messages={"invalid_choice": "Priority is normal, urgent or upset customer."},
+    )
+    sla = forms.ChoiceField(
+        label="SLA",
+        required=False,
+        choices=[("", "Any SLA state"), *SLA_CHOICES],
+        error_messages={"invalid_choice": "“%(value)s” is not an SLA state."},
+    )
+    expert = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Any expert",
+        error_messages={"invalid_choice": "That expert is not in this brand's pool."},
+    )
+    tag = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="Any tag",
+        error_messages={"invalid_choice": "This brand has no such tag."},
+    )
+    rating = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any rating"), *RATING_CHOICES],
+        error_messages={"invalid_choice": "A rating is 1 to 5, or not rated."},
+    )
+
+    FILTERS = ("product", "language", "mood", "priority", "sla", "expert", "tag", "rating")
+
+    def __init__(self, data: Any, *, brand: Brand) -> None:
+        super().__init__(data)
+        self.brand = brand
+        fields: Any = self.fields
+        fields["product"].queryset = brand.products.order_by("name")
+        fields["expert"].queryset = (
+            Expert.objects.filter(brand=brand)
+            .select_related("user__expert_profile")
+            .order_by("user__name", "pk")
+        )
+        fields["expert"].label_from_instance = expert_name
+        fields["tag"].queryset = QuestionTag.objects.filter(brand=brand)
+        fields["tag"].to_field_name = "name"
+        fields["language"].choices = [("", "Any language")] + [
+            (code, language_name(code)) for code in (brand.languages or ["en"])
+        ]
+
+    def valid_data(self) -> dict[str, Any]:
+        """The cleaned values of the fields that are valid: a bad filter is reported and
+        left out, the others still apply."""
+        self.is_valid()
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name not in self.errors and value not in (None, "")
+        }
+
+    def error_list(self) -> list[str]:
+        return [
+            f"{self.fields[name].label or name.capitalize()}: {message}"
+            for name, messages in self.errors.items()
+            for message in messages
+        ]
+
+
+def expert_name(expert: Expert) -> str:
+    profile = getattr(expert.user, "expert_profile", None)
+    return profile.display_name if profile else expert.user.display_name
+
+
+def question_search(queryset: QuerySet[Question], text: str) -> QuerySet[Question]:
+    """Questions whose text or conversation matches ``text``: PostgreSQL full-text search
+    (stemmed, so "refunds" finds "refund") on PostgreSQL, a substring match elsewhere."""
+    text = text.strip()
+    if not text:
+        return queryset
+    by_id = Q(pk=int(text.lstrip("#"))) if text.lstrip("#").isdigit() else Q(pk__in=[])
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        query = SearchQuery(text, config="english", search_type="websearch")
+        in_messages = Message.objects.annotate(
+            document=SearchVector("body", config="english")
+        ).filter(question_id=OuterRef("pk"), document=query)
+        return queryset.annotate(document=SearchVector("body", config="english")).filter(
+            Q(document=query) | Exists(in_messages) | by_id
+        )
+    in_messages = Message.objects.filter(question_id=OuterRef("pk"), body__icontains=text)
+    return queryset.filter(Q(body__icontains=text) | Exists(in_messages) | by_id)
+
+
+def _mood_condition(mood: str) -> Q:
+    analysed = Q(tone_analysis=True)
+    return {
+        Mood.NOT_ANALYSED: Q(tone_analysis=False),
+        Mood.NOT_READ: analysed & Q(frustration__isnull=True),
+        Mood.UPSET: analysed & Q(frustration__gte=MOOD_UPSET_AT),
+        Mood.UNEASY: analysed & Q(frustration__gte=MOOD_UNEASY_AT, frustration__lt=MOOD_UPSET_AT),
+        Mood.CALM: analysed & Q(frustration__lt=MOOD_UNEASY_AT),
+    }[Mood(mood)]
+
+
+def _sla_condition(state: str, now: datetime) -> Q:
+    running = Q(status__in=SLA_STATUSES, sla_due_at__isnull=False)
+    return {
+        "breached": running & Q(sla_due_at__lte=now),
+        "due_soon": running & Q(sla_due_at__gt=now, sla_due_at__lte=now + SLA_DUE_SOON),
+        "on_time": running & Q(sla_due_at__gt=now + SLA_DUE_SOON),
+        "none": ~running,
+    }[state]
+
+
+def inbox_filtered(*, brand_id: int, filters: dict[str, Any]) -> QuerySet[Question]:
+    """The brand's questions matching every filter except the tab."""
+    from quality.models import Rating
+
+    questions = Question.objects.filter(brand_id=brand_id)
+    now = timezone.now()
+    if "product" in filters:
+        questions = questions.filter(product=filters["product"])
+    if "language" in filters:
+        questions = questions.filter(language=filters["language"])
+    if "mood" in filters:
+        questions = questions.filter(_mood_condition(filters["mood"]))
+    if "priority" in filters:
+        questions = questions.filter(priority=int(filters["priority"]))
+    if "sla" in filters:
+        questions = questions.filter(_sla_condition(filters["sla"], now))
+    if "expert" in filters:
+        # Who has or had it: an accepted, resolved or escalated assignment, or a live offer.
+        questions = questions.filter(
+            Exists(
+                Assignment.objects.filter(
+                    question_id=OuterRef("pk"), expert=filters["expert"]
+                ).filter(Q(status__in=Assignment.HANDLED) | Q(status=Assignment.Status.OFFERED))
+            )
+        )
+    if "tag" in filters:
+        questions = questions.filter(
+            Exists(
+                Question.tags.through.objects.filter(
+                    question_id=OuterRef("pk"), questiontag=filters["tag"]
+                )
+            )
+        )
+    if "rating" in filters:
+        rated = Rating.objects.filter(question_id=OuterRef("pk"))
+        if filters["rating"] == "none":
+            questions = questions.filter(~Exists(rated))
+        else:
+            questions = questions.filter(Exists(rated.filter(score=int(filters["rating"]))))
+    if filters.get("q"):
+        questions = question_search(questions, filters["q"])
+    return questions
+
+
+def inbox_counts(*, brand_id: int, filters: dict[str, Any]) -> dict[str, int]:
+    """How many questions each tab holds under the current filters: one query."""
+    aggregates = {
+        tab.key: Count("pk", filter=Q(status__in=tab.statuses)) for tab in TABS if tab.key != "all"
+    }
+    counts = inbox_filtered(brand_id=brand_id, filters=filters).aggregate(
+        all=Count("pk"), **aggregates
+    )
+    return {tab.key: int(counts[tab.key] or 0) for tab in TABS}
+
+
+def inbox_questions(*, brand_id: int, filters: dict[str, Any], tab: str) -> QuerySet[Question]:
+    """One tab of the inbox, each row with who has the question and its rating, in a
+    bounded number of queries (subqueries and one prefetch, never a query per row).
+    Open questions first, by priority, then the longest waiting."""
+    from quality.models import Rating
+
+    holder = Assignment.objects.filter(
+        question_id=OuterRef("pk"),
+        status__in=[*Assignment.HANDLED, Assignment.Status.OFFERED],
+    ).order_by(
+        # The expert who has it now, else the live offer, else whoever had it last.
+        Case(
+            When(status=Assignment.Status.ACCEPTED, then=Value(0)),
+            When(status=Assignment.Status.OFFERED, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        "-offered_at",
+        "-pk",
+    )
+    return (
+        inbox_filtered(brand_id=brand_id, filters=filters)
+        .filter(status__in=TABS_BY_KEY[tab].statuses)
+        .select_related("product")
+        .prefetch_related("tags")
+        .annotate(
+            holder_name=Coalesce(
+                Subquery(holder.values("expert__user__expert_profile__display_name")[:1]),
+                NullIf(Subquery(holder.values("expert__user__name")[:1]), Value("")),
+            ),
+            holder_status=Subquery(holder.values("status")[:1]),
+            rating_score=Subquery(
+                Rating.objects.filter(question_id=OuterRef("pk")).values("score")[:1]
+            ),
+            closed=Case(
+                When(status=S.RESOLVED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+        )
+        .order_by("closed", "-priority", "created_at", "pk")
+    )
+
+
+def sla_state(question: Question, now: datetime) -> tuple[str, int | None]:
+    """("on_time" | "due_soon" | "breached" | "none", seconds left, negative when past)."""
+    if question.status not in SLA_STATUSES or question.sla_due_at is None:
+        return "none", None
+    left = int((question.sla_due_at - now).total_seconds())
+    if left <= 0:
+        return "breached", left
+    return ("due_soon" if left <= SLA_DUE_SOON.total_seconds() else "on_time"), left
+
+
+def waited_seconds(question: Question, now: datetime) -> int:
+    end = question.resolved_at or now
+    return max(0, int((end - question.created_at).total_seconds()))
