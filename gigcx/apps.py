@@ -1,4 +1,26 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db import connections
+from django.db.models.signals import post_migrate, pre_migrate
+
+
+def migrations_without_statement_timeout(using: str = "default", **kwargs: Any) -> None:
+    """Migrations run without the site's statement timeout: an operator runs them, and a
+    backfill over a large table takes longer than any request may (lock_timeout stays, so a
+    migration waiting behind busy traffic still gives up rather than queueing it)."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET statement_timeout = 0")
+
+
+def statement_timeout_restored(using: str = "default", **kwargs: Any) -> None:
+    """Back to the connection's own limit (DATABASE_STATEMENT_TIMEOUT_MS) after migrating."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
 
 
 class GigcxConfig(AppConfig):
@@ -14,5 +36,7 @@ class GigcxConfig(AppConfig):
         from gigcx.celery import ensure_broker_folder
 
         connect_security_signals()
+        pre_migrate.connect(migrations_without_statement_timeout, dispatch_uid="gigcx-migrate-st")
+        post_migrate.connect(statement_timeout_restored, dispatch_uid="gigcx-migrated-st")
 
         ensure_broker_folder()

@@ -243,3 +243,32 @@ def test_the_frequent_sweeps_expire_rather_than_pile_up() -> None:
 
     assert entries["routing.sweep"].options["expires"] == 10
     assert entries["gigcx.sweep_outbox"].options["expires"] == 30
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("require_postgres")
+def test_migrations_run_without_the_statement_timeout_and_restore_it() -> None:
+    """A backfill over a large table (routing 0012 links a million questions in about a
+    minute) must not be cancelled by the 30 s limit meant for requests."""
+    from django.db import connection
+    from django.db.models.signals import post_migrate, pre_migrate
+
+    from gigcx.apps import migrations_without_statement_timeout, statement_timeout_restored
+
+    def shown() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            return str(cursor.fetchone()[0])
+
+    configured = shown()
+    assert configured not in ("0", "")  # the site's limit holds outside migrations
+    # what migrate sends before and after it runs the migrations
+    uids = {
+        signal: [key[0][0] for key in signal.receivers] for signal in (pre_migrate, post_migrate)
+    }
+    assert "gigcx-migrate-st" in uids[pre_migrate]
+    assert "gigcx-migrated-st" in uids[post_migrate]
+    migrations_without_statement_timeout(using="default")
+    assert shown() == "0"
+    statement_timeout_restored(using="default")
+    assert shown() == configured
