@@ -221,7 +221,11 @@ def timed_customers(days: int) -> tuple[float, float]:
     samples = []
     for _ in range(RUNS):
         started = time.perf_counter()
-        metrics.brand_metrics(brand=brand, period=period, parts=("customers",))
+        metrics.brand_metrics(
+            brand=brand,
+            period=period,
+            parts=("overall", "by_product", "by_expert", "daily", "copilot", "customers"),
+        )
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
     return statistics.median(samples), samples[max(0, round(0.95 * len(samples)) - 1)]
@@ -250,7 +254,10 @@ def main() -> None:
         p50, p95, questions = timed(days)
         print(f"{days:>5} d {questions:>10,} {p50:>8.0f} {p95:>8.0f}")
     p50, p95 = timed_customers(30)
-    print(f"returning and top customers (?customers=true), 30 d: p50 {p50:.0f}, p95 {p95:.0f} ms")
+    print(
+        f"with returning and top customers (?customers=true, the Service page), 30 d: "
+        f"p50 {p50:.0f}, p95 {p95:.0f} ms"
+    )
     print("target: 30 days, p95 <= 300 ms")
 
 

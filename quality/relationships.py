@@ -70,30 +70,31 @@ def returning_customers(*, brand: Brand, low: datetime, high: datetime) -> dict[
     }
 
 
-def _rating_of_question(ref: str = "pk") -> Any:
-    return Subquery(Rating.objects.filter(question_id=OuterRef(ref)).values("score")[:1])
-
-
 def top_customers(
     *, brand: Brand, low: datetime, high: datetime, limit: int | None = TOP_CUSTOMERS
 ) -> list[dict[str, Any]]:
     """The customers who asked most in the range: questions, ratings, mean rating, experts
-    seen (three queries, whatever the number of rows)."""
+    seen (four queries, whatever the number of rows). The ranking counts questions alone
+    (the covering index serves it without reading the table); ratings and experts are then
+    gathered for the customers shown only."""
+    in_range = _asked(brand).filter(created_at__gte=low, created_at__lt=high)
     rows_qs = (
-        _asked(brand)
-        .filter(created_at__gte=low, created_at__lt=high)
-        .annotate(rating_score=_rating_of_question())
-        .order_by()
+        in_range.order_by()
         .values("asked_by_id")
-        .annotate(
-            questions=Count("pk"),
-            ratings=Count("rating_score"),
-            csat_mean=Avg("rating_score"),
-        )
+        .annotate(questions=Count("pk"))
         .order_by("-questions", "asked_by_id")
     )
     rows = list(rows_qs if limit is None else rows_qs[:limit])
     ids = [row["asked_by_id"] for row in rows]
+    ratings = {
+        row["question__asked_by_id"]: row
+        for row in Rating.objects.filter(
+            question__in=in_range.filter(asked_by_id__in=ids) if limit is not None else in_range
+        )
+        .order_by()
+        .values("question__asked_by_id")
+        .annotate(ratings=Count("pk"), csat_mean=Avg("score"))
+    }
     experts = dict(
         Assignment.objects.filter(
             question__brand=brand,
@@ -111,17 +112,21 @@ def top_customers(
         pk: name or email.split("@", 1)[0]
         for pk, name, email in User.objects.filter(pk__in=ids).values_list("pk", "name", "email")
     }
-    return [
-        {
-            "customer_id": row["asked_by_id"],
-            "customer": names.get(row["asked_by_id"], ""),
-            "questions": row["questions"],
-            "ratings": row["ratings"],
-            "csat_mean": None if row["csat_mean"] is None else round(row["csat_mean"], 3),
-            "experts_seen": experts.get(row["asked_by_id"], 0),
-        }
-        for row in rows
-    ]
+    result = []
+    for row in rows:
+        rated = ratings.get(row["asked_by_id"], {})
+        mean = rated.get("csat_mean")
+        result.append(
+            {
+                "customer_id": row["asked_by_id"],
+                "customer": names.get(row["asked_by_id"], ""),
+                "questions": row["questions"],
+                "ratings": rated.get("ratings", 0),
+                "csat_mean": None if mean is None else round(mean, 3),
+                "experts_seen": experts.get(row["asked_by_id"], 0),
+            }
+        )
+    return result
 
 
 @dataclass

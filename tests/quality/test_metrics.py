@@ -136,7 +136,8 @@ def test_the_figures_come_from_a_fixed_number_of_queries(
     # ten for the service figures, one aggregate for the copilot drafts
     with django_assert_max_num_queries(11):
         client.get("/api/v1/brands/acme/metrics")
-    with django_assert_max_num_queries(15):  # + returning and top customers, their experts, names
+    # + returning customers, the top customers, their ratings, experts and names
+    with django_assert_max_num_queries(16):
         client.get("/api/v1/brands/acme/metrics?customers=true")
 
 
