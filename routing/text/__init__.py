@@ -10,7 +10,8 @@
 Pure Python over scikit-learn, VADER, lingua, phonenumbers and onnxruntime; no Django
 models, so it imports without a configured database. The routing app's triage task calls
 these functions and logs only ids, scores and signal names, never the customer's text.
-Scores are 0..1 (a match's confidence adds up to half its lead, so up to 1.5). The knowledge
+Scores are 0..1 (a match's confidence adds a share of its lead: a quarter with the
+embeddings, twice it with TF-IDF). The knowledge
 index compares sentence embeddings (all-MiniLM-L6-v2 on onnxruntime) where that runtime is
 installed, as it is by default, and TF-IDF otherwise (``GIGCX_TEXT_BACKEND``, see
 ``embeddings.py``); language, product, frustration and PII do not change with it.

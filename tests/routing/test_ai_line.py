@@ -373,3 +373,69 @@ def test_an_entrys_other_phrasings_let_the_ai_line_answer_a_question_worded_like
     assert after.triage["knowledge_entry_id"] == entry.pk
     assert after.triage["knowledge_confidence"] >= after.triage["answer_threshold"]
     assert "within 60 days" in after.messages.get(role=Message.Role.AI).body
+
+
+def test_thresholds_calibrated_on_the_old_tfidf_confidence_go_back_to_the_default(
+    cast: Any, demo_faq: dict[str, KnowledgeEntry], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from routing.text import embeddings
+
+    rescaled = importlib.import_module("routing.migrations.0012_tfidf_confidence_rescaled")
+    entry = demo_faq["How do I clean the Trailblazer 2?"]
+    # given Acme calibrated on the old TF-IDF confidence and Northwind on the embeddings
+    AnswerCalibration.objects.create(
+        brand=cast.acme, backend="tfidf", threshold=0.55, outcomes=40, precision=0.95
+    )
+    AnswerCalibration.objects.create(
+        brand=cast.northwind, backend="onnx", threshold=0.81, outcomes=35, precision=0.94
+    )
+    old = AutoAnswer.objects.create(
+        question=asked(cast, "A question about the Trailblazer 2 shoes"),
+        brand=cast.acme,
+        entry=entry,
+        backend="tfidf",
+        score=0.6,
+        confidence=0.62,
+        threshold=0.55,
+        outcome=AutoAnswer.Outcome.HELPED,
+    )
+
+    # when the data migration runs
+    rescaled.forwards(apps, None)
+
+    # then Acme's old threshold is gone (its target stays), its old answers keep their
+    # outcome under another label, and Northwind's embeddings threshold is untouched
+    acme = AnswerCalibration.objects.get(brand=cast.acme)
+    assert (acme.backend, acme.threshold, acme.outcomes) == (rescaled.OLD, None, 0)
+    assert acme.target_precision == 0.93
+    old.refresh_from_db()
+    assert (old.backend, old.outcome) == (rescaled.OLD, "helped")
+    northwind = AnswerCalibration.objects.get(brand=cast.northwind)
+    assert (northwind.backend, northwind.threshold) == ("onnx", 0.81)
+
+    # and on TF-IDF Acme answers against the new default, counting no old-scale outcome
+    monkeypatch.setenv("GIGCX_TEXT_BACKEND", "tfidf")
+    embeddings.forget_backend_choice()
+    try:
+        assert (
+            knowledge.answer_threshold_for(brand_id=cast.acme.pk, backend="tfidf")
+            == (AUTO_ANSWER_THRESHOLDS["tfidf"])
+        )
+        calibration = knowledge.answer_threshold_calibrate(brand_id=cast.acme.pk)
+        assert (calibration.backend, calibration.outcomes, calibration.threshold) == (
+            "tfidf",
+            0,
+            None,
+        )
+    finally:
+        monkeypatch.undo()
+        embeddings.forget_backend_choice()
+
+    # and reversing restores the labels
+    rescaled.backwards(apps, None)
+    old.refresh_from_db()
+    assert old.backend == "tfidf"

@@ -16,7 +16,12 @@ from routing.text import (
     should_answer_automatically,
 )
 from routing.text.embeddings import EmbeddingsUnavailable, text_backend, warm_up
-from routing.text.knowledge import EMBEDDINGS_AUTO_ANSWER_THRESHOLD, cached_index
+from routing.text.knowledge import (
+    EMBEDDINGS_AUTO_ANSWER_THRESHOLD,
+    MARGIN_WEIGHTS,
+    cached_index,
+    confidence,
+)
 from routing.text.wordpiece import minilm_tokenizer
 
 
@@ -327,4 +332,29 @@ def test_entries_without_an_answer_are_rivals_not_twins() -> None:
     alone = KnowledgeIndex([(1, "How do I clean the shoes?", "")], backend="onnx")
     assert index.best("how do i clean the shoes")[0].confidence < (
         alone.best("how do i clean the shoes")[0].confidence
+    )
+
+
+@pytest.mark.parametrize("backend", ["tfidf", "onnx"])
+def test_the_confidence_adds_the_backends_own_share_of_the_lead(backend: str) -> None:
+    # given two entries with different answers
+    index = KnowledgeIndex(
+        [
+            (1, "How do I clean my trail shoes?", "Rinse with cold water."),
+            (2, "How many people fit in the tent?", "Two adults."),
+        ],
+        backend=backend,
+    )
+
+    # when
+    best, runner_up = index.best("How do I clean the trail shoes?", k=2)
+
+    # then the best entry's confidence is its score plus the backend's weight times its
+    # lead; the other entry leads nothing and keeps its plain score
+    lead = best.score - runner_up.score
+    assert lead > 0.1
+    assert best.confidence == pytest.approx(best.score + MARGIN_WEIGHTS[backend] * lead, abs=2e-4)
+    assert runner_up.confidence == runner_up.score
+    assert best.confidence == pytest.approx(
+        confidence(best.score, runner_up.score, backend), abs=2e-4
     )
