@@ -7,11 +7,13 @@ embeddings (``routing/text/embeddings.py``: paraphrases with no word in common s
 Where that runtime is missing it falls back to TF-IDF cosine similarity of the entry's
 question: 40 % from words and 60 % from character 2-4-grams within words (typos, inflections,
 compounds such as "Reißverschluss"/"Reissverschluss"); on BANKING77 that mix beat word bigrams
-and other n-gram ranges. An entry with several phrasings scores the mean of its best three:
-several that come close make a surer match than one that happens to (on BANKING77, averaged
+and other n-gram ranges. An entry with many phrasings (12 or more) scores the mean of its best
+three: several that come close make a surer match than one that happens to (on BANKING77, averaged
 over three draws of held-out intents, that beat the best single phrasing, the mean of the
 best 2, 5 or 12, a centroid, normalising by how tight or crowded each entry's phrasings are,
-and mixing in TF-IDF). With either backend, the answer text can only help: when the
+and mixing in TF-IDF). A handful of hand-written phrasings are deliberately different ways of
+asking, so an entry with fewer scores the mean of its best one per four (the best alone up to
+seven). With either backend, the answer text can only help: when the
 question resembles the answer more than the entry's phrasings, a quarter of the score comes
 from the answer; an empty answer never lowers a score. ``cached_index`` keeps the index of
 each knowledge base version, so entries are embedded once per process, not once per
@@ -92,6 +94,16 @@ WORD_WEIGHT = 0.4
 # An entry with several phrasings scores the mean of its best PHRASINGS_WEIGHED: several that
 # come close are surer than one that happens to (an entry with one phrasing scores it alone).
 PHRASINGS_WEIGHED = 3
+# ... once it has enough phrasings that three can be expected to come near any one wording
+# (PHRASINGS_PER_WEIGHED per phrasing weighed). A handful of hand-written phrasings are
+# deliberately different ways of asking: the best of them alone speaks, so adding one never
+# lowers the score of a question asked exactly as the entry's own.
+PHRASINGS_PER_WEIGHED = 4
+
+
+def phrasings_weighed(count: int) -> int:
+    """How many of an entry's ``count`` best phrasings its score is the mean of."""
+    return max(1, min(PHRASINGS_WEIGHED, count // PHRASINGS_PER_WEIGHED))
 
 
 @dataclass(frozen=True)
@@ -161,6 +173,8 @@ class KnowledgeIndex:
         self._starts = np.cumsum(self._counts) - self._counts
         self._row_entry = np.repeat(np.arange(len(entries)), self._counts)
         self._rank_in_entry = np.arange(len(rows)) - np.repeat(self._starts, self._counts)
+        # How many of its best phrasings each entry is scored on (see phrasings_weighed).
+        self._weighed = np.array([phrasings_weighed(int(n)) for n in self._counts], dtype=np.int64)
         # Entries that give the same answer are not rivals (see Match.confidence); an entry
         # without an answer is nobody's twin.
         keys = groups if groups is not None else [_answer_key(entry) for entry in entries]
@@ -233,7 +247,7 @@ class KnowledgeIndex:
 
     def _per_entry(self, rows: np.ndarray) -> np.ndarray:
         """Similarities to each phrasing (columns) to one score per entry: the mean of its
-        best ``PHRASINGS_WEIGHED`` phrasings (all of them when it has fewer)."""
+        best ``phrasings_weighed(count)`` phrasings (one to PHRASINGS_WEIGHED)."""
         if len(self._row_entry) == len(self.ids):
             return rows  # one phrasing each
         # Sort each row's columns by entry, best phrasing first within an entry; the entries'
@@ -241,9 +255,9 @@ class KnowledgeIndex:
         entry_of = np.broadcast_to(self._row_entry, rows.shape)
         order = np.lexsort((-rows, entry_of), axis=-1)
         ranked = np.take_along_axis(rows, order, axis=-1)
-        kept = np.where(self._rank_in_entry < PHRASINGS_WEIGHED, ranked, 0.0)
+        kept = np.where(self._rank_in_entry < self._weighed[self._row_entry], ranked, 0.0)
         sums = np.add.reduceat(kept, self._starts, axis=-1)
-        return sums / np.minimum(self._counts, PHRASINGS_WEIGHED)
+        return sums / self._weighed
 
     def should_answer(self, matches: list[Match], threshold: float | None = None) -> bool:
         """True when the best match is confident enough for the AI line to answer: its

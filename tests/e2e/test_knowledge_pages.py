@@ -69,6 +69,7 @@ def test_an_expert_answer_becomes_an_approved_entry_through_the_pages(
     page.click(f"a[href='/brands/acme/manage/knowledge/{draft.pk}/']")
     screenshot(page, "knowledge-draft-review")
     page.fill("#id_question", "Do the Trailblazer 2 run small?")
+    page.fill("#id_phrasings", "Should I size up in the Trailblazer 2?\nAre they true to size?")
     page.click("form.stacked button[type=submit]")
     page.wait_for_selector(".messages :text('Saved')")
     page.click("button[value=publish]")
@@ -78,6 +79,7 @@ def test_an_expert_answer_becomes_an_approved_entry_through_the_pages(
     # then the AI line answers the same question with it
     draft.refresh_from_db()
     assert (draft.question, draft.status) == ("Do the Trailblazer 2 run small?", "published")
+    assert draft.phrasings == ["Should I size up in the Trailblazer 2?", "Are they true to size?"]
     asked, _ = routing.question_create(
         brand=cast.acme,
         asked_by=cast.carol,

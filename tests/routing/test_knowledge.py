@@ -21,6 +21,7 @@ from routing.text.knowledge import (
     MARGIN_WEIGHTS,
     cached_index,
     confidence,
+    phrasings_weighed,
 )
 from routing.text.wordpiece import minilm_tokenizer
 
@@ -289,23 +290,41 @@ def test_editing_one_entry_re_embeds_only_that_entry(monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize("backend", ["tfidf", "onnx"])
 def test_an_entry_scores_the_mean_of_its_best_phrasings(backend: str) -> None:
-    # given the same entry once with its question alone and once with other phrasings
+    # given the same entry with its question alone, with a few hand-written other ways of
+    # asking, and with many phrasings of which only a few agree
     question = "How do I clean my trail shoes?"
     alone = KnowledgeIndex([(10, question, "Rinse.")], backend=backend)
     close = ("How should I clean trail shoes?", "How do I wash my trail shoes?")
-    far = ("Do you sell gift cards?", "Where is my parcel?")
+    few = ("Do you sell gift cards?", "Where is my parcel?")
+    far = (
+        "Do you sell gift cards?",
+        "Where is my parcel?",
+        "Can I pay by invoice?",
+        "Is the tent waterproof?",
+        "Do you ship to Norway?",
+        "How long is the warranty?",
+        "Can I change my order?",
+        "Are the poles made of carbon?",
+        "Where are your shops?",
+        "Do you price match?",
+        "Can I cancel my order?",
+    )
     agreeing = KnowledgeIndex([(10, question, "Rinse.", close)], backend=backend)
-    one_of_three = KnowledgeIndex([(10, question, "Rinse.", far)], backend=backend)
+    handful = KnowledgeIndex([(10, question, "Rinse.", few)], backend=backend)
+    one_of_many = KnowledgeIndex([(10, question, "Rinse.", far)], backend=backend)
+    assert [phrasings_weighed(n) for n in (1, 3, 4, 8, 11, 12, 40)] == [1, 1, 1, 2, 2, 3, 3]
 
     # when a customer asks in the entry's own words
     text = "How do I clean my trail shoes?"
 
-    # then phrasings that agree keep it sure, phrasings about something else dilute it, and
+    # then a handful of other ways of asking never lowers the entry's own match; among many
+    # phrasings the mean of the best three weighs, so one agreeing phrasing is diluted; and
     # every index answers with the entry's id, never a phrasing's
-    assert agreeing.best(text)[0].entry_id == one_of_three.best(text)[0].entry_id == 10
+    assert agreeing.best(text)[0].entry_id == one_of_many.best(text)[0].entry_id == 10
     assert len(agreeing.best(text, k=5)) == 1
-    assert one_of_three.best(text)[0].score < agreeing.best(text)[0].score
-    assert agreeing.best(text)[0].score <= alone.best(text)[0].score + 1e-6
+    assert handful.best(text)[0].score == pytest.approx(alone.best(text)[0].score, abs=1e-6)
+    assert agreeing.best(text)[0].score == pytest.approx(alone.best(text)[0].score, abs=1e-6)
+    assert one_of_many.best(text)[0].score < handful.best(text)[0].score - 0.1
 
 
 def test_phrasings_find_an_entry_its_question_alone_would_miss() -> None:
