@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Any
 
 from django import forms
@@ -146,7 +147,7 @@ class InboxFilterForm(forms.Form):
             .select_related("user__expert_profile")
             .order_by("user__name", "pk")
         )
-        fields["expert"].label_from_instance = expert_name
+        fields["expert"].label_from_instance = attrgetter("display_name")
         fields["tag"].queryset = QuestionTag.objects.filter(brand=brand)
         fields["tag"].to_field_name = "name"
         fields["language"].choices = [("", "Any language")] + [
@@ -169,11 +170,6 @@ class InboxFilterForm(forms.Form):
             for name, messages in self.errors.items()
             for message in messages
         ]
-
-
-def expert_name(expert: Expert) -> str:
-    profile = getattr(expert.user, "expert_profile", None)
-    return profile.display_name if profile else expert.user.display_name
 
 
 def question_search(queryset: QuerySet[Question], text: str) -> QuerySet[Question]:

@@ -161,9 +161,8 @@ def question_reassign(request: HttpRequest, brand: Brand, question_id: int) -> H
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        name = inbox.expert_name(
-            Expert.objects.select_related("user__expert_profile").get(pk=offer.expert_id)
-        )
+        chosen = Expert.objects.select_related("user__expert_profile").get(pk=offer.expert_id)
+        name = chosen.display_name
         messages.success(
             request,
             f"Offered to {name}. If they do not accept in time, routing finds someone else.",
@@ -256,7 +255,7 @@ def staff_conversation_context(request: HttpRequest, question: Question) -> dict
     pool = []
     if editor and question.status != Question.Status.RESOLVED:
         pool = [
-            (expert, inbox.expert_name(expert))
+            (expert, expert.display_name)
             for expert in Expert.objects.filter(
                 brand_id=question.brand_id,
                 status__in=[Expert.Status.APPROVED, Expert.Status.PROBATION],
@@ -273,6 +272,31 @@ def staff_conversation_context(request: HttpRequest, question: Question) -> dict
         if editor
         else [],
         "pool": pool,
+        "customer_card": _customer_card(question),
         "can_note": viewer.is_staff_of(question.brand_id, STAFF_ROLES),
         "can_tag": editor,
+    }
+
+
+CARD_QUESTIONS = 5
+
+
+def _customer_card(question: Question) -> dict[str, Any] | None:
+    """The customer beside her conversation: her history with the brand, her products, the
+    experts she met and how she rated them (quality.relationships); None for an anonymous
+    asker, who cannot be told apart from others."""
+    from quality.relationships import customer_relationship
+
+    if question.asked_by_id is None:
+        return None
+    relationship = customer_relationship(brand=question.brand, customer_id=question.asked_by_id)
+    if relationship is None:
+        return None
+    others = [row for row in relationship.questions if row["id"] != question.pk]
+    products = sorted({row["product"] for row in relationship.questions if row["product"]})
+    return {
+        "relationship": relationship,
+        "recent": others[:CARD_QUESTIONS],
+        "more": max(0, len(others) - CARD_QUESTIONS),
+        "products": products,
     }

@@ -576,3 +576,49 @@ def test_quality_reviewers_read_the_inbox_and_add_notes_only(
 
 def test_inbox_filtered_uses_the_brand_only(cast: Any, inbox: Inbox) -> None:
     assert set(inbox_filtered(brand_id=cast.northwind.pk, filters={})) == set()
+
+
+# ---- the customer card ------------------------------------------------------------------
+
+
+def test_the_customer_card_shows_her_history_products_experts_and_ratings(
+    cast: Any, inbox: Inbox, client: Any
+) -> None:
+    # given: carol asked all five (ada resolved one, rated 2); another brand's question of hers
+    services.question_create(
+        brand=cast.northwind, asked_by=cast.carol, body="Are the Gravel wheels tubeless?"
+    )
+    client.force_login(cast.maya)
+
+    # when staff open the escalated conversation
+    html = client.get(f"/questions/{inbox.escalated.pk}/").content.decode()
+
+    # then the card beside it reads her history with Acme only
+    card = html.split('id="customer-card"', 1)[1].split("</section>", 1)[0]
+    assert "Carol Danvers" in card
+    assert "5 questions to Acme Outdoors" in card
+    assert "Rates us <strong>2.0</strong> of 5" in card
+    assert "Trailblazer 2 Trail Shoe" in card and "Ridgeline 2P Tent" in card  # noqa: PT018
+    experts = card.split('id="customer-experts"', 1)[1].split("</ul>", 1)[0]
+    assert "Ada Lovelace" in experts and "rated 2.0" in experts  # noqa: PT018
+    others = card.split('id="customer-questions"', 1)[1].split("</ul>", 1)[0]
+    assert f"/questions/{inbox.resolved.pk}/" in others
+    assert f"/questions/{inbox.escalated.pk}/" not in others  # the one open beside it
+    assert "Gravel" not in card
+    assert f"/brands/acme/manage/customers/{cast.carol.pk}/" in card
+    # a quality reviewer sees the card too; the customer never does
+    client.force_login(cast.quinn)
+    assert 'id="customer-card"' in client.get(f"/questions/{inbox.escalated.pk}/").content.decode()
+    client.force_login(cast.carol)
+    assert (
+        'id="customer-card"' not in client.get(f"/questions/{inbox.escalated.pk}/").content.decode()
+    )
+
+
+def test_an_anonymous_askers_card_says_why_it_is_empty(cast: Any, client: Any) -> None:
+    question, _ = services.question_create(
+        brand=cast.acme, body="Do you ship to Norway?", contact_email="v@example.com"
+    )
+    client.force_login(cast.maya)
+    html = client.get(f"/questions/{question.pk}/").content.decode()
+    assert "Asked without an account" in html
