@@ -12,7 +12,9 @@ class GigcxConfig(AppConfig):
         import gigcx.schema  # noqa: F401  (registers OpenAPI auth extensions)
         from gigcx.audit import connect_security_signals
         from gigcx.celery import ensure_broker_folder
+        from gigcx.mfa import connect_mfa_signals
 
         connect_security_signals()
+        connect_mfa_signals()
 
         ensure_broker_folder()

@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # /admin/ needs a session confirmed with a second factor (gigcx.mfa).
+    "gigcx.mfa.AdminMfaMiddleware",
     # Refusals (403, and 404 of a matched route) go to the audit log (gigcx.audit).
     "gigcx.audit.DeniedAccessAuditMiddleware",
 ]
@@ -391,6 +393,8 @@ ACCOUNT_ADAPTER = "gigcx.adapters.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_SERVE_SPECIFICATION = False
+# Everyone may turn on an authenticator app and recovery codes; brand owners, the staff of
+# brands that ask for it and site admins must (gigcx.mfa).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "GigCX"
 

@@ -32,7 +32,16 @@ def viewer_load(user: Any) -> Viewer:
         return Viewer(
             staff_roles=MappingProxyType({user.brand_id: user.role}), api_key_id=api_key_id
         )
-    roles = dict(BrandMembership.objects.filter(user_id=user.pk).values_list("brand_id", "role"))
+    memberships = BrandMembership.objects.filter(user_id=user.pk).values_list(
+        "brand_id", "role", "brand__require_staff_mfa"
+    )
+    roles: dict[int, str] = {}
+    mfa_brands: set[int] = set()
+    for brand_id, role, brand_requires_mfa in memberships:
+        roles[brand_id] = role
+        # Owners always need a second factor; other roles where the brand asks for it.
+        if role == BrandMembership.Role.OWNER or brand_requires_mfa:
+            mfa_brands.add(brand_id)
     expert_brands = frozenset(
         Expert.objects.filter(user_id=user.pk).values_list("brand_id", flat=True)
     )
@@ -41,6 +50,7 @@ def viewer_load(user: Any) -> Viewer:
         staff_roles=MappingProxyType(roles),
         expert_brand_ids=expert_brands,
         is_site_admin=bool(user.is_superuser),
+        mfa_brand_ids=frozenset(mfa_brands),
     )
 
 
