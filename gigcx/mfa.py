@@ -36,8 +36,9 @@ def mfa_enabled(user: Any) -> bool:
     return bool(user.is_authenticated) and is_mfa_enabled(user, [Authenticator.Type.TOTP])
 
 
-def session_mfa_verified(request: Any) -> bool:
-    """This session belongs to a person who proved a second factor in it and still has one."""
+def session_mfa_verified(request: Any, *, has_mfa: bool | None = None) -> bool:
+    """This session belongs to a person who proved a second factor in it and still has one
+    (``has_mfa``, when the caller already knows it, saves the query)."""
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
     if user is None or session is None or not user.is_authenticated:
@@ -45,7 +46,9 @@ def session_mfa_verified(request: Any) -> bool:
     cached = getattr(request, "_gigcx_mfa_verified", None)
     if cached is not None and cached[0] == user.pk:
         return bool(cached[1])
-    verified = session.get(SESSION_KEY) == user.pk and mfa_enabled(user)
+    verified = session.get(SESSION_KEY) == user.pk and (
+        has_mfa if has_mfa is not None else mfa_enabled(user)
+    )
     request._gigcx_mfa_verified = (user.pk, verified)
     return verified
 

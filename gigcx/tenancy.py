@@ -41,6 +41,8 @@ class Viewer:
     # Brands whose role this person may use only in a session confirmed with a second factor
     # (owner anywhere; any role where the brand requires it). See gigcx.mfa.
     mfa_brand_ids: frozenset[int] = frozenset()
+    # Whether the person has an authenticator app, when the loader learnt it for free.
+    has_mfa: bool | None = None
     # Set by viewer_for() when the session lacks that factor: these roles were withheld.
     mfa_withheld_brand_ids: frozenset[int] = frozenset()
 
@@ -91,7 +93,7 @@ def viewer_for(request: HttpRequest) -> Viewer:
     if viewer.api_key_id is None and (viewer.mfa_brand_ids or viewer.is_site_admin):
         from gigcx.mfa import session_mfa_verified
 
-        if not session_mfa_verified(request):
+        if not session_mfa_verified(request, has_mfa=viewer.has_mfa):
             withheld = viewer.mfa_brand_ids
             viewer = replace(
                 viewer,
