@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
@@ -41,6 +42,10 @@ def session_mfa_verified(request: Any, *, has_mfa: bool | None = None) -> bool:
     (``has_mfa``, when the caller already knows it, saves the query)."""
     user = getattr(request, "user", None)
     session = getattr(request, "session", None)
+    # An app's X-Session-Token (DRF) carries its own session, not the cookie's.
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, SessionBase):
+        session = auth
     if user is None or session is None or not user.is_authenticated:
         return False
     cached = getattr(request, "_gigcx_mfa_verified", None)

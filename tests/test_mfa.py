@@ -244,3 +244,34 @@ def test_an_owner_keeps_customer_pages_while_waiting_for_the_app(cast: Any) -> N
     assert client.get("/customer/").status_code == 200
     # her brand stays in the menu, leading to the explanation
     assert "/brands/olive/manage/" in client.get("/customer/").content.decode()
+
+
+def test_the_explanation_page_tells_a_customer_nothing_is_required(cast: Any) -> None:
+    client, _ = sign_in("carol@example.com")
+
+    page = client.get("/accounts/2fa/required/?next=https://evil.example/").content.decode()
+
+    assert "does not need a second step" in page
+    assert "evil.example" not in page  # only local addresses are followed
+
+
+def test_an_app_session_token_of_an_owner_needs_the_code_too(cast: Any, api: Any) -> None:
+    app = "/_allauth/app/v1"
+    started = api.post(
+        f"{app}/auth/login", {"email": "sam@acme.example", "password": PASSWORD}, format="json"
+    )
+    assert started.status_code == 401  # a flow is pending: the second factor
+    token = started.json()["meta"]["session_token"]
+    pending = [flow["id"] for flow in started.json()["data"]["flows"] if flow.get("is_pending")]
+    assert pending == ["mfa_authenticate"]
+
+    done = api.post(
+        f"{app}/auth/2fa/authenticate",
+        {"code": totp_code(demo.DEMO_TOTP_SECRET)},
+        format="json",
+        HTTP_X_SESSION_TOKEN=token,
+    )
+    assert done.status_code == 200, done.content
+    token = done.json()["meta"]["session_token"]
+    experts = api.get("/api/v1/brands/acme/experts", HTTP_X_SESSION_TOKEN=token)
+    assert experts.status_code == 200
