@@ -7,6 +7,7 @@ functions (``gigcx.mfa.totp_code``), as an authenticator app would."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -275,3 +276,28 @@ def test_an_app_session_token_of_an_owner_needs_the_code_too(cast: Any, api: Any
     token = done.json()["meta"]["session_token"]
     experts = api.get("/api/v1/brands/acme/experts", HTTP_X_SESSION_TOKEN=token)
     assert experts.status_code == 200
+
+
+def test_the_load_scripts_sign_the_owner_in_with_their_own_code(
+    cast: Any, api: Any, monkeypatch: Any
+) -> None:
+    # bench/soak.py and bench/chaos.py run outside Django and compute the code themselves
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "bench"))
+    from second_factor import MFA_AUTHENTICATE, demo_code, needs_code
+
+    started = api.post(
+        "/_allauth/app/v1/auth/login",
+        {"email": "sam@acme.example", "password": PASSWORD},
+        format="json",
+    )
+    assert needs_code(started.status_code, started.json())
+    assert demo_code() == totp_code(demo.DEMO_TOTP_SECRET)
+
+    done = api.post(
+        MFA_AUTHENTICATE,
+        {"code": demo_code()},
+        format="json",
+        HTTP_X_SESSION_TOKEN=started.json()["meta"]["session_token"],
+    )
+
+    assert done.status_code == 200
