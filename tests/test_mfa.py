@@ -7,6 +7,7 @@ functions (``gigcx.mfa.totp_code``), as an authenticator app would."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +180,11 @@ def test_the_brand_setting_makes_managers_need_it_too(cast: Any, api_as: Any) ->
     # when: Sam, the owner, turns it on from the dashboard
     sam = Client()
     sam.force_login(cast.sam)
-    assert 'name="require_staff_mfa"' in sam.get("/brands/acme/manage/").content.decode()
+    board = sam.get("/brands/acme/manage/").content.decode()
+    assert 'name="require_staff_mfa"' in board
+    # the owner sees who the switch would stop
+    assert re.search(r"Maya Lind\s*<span[^>]*>· no two-factor", board)
+    assert re.search(r"Sam Porter\s*<span[^>]*>· two-factor on", board)
     saved = sam.post("/brands/acme/manage/security/", {"require_staff_mfa": "on"})
     assert saved.status_code == 302
     assert Brand.objects.get(pk=cast.acme.pk).require_staff_mfa is True

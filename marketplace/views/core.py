@@ -7,9 +7,11 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -124,9 +126,17 @@ def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict
         "pool_counts": selectors.pool_counts(brand=brand),
         "categories": selectors.category_list(brand=brand, viewer=viewer),
         "products": selectors.product_list(brand=brand, viewer=viewer),
+        # Who has an authenticator app: an owner deciding to require it sees who it stops.
         "team": BrandMembership.objects.visible_to(viewer)
         .filter(brand=brand)
-        .select_related("user"),
+        .select_related("user")
+        .annotate(
+            has_app=Exists(
+                Authenticator.objects.filter(
+                    user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP
+                )
+            )
+        ),
         "recent_audit": AuditEvent.objects.visible_to(viewer)
         .filter(brand_id=brand.pk)
         .select_related("actor")[:8],
