@@ -32,7 +32,7 @@ def mfa_required(request: HttpRequest) -> HttpResponse:
     """Why this account needs two-factor authentication, and the one step that gets it there:
     set up an authenticator app, or (when one is set up) enter a code in this session."""
     from gigcx.mfa import mfa_enabled, session_mfa_verified
-    from gigcx.tenancy import viewer_for
+    from gigcx.tenancy import viewer_for_user
     from marketplace.models import BrandMembership
 
     next_url = request.GET.get("next", "")
@@ -40,10 +40,10 @@ def mfa_required(request: HttpRequest) -> HttpResponse:
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = ""
-    viewer = viewer_for(request)
-    withheld = viewer.mfa_withheld_brand_ids
+    # The brands that require it, whether or not this session has already satisfied them.
+    required = viewer_for_user(request.user).mfa_brand_ids
     memberships = (
-        BrandMembership.objects.filter(user=request.user, brand_id__in=withheld)
+        BrandMembership.objects.filter(user=request.user, brand_id__in=required)
         .select_related("brand")
         .order_by("brand__name")
     )

@@ -306,3 +306,13 @@ def test_the_load_scripts_sign_the_owner_in_with_their_own_code(
     )
 
     assert done.status_code == 200
+
+
+def test_the_explanation_page_tells_a_confirmed_owner_all_is_well(cast: Any) -> None:
+    client = Client()
+    client.force_login(cast.sam)  # a finished sign-in, code included
+
+    page = client.get("/accounts/2fa/required/?next=/brands/acme/manage/").content.decode()
+
+    assert "This session is confirmed" in page
+    assert 'href="/brands/acme/manage/"' in page
