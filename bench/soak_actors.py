@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 import requests
+from second_factor import MFA_AUTHENTICATE, demo_code, needs_code
 
 PASSWORD = "gigcx-demo-2026"  # noqa: S105 - the demo password seed_demo prints
 EXPERTS = ["ada@example.com", "grace@example.com", "linus@example.com"]
@@ -92,6 +93,13 @@ def soak_experts_enrol(count: int) -> list[str]:
     return emails
 
 
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
 def login(site: Site, session: requests.Session, email: str, stop: threading.Event) -> bool:
     while not stop.is_set():
         response = site.call(
@@ -101,6 +109,16 @@ def login(site: Site, session: requests.Session, email: str, stop: threading.Eve
             "login",
             json={"email": email, "password": PASSWORD},
         )
+        if response is not None and needs_code(response.status_code, _json(response)):
+            # An owner: the password was right, allauth now wants the authenticator code.
+            response = site.call(
+                session,
+                "POST",
+                MFA_AUTHENTICATE,
+                "login",
+                json={"code": demo_code()},
+                headers={"X-Session-Token": response.json()["meta"]["session_token"]},
+            )
         if response is not None and response.status_code == 200:
             session.headers["X-Session-Token"] = response.json()["meta"]["session_token"]
             return True

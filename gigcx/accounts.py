@@ -24,3 +24,16 @@ def user_get_or_create(*, email: str, password: str | None, name: str = "") -> t
     if existing is not None:
         return existing, False
     return user_create(email=email, password=password, name=name, verified=True), True
+
+
+def user_totp_enrol(*, user: User, secret: str) -> bool:
+    """Give ``user`` an authenticator app holding ``secret`` (base32), as if they had scanned
+    it: for demo data and tests, which need a known secret. Returns False (and changes
+    nothing) when the user already has one. People enrol through ``/accounts/2fa/``."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        return False
+    TOTP.activate(user, secret)
+    return True

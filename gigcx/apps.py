@@ -34,9 +34,11 @@ class GigcxConfig(AppConfig):
         import gigcx.schema  # noqa: F401  (registers OpenAPI auth extensions)
         from gigcx.audit import connect_security_signals
         from gigcx.celery import ensure_broker_folder
+        from gigcx.mfa import connect_mfa_signals
 
         connect_security_signals()
         pre_migrate.connect(migrations_without_statement_timeout, dispatch_uid="gigcx-migrate-st")
         post_migrate.connect(statement_timeout_restored, dispatch_uid="gigcx-migrated-st")
+        connect_mfa_signals()
 
         ensure_broker_folder()

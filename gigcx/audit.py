@@ -102,6 +102,22 @@ def on_mfa_removed(sender: Any, request: Any, authenticator: Any, **kwargs: Any)
     _security_event("mfa.removed", user=request.user, request=request, type=authenticator.type)
 
 
+def on_mfa_reset(sender: Any, request: Any, authenticator: Any, **kwargs: Any) -> None:
+    # Recovery codes regenerated: the old ones stop working.
+    _security_event("mfa.reset", user=request.user, request=request, type=authenticator.type)
+
+
+def on_mfa_failed(sender: Any, request: Any, user: Any, authenticator: Any, **kw: Any) -> None:
+    # A wrong code at sign-in (request.user is still anonymous then) or at re-authentication.
+    _security_event(
+        "mfa.failed",
+        user=user,
+        request=request,
+        type=getattr(authenticator, "type", ""),
+        reauthentication=bool(kw.get("reauthentication", False)),
+    )
+
+
 def connect_security_signals() -> None:
     from allauth.account import signals as account_signals
     from allauth.mfa import signals as mfa_signals
@@ -114,6 +130,8 @@ def connect_security_signals() -> None:
     account_signals.password_reset.connect(on_password_reset, dispatch_uid="gigcx.audit.reset")
     mfa_signals.authenticator_added.connect(on_mfa_added, dispatch_uid="gigcx.audit.mfa_add")
     mfa_signals.authenticator_removed.connect(on_mfa_removed, dispatch_uid="gigcx.audit.mfa_rm")
+    mfa_signals.authenticator_reset.connect(on_mfa_reset, dispatch_uid="gigcx.audit.mfa_reset")
+    mfa_signals.authentication_failed.connect(on_mfa_failed, dispatch_uid="gigcx.audit.mfa_fail")
 
 
 class DeniedAccessAuditMiddleware:

@@ -44,3 +44,42 @@ class QuietPeriodicTasks(logging.Filter):
         if isinstance(args, tuple):  # celery.beat: "Sending due task %s (%s)"
             return not any(isinstance(arg, str) and arg in self.tasks for arg in args)
         return True
+
+
+# Secrets that travel in addresses and headers: the customer's private-link token (legacy
+# /q/<id>/<token>/ and the #t= fragment the page reads), invitation, rating-link, password
+# reset and email confirmation keys, API keys, session tokens.
+_SECRET_PATHS = re.compile(
+    r"(/(?:q/\d+|invitations|rate|accounts/password/reset/key|accounts/confirm-email)/)"
+    r"(?!\[token\])([^/\s?#\"'<>]+)"
+)
+_SECRET_FIELDS = re.compile(
+    r"(?i)((?:x-question-token|x-session-token|session_token|access_token|api[-_]key|token"
+    r"|key)[\"']?\s*[:=]\s*[\"']?|api-key\s+|[?&#](?:t|token|key)=)"
+    r"(?!\[token\])([A-Za-z0-9_\-.:%]{6,})"
+)
+MASK = "[token]"
+
+
+def scrub_secrets(text: str) -> str:
+    """``text`` with every token-like value above replaced by ``[token]``."""
+    text = _SECRET_PATHS.sub(lambda m: m.group(1) + MASK, text)
+    return _SECRET_FIELDS.sub(lambda m: m.group(1) + MASK, text)
+
+
+class ScrubSecrets(logging.Filter):
+    """Mask tokens and keys in a record's message (request lines, "Not Found: <path>").
+
+    The record is rewritten in place, so every handler after this one (and any test's
+    log capture) sees the masked text. It is attached to the console handler and to the
+    loggers that print request paths (settings ``LOGGING``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the logging module's to report
+            return True
+        scrubbed = scrub_secrets(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        return True

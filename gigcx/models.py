@@ -186,6 +186,8 @@ AUDIT_WORDS = {
     "auth.password_reset": "reset their password",
     "mfa.added": "added a second factor",
     "mfa.removed": "removed a second factor",
+    "mfa.reset": "made new recovery codes",
+    "mfa.failed": "entered a wrong second-factor code",
     "access.denied": "was refused a page",
     "api_key.created": "created an API key",
     "api_key.revoked": "revoked an API key",

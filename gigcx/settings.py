@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # /admin/ needs a session confirmed with a second factor (gigcx.mfa).
+    "gigcx.mfa.AdminMfaMiddleware",
     # Refusals (403, and 404 of a matched route) go to the audit log (gigcx.audit).
     "gigcx.audit.DeniedAccessAuditMiddleware",
 ]
@@ -391,6 +393,8 @@ ACCOUNT_ADAPTER = "gigcx.adapters.AccountAdapter"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 HEADLESS_CLIENTS = ("app",)
 HEADLESS_SERVE_SPECIFICATION = False
+# Everyone may turn on an authenticator app and recovery codes; brand owners, the staff of
+# brands that ask for it and site admins must (gigcx.mfa).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "GigCX"
 
@@ -550,13 +554,27 @@ LOGGING = {
             "()": "gigcx.log_filters.QuietPeriodicTasks",
             "tasks": ["routing.sweep", "gigcx.sweep_outbox"],
         },
+        # Private-link, invitation and reset tokens, API keys: masked as [token] wherever a
+        # request path or header is printed (gigcx/log_filters.py).
+        "scrub_secrets": {"()": "gigcx.log_filters.ScrubSecrets"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("GIGCX_LOG_LEVEL") or "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Loggers that print request paths scrub at the source, before any handler.
+        "django.request": {"filters": ["scrub_secrets"]},
+        "django.server": {"filters": ["scrub_secrets"]},
+        "django.security.csrf": {"filters": ["scrub_secrets"]},
+        "django.security.DisallowedHost": {"filters": ["scrub_secrets"]},
         # daphne's runserver prints each request itself; don't log it twice.
-        "django.channels.server": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING", "filters": ["scrub_secrets"]},
         "celery.beat": {"filters": ["quiet_periodic_tasks"]},
         "celery.worker.strategy": {"filters": ["quiet_periodic_tasks"]},
         "celery.app.trace": {"filters": ["quiet_periodic_tasks"]},

@@ -16,7 +16,7 @@ function that loads them at start-up (:func:`register_viewer_loader`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Self
 
@@ -38,6 +38,13 @@ class Viewer:
     expert_brand_ids: frozenset[int] = frozenset()
     is_site_admin: bool = False
     api_key_id: int | None = None
+    # Brands whose role this person may use only in a session confirmed with a second factor
+    # (owner anywhere; any role where the brand requires it). See gigcx.mfa.
+    mfa_brand_ids: frozenset[int] = frozenset()
+    # Whether the person has an authenticator app, when the loader learnt it for free.
+    has_mfa: bool | None = None
+    # Set by viewer_for() when the session lacks that factor: these roles were withheld.
+    mfa_withheld_brand_ids: frozenset[int] = frozenset()
 
     @property
     def is_authenticated(self) -> bool:
@@ -71,11 +78,32 @@ def viewer_for_user(user: Any) -> Viewer:
 
 
 def viewer_for(request: HttpRequest) -> Viewer:
-    """The viewer of this request, computed once per request."""
+    """The viewer of this request, computed once per request.
+
+    A person whose staff roles (or site-admin rights) need a second factor, in a session
+    that has not been confirmed with one, gets a viewer without them: every scoped query
+    and permission check then treats them as a customer, and the pages that would have used
+    the role say why (``mfa_withheld_brand_ids``). Brand API keys are not people and keep
+    their role.
+    """
     cached = getattr(request, "_gigcx_viewer", None)
     if cached is not None and cached[0] is request.user:
         return cached[1]
     viewer = viewer_for_user(request.user)
+    if viewer.api_key_id is None and (viewer.mfa_brand_ids or viewer.is_site_admin):
+        from gigcx.mfa import session_mfa_verified
+
+        if not session_mfa_verified(request, has_mfa=viewer.has_mfa):
+            withheld = viewer.mfa_brand_ids
+            viewer = replace(
+                viewer,
+                staff_roles=MappingProxyType(
+                    {b: r for b, r in viewer.staff_roles.items() if b not in withheld}
+                ),
+                is_site_admin=False,
+                mfa_brand_ids=frozenset(),
+                mfa_withheld_brand_ids=withheld,
+            )
     request._gigcx_viewer = (request.user, viewer)  # type: ignore[attr-defined]
     return viewer
 

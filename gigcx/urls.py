@@ -23,6 +23,7 @@ urlpatterns = [
         ),
     ),
     path("admin/", admin.site.urls),
+    path("accounts/2fa/required/", views.mfa_required, name="mfa-required"),
     path("accounts/", include("allauth.urls")),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include((api_v1, "api"))),

@@ -1,4 +1,4 @@
-"""Site-wide pages: home, the privacy page and the health check."""
+"""Site-wide pages: home, the privacy page, the two-factor notice and the health check."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import logging
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -22,6 +24,49 @@ logger = logging.getLogger(__name__)
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
+
+
+@login_required
+@require_GET
+def mfa_required(request: HttpRequest) -> HttpResponse:
+    """Why this account needs two-factor authentication, and the one step that gets it there:
+    set up an authenticator app, or (when one is set up) enter a code in this session."""
+    from gigcx.mfa import mfa_enabled, session_mfa_verified
+    from gigcx.tenancy import viewer_for_user
+    from marketplace.models import BrandMembership
+
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
+    # The brands that require it, whether or not this session has already satisfied them.
+    required = viewer_for_user(request.user).mfa_brand_ids
+    memberships = (
+        BrandMembership.objects.filter(user=request.user, brand_id__in=required)
+        .select_related("brand")
+        .order_by("brand__name")
+    )
+    reasons = [
+        f"you own {m.brand.name}"
+        if m.role == BrandMembership.Role.OWNER
+        else f"{m.brand.name} asks it of everyone on its staff"
+        for m in memberships
+    ]
+    if request.user.is_staff:
+        reasons.append("you are a site administrator")
+    enabled = mfa_enabled(request.user)
+    return render(
+        request,
+        "mfa_required.html",
+        {
+            "reasons": reasons,
+            "needed": bool(reasons) and not session_mfa_verified(request),
+            "enabled": enabled,
+            "next": next_url,
+            "brands": [m.brand for m in memberships],
+        },
+    )
 
 
 @require_GET

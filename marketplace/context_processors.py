@@ -15,5 +15,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     from gigcx.tenancy import viewer_for
 
     viewer = viewer_for(request)
-    staff = list(memberships_of(user=user)) if viewer.staff_roles else []
+    # Brands whose role waits for a second factor stay in the menu; their pages explain.
+    has_staff = viewer.staff_roles or viewer.mfa_withheld_brand_ids
+    staff = list(memberships_of(user=user)) if has_staff else []
     return {"nav_staff_brands": staff, "nav_is_expert": bool(viewer.expert_brand_ids)}

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 DEMO_PASSWORD = "gigcx-demo-2026"  # noqa: S105 - printed by seed_demo, for local demos only
+# Owners must use two-factor authentication, demo owners included: Sam's authenticator app
+# holds this secret (base32). ``manage.py demo_totp`` prints its current code; it can also be
+# typed into any authenticator app. Public on purpose, like the password: demos only.
+DEMO_TOTP_SECRET = "GIGCXDEMOSAMPORTERACMEOUTDOORSXX"  # noqa: S105
 
 BRAND = {
     "slug": "acme",

@@ -13,16 +13,40 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
+from gigcx.exceptions import ForbiddenError
+from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, Viewer, viewer_for
 from marketplace.models import Brand
 
 BRAND_NOT_FOUND = "No such brand, or you are not on its staff."
+
+
+def mfa_withheld_brand(viewer: Viewer, slug: str) -> Brand | None:
+    """The brand of ``slug`` when the viewer is on its staff but their role there waits for
+    a second factor this session has not seen (gigcx.mfa)."""
+    if not viewer.mfa_withheld_brand_ids:
+        return None
+    return Brand.objects.filter(slug=slug, pk__in=viewer.mfa_withheld_brand_ids).first()
+
+
+class MfaRequired(ForbiddenError):
+    code = "mfa_required"
+
+
+def raise_if_mfa_withheld(viewer: Viewer, slug: str) -> None:
+    brand = mfa_withheld_brand(viewer, slug)
+    if brand is not None:
+        raise MfaRequired(
+            f"Your role on {brand.name}'s staff needs two-factor authentication: set up an "
+            "authenticator app at /accounts/2fa/ and sign in with a code (or enter one at "
+            "/accounts/2fa/reauthenticate/). Brand API keys are not affected."
+        )
 
 
 def brand_for_staff(request: Any, slug: str, roles: tuple[str, ...] = STAFF_ROLES) -> Brand:
     viewer = viewer_for(request)
     brand = Brand.objects.visible_to(viewer).staffed_by(viewer).filter(slug=slug).first()
     if brand is None:
+        raise_if_mfa_withheld(viewer, slug)
         raise NotFound(BRAND_NOT_FOUND)
     if not viewer.is_staff_of(brand.pk, roles):
         raise PermissionDenied(
@@ -66,6 +90,7 @@ class IsBrandStaffOrApplicant(IsBrandStaff):
             # not one (it used to reach the service as a user and answer 500).
             raise PermissionDenied("Brand API keys cannot apply or take quizzes; people do.")
         viewer = viewer_for(request)
+        raise_if_mfa_withheld(viewer, view.kwargs["slug"])
         brand = Brand.objects.visible_to(viewer).filter(slug=view.kwargs["slug"]).first()
         if brand is not None and viewer.is_staff_of(brand.pk):
             roles = (

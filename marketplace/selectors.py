@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from allauth.mfa.models import Authenticator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from gigcx.tenancy import Viewer
 from marketplace.models import (
@@ -32,7 +33,25 @@ def viewer_load(user: Any) -> Viewer:
         return Viewer(
             staff_roles=MappingProxyType({user.brand_id: user.role}), api_key_id=api_key_id
         )
-    roles = dict(BrandMembership.objects.filter(user_id=user.pk).values_list("brand_id", "role"))
+    # Whether the person has an authenticator app rides along in the same query: staff
+    # pages ask it on every request (gigcx.mfa.session_mfa_verified).
+    has_app = Exists(
+        Authenticator.objects.filter(user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP)
+    )
+    memberships = (
+        BrandMembership.objects.filter(user_id=user.pk)
+        .annotate(has_app=has_app)
+        .values_list("brand_id", "role", "brand__require_staff_mfa", "has_app")
+    )
+    roles: dict[int, str] = {}
+    mfa_brands: set[int] = set()
+    has_mfa: bool | None = None
+    for brand_id, role, brand_requires_mfa, has_app_row in memberships:
+        roles[brand_id] = role
+        has_mfa = bool(has_app_row)
+        # Owners always need a second factor; other roles where the brand asks for it.
+        if role == BrandMembership.Role.OWNER or brand_requires_mfa:
+            mfa_brands.add(brand_id)
     expert_brands = frozenset(
         Expert.objects.filter(user_id=user.pk).values_list("brand_id", flat=True)
     )
@@ -41,6 +60,8 @@ def viewer_load(user: Any) -> Viewer:
         staff_roles=MappingProxyType(roles),
         expert_brand_ids=expert_brands,
         is_site_admin=bool(user.is_superuser),
+        mfa_brand_ids=frozenset(mfa_brands),
+        has_mfa=has_mfa,
     )
 
 

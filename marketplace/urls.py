@@ -27,6 +27,11 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path("brands/<slug:slug>/manage/", views.brand_dashboard, name="brand-dashboard"),
+    path(
+        "brands/<slug:slug>/manage/security/",
+        views.brand_security_update,
+        name="brand-security",
+    ),
     path("brands/<slug:slug>/manage/products/", views.product_add, name="product-add"),
     path(
         "brands/<slug:slug>/manage/products/<int:product_id>/edit/",

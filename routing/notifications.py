@@ -31,9 +31,10 @@ def _send(template: str, context: dict[str, object], recipients: list[str]) -> N
 
 def question_link_send(*, question: Question, token: str) -> None:
     """Mail an anonymous asker the private link to their conversation (called after commit)."""
-    url = _site(
-        reverse("routing:question-private", kwargs={"question_id": question.pk, "token": token})
-    )
+    # The token rides in the fragment, which browsers never send: it stays out of every
+    # access log, proxy and Referer (the page posts it once and forgets the address).
+    url = _site(reverse("routing:question-private", kwargs={"question_id": question.pk}))
+    url = f"{url}#t={token}"
     _send("question_link", {"brand": question.brand.name, "url": url}, [question.contact_email])
 
 

@@ -14,7 +14,13 @@ urlpatterns = [
         name="knowledge-entry",
     ),
     path("questions/<int:question_id>/", views.question_page, name="question"),
-    path("q/<int:question_id>/<str:token>/", views.question_private, name="question-private"),
+    path("q/<int:question_id>/", views.question_private, name="question-private"),
+    # Links mailed before the token moved to the fragment: exchanged, then redirected.
+    path(
+        "q/<int:question_id>/<str:token>/",
+        views.question_private_legacy,
+        name="question-private-legacy",
+    ),
     path("expert/console/", views.expert_console, name="expert-console"),
     path("expert/presence/", views.presence_change, name="presence-change"),
     # The staff inbox keeps the live queue's address.

@@ -9,7 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import ANONYMOUS, EDITOR_ROLES, viewer_for
@@ -75,7 +77,8 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
             form_add_application_error(form, exc, {"product_id": "product"})
         else:
             if token:
-                return redirect("routing:question-private", question_id=question.pk, token=token)
+                private_link_remember(request, question_id=question.pk, token=token)
+                return redirect("routing:question-private", question_id=question.pk)
             return redirect("routing:question", question_id=question.pk)
     return render(request, "routing/ask.html", {"brand": brand, "form": form})
 
@@ -171,10 +174,11 @@ def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
     return _conversation(request, *found)
 
 
-def frameable(response: HttpResponse, brand: Brand) -> HttpResponse:
-    """Let the brand's site frame this page (the widget): frame-ancestors instead of DENY."""
+def frameable(response: HttpResponse, brand: Brand | None) -> HttpResponse:
+    """Let the brand's site frame this page (the widget): frame-ancestors instead of DENY.
+    Without a brand (a page that must not say which brand it belongs to) any site may."""
     ancestors = "*"
-    if brand.website:
+    if brand is not None and brand.website:
         parts = urlsplit(brand.website)
         ancestors = f"'self' {parts.scheme}://{parts.netloc}"
     response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
@@ -197,15 +201,91 @@ def embed_ask(request: HttpRequest, slug: str) -> HttpResponse:
     return frameable(response, brand)
 
 
-def question_private(request: HttpRequest, question_id: int, token: str) -> HttpResponse:
-    """The anonymous asker's private link (also what the widget's iframe shows)."""
-    found = selectors.question_with_role(viewer=ANONYMOUS, question_id=question_id, token=token)
-    if found is None:
-        raise Http404("This link is not valid.")
+# The private-link tokens this browser has opened, by question id: the conversation's
+# address carries no token, so it never reaches access logs, browser history or Referer.
+PRIVATE_LINKS_SESSION_KEY = "gigcx_private_links"
+PRIVATE_LINKS_KEPT = 20
+
+
+def private_link_remember(request: HttpRequest, *, question_id: int, token: str) -> None:
+    links = dict(request.session.get(PRIVATE_LINKS_SESSION_KEY) or {})
+    links.pop(str(question_id), None)
+    links[str(question_id)] = token
+    request.session[PRIVATE_LINKS_SESSION_KEY] = dict(list(links.items())[-PRIVATE_LINKS_KEPT:])
+
+
+def _private_question(question_id: int, token: str) -> tuple[Question, str] | None:
+    if not token:
+        return None
+    return selectors.question_with_role(viewer=ANONYMOUS, question_id=question_id, token=token)
+
+
+def _private_conversation(
+    request: HttpRequest, found: tuple[Question, str], token: str, embed: bool
+) -> HttpResponse:
     question, role = found
-    embed = request.GET.get("embed") == "1"
     response = _conversation(request, question, role, token=token, embed=embed)
     return frameable(response, question.brand) if embed else response
+
+
+def _private_url(question_id: int, embed: bool) -> str:
+    url = reverse("routing:question-private", kwargs={"question_id": question_id})
+    return url + "?embed=1" if embed else url
+
+
+# The token arrives in the POST body and is the only credential used: there is no ambient
+# authority for a forged request to borrow, and the widget's frame on a brand's site has no
+# cookies (so no CSRF cookie) to offer.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def question_private(request: HttpRequest, question_id: int) -> HttpResponse:
+    """The anonymous asker's conversation (also what the widget's iframe shows).
+
+    The emailed link is ``/q/<id>/#t=<token>``: a fragment never leaves the browser. Without
+    a remembered token, GET answers a small page whose script posts the fragment's token
+    here; a valid one is remembered in the session and the browser is sent back to the
+    token-free address. In the widget, whose frame gets no cookies on a brand's site, the
+    POST answers the conversation itself and the token stays in the frame's fragment.
+    """
+    embed = request.GET.get("embed") == "1"
+    if request.method == "POST":
+        token = request.POST.get("token", "").strip()
+        found = _private_question(question_id, token)
+        if found is None:
+            raise Http404("This link is not valid.")
+        if embed:
+            return _private_conversation(request, found, token, embed=True)
+        private_link_remember(request, question_id=question_id, token=token)
+        return redirect(_private_url(question_id, embed=False))
+    links = request.session.get(PRIVATE_LINKS_SESSION_KEY) or {}
+    token = str(links.get(str(question_id), ""))
+    found = _private_question(question_id, token)
+    if found is None:
+        response = render(
+            request,
+            "routing/question_open.html",
+            {
+                "question_id": question_id,
+                "embed": embed,
+                "action": _private_url(question_id, embed),
+            },
+        )
+        return frameable(response, None) if embed else response
+    return _private_conversation(request, found, token, embed)
+
+
+@require_GET
+def question_private_legacy(request: HttpRequest, question_id: int, token: str) -> HttpResponse:
+    """Links mailed before tokens left the path (``/q/<id>/<token>/``): exchange the token for
+    the session, then redirect to the token-free address (the widget keeps it in the
+    fragment, as it has no cookies). The logs mask the path (gigcx.log_filters)."""
+    embed = request.GET.get("embed") == "1"
+    if _private_question(question_id, token) is None:
+        raise Http404("This link is not valid.")
+    if embed:
+        return redirect(f"{_private_url(question_id, embed=True)}#t={token}")
+    private_link_remember(request, question_id=question_id, token=token)
+    return redirect(_private_url(question_id, embed=False))
 
 
 @login_required

@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from gigcx.accounts import user_create
+from gigcx.accounts import user_create, user_totp_enrol
 from gigcx.models import User
 from marketplace import demo, services
 from marketplace.models import Brand, Expert, Product
@@ -68,6 +68,28 @@ def _fresh_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch: Any) -> None:
+    """``force_login`` stands for a finished sign-in. It skips the password, and for a person
+    with an authenticator app it skips the code the same way: the session counts as
+    confirmed, as after allauth's MFA stage. Tests of that stage itself sign in through the
+    real pages (tests/test_mfa.py)."""
+    from django.test.client import ClientMixin
+
+    from gigcx.mfa import SESSION_KEY, mfa_enabled
+
+    original = ClientMixin.force_login
+
+    def force_login(self: Any, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        if mfa_enabled(user):
+            session = self.session
+            session[SESSION_KEY] = user.pk
+            session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
 @pytest.fixture
 def require_postgres() -> None:
     require(
@@ -106,9 +128,15 @@ def _person(email: str, name: str) -> User:
     return user_create(email=email, password=demo.DEMO_PASSWORD, name=name, verified=True)
 
 
+# Owners need a second factor: the cast's owners have an authenticator app with the demo
+# secret, as seed_demo gives Sam (codes: gigcx.mfa.totp_code).
+OWNER_TOTP_SECRET = demo.DEMO_TOTP_SECRET
+
+
 @pytest.fixture
 def cast(db: Any) -> Cast:
     sam = _person("sam@acme.example", "Sam Porter")
+    user_totp_enrol(user=sam, secret=OWNER_TOTP_SECRET)
     acme = services.brand_create(
         owner=sam, name="Acme Outdoors", slug="acme", languages=["en", "de"]
     )
@@ -139,6 +167,7 @@ def cast(db: Any) -> Cast:
     carol = _person("carol@example.com", "Carol Danvers")
 
     nora = _person("nora@northwind.example", "Nora North")
+    user_totp_enrol(user=nora, secret=OWNER_TOTP_SECRET)
     northwind = services.brand_create(owner=nora, name="Northwind Cycles", slug="northwind")
     wheels = services.category_create(brand=northwind, name="Wheels", actor=nora)
     northwind_product = services.product_create(

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from gigcx.accounts import user_totp_enrol
 from gigcx.models import AuditEvent, User
+from marketplace import demo
 from marketplace.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +139,7 @@ def test_a_scanner_cannot_flood_the_audit_log(cast: Any, client: Any, settings: 
 
 def test_site_admins_browse_the_audit_log_in_the_admin(cast: Any, client: Any) -> None:
     root = User.objects.create_superuser(email="root@gigcx.example", password="a-long-admin-pass")
+    user_totp_enrol(user=root, secret=demo.DEMO_TOTP_SECRET)  # the admin needs it (test_mfa)
     Client().post("/accounts/login/", {"login": "carol@example.com", "password": "wrong-pass-1"})
     client.force_login(root)
 

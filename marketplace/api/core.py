@@ -142,6 +142,9 @@ class BrandDetailApi(APIView):
         tagline = serializers.CharField(max_length=200, required=False, allow_blank=True)
         website = serializers.URLField(required=False, allow_blank=True)
         languages = LANGUAGE_FIELD
+        require_staff_mfa = serializers.BooleanField(
+            required=False, help_text="Owners only: every staff member needs two-factor."
+        )
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)

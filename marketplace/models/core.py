@@ -51,6 +51,12 @@ class Brand(models.Model):
     # Questions received so far: the brand's own clock for how recent an expert's work is
     # (routing measures recency in questions, not days, so slow and busy brands route alike).
     question_seq = models.PositiveBigIntegerField(default=0, editable=False)
+    # Owners always need a second factor; this extends the rule to managers and QA reviewers
+    # (gigcx.mfa; only an owner may change it).
+    require_staff_mfa = models.BooleanField(
+        default=False,
+        help_text="Every member of the staff must use two-factor authentication.",
+    )
 
     objects = BrandQuerySet.as_manager()
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from gigcx.audit import audit_record
-from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
+from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
 from gigcx.models import User
 from gigcx.tenancy import OWNER
 from marketplace.models import (
@@ -84,10 +84,22 @@ def brand_create(
 
 @transaction.atomic
 def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
-    allowed = {"name", "tagline", "website", "languages"}
+    """Change a brand's details. ``require_staff_mfa`` is the owner's alone: it decides who
+    may keep working without a second factor, managers included."""
+    allowed = {"name", "tagline", "website", "languages", "require_staff_mfa"}
     unknown = set(changes) - allowed
     if unknown:
         raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    if (
+        "require_staff_mfa" in changes
+        and not BrandMembership.objects.filter(
+            brand=brand, user_id=getattr(actor, "pk", None), role=OWNER
+        ).exists()
+    ):
+        raise ForbiddenError(
+            "Only an owner of the brand can change whether its staff need two-factor "
+            "authentication."
+        )
     if "languages" in changes:
         changes["languages"] = _languages_validate(changes["languages"])
     if "name" in changes and not str(changes["name"]).strip():

@@ -7,21 +7,26 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from allauth.mfa.models import Authenticator
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from gigcx.exceptions import ApplicationError
+from gigcx.mfa import mfa_required_url
 from gigcx.models import AuditEvent
-from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
+from gigcx.tenancy import EDITOR_ROLES, OWNER, STAFF_ROLES, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace import selectors, services
 from marketplace.csv_rows import CsvReport, csv_decode
 from marketplace.forms import BrandForm, CategoryEditForm, CategoryForm, CsvUploadForm, ProductForm
 from marketplace.models import Application, Brand, BrandMembership, Category, Invitation, Product
+from marketplace.permissions import mfa_withheld_brand
 
 View = Callable[..., HttpResponse]
 
@@ -40,11 +45,13 @@ def brand_staff_page(
             viewer = viewer_for(request)
             brand = Brand.objects.visible_to(viewer).staffed_by(viewer).filter(slug=slug).first()
             if brand is None:
+                if mfa_withheld_brand(viewer, slug) is not None:
+                    # Their role here needs a second factor: say so instead of "not found".
+                    return redirect(mfa_required_url(request.get_full_path()))
                 raise Http404("No such brand, or you are not on its staff.")
             if request.method == "POST" and not viewer.is_staff_of(brand.pk, write_roles):
-                messages.error(
-                    request, "Your role can look but not change; ask an owner or manager."
-                )
+                who = "an owner" if set(write_roles) == {OWNER} else "an owner or manager"
+                messages.error(request, f"Your role can look but not change; ask {who}.")
                 return redirect("marketplace:brand-dashboard", slug=brand.slug)
             if not viewer.is_staff_of(brand.pk, roles):
                 raise Http404("No such brand, or you are not on its staff.")
@@ -115,12 +122,21 @@ def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict
         "brand": brand,
         "role_label": _role_label(viewer.staff_roles.get(brand.pk)),
         "can_edit": viewer.is_staff_of(brand.pk, EDITOR_ROLES),
+        "is_owner": viewer.is_staff_of(brand.pk, (BrandMembership.Role.OWNER,)),
         "pool_counts": selectors.pool_counts(brand=brand),
         "categories": selectors.category_list(brand=brand, viewer=viewer),
         "products": selectors.product_list(brand=brand, viewer=viewer),
+        # Who has an authenticator app: an owner deciding to require it sees who it stops.
         "team": BrandMembership.objects.visible_to(viewer)
         .filter(brand=brand)
-        .select_related("user"),
+        .select_related("user")
+        .annotate(
+            has_app=Exists(
+                Authenticator.objects.filter(
+                    user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP
+                )
+            )
+        ),
         "recent_audit": AuditEvent.objects.visible_to(viewer)
         .filter(brand_id=brand.pk)
         .select_related("actor")[:8],
@@ -139,6 +155,23 @@ def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict
 @brand_staff_page()
 def brand_dashboard(request: HttpRequest, brand: Brand) -> HttpResponse:
     return render(request, "marketplace/brand_dashboard.html", _dashboard_context(request, brand))
+
+
+@brand_staff_page(write_roles=(BrandMembership.Role.OWNER,))
+@require_http_methods(["POST"])
+def brand_security_update(request: HttpRequest, brand: Brand) -> HttpResponse:
+    """The owner's switch: every member of the staff needs two-factor authentication."""
+    required = request.POST.get("require_staff_mfa") == "on"
+    services.brand_update(brand=brand, actor=request.user, require_staff_mfa=required)
+    if required:
+        messages.success(
+            request,
+            "Everyone on the staff now needs two-factor authentication; those without it "
+            "are asked to set it up before they can open these pages.",
+        )
+    else:
+        messages.success(request, "Only owners now need two-factor authentication.")
+    return redirect(reverse("marketplace:brand-dashboard", args=[brand.slug]) + "#team")
 
 
 @brand_staff_page(EDITOR_ROLES)

@@ -27,7 +27,7 @@
         return response.json().then(function (body) { return { ok: response.ok, body: body }; });
       }).then(function (result) {
         if (result.ok) {
-          location.href = "/q/" + result.body.id + "/" + result.body.access_token + "/?embed=1";
+          location.href = "/q/" + result.body.id + "/?embed=1#t=" + encodeURIComponent(result.body.access_token);
           return;
         }
         submit.disabled = false;

@@ -4,9 +4,11 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.core.management import call_command
 
+from marketplace import demo
 from marketplace.models import Application, Brand, Expert, ExpertSkill, Invitation, Product, Quiz
 
 pytestmark = pytest.mark.django_db
@@ -59,5 +61,19 @@ def test_demo_users_can_log_in(client: Any) -> None:
     response = client.post(
         "/accounts/login/", {"login": "sam@acme.example", "password": "gigcx-demo-2026"}
     )
-    assert response.status_code == 302
+    # Sam owns Acme, so the login asks for the code of the demo authenticator app
+    assert response["Location"] == "/accounts/2fa/authenticate/"
+    code = StringIO()
+    call_command("demo_totp", stdout=code)
+    done = client.post("/accounts/2fa/authenticate/", {"code": code.getvalue().split()[0]})
+    assert done.status_code == 302
     assert client.get("/brands/acme/manage/").status_code == 200
+
+
+def test_seed_demo_says_how_to_get_the_owners_code_and_runs_twice(db: Any) -> None:
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", stdout=out)
+    assert "manage.py demo_totp" in out.getvalue()
+    assert demo.DEMO_TOTP_SECRET in out.getvalue()
+    assert Authenticator.objects.filter(user__email="sam@acme.example", type="totp").count() == 1

@@ -211,7 +211,10 @@ def test_automated_replies_are_labelled_in_the_widget_conversation(cast: Any, ap
     ).json()
     question_triage(question_id=created["id"])
 
-    page = api.get(f"/q/{created['id']}/{created['access_token']}/?embed=1").content.decode()
+    # what the widget's page script does with the token in its fragment
+    page = api.post(
+        f"/q/{created['id']}/?embed=1", {"token": created["access_token"]}
+    ).content.decode()
 
     assert '<li class="bubble ai"' in page
     assert '<span class="who">Automated answer</span>' in page

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from gigcx.accounts import user_get_or_create
+from gigcx.accounts import user_get_or_create, user_totp_enrol
 from marketplace import demo, services
 from marketplace.models import Application, Brand, Category, Expert, Invitation, Product, Quiz
 
@@ -30,6 +30,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password '{demo.DEMO_PASSWORD}'):")
         for email, name, role in demo.STAFF:
             self.stdout.write(f"  brand {role:<8} {email}  ({name})")
+        self.stdout.write(
+            "  Owners need two-factor authentication: when the login asks Sam for a code, run\n"
+            "  `.venv/bin/python manage.py demo_totp`, or add the secret "
+            f"{demo.DEMO_TOTP_SECRET} to an authenticator app."
+        )
         for email, name, *_rest in demo.EXPERTS:
             self.stdout.write(f"  expert         {email}  ({name})")
         for email, name in demo.CUSTOMERS:
@@ -44,6 +49,8 @@ class Command(BaseCommand):
     def _seed(self, created: list[str]) -> None:
         owner_email, owner_name, _ = demo.STAFF[0]
         owner = self._user(owner_email, owner_name, created)
+        if user_totp_enrol(user=owner, secret=demo.DEMO_TOTP_SECRET):
+            created.append(f"authenticator app for {owner_email}")
 
         brand = Brand.objects.filter(slug=demo.BRAND["slug"]).first()
         if brand is None:
