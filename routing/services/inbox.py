@@ -26,7 +26,7 @@ from routing.models import (
     QuestionTag,
 )
 from routing.selectors import routing_settings_for
-from routing.services.offers import _locked_question
+from routing.services.offers import _locked_question, offer_to_named_expert
 from routing.services.presence import capacity_release
 
 NOTE_MAX = 4000
@@ -214,21 +214,14 @@ def question_reassign(*, question_id: int, expert_id: int | None, actor: Any) ->
                 status=Assignment.Status.RELEASED, ended_at=now
             )
             capacity_release(user_id=current.expert.user_id)
-        offer = Assignment.objects.create(
-            question=question,
+        offer = offer_to_named_expert(
+            question,
             expert=expert,
             step=max(1, min(question.routing_step, 3)),
-            score=0.0,
-            breakdown={
-                "reassigned": {
-                    "value": None,
-                    "weight": 0.0,
-                    "points": 0.0,
-                    "note": "chosen by the brand's staff",
-                }
-            },
-            offered_at=now,
-            expires_at=now + timedelta(seconds=settings.offer_timeout_seconds),
+            reason="reassigned",
+            note="chosen by the brand's staff",
+            timeout_seconds=settings.offer_timeout_seconds,
+            now=now,
         )
         # A fresh start for the routing clock: if she passes, routing widens from step 1
         # under a new SLA instead of sending it straight back to staff.
@@ -252,7 +245,6 @@ def question_reassign(*, question_id: int, expert_id: int | None, actor: Any) ->
             brand_id=question.brand_id,
             data={"expert_id": expert.pk, "from_expert_id": current.expert_id if current else None},
         )
-        push_after_commit([expert.user_id], {"type": "offer.new", "question_id": question.pk})
         push_after_commit(
             [*withdrawn, current.expert.user_id if current else None],
             {"type": "offer.withdrawn", "question_id": question.pk},

@@ -40,6 +40,32 @@ def _locked_question(question_id: int) -> Question | None:
     )
 
 
+def offer_to_named_expert(
+    question: Question,
+    *,
+    expert: Expert,
+    step: int,
+    reason: str,
+    note: str,
+    timeout_seconds: int,
+    now: Any,
+) -> Assignment:
+    """Offer a locked question to one expert chosen by a rule rather than by scoring (back
+    to the expert who resolved it, or the one staff named). Its breakdown holds the one
+    reason; she is told live after commit and accepts it the normal way."""
+    offer = Assignment.objects.create(
+        question=question,
+        expert=expert,
+        step=step,
+        score=0.0,
+        breakdown={reason: {"value": None, "weight": 0.0, "points": 0.0, "note": note}},
+        offered_at=now,
+        expires_at=now + timedelta(seconds=timeout_seconds),
+    )
+    push_after_commit([expert.user_id], {"type": "offer.new", "question_id": question.pk})
+    return offer
+
+
 def question_escalate_locked(question: Question, *, reason: str, actor: Any = None) -> None:
     """Move a locked question to the brand staff queue and tell the staff (after commit)."""
     now = timezone.now()

@@ -22,7 +22,11 @@ from routing.live import push_after_commit
 from routing.models import Assignment, Message, Presence, Question
 from routing.scoring import RECENCY_HALF_LIFE_QUESTIONS
 from routing.selectors import routing_settings_for
-from routing.services.offers import _locked_question, question_escalate_locked
+from routing.services.offers import (
+    _locked_question,
+    offer_to_named_expert,
+    question_escalate_locked,
+)
 from routing.services.presence import capacity_release
 
 BODY_MIN, BODY_MAX = 10, 4000
@@ -330,28 +334,18 @@ def question_reopen(*, question_id: int, actor: Any, reason: str = "") -> Questi
             and presence is not None
             and presence.is_available
         ):
-            Assignment.objects.create(
-                question=question,
+            offer_to_named_expert(
+                question,
                 expert=previous.expert,
                 step=max(1, previous.step),
-                score=0.0,
-                breakdown={
-                    "reopened": {
-                        "value": None,
-                        "weight": 0.0,
-                        "points": 0.0,
-                        "note": "reopened: back to the expert who resolved it",
-                    }
-                },
-                offered_at=now,
-                expires_at=now + timedelta(seconds=settings.offer_timeout_seconds),
+                reason="reopened",
+                note="reopened: back to the expert who resolved it",
+                timeout_seconds=settings.offer_timeout_seconds,
+                now=now,
             )
             question.status = Question.Status.OFFERED
             question.attempts = 1
             question.save(update_fields=["status", "attempts"])
-            push_after_commit(
-                [previous.expert.user_id], {"type": "offer.new", "question_id": question.pk}
-            )
         else:
             from routing.tasks import route_question
 
