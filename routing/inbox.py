@@ -15,6 +15,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -58,6 +59,11 @@ TABS = (
     Tab("resolved", "Resolved", (S.RESOLVED,)),
 )
 TABS_BY_KEY = {tab.key: tab for tab in TABS}
+# Work that is over (answered automatically or resolved) stays in the inbox for this many days
+# after it was asked, so a brand with a million questions still opens its inbox at once; a
+# search reaches every question, however old (the customer's page lists her whole history).
+DONE_STATUSES = (S.AI_ANSWERED, S.RESOLVED)
+DONE_DAYS = 30
 # The questions an SLA timer runs for: nobody has taken them yet.
 SLA_STATUSES = (S.NEW, S.WAITING, S.OFFERED)
 # "Due soon" is the last stretch of the timer.
@@ -263,14 +269,33 @@ def inbox_filtered(*, brand_id: int, filters: dict[str, Any]) -> QuerySet[Questi
     return questions
 
 
+def _in_tab(questions: QuerySet[Question], statuses: tuple[str, ...], *, searching: bool) -> Any:
+    """The tab's statuses; finished work only from the last DONE_DAYS days unless searching.
+    Written as open statuses OR recent finished ones, so each side has an index to use."""
+    if searching:
+        return questions.filter(status__in=statuses)
+    open_ones = [status for status in statuses if status not in DONE_STATUSES]
+    done = [status for status in statuses if status in DONE_STATUSES]
+    recent = timezone.now() - timedelta(days=DONE_DAYS)
+    condition = Q(pk__in=[])
+    if open_ones:
+        condition |= Q(status__in=open_ones)
+    if done:
+        condition |= Q(status__in=done, created_at__gte=recent)
+    return questions.filter(condition)
+
+
 def inbox_counts(*, brand_id: int, filters: dict[str, Any]) -> dict[str, int]:
     """How many questions each tab holds under the current filters: one query."""
     aggregates = {
         tab.key: Count("pk", filter=Q(status__in=tab.statuses)) for tab in TABS if tab.key != "all"
     }
-    counts = inbox_filtered(brand_id=brand_id, filters=filters).aggregate(
-        all=Count("pk"), **aggregates
+    questions = _in_tab(
+        inbox_filtered(brand_id=brand_id, filters=filters),
+        TABS_BY_KEY["all"].statuses,
+        searching=bool(filters.get("q")),
     )
+    counts = questions.aggregate(all=Count("pk"), **aggregates)
     return {tab.key: int(counts[tab.key] or 0) for tab in TABS}
 
 
@@ -294,9 +319,13 @@ def inbox_questions(*, brand_id: int, filters: dict[str, Any], tab: str) -> Quer
         "-offered_at",
         "-pk",
     )
-    return (
-        inbox_filtered(brand_id=brand_id, filters=filters)
-        .filter(status__in=TABS_BY_KEY[tab].statuses)
+    statuses = TABS_BY_KEY[tab].statuses
+    rows = (
+        _in_tab(
+            inbox_filtered(brand_id=brand_id, filters=filters),
+            statuses,
+            searching=bool(filters.get("q")),
+        )
         .select_related("product")
         .prefetch_related("tags")
         .annotate(
@@ -309,13 +338,25 @@ def inbox_questions(*, brand_id: int, filters: dict[str, Any], tab: str) -> Quer
                 Rating.objects.filter(question_id=OuterRef("pk")).values("score")[:1]
             ),
             closed=Case(
-                When(status=S.RESOLVED, then=Value(1)),
+                When(status__in=DONE_STATUSES, then=Value(1)),
                 default=Value(0),
                 output_field=IntegerField(),
             ),
         )
-        .order_by("closed", "-priority", "created_at", "pk")
     )
+    # Open work by priority, the longest waiting first; finished work newest first. A tab of
+    # one kind orders by plain columns, so an index walk can stop at the first page.
+    if all(status in DONE_STATUSES for status in statuses):
+        return rows.order_by("-created_at", "-pk")
+    if not any(status in DONE_STATUSES for status in statuses):
+        return rows.order_by("-priority", "created_at", "pk")
+    return rows.annotate(
+        open_priority=Case(
+            When(closed=0, then=F("priority")), default=Value(0), output_field=IntegerField()
+        ),
+        open_since=Case(When(closed=0, then=F("created_at"))),
+        done_at=Case(When(closed=1, then=F("created_at"))),
+    ).order_by("closed", "-open_priority", "open_since", "-done_at", "-pk")
 
 
 def sla_state(question: Question, now: datetime) -> tuple[str, int | None]:

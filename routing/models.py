@@ -207,6 +207,13 @@ class Question(models.Model):
                 condition=Q(asked_by__isnull=False),
                 name="question_brand_customer_idx",
             ),
+            # The staff inbox's open work (routing.inbox): everything not answered
+            # automatically or resolved, whatever its age.
+            models.Index(
+                fields=["brand", "created_at"],
+                condition=Q(status__in=["new", "waiting", "offered", "assigned", "escalated"]),
+                name="question_open_work_idx",
+            ),
             # A brand's signed-in customers in a date range: returning customers and the
             # customers who ask most read this index alone on PostgreSQL (INCLUDE columns).
             models.Index(

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from gigcx.accounts import user_create
 from marketplace import services as marketplace
@@ -626,3 +628,32 @@ def test_an_anonymous_askers_card_says_why_it_is_empty(cast: Any, client: Any) -
     client.force_login(cast.maya)
     html = client.get(f"/questions/{question.pk}/").content.decode()
     assert "Asked without an account" in html
+
+
+def test_finished_work_stays_30_days_open_work_stays_and_search_reaches_all(
+    cast: Any, inbox: Inbox, client: Any
+) -> None:
+    # given a resolved and an escalated question asked 40 days ago (hand-set clocks)
+    old = timezone.now() - timedelta(days=40)
+    Question.objects.filter(pk__in=[inbox.resolved.pk, inbox.escalated.pk]).update(created_at=old)
+    client.force_login(cast.maya)
+
+    # then the old resolved one leaves the tabs and their counts; open work stays however old
+    assert inbox.resolved.pk not in listed(client)
+    assert inbox.escalated.pk in listed(client)
+    counts = client.get(COUNTS).json()["counts"]
+    assert (counts["resolved"], counts["escalated"]) == (0, 1)
+    # and a search still finds it, by number or by its words
+    assert listed(client, q=f"#{inbox.resolved.pk}") == {inbox.resolved.pk}
+    assert inbox.resolved.pk in listed(client, q="socks")
+
+
+def test_finished_work_is_listed_newest_first(
+    cast: Any, inbox: Inbox, ask: Any, client: Any
+) -> None:
+    newer = ask("Do you sell spare laces for the Trailblazer 2?")
+    services.question_resolve(question_id=newer.pk, actor=cast.sam)
+    client.force_login(cast.maya)
+    html = client.get(INBOX, {"tab": "resolved"}).content.decode()
+    order = [int(pk) for pk in re.findall(r'href="/questions/(\d+)/"', html.split('id="inbox"')[1])]
+    assert order.index(newer.pk) < order.index(inbox.resolved.pk)
