@@ -69,6 +69,7 @@ def staff_inbox(request: HttpRequest, brand: Brand) -> HttpResponse:
             "form": form,
             "errors": form.error_list(),
             "tabs": [(t, counts[t.key]) for t in inbox.TABS],
+            "done_days": inbox.DONE_DAYS,
             "tab": tab,
             "rows": rows,
             "more": counts[tab] > len(rows),
