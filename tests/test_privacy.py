@@ -23,7 +23,10 @@ def test_anyone_can_read_the_privacy_page(client: Any) -> None:
     assert "works for 30 days" in page
     assert "last 180 days" in page
     assert "lasts at most 14 days" in page
-    assert "nothing deletes them automatically" in page
+    assert "retention setting" in page
+    assert "Download or delete your data" in page
+    assert "GET /api/v1/me/export" in page
+    assert "5 times an hour" in page  # the export limit, from the settings
 
 
 def test_the_contact_address_comes_from_the_settings(client: Any, settings: Any) -> None:
