@@ -13,8 +13,9 @@ Decisions, in one place (the privacy page says the same in plain words):
   lose ``asked_by``, their contact email and the returning-customer chain
   (``asked_before_at``/``asked_again_at``): her questions then count as anonymous ones,
   so volumes, CSAT and SLA figures do not move, and the returning-customer figures no longer
-  count her. Rating scores stay (they are the experts' record and feed their quality
-  scores); rating comments go.
+  count her. Rating scores and tone scores stay, unlinked from her (they are the experts'
+  record: their quality scores, sentiment lift and empathy fit were computed from them);
+  rating comments go.
 - **Experts and staff** are refused: an expert's earnings and payouts are money records the
   law says we keep, and her work belongs to the brand's records, so the privacy contact
   closes such an account with the brand by hand. Staff must first be taken off the brand's
@@ -213,7 +214,7 @@ def account_erase(*, user: User, confirm: str, ip: str | None = None) -> dict[st
             "questions": len(question_ids),
             "messages": Message.objects.filter(
                 question_id__in=question_ids, role=Message.Role.CUSTOMER
-            ).update(body=ERASED, redacted_body=ERASED, frustration=None),
+            ).update(body=ERASED, redacted_body=ERASED),
             "ratings": Rating.objects.filter(question_id__in=question_ids).update(
                 comment="", redacted_comment=""
             ),
@@ -228,8 +229,6 @@ def account_erase(*, user: User, confirm: str, ip: str | None = None) -> dict[st
             access_token_hash="",
             asked_before_at=None,
             asked_again_at=None,
-            frustration=None,
-            urgency=None,
         )
         # Questions she asked signed out, giving the same address: the address goes.
         counts["contact_emails"] = Question.objects.filter(contact_email__iexact=email).update(

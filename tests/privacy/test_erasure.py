@@ -79,6 +79,12 @@ def test_deleting_through_the_page_anonymises_her_and_keeps_the_figures(
         history.resolved.messages.exclude(role="customer").values_list("role", "body")
     )
     daves_before = Question.objects.filter(pk=history.daves.pk).values().get()
+    tone_before = list(
+        Message.objects.filter(question__asked_by=carol, role="customer")
+        .order_by("pk")
+        .values_list("pk", "frustration")
+    )
+    assert any(score is not None for _, score in tone_before)
     client.force_login(carol)
 
     response = client.post("/account/delete/", {"confirm": " Carol@Example.com "})
@@ -110,6 +116,9 @@ def test_deleting_through_the_page_anonymises_her_and_keeps_the_figures(
     customer_lines = Message.objects.filter(question=resolved, role="customer")
     assert set(customer_lines.values_list("body", flat=True)) == {ERASED}
     assert not Message.objects.filter(body=CAROL_LINE).exists()
+    # tone scores stay, unlinked: the experts' sentiment figures were computed from them
+    tone_after = Message.objects.filter(pk__in=[pk for pk, _ in tone_before]).order_by("pk")
+    assert list(tone_after.values_list("pk", "frustration")) == tone_before
     # the experts' and staff's words stay, the staff's notes too (the brand's record)
     assert (
         list(resolved.messages.exclude(role="customer").values_list("role", "body")) == expert_lines
