@@ -150,6 +150,8 @@ class IdempotencyKey(models.Model):
 AUDIT_WORDS = {
     "brand.created": "created the brand",
     "brand.updated": "changed brand settings",
+    "brand.conversations_expired": "deleted the text of old conversations (retention)",
+    "account.erased": "deleted a customer account at her request",
     "membership.added": "added a staff member",
     "category.created": "added a category",
     "product.created": "added a product",

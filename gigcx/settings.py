@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "routing",
     "quality",
     "payments",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,7 @@ CELERY_TASK_ROUTES = {
     "routing.*": {"queue": "routing"},
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},
+    "privacy.*": {"queue": "default"},
 }
 # What tasks print (the console email backend in development) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
@@ -325,6 +327,11 @@ CELERY_BEAT_SCHEDULE = {
     "quality.rollup_metrics_today": {
         "task": "quality.rollup_metrics_today",
         "schedule": timedelta(minutes=5),
+    },
+    # Conversation text past each brand's retention setting is replaced, nightly.
+    "privacy.purge_conversations": {
+        "task": "privacy.purge_conversations",
+        "schedule": crontab(hour=3, minute=45),
     },
 }
 CELERY_TIMEZONE = "UTC"
@@ -425,6 +432,8 @@ GIGCX_FORM_RATE_LIMITS = {
     "quiz": env_str("GIGCX_THROTTLE_QUIZ_ATTEMPTS") or "20/hour",
     # Django's admin login, which allauth's limits do not cover: per address and per email.
     "admin_login": env_str("GIGCX_THROTTLE_ADMIN_LOGIN") or "5/15m",
+    # The account deletion form checks a password: limited like a login.
+    "account_delete": env_str("GIGCX_THROTTLE_ACCOUNT_DELETE") or "10/hour",
     # Not a form: at most this many denied-access audit rows per client address.
     "audit_denied": env_str("GIGCX_AUDIT_DENIED_RATE") or "60/min",
 }
@@ -468,6 +477,10 @@ REST_FRAMEWORK = {
         "questions": env_str("GIGCX_THROTTLE_QUESTIONS") or "10/min",
         "applications": env_str("GIGCX_THROTTLE_APPLICATIONS") or "10/hour",
         "quiz_attempts": env_str("GIGCX_THROTTLE_QUIZ_ATTEMPTS") or "20/hour",
+        # A customer's data export, API and page together, per account (privacy app).
+        "data_export": env_str("GIGCX_THROTTLE_DATA_EXPORT") or "5/hour",
+        # Deleting an account checks a password: limited like a login (API).
+        "account_delete": env_str("GIGCX_THROTTLE_ACCOUNT_DELETE") or "10/hour",
     },
     # Client addresses come from REMOTE_ADDR, or from X-Forwarded-For only as far as our own
     # proxies wrote it (gigcx.throttling.client_ip).

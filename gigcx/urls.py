@@ -6,10 +6,11 @@ from gigcx import views
 from gigcx.throttling import rate_limited
 from marketplace.urls import api_urlpatterns as marketplace_api
 from payments.urls import api_urlpatterns as payments_api
+from privacy.urls import api_urlpatterns as privacy_api
 from quality.urls import api_urlpatterns as quality_api
 from routing.urls import api_urlpatterns as routing_api
 
-api_v1 = [*marketplace_api, *routing_api, *quality_api, *payments_api]
+api_v1 = [*marketplace_api, *routing_api, *quality_api, *payments_api, *privacy_api]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -33,6 +34,7 @@ urlpatterns = [
     path("", include("routing.urls")),
     path("", include("quality.urls")),
     path("", include("payments.urls")),
+    path("", include("privacy.urls")),
 ]
 
 handler400 = "gigcx.exceptions.handler400"

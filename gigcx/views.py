@@ -73,6 +73,7 @@ def mfa_required(request: HttpRequest) -> HttpResponse:
 def privacy(request: HttpRequest) -> HttpResponse:
     """What is kept, who sees it, for how long, and how to opt out of tone analysis. The
     figures come from the code that enforces them, so the page cannot drift from it."""
+    from privacy.services import ERASED, EXPIRED
     from quality.services.scores import WINDOW_DAYS
     from quality.services.survey import LINK_DAYS
     from routing.models import RoutingSettings
@@ -86,8 +87,22 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "rating_link_days": LINK_DAYS,
             "quality_window_days": WINDOW_DAYS,
             "offer_seconds": RoutingSettings._meta.get_field("offer_timeout_seconds").default,
+            "erased_marker": ERASED,
+            "expired_marker": EXPIRED,
+            "export_rate": _rate_in_words(
+                settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["data_export"]
+            ),
         },
     )
+
+
+def _rate_in_words(rate: str) -> str:
+    """ "5/hour" -> "5 times an hour"."""
+    from gigcx.throttling import parse_rate
+
+    count, seconds = parse_rate(rate)
+    unit = {60: "a minute", 3600: "an hour", 86400: "a day"}.get(seconds, f"per {seconds} s")
+    return f"{count} time{'s' if count != 1 else ''} {unit}"
 
 
 def _database_ok() -> bool:

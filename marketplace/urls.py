@@ -32,6 +32,11 @@ urlpatterns = [
         views.brand_security_update,
         name="brand-security",
     ),
+    path(
+        "brands/<slug:slug>/manage/retention/",
+        views.brand_retention_update,
+        name="brand-retention",
+    ),
     path("brands/<slug:slug>/manage/products/", views.product_add, name="product-add"),
     path(
         "brands/<slug:slug>/manage/products/<int:product_id>/edit/",
@@ -95,7 +100,7 @@ urlpatterns = [
 
 api_urlpatterns = [
     path("", api.ApiRootApi.as_view(), name="root"),
-    path("me", api.MeApi.as_view(), name="me"),
+    # "me" is served by privacy.api.MeApi, which adds DELETE (account erasure).
     path("expert/profile", pool_api.ExpertProfileApi.as_view(), name="expert-profile"),
     path(
         "invitations/accept",

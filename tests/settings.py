@@ -31,6 +31,8 @@ REST_FRAMEWORK = {
         "questions": "1000/min",
         "applications": "1000/min",
         "quiz_attempts": "1000/min",
+        "data_export": "1000/min",
+        "account_delete": "1000/min",
     },
 }
 GIGCX_FORM_RATE_LIMITS = {scope: "1000/min" for scope in GIGCX_FORM_RATE_LIMITS}  # noqa: F405

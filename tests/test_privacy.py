@@ -23,7 +23,21 @@ def test_anyone_can_read_the_privacy_page(client: Any) -> None:
     assert "works for 30 days" in page
     assert "last 180 days" in page
     assert "lasts at most 14 days" in page
-    assert "nothing deletes them automatically" in page
+    assert "retention setting" in page
+    assert "Download or delete your data" in page
+    assert "GET /api/v1/me/export" in page
+
+
+def test_the_export_limit_comes_from_the_settings(client: Any, settings: Any) -> None:
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "data_export": "5/hour"},
+    }
+
+    page = client.get("/privacy/").content.decode()
+
+    assert "You can download it 5 times an hour." in page
 
 
 def test_the_contact_address_comes_from_the_settings(client: Any, settings: Any) -> None:

@@ -114,6 +114,10 @@ class BrandOutputSerializer(serializers.Serializer):
     website = serializers.CharField()
     languages = serializers.ListField(child=serializers.CharField())
     is_active = serializers.BooleanField()
+    conversation_retention_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="Days after resolution before conversation text is deleted; null keeps it.",
+    )
 
 
 class BrandCreateApi(APIView):
@@ -144,6 +148,12 @@ class BrandDetailApi(APIView):
         languages = LANGUAGE_FIELD
         require_staff_mfa = serializers.BooleanField(
             required=False, help_text="Owners only: every staff member needs two-factor."
+        )
+        conversation_retention_days = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="Owners only: delete the text of resolved conversations after this "
+            "many days (7 to 3650); null keeps it.",
         )
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:

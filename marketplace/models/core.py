@@ -57,6 +57,13 @@ class Brand(models.Model):
         default=False,
         help_text="Every member of the staff must use two-factor authentication.",
     )
+    # Conversation text of resolved questions older than this many days is deleted by the
+    # beat task privacy.purge_conversations (figures stay); None keeps it. Owners only.
+    conversation_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Delete the text of resolved conversations after this many days; blank keeps it.",
+    )
 
     objects = BrandQuerySet.as_manager()
 

@@ -82,23 +82,55 @@ def brand_create(
     return brand
 
 
+RETENTION_DAYS_RANGE = (7, 3650)
+
+
+def _retention_validate(days: Any) -> int | None:
+    """Blank keeps conversations; otherwise a whole number of days in RETENTION_DAYS_RANGE
+    (a week at least, so a slip of the keyboard cannot empty the inbox overnight)."""
+    if days in (None, ""):
+        return None
+    low, high = RETENTION_DAYS_RANGE
+    try:
+        value = int(days)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or str(value) != str(days).strip() or not low <= value <= high:
+        message = f"Enter a whole number of days from {low} to {high}, or leave it blank."
+        raise ApplicationError(message, fields={"conversation_retention_days": [message]})
+    return value
+
+
 @transaction.atomic
 def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
     """Change a brand's details. ``require_staff_mfa`` is the owner's alone: it decides who
     may keep working without a second factor, managers included."""
-    allowed = {"name", "tagline", "website", "languages", "require_staff_mfa"}
+    allowed = {
+        "name",
+        "tagline",
+        "website",
+        "languages",
+        "require_staff_mfa",
+        "conversation_retention_days",
+    }
     unknown = set(changes) - allowed
     if unknown:
         raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    if (
-        "require_staff_mfa" in changes
-        and not BrandMembership.objects.filter(
-            brand=brand, user_id=getattr(actor, "pk", None), role=OWNER
-        ).exists()
-    ):
+    is_owner = BrandMembership.objects.filter(
+        brand=brand, user_id=getattr(actor, "pk", None), role=OWNER
+    ).exists
+    if "require_staff_mfa" in changes and not is_owner():
         raise ForbiddenError(
             "Only an owner of the brand can change whether its staff need two-factor "
             "authentication."
+        )
+    if "conversation_retention_days" in changes:
+        if not is_owner():
+            raise ForbiddenError(
+                "Only an owner of the brand can change how long conversations are kept."
+            )
+        changes["conversation_retention_days"] = _retention_validate(
+            changes["conversation_retention_days"]
         )
     if "languages" in changes:
         changes["languages"] = _languages_validate(changes["languages"])

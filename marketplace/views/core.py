@@ -174,6 +174,28 @@ def brand_security_update(request: HttpRequest, brand: Brand) -> HttpResponse:
     return redirect(reverse("marketplace:brand-dashboard", args=[brand.slug]) + "#team")
 
 
+@brand_staff_page(write_roles=(BrandMembership.Role.OWNER,))
+@require_http_methods(["POST"])
+def brand_retention_update(request: HttpRequest, brand: Brand) -> HttpResponse:
+    """The owner's retention setting: days after resolution before conversation text goes."""
+    days = request.POST.get("conversation_retention_days", "").strip()
+    try:
+        services.brand_update(brand=brand, actor=request.user, conversation_retention_days=days)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        if brand.conversation_retention_days is None:
+            messages.success(request, "Conversations are now kept until someone deletes them.")
+        else:
+            messages.success(
+                request,
+                f"The text of resolved conversations is now deleted "
+                f"{brand.conversation_retention_days} days after they were resolved; "
+                "ratings, times and money records stay.",
+            )
+    return redirect(reverse("marketplace:brand-dashboard", args=[brand.slug]) + "#retention")
+
+
 @brand_staff_page(EDITOR_ROLES)
 @require_http_methods(["POST"])
 def product_add(request: HttpRequest, brand: Brand) -> HttpResponse:

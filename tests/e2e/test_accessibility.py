@@ -25,7 +25,7 @@ SKIP_PREFIXES = ("/api/", "/admin/", "/_allauth/", "/accounts/logout/", "/static
 SKIP_SUFFIXES = (".csv", ".json", ".png", ".svg", ".js", ".css")
 ROLES = {
     "visitor": (None, ["/", "/accounts/login/", "/accounts/signup/", "/brands/acme/"]),
-    "customer": ("carol@example.com", ["/customer/", "/brands/acme/ask/"]),
+    "customer": ("carol@example.com", ["/customer/", "/brands/acme/ask/", "/account/data/"]),
     "expert": ("ada@example.com", ["/expert/", "/expert/console/", "/expert/standing/"]),
     "owner": ("sam@acme.example", ["/brands/acme/manage/"]),
     "qa": ("quinn@acme.example", ["/brands/acme/manage/reviews/"]),
