@@ -295,3 +295,11 @@ def lock_held_elsewhere() -> Any:
             thread.join(30)
 
     return hold
+
+
+@pytest.fixture
+def admin_user(admin_user: Any) -> Any:
+    """pytest-django's site admin, with an authenticator app: the admin sits behind two-factor
+    authentication (gigcx.mfa), and a signed-in test client counts as having given a code."""
+    user_totp_enrol(user=admin_user, secret=OWNER_TOTP_SECRET)
+    return admin_user
