@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from gigcx.env import env_bool, env_int, env_list, env_secret, env_str
@@ -81,6 +82,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response (see "Security").
+    "gigcx.content_policy.ContentPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # /admin/ needs a session confirmed with a second factor (gigcx.mfa).
     "gigcx.mfa.AdminMfaMiddleware",
@@ -552,6 +556,36 @@ if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # The health check is fetched by load balancers over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# Content-Security-Policy, enforced (django-csp 4): scripts and styles come only from our own
+# static files; no inline <script>, no on*= handlers, no style attributes (DEVELOPERS.md,
+# "Scripts, styles and the Content-Security-Policy"). gigcx.content_policy adds the page's
+# own ws:/wss: origin to connect-src for the live consoles, lets the widget (/embed/) be
+# framed by the brand's website, and loosens the policy for the API docs page only.
+# https://django-csp.readthedocs.io/en/latest/configuration.html
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    },
+}
+# Permissions-Policy: no page uses these browser features. Give microphone=(self) when the
+# planned voice feature ships. https://github.com/adamchainz/django-permissions-policy
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "camera": [],
+    "geolocation": [],
+    "microphone": [],
+    "payment": [],
+    "usb": [],
+}
 
 # ---------------------------------------------------------------------------------------
 # Logging: ids, not customer text (DESIGN "Trust, privacy, security")

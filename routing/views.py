@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
@@ -13,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from gigcx.content_policy import allow_framing, framing_origins
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import ANONYMOUS, EDITOR_ROLES, viewer_for
 from gigcx.throttling import rate_limited
@@ -175,14 +174,10 @@ def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
 
 
 def frameable(response: HttpResponse, brand: Brand | None) -> HttpResponse:
-    """Let the brand's site frame this page (the widget): frame-ancestors instead of DENY.
+    """Let the brand's site frame this page (the widget): frame-ancestors instead of 'none'.
     Without a brand (a page that must not say which brand it belongs to) any site may."""
-    ancestors = "*"
-    if brand is not None and brand.website:
-        parts = urlsplit(brand.website)
-        ancestors = f"'self' {parts.scheme}://{parts.netloc}"
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
-    response.xframe_options_exempt = True  # type: ignore[attr-defined]
+    origins = framing_origins(brand.website) if brand is not None and brand.website else []
+    allow_framing(response, origins)
     return response
 
 

@@ -38,9 +38,48 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
+# Every frame of every page reports what the Content-Security-Policy refused.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__gigcxCspViolation(
+    `${event.effectiveDirective} refused ${event.blockedURI || "inline"}`
+    + ` on ${location.pathname}${location.search}`
+    + (event.sourceFile ? ` (${event.sourceFile}:${event.lineNumber})` : "")
+    + (event.sample ? `: ${event.sample}` : "")
+  );
+});
+"""
+
+
+def watch_context(context: Any, found: list[str]) -> Any:
+    """Collect in ``found`` what the Content-Security-Policy refuses on any page or frame of
+    ``context``: the ``securitypolicyviolation`` event and the browser's console error."""
+    context.expose_binding("__gigcxCspViolation", lambda _source, text: found.append(text))
+    context.add_init_script(CSP_LISTENER)
+    context.on(
+        "console",
+        lambda message: (
+            found.append(f"console: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
+    return context
+
+
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+def watch_csp() -> Iterator[Any]:
+    """``watch_csp(context)``: the test fails if the Content-Security-Policy refuses anything
+    on a page of ``context``. The page and phone fixtures watch theirs; a test that opens its
+    own context passes it through this."""
+    found: list[str] = []
+    yield lambda context: watch_context(context, found)
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(dict.fromkeys(found))
+
+
+@pytest.fixture
+def page(browser: Any, watch_csp: Any) -> Iterator[Any]:
+    context = watch_csp(browser.new_context(viewport={"width": 1280, "height": 860}))
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page
@@ -48,8 +87,8 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+def phone(browser: Any, watch_csp: Any) -> Iterator[Any]:
+    context = watch_csp(browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True))
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

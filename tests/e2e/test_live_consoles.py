@@ -14,11 +14,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_ask_offer_accept_chat_resolve_across_two_browsers(
-    browser: Any, live_server: Any, cast: Any, online: Any
+    browser: Any, watch_csp: Any, live_server: Any, cast: Any, online: Any
 ) -> None:
     base = live_server.url
-    expert = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
-    customer = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+    expert = watch_csp(browser.new_context(viewport={"width": 1280, "height": 860})).new_page()
+    customer = watch_csp(browser.new_context(viewport={"width": 1280, "height": 860})).new_page()
     for page in (expert, customer):
         page.set_default_timeout(15_000)
 

@@ -41,7 +41,7 @@ def test_the_customer_rates_on_the_conversation_page_and_reopens(
 
     # and reopening sends it back to ada, who is still online
     page.click("[data-action=reopen]")
-    page.wait_for_function("!document.querySelector('[data-action=reopen]')")
+    page.locator("[data-action=reopen]").wait_for(state="detached")
     question.refresh_from_db()
     assert question.status == "offered"
     screenshot(page, "rating-reopened")
@@ -146,7 +146,7 @@ def test_the_brand_dashboard_draws_its_service_charts(
     page.click(".tabs >> text=Service")
 
     # then: Chart.js (served by the site) drew both charts
-    page.wait_for_function("document.documentElement.dataset.chartsDrawn === '1'")
+    page.locator("html[data-charts-drawn='1']").wait_for(state="attached")
     assert page.evaluate("!!document.getElementById('chart-daily').chart")
     assert "Ada Lovelace" in page.locator("#by-expert").inner_text()
     screenshot(page, "brand-metrics")

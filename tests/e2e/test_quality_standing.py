@@ -96,7 +96,7 @@ def test_staff_open_a_customers_relationship_from_the_dashboard(
 
     # when
     page.goto(f"{live_server.url}/brands/acme/manage/metrics/")
-    page.wait_for_function("document.documentElement.dataset.chartsDrawn === '1'")
+    page.locator("html[data-charts-drawn='1']").wait_for(state="attached")
     assert "came back within 90 days" in page.locator("#returning").inner_text()
     screenshot(page, "dashboard-customers")
     page.click("#top-customers a:has-text('Relationship')")

@@ -48,11 +48,11 @@ def busy_inbox(cast: Any, ask: Any, online: Any) -> Question:
 
 
 def test_staff_find_reply_note_reassign_and_resolve_an_escalation(
-    browser: Any, live_server: Any, cast: Any, busy_inbox: Question
+    browser: Any, watch_csp: Any, live_server: Any, cast: Any, busy_inbox: Question
 ) -> None:
     base = live_server.url
-    staff = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
-    customer = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+    staff = watch_csp(browser.new_context(viewport={"width": 1280, "height": 860})).new_page()
+    customer = watch_csp(browser.new_context(viewport={"width": 1280, "height": 860})).new_page()
     for page in (staff, customer):
         page.set_default_timeout(15_000)
     question = busy_inbox
