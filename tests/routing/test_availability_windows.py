@@ -25,21 +25,6 @@ CLOSES = datetime(2026, 12, 2, 11, 0, tzinfo=UTC)  # 12:00 in Berlin
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """``clock.at(instant)`` pins ``timezone.now()`` for every caller."""
-
-    class Clock:
-        now = OPENS
-
-        def at(self, instant: datetime) -> None:
-            self.now = instant
-
-    pinned = Clock()
-    monkeypatch.setattr("django.utils.timezone.now", lambda: pinned.now)
-    return pinned
-
-
-@pytest.fixture
 def ada_works_wednesday_mornings(cast: Any) -> None:
     marketplace.expert_profile_update(
         user=cast.ada,
