@@ -311,6 +311,10 @@ def expert_console(request: HttpRequest) -> HttpResponse:
             )
             if pools
             else None,
+            # Her profile's "offers in the browser" choice decides whether the opt-in shows.
+            "notify_browser": getattr(
+                getattr(request.user, "expert_profile", None), "notify_offers_browser", True
+            ),
         },
     )
 

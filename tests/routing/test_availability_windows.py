@@ -212,3 +212,13 @@ def test_the_console_tells_her_where_she_stands(
     services.presence_set(user=cast.ada, status="offline")
     page = client.get("/expert/console/").content.decode()
     assert "next window opens Wednesday 09:00" in page
+
+
+def test_the_notification_opt_in_follows_her_profile_choice(cast: Any, client: Any) -> None:
+    client.force_login(cast.ada)
+    assert 'id="notify-optin"' in client.get("/expert/console/").content.decode()
+    marketplace.expert_profile_update(user=cast.ada, notify_offers_browser=False)
+    client.force_login(cast.ada)
+    page = client.get("/expert/console/").content.decode()
+    assert 'id="notify-optin"' not in page
+    assert "<kbd>A</kbd> accepts" in page
