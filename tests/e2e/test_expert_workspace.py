@@ -131,7 +131,9 @@ def test_window_state_shortcuts_and_notifications_on_the_console(
     assert not Assignment.objects.filter(question=outside).exists()
     sweep.apply().get()
     assert Presence.objects.get(user=cast.ada).status == Presence.Status.AWAY
-    page.reload()
+    # (the console may reload itself on the live "presence.away" push at the same moment)
+    page.goto(base + "/expert/console/")
+    page.wait_for_load_state()
     page.wait_for_selector("text=Your availability window ended")
     assert page.get_attribute("#window-state", "data-inside") == "0"
 
