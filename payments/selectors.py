@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 
 from marketplace.models import Brand
 from payments.models import (
@@ -90,6 +92,23 @@ def expert_earnings(*, user_id: int) -> QuerySet[Earning]:
         .select_related("brand", "question__product")
         .order_by("-earned_at", "-pk")
     )
+
+
+def expert_earnings_by_day(
+    *, user_id: int, since: datetime, zone: Any
+) -> dict[tuple[Any, str], int]:
+    """What she earned per local day (her time zone) and currency since ``since``: the net
+    plus any bonus of each earning booked in the ledger, in minor units, summed in SQL
+    (reversed earnings count for nothing). One query."""
+    rows = (
+        Earning.objects.filter(expert__user_id=user_id, earned_at__gte=since)
+        .exclude(status=Earning.Status.REVERSED)
+        .annotate(day=TruncDate("earned_at", tzinfo=zone))
+        .values("day", "currency")
+        .annotate(total=Sum(F("net") + F("bonus")))
+        .order_by()
+    )
+    return {(row["day"], row["currency"]): int(row["total"]) for row in rows}
 
 
 def expert_payouts(*, user_id: int) -> QuerySet[Payout]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
 
@@ -52,6 +53,68 @@ def expert_handled_assignments(*, user_id: int) -> QuerySet[Assignment]:
         )
         .order_by("-ended_at", "-pk")
     )
+
+
+# What the expert's history lists: conversations she finished, passed on or passed to staff.
+HISTORY_STATUSES = (
+    Assignment.Status.RESOLVED,
+    Assignment.Status.RELEASED,
+    Assignment.Status.ESCALATED,
+)
+
+
+def expert_history_assignments(*, user_id: int) -> QuerySet[Assignment]:
+    """Every conversation the expert handled to an end (resolved, released, escalated), newest
+    first, with the rating only when it rates her (a released question may be rated for the
+    expert who finished it). One query per page; the rating is a correlated subquery."""
+    rating = Rating.objects.filter(
+        question_id=OuterRef("question_id"), expert_id=OuterRef("expert_id")
+    )
+    return (
+        Assignment.objects.filter(expert__user_id=user_id, status__in=HISTORY_STATUSES)
+        .select_related("question", "question__product", "question__brand")
+        .annotate(
+            rating_score=Subquery(rating.values("score")[:1]),
+            rating_solved=Subquery(rating.values("solved")[:1]),
+            rating_comment=Subquery(rating.values("redacted_comment")[:1]),
+        )
+        .order_by("-ended_at", "-pk")
+    )
+
+
+def expert_resolved_by_day(*, user_id: int, since: datetime, zone: Any) -> dict[Any, int]:
+    """Conversations she resolved per local day (her time zone) since ``since`` (one query)."""
+    rows = (
+        Assignment.objects.filter(
+            expert__user_id=user_id, status=Assignment.Status.RESOLVED, ended_at__gte=since
+        )
+        .annotate(day=TruncDate("ended_at", tzinfo=zone))
+        .values("day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["day"]: row["n"] for row in rows}
+
+
+def expert_ratings_by_day(
+    *, user_id: int, since: datetime, zone: Any
+) -> dict[Any, tuple[int, Decimal]]:
+    """Ratings of her work per local day: (count, mean to two places) (one query). The mean
+    comes from SQL's sum and count and is rounded as a Decimal, never through a float."""
+    rows = (
+        Rating.objects.filter(expert__user_id=user_id, created_at__gte=since)
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(n=Count("pk"), total=Sum("score"))
+        .order_by()
+    )
+    return {
+        row["day"]: (
+            row["n"],
+            (Decimal(row["total"]) / row["n"]).quantize(Decimal("0.01"), ROUND_HALF_UP),
+        )
+        for row in rows
+    }
 
 
 @dataclass

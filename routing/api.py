@@ -414,6 +414,15 @@ class PresenceOutputSerializer(serializers.Serializer):
     capacity = serializers.IntegerField()
     active = serializers.IntegerField()
     last_heartbeat_at = serializers.DateTimeField(allow_null=True)
+    window_ends_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Online on her schedule: offers stop at this instant (her window's end). "
+        "Null while online means online by hand.",
+    )
+    online_by_hand = serializers.BooleanField(
+        help_text="Went online outside her availability windows (or has none): stays online "
+        "until she goes away or offline or her heartbeat lapses."
+    )
 
 
 class ExpertPresenceApi(APIView):

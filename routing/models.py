@@ -368,6 +368,12 @@ class Presence(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OFFLINE)
     status_reason = models.CharField(max_length=200, blank=True)
     last_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Online on her schedule: offers stop at this instant (the end of the availability window
+    # she was in when she went online) and the sweep sets her away. Null while online means
+    # online by hand, with no end but going offline or a lapsed heartbeat.
+    window_ends_at = models.DateTimeField(null=True, blank=True)
+    # Set away because a window ended: a heartbeat inside her next window brings her back.
+    away_by_schedule = models.BooleanField(default=False)
     capacity = models.PositiveSmallIntegerField(default=2)
     active = models.PositiveSmallIntegerField(default=0)
     missed_offers = models.PositiveSmallIntegerField(default=0)
@@ -394,8 +400,21 @@ class Presence(models.Model):
         )
 
     @property
+    def in_window_now(self) -> bool:
+        return self.window_ends_at is None or timezone.now() < self.window_ends_at
+
+    @property
+    def online_by_hand(self) -> bool:
+        return self.status == self.Status.ONLINE and self.window_ends_at is None
+
+    @property
     def is_available(self) -> bool:
-        return self.status == self.Status.ONLINE and self.is_fresh and self.active < self.capacity
+        return (
+            self.status == self.Status.ONLINE
+            and self.is_fresh
+            and self.in_window_now
+            and self.active < self.capacity
+        )
 
 
 class MessageQuerySet(ScopedQuerySet):

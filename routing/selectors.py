@@ -12,7 +12,8 @@ from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from gigcx.tenancy import Viewer
-from marketplace.models import Brand, Expert, ExpertSkill, Product
+from marketplace.availability import user_windows, window_end_at, window_next_start
+from marketplace.models import AvailabilityWindow, Brand, Expert, ExpertSkill, Product
 from marketplace.models.core import QUALITY_ORDER, SKILL_STRENGTH
 from routing import scoring
 from routing.models import (
@@ -68,7 +69,8 @@ def _eligible_experts(
     *, question: Question, settings: RoutingSettings, now: datetime, second_round: bool
 ) -> QuerySet[Expert]:
     """Every rule of the candidate set, in SQL, checked row by row on an ordered walk:
-    approved in the brand's pool, online with a fresh heartbeat and a free slot, speaks the
+    approved in the brand's pool, online with a fresh heartbeat and a free slot, inside her
+    availability window unless online by hand, speaks the
     language, under the fairness cap, has not passed on this question, is not the asker."""
     refused = (
         (Assignment.Status.DECLINED, Assignment.Status.RELEASED)
@@ -96,6 +98,12 @@ def _eligible_experts(
             user__presence__status=Presence.Status.ONLINE,
             user__presence__last_heartbeat_at__gt=now - HEARTBEAT_FRESH,
             user__presence__active__lt=F("user__presence__capacity"),
+        )
+        # Inside her window, or online by hand (null): exact at the window's edge, before the
+        # sweep sets her away, and read from the presence row the walk already joins.
+        .filter(
+            Q(user__presence__window_ends_at__isnull=True)
+            | Q(user__presence__window_ends_at__gt=now)
         )
         .exclude(pk__in=passed)
         .annotate(offers_this_hour=Subquery(offers_this_hour))
@@ -442,3 +450,47 @@ def question_mood_rising(question: Question) -> bool:
         created_at__gt=at,
     ).exists()
     return not answered
+
+
+@dataclass
+class WindowState:
+    """What the console says about her availability windows right now."""
+
+    zone: str
+    windows: list[str]
+    open_until: datetime | None  # local end of the window open now
+    next_opens: datetime | None  # local start of the next window
+    mode: str  # "none" (no windows), "schedule", "hand", or "" when not online
+
+    @property
+    def inside(self) -> bool:
+        return self.open_until is not None
+
+    # Formatted here on her wall clock: template filters would turn them to the site's zone.
+    @property
+    def closes(self) -> str:
+        return f"{self.open_until:%H:%M}" if self.open_until else ""
+
+    @property
+    def next_label(self) -> str:
+        return f"{self.next_opens:%A %H:%M}" if self.next_opens else ""
+
+
+def expert_window_state(*, user: Any, presence: Presence | None, now: datetime) -> WindowState:
+    """Her windows, whether one is open now, and how she is online (one query)."""
+    windows, zone = user_windows(user.pk)
+    ends = window_end_at(windows, zone, now)
+    opens = window_next_start(windows, zone, now)
+    mode = ""
+    if not windows:
+        mode = "none"
+    elif presence is not None and presence.status == Presence.Status.ONLINE:
+        mode = "schedule" if presence.window_ends_at is not None else "hand"
+    day = dict(AvailabilityWindow.Weekday.choices)
+    return WindowState(
+        zone=str(zone),
+        windows=[f"{day[w][:3]} {s:%H:%M}–{e:%H:%M}" for w, s, e in windows],
+        open_until=ends.astimezone(zone) if ends else None,
+        next_opens=opens.astimezone(zone) if opens else None,
+        mode=mode,
+    )

@@ -191,11 +191,12 @@ def sweep() -> dict[str, int]:
     """Beat, every few seconds: every state's deadline lives in the database and is enforced
     here, so nothing depends on a task surviving in the broker. Triage questions still
     ``new`` past their deadline (their task was lost with a worker or a broker), expire
-    overdue offers, set experts with stale heartbeats away, and route waiting questions
-    (which also widens and escalates by time). One sweep at a time across machines; a
-    question that fails is skipped, one that killed the last sweep goes to staff."""
+    overdue offers, set experts with stale heartbeats or ended windows away, and route
+    waiting questions (which also widens and escalates by time). One sweep at a time across
+    machines; a question that fails is skipped, one that killed the last sweep goes to
+    staff."""
     from routing.services import offers_expire_for_question
-    from routing.services.presence import presences_expire_stale
+    from routing.services.presence import presences_close_windows, presences_expire_stale
     from routing.triage import questions_triage_overdue
 
     with exclusive("routing.sweep") as held:
@@ -212,7 +213,7 @@ def sweep() -> dict[str, int]:
             .distinct()[:200]
         )
         expired = sum(_each(due, lambda qid: offers_expire_for_question(question_id=qid), "expiry"))
-        stale = presences_expire_stale()
+        stale = presences_expire_stale() + presences_close_windows()
         routed = route_waiting(limit=100, guard=True)
         outcome = {
             "triaged": triaged,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import api, api_knowledge, views, views_inbox, views_knowledge
+from routing import api, api_knowledge, views, views_history, views_inbox, views_knowledge
 
 app_name = "routing"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     ),
     path("expert/console/", views.expert_console, name="expert-console"),
     path("expert/presence/", views.presence_change, name="presence-change"),
+    path("expert/history/", views_history.expert_history, name="expert-history"),
     # The staff inbox keeps the live queue's address.
     path("brands/<slug:slug>/manage/queue/", views_inbox.staff_inbox, name="staff-queue"),
     path(

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -300,6 +301,15 @@ def expert_console(request: HttpRequest) -> HttpResponse:
             "active": selectors.expert_active_assignments(user_id=request.user.pk),
             # The outer ring may read quality's selectors: her finished conversations.
             "handled": expert_handled_assignments(user_id=request.user.pk)[:10],
+            "window": selectors.expert_window_state(
+                user=request.user, presence=presence, now=timezone.now()
+            )
+            if pools
+            else None,
+            # Her profile's "offers in the browser" choice decides whether the opt-in shows.
+            "notify_browser": getattr(
+                getattr(request.user, "expert_profile", None), "notify_offers_browser", True
+            ),
         },
     )
 

@@ -1,7 +1,24 @@
-"""Presence and load: going online, heartbeats, and the capacity counter."""
+"""Presence and load: going online, heartbeats, availability windows and the capacity counter.
+
+The window rule (what the console tells the expert, in her words):
+
+* Going online while one of her weekly availability windows is open puts her online *on her
+  schedule*: ``Presence.window_ends_at`` holds that window's end. Routing stops offering at
+  that instant (the candidate query compares the column, no extra query per expert) and the
+  sweep sets her away, marked ``away_by_schedule``.
+* Going online outside every window, or with no windows at all, puts her online *by hand*
+  (``window_ends_at`` is null): she stays online, windows or not, until she goes away or
+  offline or her console stops sending heartbeats (``HEARTBEAT_FRESH``). So a click after a
+  window ended keeps her working as long as she likes.
+* While she is away because a window ended, a heartbeat from her open console inside her
+  next window brings her back online on that window. Going away or offline herself, or a
+  lapsed heartbeat, clears the mark: nothing brings her back but her own click.
+* Windows are read in her profile's time zone (``marketplace.availability``).
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -9,8 +26,15 @@ from django.db.models import F
 from django.utils import timezone
 
 from gigcx.exceptions import ApplicationError
+from marketplace.availability import user_windows, window_end_at
 from marketplace.models import Expert
 from routing.models import Presence
+
+WINDOW_ENDED = (
+    "Your availability window ended, so we set you away. Go online to keep taking questions "
+    "(you then stay online until you go offline); with the console open, your next window "
+    "brings you back by itself."
+)
 
 
 def presence_for(user: Any) -> Presence:
@@ -21,9 +45,16 @@ def presence_for(user: Any) -> Presence:
     return presence
 
 
+def presence_window_end(*, user: Any, at: datetime) -> datetime | None:
+    """The end of the availability window holding ``at`` for this expert, or None (one query)."""
+    windows, zone = user_windows(user.pk)
+    return window_end_at(windows, zone, at)
+
+
 @transaction.atomic
 def presence_set(*, user: Any, status: str, reason: str = "") -> Presence:
-    """Go online, away or offline. Going online enqueues routing of waiting questions."""
+    """Go online, away or offline. Going online enqueues routing of waiting questions and
+    starts her on her schedule or by hand (the module docstring has the rule)."""
     if status not in Presence.Status.values:
         raise ApplicationError(
             f"Unknown status '{status}'; use online, away or offline.",
@@ -40,9 +71,18 @@ def presence_set(*, user: Any, status: str, reason: str = "") -> Presence:
     presence = presence_for(user)
     profile = getattr(user, "expert_profile", None)
     now = timezone.now()
-    changes: dict[str, Any] = {"status": status, "status_reason": reason}
+    changes: dict[str, Any] = {
+        "status": status,
+        "status_reason": reason,
+        "window_ends_at": None,
+        "away_by_schedule": False,
+    }
     if status == Presence.Status.ONLINE:
-        changes.update(last_heartbeat_at=now, missed_offers=0)
+        changes.update(
+            last_heartbeat_at=now,
+            missed_offers=0,
+            window_ends_at=presence_window_end(user=user, at=now),
+        )
         if profile is not None and profile.capacity >= presence.active:
             changes["capacity"] = profile.capacity
     Presence.objects.filter(pk=presence.pk).update(**changes)
@@ -55,9 +95,28 @@ def presence_set(*, user: Any, status: str, reason: str = "") -> Presence:
 
 
 def presence_heartbeat(*, user: Any) -> Presence:
-    """Keep an online expert fresh. A heartbeat does not bring back an expert set away."""
+    """Keep an online expert fresh. A heartbeat does not bring back an expert set away, except
+    one set away by the end of a window when another window is open now: she comes back
+    online on that window and waiting questions are routed."""
     presence = presence_for(user)
-    Presence.objects.filter(pk=presence.pk).update(last_heartbeat_at=timezone.now())
+    now = timezone.now()
+    Presence.objects.filter(pk=presence.pk).update(last_heartbeat_at=now)
+    if presence.status == Presence.Status.AWAY and presence.away_by_schedule:
+        ends = presence_window_end(user=user, at=now)
+        if ends is not None:
+            back = Presence.objects.filter(
+                pk=presence.pk, status=Presence.Status.AWAY, away_by_schedule=True
+            ).update(
+                status=Presence.Status.ONLINE,
+                status_reason="",
+                window_ends_at=ends,
+                away_by_schedule=False,
+                missed_offers=0,
+            )
+            if back:
+                from routing.tasks import route_waiting_soon
+
+                transaction.on_commit(route_waiting_soon)
     presence.refresh_from_db()
     return presence
 
@@ -86,6 +145,31 @@ def presences_expire_stale() -> int:
         status=Presence.Status.ONLINE, last_heartbeat_at__lt=cutoff
     ).update(
         status=Presence.Status.AWAY,
+        window_ends_at=None,
+        away_by_schedule=False,
         status_reason="Your console stopped checking in (closed tab or lost connection), "
         "so we set you away. Go online again when you are back.",
     )
+
+
+def presences_close_windows() -> int:
+    """Experts online on their schedule whose window has ended are set away, marked so that
+    their next window brings them back. Routing already stopped offering at the window's end;
+    this makes the console say so (a live ``presence.away`` after commit). Idempotent: a
+    second run finds nobody."""
+    from routing.live import push_after_commit
+
+    ended = Presence.objects.filter(
+        status=Presence.Status.ONLINE, window_ends_at__lte=timezone.now()
+    )
+    user_ids = list(ended.values_list("user_id", flat=True)[:500])
+    if not user_ids:
+        return 0
+    closed = ended.filter(user_id__in=user_ids).update(
+        status=Presence.Status.AWAY,
+        status_reason=WINDOW_ENDED,
+        window_ends_at=None,
+        away_by_schedule=True,
+    )
+    push_after_commit(user_ids, {"type": "presence.away"})
+    return closed

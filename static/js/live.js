@@ -217,11 +217,70 @@
     const count = document.getElementById("offer-count");
     const errorBox = document.getElementById("console-error");
     const online = root.dataset.online === "1";
+    const notifyButton = document.getElementById("notify-optin");
+    const notifyStatus = document.getElementById("notify-status");
     let known = "";
+    let seen = null;  // offer ids already shown; null until the first fetch
+
+    // Browser notifications: only after she opts in with the button (the browser asks for
+    // permission then), and only for offers that arrive while the page is open.
+    const NOTIFY_KEY = "gigcx.notifyOffers";
+    function notifyOn() {
+      return "Notification" in window && Notification.permission === "granted" &&
+        window.localStorage.getItem(NOTIFY_KEY) === "1";
+    }
+    function showNotifyState() {
+      if (!notifyButton) return;
+      if (!("Notification" in window)) {
+        notifyButton.hidden = true;
+        notifyStatus.textContent = "This browser cannot show notifications.";
+      } else if (Notification.permission === "denied") {
+        notifyButton.hidden = true;
+        notifyStatus.textContent = "Notifications are blocked for this site in your browser settings.";
+      } else if (notifyOn()) {
+        notifyButton.textContent = "Turn off offer notifications";
+        notifyStatus.textContent = "You get a browser notification for each new offer.";
+      } else {
+        notifyButton.textContent = "Notify me of new offers";
+        notifyStatus.textContent = "";
+      }
+    }
+    if (notifyButton) {
+      notifyButton.addEventListener("click", function () {
+        if (notifyOn()) {
+          window.localStorage.removeItem(NOTIFY_KEY);
+          showNotifyState();
+          return;
+        }
+        Notification.requestPermission().then(function (permission) {
+          if (permission === "granted") window.localStorage.setItem(NOTIFY_KEY, "1");
+          showNotifyState();
+        });
+      });
+      showNotifyState();
+    }
+    function announce(offers) {
+      const ids = offers.map(function (o) { return String(o.id); });
+      const fresh = seen === null ? [] : offers.filter(function (o) { return seen.indexOf(String(o.id)) === -1; });
+      seen = ids;
+      if (!fresh.length || !notifyOn()) return;
+      fresh.forEach(function (offer) {
+        try {
+          const note = new Notification("New offer: " + (offer.product || "General question"), {
+            body: offer.brand + " · " + String(offer.body || "").slice(0, 140),
+            tag: "offer-" + offer.id,
+          });
+          note.onclick = function () { window.focus(); note.close(); };
+        } catch (error) {
+          // Some mobile browsers only notify through a service worker: the page still works.
+        }
+      });
+    }
 
     function render(offers) {
       const signature = offers.map(function (o) { return o.id; }).join(",");
       count.textContent = offers.length;
+      announce(offers);
       if (signature === known) return;
       known = signature;
       list.textContent = "";
@@ -235,6 +294,7 @@
       offers.forEach(function (offer) {
         const item = document.createElement("li");
         item.className = "offer";
+        item.tabIndex = 0;
         item.dataset.offer = offer.id;
         item.dataset.expires = offer.expires_at;
         const text = document.createElement("div");
@@ -255,11 +315,13 @@
         accept.dataset.action = "accept";
         accept.dataset.offer = offer.id;
         accept.textContent = "Accept";
+        accept.setAttribute("aria-keyshortcuts", "A");
         const decline = document.createElement("button");
         decline.className = "button small secondary";
         decline.dataset.action = "decline";
         decline.dataset.offer = offer.id;
         decline.textContent = "Decline";
+        decline.setAttribute("aria-keyshortcuts", "D");
         actions.append(countdown, accept, decline);
         item.append(text, actions);
         list.appendChild(item);
@@ -295,9 +357,37 @@
       });
     });
 
+    // A accepts and D declines the focused offer, or the only one; never while she types.
+    document.addEventListener("keydown", function (event) {
+      if (event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+      const key = event.key.toLowerCase();
+      if (key !== "a" && key !== "d") return;
+      const target = event.target;
+      if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+      const offers = list.querySelectorAll(".offer");
+      const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest(".offer") : null;
+      const item = focused || (offers.length === 1 ? offers[0] : null);
+      if (!item) {
+        if (offers.length > 1) errorBox.textContent = "Several offers are open: press Tab to focus one, then A or D.";
+        return;
+      }
+      const button = item.querySelector('button[data-action="' + (key === "a" ? "accept" : "decline") + '"]');
+      if (!button || button.disabled) return;
+      event.preventDefault();
+      button.click();
+    });
+
     setInterval(tick, 1000);
     every(1000, refresh);
-    if (online) every(20000, function () { api("POST", "/api/v1/expert/presence/heartbeat").catch(function () {}); });
+    // Heartbeats while online, and while away because a window ended: inside her next window
+    // the server brings her back, and the page reloads to show it.
+    if (online || root.dataset.heartbeat === "1") {
+      every(20000, function () {
+        api("POST", "/api/v1/expert/presence/heartbeat").then(function (presence) {
+          if (!online && presence.status === "online") location.reload();
+        }).catch(function () {});
+      });
+    }
     socket(function (event) {
       if (String(event.type || "").indexOf("offer") === 0) refresh();
       if (event.type === "presence.away") location.reload();

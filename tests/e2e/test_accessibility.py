@@ -26,7 +26,10 @@ SKIP_SUFFIXES = (".csv", ".json", ".png", ".svg", ".js", ".css")
 ROLES = {
     "visitor": (None, ["/", "/accounts/login/", "/accounts/signup/", "/brands/acme/"]),
     "customer": ("carol@example.com", ["/customer/", "/brands/acme/ask/", "/account/data/"]),
-    "expert": ("ada@example.com", ["/expert/", "/expert/console/", "/expert/standing/"]),
+    "expert": (
+        "ada@example.com",
+        ["/expert/", "/expert/console/", "/expert/history/", "/expert/standing/"],
+    ),
     "owner": ("sam@acme.example", ["/brands/acme/manage/"]),
     "qa": ("quinn@acme.example", ["/brands/acme/manage/reviews/"]),
 }
