@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.pagination import paginated
 from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
@@ -77,11 +78,13 @@ class QuestionRatingApi(APIView):
         return Response(RatingOutputSerializer(rating).data)
 
     @extend_schema(
-        parameters=[QUESTION_TOKEN],
+        parameters=[QUESTION_TOKEN, IDEMPOTENCY_KEY],
         request=InputSerializer,
         responses={201: RatingOutputSerializer},
-        description="Rate a resolved question, once. 409 before resolution or when rated.",
+        description="Rate a resolved question, once. 409 before resolution or when rated; a "
+        "retry with the same Idempotency-Key returns the first answer instead.",
     )
+    @idempotent()
     def post(self, request: Request, question_id: int) -> Response:
         question = question_of_asker(request, question_id)
         incoming = self.InputSerializer(data=request.data)

@@ -271,10 +271,11 @@ class QuestionMessagesApi(APIView):
         return Response(MessageOutputSerializer(rows, many=True).data)
 
     @extend_schema(
-        parameters=[QUESTION_TOKEN],
+        parameters=[QUESTION_TOKEN, IDEMPOTENCY_KEY],
         request=InputSerializer,
         responses={201: MessageOutputSerializer},
     )
+    @idempotent()
     def post(self, request: Request, question_id: int) -> Response:
         question, role = question_for(request, question_id)
         staff_may_write(request, question, role)

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.pagination import paginated
 from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
@@ -378,7 +379,10 @@ class ApiKeyListCreateApi(APIView):
         keys = BrandApiKey.objects.visible_to(viewer_for(request)).filter(brand=request.brand)
         return paginated(self, request, keys, ApiKeyOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
+    @extend_schema(
+        request=InputSerializer, responses={201: CreatedSerializer}, parameters=[IDEMPOTENCY_KEY]
+    )
+    @idempotent(secrets=("key",))
     def post(self, request: Request, slug: str) -> Response:
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.tenancy import viewer_for
 from gigcx.throttling import AnonRateThrottle, UserRateThrottle, WriteRateThrottle
 from marketplace import selectors, services
@@ -186,7 +187,12 @@ class InvitationListCreateApi(APIView):
         )
         return paginated(self, request, invitations, InvitationOutputSerializer)
 
-    @extend_schema(request=InputSerializer, responses={201: InvitationOutputSerializer})
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: InvitationOutputSerializer},
+        parameters=[IDEMPOTENCY_KEY],
+    )
+    @idempotent()
     def post(self, request: Request, slug: str) -> Response:
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
