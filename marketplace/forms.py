@@ -14,6 +14,24 @@ from marketplace.models import (
 )
 
 
+class BrandDetailsForm(forms.Form):
+    """What customers read about the brand, edited after it was set up (the address stays)."""
+
+    name = forms.CharField(max_length=120, help_text="As your customers know it.")
+    tagline = forms.CharField(
+        max_length=200, required=False, help_text="One line under the name on your pages."
+    )
+    website = forms.URLField(
+        required=False,
+        help_text="Your own site. The embeddable question widget may only be framed there.",
+    )
+    languages = forms.MultipleChoiceField(
+        choices=LANGUAGE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Languages your experts answer in; routing matches questions to them.",
+    )
+
+
 class BrandForm(forms.Form):
     name = forms.CharField(max_length=120, help_text="As your customers know it.")
     slug = forms.SlugField(

@@ -27,6 +27,7 @@ urlpatterns = [
         name="invitation-accept",
     ),
     path("brands/<slug:slug>/manage/", views.brand_dashboard, name="brand-dashboard"),
+    path("brands/<slug:slug>/manage/details/", views.brand_details, name="brand-details"),
     path(
         "brands/<slug:slug>/manage/security/",
         views.brand_security_update,

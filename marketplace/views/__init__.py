@@ -4,6 +4,7 @@ dashboard and catalogue), recruitment (invitations, applications, quizzes) and p
 from marketplace.views.core import (
     brand_create,
     brand_dashboard,
+    brand_details,
     brand_public,
     brand_retention_update,
     brand_security_update,
@@ -20,6 +21,7 @@ from marketplace.views.core import (
 __all__ = [
     "brand_create",
     "brand_dashboard",
+    "brand_details",
     "brand_public",
     "brand_retention_update",
     "brand_security_update",

@@ -24,7 +24,14 @@ from gigcx.tenancy import EDITOR_ROLES, OWNER, STAFF_ROLES, viewer_for
 from gigcx.web import form_add_application_error
 from marketplace import selectors, services
 from marketplace.csv_rows import CsvReport, csv_decode
-from marketplace.forms import BrandForm, CategoryEditForm, CategoryForm, CsvUploadForm, ProductForm
+from marketplace.forms import (
+    BrandDetailsForm,
+    BrandForm,
+    CategoryEditForm,
+    CategoryForm,
+    CsvUploadForm,
+    ProductForm,
+)
 from marketplace.models import Application, Brand, BrandMembership, Category, Invitation, Product
 from marketplace.permissions import mfa_withheld_brand
 
@@ -155,6 +162,37 @@ def _dashboard_context(request: HttpRequest, brand: Brand, **forms: Any) -> dict
 @brand_staff_page()
 def brand_dashboard(request: HttpRequest, brand: Brand) -> HttpResponse:
     return render(request, "marketplace/brand_dashboard.html", _dashboard_context(request, brand))
+
+
+@brand_staff_page()
+def brand_details(request: HttpRequest, brand: Brand) -> HttpResponse:
+    """The brand's name, tagline, website and languages: owners and managers edit them,
+    quality reviewers read them."""
+    can_edit = viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES)
+    initial = {
+        "name": brand.name,
+        "tagline": brand.tagline,
+        "website": brand.website,
+        "languages": brand.languages,
+    }
+    form = BrandDetailsForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":  # brand_staff_page turned other roles' posts away already
+        status = 400
+        if form.is_valid():
+            try:
+                services.brand_update(brand=brand, actor=request.user, **form.cleaned_data)
+            except ApplicationError as exc:
+                form_add_application_error(form, exc)
+            else:
+                messages.success(request, "Saved. Your pages show the new details now.")
+                return redirect("marketplace:brand-details", slug=brand.slug)
+    return render(
+        request,
+        "marketplace/brand_details.html",
+        {"brand": brand, "form": form, "can_edit": can_edit},
+        status=status,
+    )
 
 
 @brand_staff_page(write_roles=(BrandMembership.Role.OWNER,))
