@@ -28,7 +28,7 @@ class BrandDetailsForm(forms.Form):
     languages = forms.MultipleChoiceField(
         choices=LANGUAGE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Languages your experts answer in; routing matches questions to them.",
+        help_text="Languages your experts answer in.",
     )
 
 
