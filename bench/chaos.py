@@ -249,6 +249,14 @@ def configure_brand(bases: list[str], tally: chaos_load.Tally) -> None:
     )
     if status != 200:
         raise RuntimeError(f"routing settings: {status} {body}")
+    # The brand's intake quotas bound a real flood; this load is steady and wanted.
+    status, body = client.call(
+        "PATCH",
+        f"{api}/brands/{BRAND}",
+        {"anonymous_questions_per_hour": 100_000, "questions_per_customer_per_day": 10_000},
+    )
+    if status != 200:
+        raise RuntimeError(f"intake quotas: {status} {body}")
     status, body = client.call(
         "PUT",
         f"{api}/brands/{BRAND}/rate-card",

@@ -243,6 +243,19 @@ def main() -> int:
             json={"fairness_cap_per_hour": 500},
         )
         print(f"soak: fairness cap -> {cap.json() if cap is not None else 'failed'}", flush=True)
+        # The brand's intake quotas (300 visitors' questions an hour by default) are what a
+        # real brand wants against a flood; this steady load is not one.
+        quotas = site.call(
+            staff,
+            "PATCH",
+            "/api/v1/brands/acme",
+            "brand",
+            json={
+                "anonymous_questions_per_hour": 100_000,
+                "questions_per_customer_per_day": 10_000,
+            },
+        )
+        print(f"soak: intake quotas -> {quotas.status_code if quotas is not None else 'failed'}")
     threads = [
         threading.Thread(target=expert, args=(site, email, args.hold, stop_experts), daemon=True)
         for email in experts

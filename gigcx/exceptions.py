@@ -56,6 +56,18 @@ class ForbiddenError(ApplicationError):
     code = "permission_denied"
 
 
+class QuotaExceededError(ApplicationError):
+    """A quota stored in the database is used up (it holds however the callers' addresses
+    rotate); ``retry_after`` seconds until it frees up, sent as Retry-After."""
+
+    status_code = 429
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 # A dependency that is down, out of connections or too slow answers 503 with Retry-After,
 # never 500: the request may simply be sent again. (DB-API's OperationalError is, by
 # definition, about the database's operation rather than the program: connection refused,
@@ -155,7 +167,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
     if isinstance(exc, ApplicationError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message, exc.fields), status=exc.status_code)
+        retry = getattr(exc, "retry_after", None)
+        return Response(
+            error_body(exc.code, exc.message, exc.fields),
+            status=exc.status_code,
+            headers={"Retry-After": str(retry)} if retry is not None else None,
+        )
 
     if isinstance(exc, drf.ValidationError):
         fields = _flatten(exc.detail)

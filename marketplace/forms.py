@@ -30,6 +30,18 @@ class BrandDetailsForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Languages your experts answer in.",
     )
+    anonymous_questions_per_hour = forms.IntegerField(
+        label="Questions an hour from visitors without an account",
+        min_value=1,
+        max_value=100_000,
+        help_text="Beyond it visitors are asked to wait a few minutes or sign in: a flood stays "
+        "bounded however its senders' addresses change.",
+    )
+    questions_per_customer_per_day = forms.IntegerField(
+        label="Questions a day from one signed-in customer",
+        min_value=1,
+        max_value=10_000,
+    )
 
 
 class BrandForm(forms.Form):

@@ -58,6 +58,7 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
         anonymous=anonymous,
         customer=None if anonymous else request.user,
     )
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -75,12 +76,13 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
             )
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"product_id": "product"})
+            status = exc.status_code  # 429 once the brand's quota is used up
         else:
             if token:
                 private_link_remember(request, question_id=question.pk, token=token)
                 return redirect("routing:question-private", question_id=question.pk)
             return redirect("routing:question", question_id=question.pk)
-    return render(request, "routing/ask.html", {"brand": brand, "form": form})
+    return render(request, "routing/ask.html", {"brand": brand, "form": form}, status=status)
 
 
 def _conversation(

@@ -233,3 +233,98 @@ def test_form_limits_hold_in_process_memory_while_the_cache_is_down(
 
     assert codes == [302, 302, 429]
     assert Question.objects.count() == 2
+
+
+# --- quotas kept in the database -------------------------------------------------------------
+
+
+def test_the_brands_hourly_quota_bounds_a_flood_from_addresses_behind_trusted_proxies(
+    cast: Any, api: Any, held_tasks: list[Any], settings: Any
+) -> None:
+    # given: every sender a different real client behind the proxy, each under the per-address
+    # limit, and Acme accepting 5 visitors' questions an hour
+    settings.GIGCX_TRUSTED_PROXIES = 1
+    cast.acme.anonymous_questions_per_hour = 5
+    cast.acme.save(update_fields=["anonymous_questions_per_hour"])
+
+    responses = [
+        api.post(
+            ASK_API, anonymous_question(n), format="json", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        )
+        for n in range(7)
+    ]
+
+    assert [r.status_code for r in responses] == [201] * 5 + [429] * 2
+    refused = responses[-1]
+    assert refused.json()["error"]["code"] == "quota_exceeded"
+    assert "accepts in an hour (5)" in refused.json()["error"]["message"]
+    assert refused["Retry-After"] == "300"
+    assert Question.objects.filter(brand=cast.acme).count() == 5
+    # another brand's visitors are not affected
+    northwind = api.post(
+        "/api/v1/brands/northwind/questions",
+        {"body": "Are the Gravel wheels tubeless?", "contact_email": "y@y.example"},
+        format="json",
+        HTTP_X_FORWARDED_FOR="198.51.100.99",
+    )
+    assert northwind.status_code == 201
+
+
+def test_the_ask_page_says_the_quota_is_used_up(
+    cast: Any, client: Any, held_tasks: list[Any]
+) -> None:
+    cast.acme.questions_per_customer_per_day = 1
+    cast.acme.save(update_fields=["questions_per_customer_per_day"])
+    client.force_login(cast.carol)
+    form = {"body": "Do the Trailblazer 2 run narrow?", "preference": "auto", "tone_analysis": "on"}
+    assert client.post("/brands/acme/ask/", form).status_code == 302
+    refused = client.post("/brands/acme/ask/", {**form, "body": "And are they waterproof?"})
+    assert refused.status_code == 429
+    assert "limit of 1 question a day" in refused.content.decode()
+    assert Question.objects.filter(asked_by=cast.carol).count() == 1
+
+
+def test_one_customers_daily_quota(cast: Any, api_as: Any, held_tasks: list[Any]) -> None:
+    cast.acme.questions_per_customer_per_day = 2
+    cast.acme.save(update_fields=["questions_per_customer_per_day"])
+    client = api_as(cast.carol)
+
+    codes = [
+        client.post(ASK_API, {"body": f"Question number {n} about the shoe?"}, format="json")
+        for n in range(3)
+    ]
+
+    assert [r.status_code for r in codes] == [201, 201, 429]
+    assert "limit of 2 questions a day" in codes[-1].json()["error"]["message"]
+    assert Question.objects.filter(asked_by=cast.carol).count() == 2
+    # another customer is not affected
+    dave = user_create(email="dave.quota@example.com", password="x-12345678", name="Dave")
+    other = api_as(dave).post(ASK_API, {"body": "Do they run narrow?"}, format="json")
+    assert other.status_code == 201
+
+
+def test_quotas_are_set_on_the_details_page_and_in_the_api_within_bounds(
+    cast: Any, client: Any, api_as: Any
+) -> None:
+    client.force_login(cast.maya)
+    response = client.post(
+        "/brands/acme/manage/details/",
+        {
+            "name": "Acme Outdoors",
+            "languages": ["en"],
+            "anonymous_questions_per_hour": 40,
+            "questions_per_customer_per_day": 8,
+        },
+    )
+    assert response.status_code == 302
+    cast.acme.refresh_from_db()
+    assert (cast.acme.anonymous_questions_per_hour, cast.acme.questions_per_customer_per_day) == (
+        40,
+        8,
+    )
+    api = api_as(cast.sam)
+    bad = api.patch("/api/v1/brands/acme", {"anonymous_questions_per_hour": 0}, format="json")
+    assert bad.status_code == 400
+    assert "anonymous_questions_per_hour" in bad.json()["error"]["fields"]
+    good = api.patch("/api/v1/brands/acme", {"questions_per_customer_per_day": 20}, format="json")
+    assert good.json()["questions_per_customer_per_day"] == 20

@@ -119,6 +119,12 @@ class BrandOutputSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Days after resolution before conversation text is deleted; null keeps it.",
     )
+    anonymous_questions_per_hour = serializers.IntegerField(
+        help_text="Questions an hour accepted from visitors without an account (then 429)."
+    )
+    questions_per_customer_per_day = serializers.IntegerField(
+        help_text="Questions a day accepted from one signed-in customer (then 429)."
+    )
 
 
 class BrandCreateApi(APIView):
@@ -155,6 +161,12 @@ class BrandDetailApi(APIView):
             allow_null=True,
             help_text="Owners only: delete the text of resolved conversations after this "
             "many days (7 to 3650); null keeps it.",
+        )
+        anonymous_questions_per_hour = serializers.IntegerField(
+            required=False, help_text="1 to 100000: questions an hour from visitors."
+        )
+        questions_per_customer_per_day = serializers.IntegerField(
+            required=False, help_text="1 to 10000: questions a day from one customer."
         )
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:

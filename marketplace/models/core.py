@@ -65,6 +65,16 @@ class Brand(models.Model):
         help_text="Delete the text of resolved conversations after this many days; blank keeps it.",
     )
 
+    # Quotas kept here rather than in the cache, so a flood is bounded even when the senders'
+    # addresses rotate or the cache is down (routing.services.questions.question_quota_check).
+    anonymous_questions_per_hour = models.PositiveIntegerField(
+        default=300,
+        help_text="Questions an hour the brand accepts from visitors without an account.",
+    )
+    questions_per_customer_per_day = models.PositiveIntegerField(
+        default=50, help_text="Questions a day the brand accepts from one signed-in customer."
+    )
+
     objects = BrandQuerySet.as_manager()
 
     class Meta:

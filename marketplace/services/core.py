@@ -101,6 +101,13 @@ def _retention_validate(days: Any) -> int | None:
     return value
 
 
+# The brand's intake quotas (routing.services.questions.question_quota_check).
+QUOTA_RANGES = {
+    "anonymous_questions_per_hour": (1, 100_000),
+    "questions_per_customer_per_day": (1, 10_000),
+}
+
+
 @transaction.atomic
 def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
     """Change a brand's details. ``require_staff_mfa`` is the owner's alone: it decides who
@@ -112,6 +119,8 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
         "languages",
         "require_staff_mfa",
         "conversation_retention_days",
+        "anonymous_questions_per_hour",
+        "questions_per_customer_per_day",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -134,6 +143,14 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
         )
     if "languages" in changes:
         changes["languages"] = _languages_validate(changes["languages"])
+    for field, (low, high) in QUOTA_RANGES.items():
+        if field in changes:
+            value = changes[field]
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ApplicationError(
+                    f"Use a whole number from {low} to {high}.",
+                    fields={field: [f"Use a whole number from {low} to {high}."]},
+                )
     if "name" in changes and not str(changes["name"]).strip():
         raise ApplicationError(
             "A brand needs a name.", fields={"name": ["This field is required."]}

@@ -174,6 +174,8 @@ def brand_details(request: HttpRequest, brand: Brand) -> HttpResponse:
         "tagline": brand.tagline,
         "website": brand.website,
         "languages": brand.languages,
+        "anonymous_questions_per_hour": brand.anonymous_questions_per_hour,
+        "questions_per_customer_per_day": brand.questions_per_customer_per_day,
     }
     form = BrandDetailsForm(request.POST or None, initial=initial)
     status = 200

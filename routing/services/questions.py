@@ -15,7 +15,13 @@ from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
 from gigcx.dispatch import enqueue_on_commit
 from gigcx.events import event_record
-from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
+from gigcx.exceptions import (
+    ApplicationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    QuotaExceededError,
+)
 from gigcx.models import User
 from marketplace.models import Brand, Expert, Product
 from routing.live import push_after_commit
@@ -56,6 +62,34 @@ def _recency_add(*, expert_id: int, brand_id: int) -> None:
             output_field=FloatField(),
         )
     )
+
+
+def question_quota_check(*, brand: Brand, asked_by: Any) -> None:
+    """The brand's quotas, counted in the database (one indexed count): questions an hour
+    from visitors without an account, and a day from one signed-in customer. Raises
+    ``QuotaExceededError`` (429 with Retry-After) naming the limit."""
+    now = timezone.now()
+    if asked_by is None:
+        limit, since, retry = brand.anonymous_questions_per_hour, now - timedelta(hours=1), 300
+        used = Question.objects.filter(
+            brand=brand, asked_by__isnull=True, created_at__gte=since
+        ).count()
+        message = (
+            f"{brand.name} is receiving more questions from visitors without an account than "
+            f"it accepts in an hour ({limit}). Please try again in a few minutes, or sign in."
+        )
+    else:
+        limit, since, retry = brand.questions_per_customer_per_day, now - timedelta(days=1), 3600
+        used = Question.objects.filter(
+            brand=brand, asked_by=asked_by, created_at__gte=since
+        ).count()
+        message = (
+            f"You have reached {brand.name}'s limit of {limit} "
+            f"question{'' if limit == 1 else 's'} a day from one customer. Please add to an "
+            "open conversation instead, or try again later."
+        )
+    if used >= limit:
+        raise QuotaExceededError(message, retry_after=retry)
 
 
 def question_create(
@@ -104,6 +138,7 @@ def question_create(
         raise NotFoundError("No such brand.")
     if errors:
         raise ApplicationError("The question could not be sent; see the fields.", fields=errors)
+    question_quota_check(brand=brand, asked_by=asked_by if authenticated else None)
 
     token, token_hash = (None, "")
     if not authenticated:

@@ -12,6 +12,7 @@ from marketplace.models import Brand
 
 pytestmark = pytest.mark.django_db
 URL = "/brands/acme/manage/details/"
+LIMITS = {"anonymous_questions_per_hour": 300, "questions_per_customer_per_day": 50}
 
 
 def test_a_manager_edits_the_details_and_the_public_page_shows_them(cast: Any, client: Any) -> None:
@@ -25,6 +26,7 @@ def test_a_manager_edits_the_details_and_the_public_page_shows_them(cast: Any, c
             "tagline": "Gear for wet weekends",
             "website": "https://acme.example",
             "languages": ["en", "de"],
+            **LIMITS,
         },
     )
 
@@ -47,6 +49,8 @@ def test_a_manager_edits_the_details_and_the_public_page_shows_them(cast: Any, c
         ({"website": "not a site"}, "website"),
         ({"languages": []}, "languages"),
         ({"languages": ["xx"]}, "languages"),
+        ({"anonymous_questions_per_hour": 0}, "anonymous_questions_per_hour"),
+        ({"questions_per_customer_per_day": "many"}, "questions_per_customer_per_day"),
     ],
 )
 def test_bad_input_is_named_beside_its_field_and_nothing_changes(
@@ -54,7 +58,14 @@ def test_bad_input_is_named_beside_its_field_and_nothing_changes(
 ) -> None:
     client.force_login(cast.sam)
     before = Brand.objects.filter(slug="acme").values().get()
-    data = {"name": "Acme Outdoors", "tagline": "", "website": "", "languages": ["en"], **change}
+    data = {
+        "name": "Acme Outdoors",
+        "tagline": "",
+        "website": "",
+        "languages": ["en"],
+        **LIMITS,
+        **change,
+    }
 
     response = client.post(URL, data)
 
