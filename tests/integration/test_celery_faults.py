@@ -285,7 +285,10 @@ def test_a_flushed_broker_loses_nothing_the_database_knows_about(
     faults: Faults, cast: Any, ask: Any
 ) -> None:
     # given: with no worker running, 25 questions waiting for triage, 25 waiting for an
-    # expert, and 50 outbox events, all queued in Redis
+    # expert, and 50 outbox events, all queued in Redis (carol asks them all: her daily
+    # quota, 50 by default, is raised for the test)
+    cast.acme.questions_per_customer_per_day = 1000
+    cast.acme.save(update_fields=["questions_per_customer_per_day"])
     fresh = [ask_new(cast, n) for n in range(25)]
     waiting = [ask(f"Do the Trailblazer 2 run narrow? Waiting question {n}.") for n in range(25)]
     with transaction.atomic():
