@@ -353,6 +353,10 @@ GIGCX_TRIAGE_MAX_ATTEMPTS = env_int("GIGCX_TRIAGE_MAX_ATTEMPTS", 3, minimum=1)
 # and the strongest on the product or the best rated) with one indexed query each and scores
 # only those, so a decision costs the same in a pool of 1k as of 100k (routing.selectors).
 GIGCX_ROUTING_CANDIDATES = env_int("GIGCX_ROUTING_CANDIDATES", 50, minimum=1)
+# The web server loads the sentence-embedding model in a background thread as it starts (the
+# knowledge-base pages, their gaps and the copilot use it), so no staff member waits seconds
+# for the first load; workers load it as each process starts (routing.tasks).
+GIGCX_WARM_UP_WEB = env_bool("GIGCX_WARM_UP_WEB", True)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed", "quality.demo.seed"]

@@ -23,8 +23,13 @@ logger = logging.getLogger(__name__)
 @worker_process_init.connect
 def _load_text_models(**_: object) -> None:
     """Load the sentence-embedding model when each worker process starts, not on its first
-    question (which would then wait for it). Never stops a worker: without the runtime the
-    knowledge base uses TF-IDF, and the choice is logged."""
+    question (which would then wait for it)."""
+    text_models_load()
+
+
+def text_models_load() -> None:
+    """Load the text model and index the busiest knowledge bases now. Never raises: without
+    the runtime the knowledge base uses TF-IDF, and the choice is logged."""
     from routing.services.knowledge import knowledge_indexes_warm_up
     from routing.text.embeddings import warm_up
 

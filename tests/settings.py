@@ -43,3 +43,6 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # Race tests release 50 threads at once, each with its own connection from the pool.
 if "pool" in DATABASES["default"].get("OPTIONS", {}):  # noqa: F405
     DATABASES["default"]["OPTIONS"]["pool"].update(max_size=60, timeout=30)  # noqa: F405
+
+# Test servers need no head start on the text model (tests load it when they use it).
+GIGCX_WARM_UP_WEB = False

@@ -272,3 +272,19 @@ def test_migrations_run_without_the_statement_timeout_and_restore_it() -> None:
     assert shown() == "0"
     statement_timeout_restored(using="default")
     assert shown() == configured
+
+
+def test_the_web_server_loads_the_text_model_in_the_background(settings: Any) -> None:
+    from gigcx.asgi import text_models_load_in_background
+    from routing.text import embeddings
+
+    settings.GIGCX_WARM_UP_WEB = False
+    assert text_models_load_in_background() is None
+    embeddings._onnx_encoder.cache_clear()
+    settings.GIGCX_WARM_UP_WEB = True
+    thread = text_models_load_in_background()
+    assert thread is not None and thread.daemon  # noqa: PT018
+    thread.join(timeout=60)
+    assert not thread.is_alive()
+    if embeddings.text_backend() == "onnx":  # the default install: the model is loaded now
+        assert embeddings._onnx_encoder.cache_info().currsize == 1
