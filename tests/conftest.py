@@ -303,3 +303,23 @@ def admin_user(admin_user: Any) -> Any:
     authentication (gigcx.mfa), and a signed-in test client counts as having given a code."""
     user_totp_enrol(user=admin_user, secret=OWNER_TOTP_SECRET)
     return admin_user
+
+
+@pytest.fixture
+def rate_card(cast: Any) -> Any:
+    """Acme's rate card: EUR 4.00 a question, 6.00 for the trail shoe, a 15% platform fee,
+    3 days' clearance, a 1.00 bonus for 5 stars, held below 2 stars."""
+    from payments import services as payments
+
+    return payments.rate_card_create(
+        brand=cast.acme,
+        actor=cast.sam,
+        currency="EUR",
+        default_amount=400,
+        platform_fee_bps=1500,
+        clearance_days=3,
+        bonus_amount=100,
+        bonus_min_rating=5,
+        hold_below_rating=2,
+        lines=[{"product_id": cast.trail_shoe.pk, "amount": 600}],
+    )

@@ -20,22 +20,6 @@ IBAN = "DE89370400440532013000"  # the standard example IBAN (valid checksum)
 
 
 @pytest.fixture
-def rate_card(cast: Any) -> RateCard:
-    return services.rate_card_create(
-        brand=cast.acme,
-        actor=cast.sam,
-        currency="EUR",
-        default_amount=400,
-        platform_fee_bps=1500,
-        clearance_days=3,
-        bonus_amount=100,
-        bonus_min_rating=5,
-        hold_below_rating=2,
-        lines=[{"product_id": cast.trail_shoe.pk, "amount": 600}],
-    )
-
-
-@pytest.fixture
 def tent(cast: Any) -> Product:
     return Product.objects.get(brand=cast.acme, name="Ridgeline 2P Tent")
 

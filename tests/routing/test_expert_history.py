@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 
 from marketplace import services as marketplace
-from payments import services as payments
 from quality import services as quality
 from routing import services
 from routing.models import Assignment, Question
@@ -39,22 +38,6 @@ NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
 
 def at(day: int, hour: int, minute: int = 0, month: int = 12) -> datetime:
     return datetime(2026, month, day, hour, minute, tzinfo=UTC)
-
-
-@pytest.fixture
-def rate_card(cast: Any) -> Any:
-    return payments.rate_card_create(
-        brand=cast.acme,
-        actor=cast.sam,
-        currency="EUR",
-        default_amount=400,
-        platform_fee_bps=1500,
-        clearance_days=3,
-        bonus_amount=100,
-        bonus_min_rating=5,
-        hold_below_rating=2,
-        lines=[{"product_id": cast.trail_shoe.pk, "amount": 600}],
-    )
 
 
 @pytest.fixture
