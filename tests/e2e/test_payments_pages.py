@@ -13,7 +13,7 @@ from gigcx.models import DomainEvent
 from payments import services
 from payments.models import Earning
 from tests.e2e.conftest import log_in, screenshot
-from tests.payments.conftest import IBAN, rate_card, resolve, tent  # noqa: F401 - fixtures
+from tests.payments.conftest import IBAN, resolve, tent  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

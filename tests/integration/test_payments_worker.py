@@ -18,7 +18,7 @@ from payments import services
 from payments.models import Earning, Payout
 from payments.tasks import send_payouts
 from tests.integration.conftest import start_worker, wait_for
-from tests.payments.conftest import rate_card, resolve, tent  # noqa: F401 - fixtures
+from tests.payments.conftest import resolve, tent  # noqa: F401 - fixtures
 from tests.payments.fake_stripe import running_fake_stripe
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
