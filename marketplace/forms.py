@@ -23,6 +23,7 @@ class BrandDetailsForm(forms.Form):
     )
     website = forms.URLField(
         required=False,
+        assume_scheme="https",
         help_text="Your own site. The embeddable question widget may only be framed there.",
     )
     languages = forms.MultipleChoiceField(
