@@ -8,11 +8,14 @@ in the middle of the test; the browser's clock is left alone (it only draws coun
 
 from __future__ import annotations
 
+import time as clock
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import OperationalError
 
 from marketplace import services as marketplace
 from routing import services
@@ -23,6 +26,23 @@ from tests.e2e.conftest import log_in, screenshot
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 BERLIN = ZoneInfo("Europe/Berlin")
+T = TypeVar("T")
+
+
+def settled(call: Callable[[], T]) -> T:
+    """``call()`` once the live server's request is done with the database. The test
+    database on SQLite is one in-memory file shared by this thread and the server's: a read
+    or write while the server still writes meets "database table is locked" (no busy
+    timeout there), where PostgreSQL, or the site's own SQLite file, would simply wait."""
+    for attempt in range(50):
+        try:
+            return call()
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            clock.sleep(0.1)
+    raise AssertionError("unreachable")
+
 
 RECORD_NOTIFICATIONS = """
 (() => {
@@ -107,7 +127,7 @@ def test_window_state_shortcuts_and_notifications_on_the_console(
     page.wait_for_selector("#notify-status >> text=browser notification for each new offer")
 
     # an offer arrives live and is announced; D declines it (the only offer)
-    first = offer_now(ask, "Do the Trailblazer 2 run narrow?")
+    first = settled(lambda: offer_now(ask, "Do the Trailblazer 2 run narrow?"))
     page.wait_for_selector("#offers .offer")
     notes_shown(page, 1)
     assert page.evaluate("window.__notes[0]") == "New offer: Trailblazer 2 Trail Shoe"
@@ -119,28 +139,28 @@ def test_window_state_shortcuts_and_notifications_on_the_console(
     page.focus("#scratch")
     page.keyboard.press("d")
     page.wait_for_timeout(400)
-    assert Assignment.objects.get(question=first).status == Assignment.Status.OFFERED
+    assert settled(lambda: Assignment.objects.get(question=first).status) == "offered"
     page.focus("#offers .offer")
     page.keyboard.press("d")
     page.wait_for_selector("#offers .offer", state="detached")
-    assert Assignment.objects.get(question=first).status == Assignment.Status.DECLINED
+    assert settled(lambda: Assignment.objects.get(question=first).status) == "declined"
 
     # A accepts the next one and opens the conversation
-    second = offer_now(ask, "Do the Trailblazer 2 run wide?")
+    second = settled(lambda: offer_now(ask, "Do the Trailblazer 2 run wide?"))
     page.wait_for_selector("#offers .offer")
     page.keyboard.press("a")
     page.wait_for_url("**/questions/*/")
-    assert Assignment.objects.get(question=second).status == Assignment.Status.ACCEPTED
-    services.question_resolve(question_id=second.pk, actor=cast.ada)
+    assert settled(lambda: Assignment.objects.get(question=second).status) == "accepted"
+    settled(lambda: services.question_resolve(question_id=second.pk, actor=cast.ada))
 
     # her window ends (the server's clock moves on): no offer, and the sweep sets her away
     page.goto(base + "/expert/console/")
     shifted_clock.offset = timedelta(hours=2)
-    services.presence_heartbeat(user=cast.ada)
-    outside = offer_now(ask, "Are the laces replaceable?")
-    assert not Assignment.objects.filter(question=outside).exists()
-    sweep.apply().get()
-    assert Presence.objects.get(user=cast.ada).status == Presence.Status.AWAY
+    settled(lambda: services.presence_heartbeat(user=cast.ada))
+    outside = settled(lambda: offer_now(ask, "Are the laces replaceable?"))
+    assert not settled(lambda: Assignment.objects.filter(question=outside).exists())
+    settled(lambda: sweep.apply().get())
+    assert settled(lambda: Presence.objects.get(user=cast.ada).status) == Presence.Status.AWAY
     # (the console may reload itself on the live "presence.away" push at the same moment)
     page.goto(base + "/expert/console/")
     page.wait_for_load_state()
@@ -152,9 +172,9 @@ def test_window_state_shortcuts_and_notifications_on_the_console(
     state = page.wait_for_selector("#window-state")
     assert state.get_attribute("data-mode") == "hand"
     assert "online by hand" in state.inner_text()
-    services.routing_offer_question(question_id=outside.pk)
+    settled(lambda: services.routing_offer_question(question_id=outside.pk))
     page.wait_for_selector("#offers .offer")
-    assert Assignment.objects.get(question=outside).status == Assignment.Status.OFFERED
+    assert settled(lambda: Assignment.objects.get(question=outside).status) == "offered"
     screenshot(page, "workspace-console-by-hand-1280")
     context.close()
 
