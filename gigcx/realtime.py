@@ -8,6 +8,7 @@ is in-memory (one process), so pages also poll; with REDIS_URL it spans every pr
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -18,6 +19,17 @@ from django.urls import path
 
 def user_group(user_id: int) -> str:
     return f"user-{user_id}"
+
+
+# What a client may send besides "ping", by message type. Apps above gigcx register their
+# handlers from AppConfig.ready (voice relays call signalling), so gigcx imports none of them.
+# A handler gets the consumer's user and the message; what it returns is sent back.
+MessageHandler = Callable[[Any, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+_handlers: dict[str, MessageHandler] = {}
+
+
+def message_handler_register(message_type: str, handler: MessageHandler) -> None:
+    _handlers[message_type] = handler
 
 
 def push_to_user(user_id: int, event: dict[str, Any]) -> None:
@@ -43,8 +55,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if isinstance(content, dict) and content.get("type") == "ping":
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "ping":
             await self.send_json({"type": "pong"})
+            return
+        handler = _handlers.get(str(content.get("type")))
+        if handler is not None:
+            reply = await handler(self.scope["user"], content)
+            if reply is not None:
+                await self.send_json(reply)
 
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])

@@ -9,6 +9,7 @@ second settings module.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "quality",
     "payments",
     "privacy",
+    "voice",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +274,7 @@ CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},
     "privacy.*": {"queue": "default"},
+    "voice.*": {"queue": "routing"},
 }
 # What tasks print (the console email backend in development) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
@@ -332,6 +335,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.rollup_metrics_today",
         "schedule": timedelta(minutes=5),
     },
+    # Calls: unanswered offers ring the next expert, callback reminders, call earnings clear.
+    "voice.sweep": {
+        "task": "voice.sweep",
+        "schedule": timedelta(seconds=10),
+        "options": {"expire_seconds": 20},
+    },
     # Conversation text past each brand's retention setting is replaced, nightly.
     "privacy.purge_conversations": {
         "task": "privacy.purge_conversations",
@@ -360,6 +369,15 @@ GIGCX_WARM_UP_WEB = env_bool("GIGCX_WARM_UP_WEB", True)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed", "quality.demo.seed"]
+
+# ---------------------------------------------------------------------------------------
+# Voice calls (WebRTC)  https://developer.mozilla.org/docs/Web/API/RTCPeerConnection
+# ---------------------------------------------------------------------------------------
+# ICE servers the browsers use, as the JSON list RTCPeerConnection takes, e.g.
+# [{"urls": "stun:stun.example.org:3478"}, {"urls": "turn:turn.example.org:3478",
+#   "username": "gigcx", "credential": "..."}]. Empty: direct connections only, which is
+# enough on a LAN or localhost; production behind NAT needs a TURN server.
+GIGCX_VOICE_ICE_SERVERS = json.loads(env_str("GIGCX_VOICE_ICE_SERVERS") or "[]")
 
 # ---------------------------------------------------------------------------------------
 # Payouts: Stripe Connect  https://docs.stripe.com/api/transfers/create
@@ -586,7 +604,8 @@ CONTENT_SECURITY_POLICY = {
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     "camera": [],
     "geolocation": [],
-    "microphone": [],
+    # Calls with an expert (voice) use the microphone on our own pages only.
+    "microphone": ["self"],
     "payment": [],
     "usb": [],
 }

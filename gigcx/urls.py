@@ -9,8 +9,9 @@ from payments.urls import api_urlpatterns as payments_api
 from privacy.urls import api_urlpatterns as privacy_api
 from quality.urls import api_urlpatterns as quality_api
 from routing.urls import api_urlpatterns as routing_api
+from voice.urls import api_urlpatterns as voice_api
 
-api_v1 = [*marketplace_api, *routing_api, *quality_api, *payments_api, *privacy_api]
+api_v1 = [*marketplace_api, *routing_api, *quality_api, *payments_api, *privacy_api, *voice_api]
 
 urlpatterns = [
     path("", views.home, name="home"),

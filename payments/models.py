@@ -233,6 +233,12 @@ class RateCard(models.Model):
         default=0, help_text="Ratings below this hold the earning for review; 0 turns it off."
     )
     clearance_days = models.PositiveSmallIntegerField(default=3)
+    # Calls with a customer (voice): a flat amount per connected call and/or an amount per
+    # started minute, both minor units, paid on top of the question's own earning.
+    call_amount = models.PositiveIntegerField(default=0, help_text="Per connected call.")
+    call_minute_amount = models.PositiveIntegerField(
+        default=0, help_text="Per started minute of a call."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

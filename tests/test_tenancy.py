@@ -23,7 +23,7 @@ from routing import services as routing_services
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("gigcx", "marketplace", "routing", "quality", "payments")
+OUR_APPS = ("gigcx", "marketplace", "routing", "quality", "payments", "voice")
 PUBLIC_API_VIEWS = {"root"}  # allowlist of API views anyone may call
 
 

@@ -2,6 +2,8 @@
 
 from payments.ledger import InsufficientFunds, LedgerConflict, ledger_post, ledger_reverse
 from payments.services.earnings import (
+    call_earning_book,
+    call_earning_clear,
     earning_apply_rating,
     earning_book,
     earning_clear,
@@ -24,6 +26,8 @@ from payments.services.payouts import (
 from payments.services.rate_cards import rate_card_create, rate_card_in_force
 
 __all__ = [
+    "call_earning_book",
+    "call_earning_clear",
     "InsufficientFunds",
     "LedgerConflict",
     "earning_apply_rating",

@@ -98,6 +98,68 @@ def earning_book(*, question_id: int, expert_id: int | None) -> Earning | None:
     return earning
 
 
+def call_earning_key(call_id: int) -> str:
+    return f"call-earning:{call_id}"
+
+
+def call_earning_book(
+    *, call_id: int, question_id: int, expert_id: int, duration_seconds: int, ended_at: datetime
+) -> tuple[str, int, datetime] | None:
+    """Book what a call earned its expert, as pending, through the ledger like a question's
+    earning: the rate card in force when the call ended gives a flat ``call_amount`` plus
+    ``call_minute_amount`` per started minute, split with the platform fee the same way.
+    Idempotent by the key ``call-earning:<call id>``. Returns (currency, net, clears_at), or
+    None when the card pays nothing for calls. Runs in the caller's transaction."""
+    expert = Expert.objects.filter(pk=expert_id).first()
+    question = Question.objects.filter(pk=question_id).first()
+    if expert is None or question is None or expert.brand_id != question.brand_id:
+        return None
+    card = rate_card_in_force(brand_id=question.brand_id, at=ended_at)
+    if card is None:
+        logger.info("call %s ended without a rate card in force: no earning", call_id)
+        return None
+    minutes = -(-max(duration_seconds, 0) // 60)  # started minutes, rounded up
+    gross = card.call_amount + card.call_minute_amount * minutes
+    if gross <= 0:
+        return None
+    fee, net = fee_split(gross=gross, fee_bps=card.platform_fee_bps)
+    payable, pending, platform = accounts_for_earning(expert=expert, currency=card.currency)
+    legs = [(payable, -gross)]
+    if net:
+        legs.append((pending, net))
+    if fee:
+        legs.append((platform, fee))
+    ledger_post(
+        kind=Transaction.Kind.EARNING,
+        idempotency_key=call_earning_key(call_id),
+        postings=legs,
+        memo=f"Call #{call_id} on question #{question_id} ({minutes} min)",
+        brand_id=question.brand_id,
+        expert=expert,
+        question=question,
+    )
+    return card.currency, net, ended_at + timedelta(days=card.clearance_days)
+
+
+def call_earning_clear(
+    *, call_id: int, expert: Expert, currency: str, amount: int, question_id: int
+) -> None:
+    """Move a call's pending earning to available (key ``clear-call:<call id>``, so a replay
+    posts nothing new). The caller owns the transaction and has claimed the call's row."""
+    ledger_post(
+        kind=Transaction.Kind.CLEARANCE,
+        idempotency_key=f"clear-call:{call_id}",
+        postings=[
+            (account_for_expert(expert=expert, kind=K.PENDING, currency=currency), -amount),
+            (account_for_expert(expert=expert, kind=K.AVAILABLE, currency=currency), amount),
+        ],
+        memo=f"Call #{call_id} cleared",
+        brand_id=expert.brand_id,
+        expert=expert,
+        question_id=question_id,
+    )
+
+
 def _locked(earning_id: int, brand: Brand | None = None) -> Earning:
     queryset = Earning.objects.select_for_update().select_related("expert")
     if brand is not None:

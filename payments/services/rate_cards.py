@@ -28,6 +28,8 @@ def rate_card_create(
     bonus_min_rating: int = 5,
     hold_below_rating: int = 0,
     lines: list[dict[str, int]] | None = None,
+    call_amount: int = 0,
+    call_minute_amount: int = 0,
 ) -> RateCard:
     """Save a new version of the brand's rate card, in force from now on: questions resolved
     from this moment are paid by it, earlier ones keep the version they were resolved under.
@@ -47,6 +49,8 @@ def rate_card_create(
         "bonus_amount": (bonus_amount, 0, 10**9),
         "bonus_min_rating": (bonus_min_rating, 1, 5),
         "hold_below_rating": (hold_below_rating, 0, 5),
+        "call_amount": (call_amount, 0, 10**9),
+        "call_minute_amount": (call_minute_amount, 0, 10**9),
     }
     for name, (value, low, high) in bounds.items():
         if not low <= value <= high:
@@ -98,6 +102,8 @@ def rate_card_create(
             bonus_amount=bonus_amount,
             bonus_min_rating=bonus_min_rating,
             hold_below_rating=hold_below_rating,
+            call_amount=call_amount,
+            call_minute_amount=call_minute_amount,
             created_by=actor if isinstance(getattr(actor, "pk", None), int) else None,
         )
         for row in rows:

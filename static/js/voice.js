@@ -1,0 +1,361 @@
+/* GigCX voice calls: audio with an expert, peer to peer over WebRTC.
+ * Signalling (SDP and ICE) travels over the site's live socket (/ws/live/) and the server
+ * relays it only between the call's two participants. Nothing is recorded; no phone numbers.
+ *
+ * Protocol: the expert's page says "hello" until the customer's page (microphone ready)
+ * answers "ready"; the expert then sends the SDP offer, the customer the answer, and both
+ * trickle ICE candidates. Either side's "connected" is reported to the server, which writes
+ * the start into the conversation; hanging up writes the end and the duration. */
+(function () {
+  "use strict";
+
+  function cookie(name) {
+    const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function api(method, url, body) {
+    const headers = { "Accept": "application/json" };
+    if (method !== "GET") {
+      const input = document.querySelector("input[name=csrfmiddlewaretoken]");
+      headers["X-CSRFToken"] = cookie("csrftoken") || (input ? input.value : "");
+      headers["Content-Type"] = "application/json";
+    }
+    return fetch(url, {
+      method: method, headers: headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          const error = new Error(data && data.error ? data.error.message : "Something went wrong (" + response.status + ").");
+          error.data = data;
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function clock(seconds) { return pad(Math.floor(seconds / 60)) + ":" + pad(seconds % 60); }
+
+  // ---- the call panel on a conversation page ---------------------------------------------
+  function panel(root) {
+    const questionId = root.dataset.question;
+    const role = root.dataset.role;
+    const iceBlock = document.getElementById("voice-ice-servers");
+    const iceServers = iceBlock ? JSON.parse(iceBlock.textContent) : [];
+    const statusEl = root.querySelector("[data-call-status]");
+    const noteEl = root.querySelector("[data-call-note]");
+    const timerEl = root.querySelector("[data-call-timer]");
+    const errorEl = root.querySelector("[data-call-error]");
+    const audio = root.querySelector("audio");
+    const muteButton = root.querySelector("[data-call-action=mute]");
+
+    let call = null;          // the server's view of the newest call
+    let callback = null;      // a pending callback slot
+    let ws = null;
+    let pc = null;
+    let localStream = null;
+    let pendingIce = [];
+    let connectedReported = false;
+    let timer = null;
+    let helloTimer = null;
+    let leaving = false;
+
+    function show(name, visible) {
+      root.querySelectorAll("[data-call-show~=" + name + "]").forEach(function (el) { el.hidden = !visible; });
+    }
+    function say(text) { noteEl.textContent = text; }
+    function fail(error) { errorEl.textContent = error && error.message ? error.message : String(error || ""); }
+
+    // Exposed for people debugging a call from the console (and for the browser test).
+    window.gigcxVoice = { peer: function () { return pc; }, call: function () { return call; } };
+
+    function send(data) {
+      if (!call || !ws || ws.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify({ type: "call.signal", call_id: call.id, data: data }));
+      return true;
+    }
+
+    function openSocket() {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      ws = new WebSocket(scheme + location.host + "/ws/live/");
+      ws.onmessage = function (message) {
+        let event;
+        try { event = JSON.parse(message.data); } catch (e) { return; }
+        if (event.type === "call.signal" && call && event.call_id === call.id) onSignal(event.data);
+        else if (event.type === "call.error") fail(event.message);
+        else if (event.type && event.type.indexOf("call.") === 0) refresh();
+        else if (event.type && event.type.indexOf("callback.") === 0) refresh();
+      };
+      ws.onclose = function (event) {
+        if (event.code === 4401 || leaving) return;
+        setTimeout(openSocket, 2000);
+      };
+    }
+
+    function microphone() {
+      if (localStream) return Promise.resolve(localStream);
+      if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+        return Promise.reject(new Error("This browser cannot make calls (no microphone access)."));
+      }
+      return navigator.mediaDevices.getUserMedia({ audio: true, video: false }).then(function (stream) {
+        localStream = stream;
+        return stream;
+      }, function () {
+        throw new Error("Allow the microphone for this site to talk, then try again.");
+      });
+    }
+
+    function peer() {
+      if (pc) return pc;
+      pc = new RTCPeerConnection({ iceServers: iceServers });
+      localStream.getTracks().forEach(function (track) { pc.addTrack(track, localStream); });
+      pc.onicecandidate = function (event) {
+        if (event.candidate) send({ kind: "ice", candidate: event.candidate.toJSON() });
+      };
+      pc.ontrack = function (event) {
+        audio.srcObject = event.streams[0];
+        const playing = audio.play();
+        if (playing && playing.catch) playing.catch(function () {});
+      };
+      pc.onconnectionstatechange = function () {
+        if (!pc) return;
+        if (pc.connectionState === "connected" && !connectedReported) {
+          connectedReported = true;
+          api("POST", "/api/v1/calls/" + call.id + "/connected").then(apply).catch(fail);
+        }
+        if (pc.connectionState === "failed") {
+          fail("The audio could not connect. Your network may block direct calls; hang up and book a callback.");
+        }
+      };
+      return pc;
+    }
+
+    function flushIce() {
+      pendingIce.forEach(function (c) { pc.addIceCandidate(c).catch(function () {}); });
+      pendingIce = [];
+    }
+
+    function onSignal(data) {
+      if (!data || !call) return;
+      if (data.kind === "hello" && call.you_are === "customer" && localStream && !pc) {
+        send({ kind: "ready" });
+      } else if (data.kind === "ready" && call.you_are === "expert" && !pc) {
+        stopHello();
+        microphone().then(function () {
+          const connection = peer();
+          return connection.createOffer().then(function (offer) {
+            return connection.setLocalDescription(offer);
+          }).then(function () {
+            send({ kind: "offer", sdp: connection.localDescription.toJSON() });
+          });
+        }).catch(fail);
+      } else if (data.kind === "offer" && call.you_are === "customer") {
+        microphone().then(function () {
+          const connection = peer();
+          return connection.setRemoteDescription(data.sdp).then(function () {
+            flushIce();
+            return connection.createAnswer();
+          }).then(function (answer) {
+            return connection.setLocalDescription(answer);
+          }).then(function () {
+            send({ kind: "answer", sdp: connection.localDescription.toJSON() });
+          });
+        }).catch(fail);
+      } else if (data.kind === "answer" && pc && call.you_are === "expert") {
+        pc.setRemoteDescription(data.sdp).then(flushIce).catch(fail);
+      } else if (data.kind === "ice" && data.candidate) {
+        if (pc && pc.remoteDescription) pc.addIceCandidate(data.candidate).catch(function () {});
+        else pendingIce.push(data.candidate);
+      } else if (data.kind === "bye") {
+        refresh();
+      }
+    }
+
+    function startHello() {
+      if (helloTimer) return;
+      send({ kind: "hello" });
+      helloTimer = setInterval(function () { if (!pc) send({ kind: "hello" }); else stopHello(); }, 2000);
+    }
+    function stopHello() { if (helloTimer) { clearInterval(helloTimer); helloTimer = null; } }
+
+    function teardown() {
+      stopHello();
+      if (pc) { pc.close(); pc = null; }
+      if (localStream) { localStream.getTracks().forEach(function (t) { t.stop(); }); localStream = null; }
+      pendingIce = [];
+      connectedReported = false;
+      if (timer) { clearInterval(timer); timer = null; }
+      audio.srcObject = null;
+      muteButton.setAttribute("aria-pressed", "false");
+      muteButton.textContent = "Mute";
+    }
+
+    function tick() {
+      if (!call || !call.connected_at) return;
+      const seconds = Math.max(0, Math.round((Date.now() - Date.parse(call.connected_at)) / 1000));
+      timerEl.textContent = clock(seconds);
+    }
+
+    function apply(state) {
+      if (state && state.call !== undefined) {
+        call = state.call;
+        callback = state.callback;
+      } else if (state && state.id) {
+        call = state;
+      }
+      const status = call ? call.status : "none";
+      const live = ["offered", "ringing", "connected"].indexOf(status) !== -1;
+      root.dataset.callStatus = status;
+      statusEl.textContent = call ? call.status_label : "No call";
+      statusEl.className = "badge call-status-" + status;
+
+      const ringingMe = call && call.ringing_you;
+      const inCall = call && (status === "ringing" || status === "connected") && call.you_are !== "other";
+      show("talk", role === "customer" && !live && !callback);
+      show("answer-offer", role === "expert" && !!ringingMe);
+      show("answer-callback", role === "customer" && status === "ringing" && !localStream);
+      show("in-call", !!inCall);
+      show("timer", status === "connected" || status === "ended");
+      show("rate", role === "customer" && status === "ended" && !call.rating);
+      show("rated", status === "ended" && !!call.rating);
+      show("book", role === "customer" && !live && !callback);
+      show("callback", !!callback);
+      show("call-back", role === "expert" && !!callback && callback.status === "taken" && !live);
+
+      if (callback) {
+        const when = new Date(callback.starts_at).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+        root.querySelector("[data-callback-when]").textContent = when;
+        root.querySelector("[data-callback-who]").textContent = callback.expert_name
+          ? callback.expert_name + " will call you here." : "An expert will take it and call you here.";
+      }
+      if (call && call.rating) root.querySelector("[data-call-rating]").textContent = call.rating + "/5";
+
+      if (status === "offered") say(role === "customer" ? "Ringing an expert… stay on this page." : (ringingMe ? call.customer_name + " wants to talk to you." : ""));
+      else if (status === "ringing") say(call.you_are === "expert" ? "Connecting to " + call.customer_name + "…" : (localStream ? "Connecting to " + call.expert_name + "…" : call.expert_name + " is calling you."));
+      else if (status === "connected") say("On a call with " + (call.you_are === "expert" ? call.customer_name : call.expert_name) + ".");
+      else if (status === "ended") say("Call ended after " + clock(call.duration_seconds || 0) + ".");
+      else if (status === "missed") say("Nobody could take the call just now. Book a callback below.");
+      else if (status === "cancelled") say("The call was cancelled.");
+      else say(role === "customer" ? "Talk to an expert in your browser. Audio only; your number and address are never shared." : "");
+
+      if (status === "connected" && !timer) { tick(); timer = setInterval(tick, 1000); }
+      if (status === "ended" && call.duration_seconds !== null) timerEl.textContent = clock(call.duration_seconds);
+      if (!live && (pc || localStream)) teardown();
+      if (inCall && call.you_are === "expert" && !pc) {
+        microphone().then(startHello).catch(fail);
+      }
+      if (inCall && call.you_are === "customer" && localStream && !pc) send({ kind: "ready" });
+    }
+
+    function refresh() {
+      return api("GET", "/api/v1/questions/" + questionId + "/call").then(apply).catch(function () {});
+    }
+
+    root.addEventListener("click", function (event) {
+      const button = event.target.closest("[data-call-action]");
+      if (!button) return;
+      const action = button.dataset.callAction;
+      fail("");
+      if (action === "talk") {
+        // Ask for the microphone first, while the click still counts as the person's gesture.
+        microphone().then(function () {
+          return api("POST", "/api/v1/questions/" + questionId + "/call");
+        }).then(function (created) { apply(created); refresh(); }).catch(fail);
+      } else if (action === "answer-offer") {
+        microphone().then(function () {
+          return api("POST", "/api/v1/calls/" + call.id + "/accept");
+        }).then(function () { return refresh(); }).catch(fail);
+      } else if (action === "decline") {
+        api("POST", "/api/v1/calls/" + call.id + "/decline").then(refresh).catch(fail);
+      } else if (action === "answer-callback") {
+        microphone().then(function () { send({ kind: "ready" }); apply({ call: call, callback: callback }); }).catch(fail);
+      } else if (action === "hang-up") {
+        send({ kind: "bye" });
+        api("POST", "/api/v1/calls/" + call.id + "/hang-up").then(function (ended) {
+          teardown();
+          return refresh();
+        }).catch(fail);
+      } else if (action === "mute") {
+        if (!localStream) return;
+        const muted = button.getAttribute("aria-pressed") !== "true";
+        localStream.getAudioTracks().forEach(function (t) { t.enabled = !muted; });
+        button.setAttribute("aria-pressed", muted ? "true" : "false");
+        button.textContent = muted ? "Unmute" : "Mute";
+      } else if (action === "call-back") {
+        microphone().then(function () {
+          return api("POST", "/api/v1/callbacks/" + callback.id + "/call");
+        }).then(function () { return refresh(); }).catch(fail);
+      }
+    });
+
+    const rateForm = root.querySelector("[data-call-rate-form]");
+    if (rateForm) {
+      rateForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        const chosen = rateForm.querySelector("input[name=call-rating]:checked");
+        if (!chosen) { fail("Choose from 1 to 5 stars."); return; }
+        api("POST", "/api/v1/calls/" + call.id + "/rating", { rating: parseInt(chosen.value, 10) })
+          .then(refresh).catch(fail);
+      });
+    }
+
+    const bookForm = root.querySelector("[data-callback-form]");
+    if (bookForm) {
+      const select = bookForm.querySelector("select");
+      // Show the offered times in the person's own time zone.
+      Array.prototype.forEach.call(select.options, function (option) {
+        if (!option.value) return;
+        option.textContent = new Date(option.value).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+      });
+      bookForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        const errors = bookForm.querySelector("[data-callback-error]");
+        errors.textContent = "";
+        api("POST", "/api/v1/questions/" + questionId + "/callbacks", { starts_at: select.value })
+          .then(refresh)
+          .catch(function (error) { errors.textContent = error.message; });
+      });
+    }
+
+    window.addEventListener("pagehide", function () { leaving = true; });
+    openSocket();
+    refresh();
+    setInterval(function () { if (!document.hidden) refresh(); }, 2500);
+  }
+
+  // ---- calls ringing on the expert console ------------------------------------------------
+  function ringing(root) {
+    const list = root.querySelector("ul");
+    function draw(calls) {
+      list.textContent = "";
+      root.hidden = calls.length === 0;
+      calls.forEach(function (call) {
+        const item = document.createElement("li");
+        item.className = "call-offer";
+        const text = document.createElement("span");
+        text.textContent = call.customer_name + " wants to talk (question #" + call.question_id + ")";
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "button";
+        button.textContent = "Answer";
+        button.addEventListener("click", function () {
+          api("POST", "/api/v1/calls/" + call.id + "/accept").then(function () {
+            location.href = "/questions/" + call.question_id + "/";
+          }).catch(function (error) { text.textContent = error.message; });
+        });
+        item.appendChild(text);
+        item.appendChild(button);
+        list.appendChild(item);
+      });
+    }
+    function refresh() { api("GET", "/api/v1/expert/calls").then(draw).catch(function () {}); }
+    refresh();
+    setInterval(function () { if (!document.hidden) refresh(); }, 3000);
+  }
+
+  document.querySelectorAll("[data-call-panel]").forEach(panel);
+  document.querySelectorAll("[data-call-offers]").forEach(ringing);
+})();
