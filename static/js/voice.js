@@ -62,6 +62,7 @@
     let timer = null;
     let helloTimer = null;
     let leaving = false;
+    let lastStatus = null;
 
     function show(name, visible) {
       root.querySelectorAll("[data-call-show~=" + name + "]").forEach(function (el) { el.hidden = !visible; });
@@ -124,13 +125,22 @@
         if (!pc) return;
         if (pc.connectionState === "connected" && !connectedReported) {
           connectedReported = true;
-          api("POST", "/api/v1/calls/" + call.id + "/connected").then(apply).catch(fail);
+          reportConnected(3);
         }
         if (pc.connectionState === "failed") {
           fail("The audio could not connect. Your network may block direct calls; hang up and book a callback.");
         }
       };
       return pc;
+    }
+
+    // Both sides report; the first report wins on the server and a second changes nothing.
+    // A failed report is retried quietly: the other side's may already have landed.
+    function reportConnected(attempts) {
+      api("POST", "/api/v1/calls/" + call.id + "/connected").then(apply).catch(function (error) {
+        if (attempts > 1) setTimeout(function () { reportConnected(attempts - 1); }, 1000);
+        else if (!call || call.status !== "connected") fail(error);
+      });
     }
 
     function flushIce() {
@@ -228,9 +238,11 @@
       if (callback) {
         const when = new Date(callback.starts_at).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
         root.querySelector("[data-callback-when]").textContent = when;
-        root.querySelector("[data-callback-who]").textContent = callback.expert_name
-          ? callback.expert_name + " will call you here." : "An expert will take it and call you here.";
+        let who = callback.expert_name ? callback.expert_name + " will call you here." : "An expert will take it and call you here.";
+        if (role === "expert") who = "Call the customer from this page at that time (the button works from 15 minutes before).";
+        root.querySelector("[data-callback-who]").textContent = who;
       }
+      if (status !== lastStatus) { errorEl.textContent = ""; lastStatus = status; }
       if (call && call.rating) root.querySelector("[data-call-rating]").textContent = call.rating + "/5";
 
       if (status === "offered") say(role === "customer" ? "Ringing an expert… stay on this page." : (ringingMe ? call.customer_name + " wants to talk to you." : ""));
