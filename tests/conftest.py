@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 import pytest
@@ -20,7 +21,7 @@ from gigcx.models import User
 from marketplace import demo, services
 from marketplace.models import Brand, Expert, Product
 from routing import services as routing_services
-from routing.models import Question
+from routing.models import Assignment, Question
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -322,4 +323,47 @@ def rate_card(cast: Any) -> Any:
         bonus_min_rating=5,
         hold_below_rating=2,
         lines=[{"product_id": cast.trail_shoe.pk, "amount": 600}],
+    )
+
+
+# Voice (tests/voice, tests/e2e/test_voice_call.py): carol's question answered by ada, a
+# rate card paying for calls, ada's weekly hours.
+
+
+@pytest.fixture
+def assigned(cast: Any, ask: Any, online: Any, held_tasks: Any) -> Question:
+    """Carol asked about the trail shoe and ada took it (ada: one of two slots in use)."""
+    online(cast.ada)
+    question = ask()
+    offers = routing_services.routing_offer_question(question_id=question.pk)
+    assert [o.expert.user for o in offers] == [cast.ada]
+    routing_services.assignment_accept(assignment_id=offers[0].pk, user=cast.ada)
+    question.refresh_from_db()
+    assert Assignment.objects.filter(question=question, status="accepted").exists()
+    return question
+
+
+@pytest.fixture
+def call_rates(cast: Any) -> Any:
+    """Acme pays 1.00 per call plus 0.50 per started minute, with a 20 % platform fee."""
+    from payments.services import rate_card_create
+
+    return rate_card_create(
+        brand=cast.acme,
+        actor=cast.sam,
+        currency="EUR",
+        default_amount=300,
+        platform_fee_bps=2000,
+        call_amount=100,
+        call_minute_amount=50,
+    )
+
+
+@pytest.fixture
+def ada_works_days(cast: Any) -> None:
+    """Ada's hours: every day 09:00-17:00 UTC."""
+    services.expert_profile_update(
+        user=cast.ada,
+        timezone="UTC",
+        availability=[(day, time(9, 0), time(17, 0)) for day in range(7)],
     )
