@@ -81,6 +81,9 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
             if token:
                 private_link_remember(request, question_id=question.pk, token=token)
                 return redirect("routing:question-private", question_id=question.pk)
+            if request.POST.get("talk") == "1":  # "talk now": the page offers the call
+                url = reverse("routing:question", kwargs={"question_id": question.pk})
+                return redirect(f"{url}?talk=1")
             return redirect("routing:question", question_id=question.pk)
     return render(request, "routing/ask.html", {"brand": brand, "form": form}, status=status)
 

@@ -63,9 +63,24 @@ class CallbackOutputSerializer(serializers.Serializer):
     status = serializers.CharField()
     starts_at = serializers.DateTimeField()
     expert_name = serializers.SerializerMethodField()
+    customer_name = serializers.SerializerMethodField()
+    product_name = serializers.SerializerMethodField()
+    yours = serializers.SerializerMethodField()
 
     def get_expert_name(self, slot: CallbackSlot) -> str | None:
         return slot.expert.display_name if slot.expert_id else None
+
+    def get_customer_name(self, slot: CallbackSlot) -> str:
+        return str(slot.customer.display_name)
+
+    def get_product_name(self, slot: CallbackSlot) -> str | None:
+        product = slot.question.product
+        return product.name if product is not None else None
+
+    def get_yours(self, slot: CallbackSlot) -> bool:
+        request = self.context.get("request")
+        user_id = getattr(getattr(request, "user", None), "pk", None)
+        return bool(slot.expert_id and slot.expert.user_id == user_id)
 
 
 class CallStateOutputSerializer(serializers.Serializer):
@@ -163,7 +178,10 @@ class CallbackBookApi(APIView):
         slot = services.callback_book(
             question_id=question_id, user=request.user, **incoming.validated_data
         )
-        return Response(CallbackOutputSerializer(slot).data, status=status.HTTP_201_CREATED)
+        return Response(
+            CallbackOutputSerializer(slot, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class CallbackTakeApi(APIView):
@@ -172,7 +190,7 @@ class CallbackTakeApi(APIView):
     @extend_schema(request=None, responses={200: CallbackOutputSerializer})
     def post(self, request: Request, slot_id: int) -> Response:
         slot = services.callback_take(slot_id=slot_id, user=request.user)
-        return Response(CallbackOutputSerializer(slot).data)
+        return Response(CallbackOutputSerializer(slot, context={"request": request}).data)
 
 
 class CallbackCallApi(APIView):
@@ -194,3 +212,16 @@ class ExpertCallsApi(APIView):
         offers = selectors.call_offers_ringing(viewer=viewer_for(request))
         calls = [offer.call for offer in offers]
         return Response(CallOutputSerializer(calls, many=True, context={"request": request}).data)
+
+
+class ExpertCallbacksApi(APIView):
+    """Callbacks the signed-in expert may take, and those she took."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(responses={200: CallbackOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        slots = selectors.callbacks_for_expert(viewer=viewer_for(request))
+        return Response(
+            CallbackOutputSerializer(slots, many=True, context={"request": request}).data
+        )

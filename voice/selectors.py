@@ -51,3 +51,23 @@ def call_offers_ringing(*, viewer: Viewer) -> QuerySet[CallOffer]:
         .select_related("call__customer", "call__question__product")
         .order_by("offered_at")
     )
+
+
+def callbacks_for_expert(*, viewer: Viewer) -> QuerySet[CallbackSlot]:
+    """Open callbacks of the viewer's brands she could take, and the ones she took, from an
+    hour ago on (soonest first)."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    return (
+        CallbackSlot.objects.visible_to(viewer)
+        .filter(
+            Q(status=CallbackSlot.Status.OPEN) | Q(expert__user_id=viewer.user_id),
+            status__in=[CallbackSlot.Status.OPEN, CallbackSlot.Status.TAKEN],
+            starts_at__gte=timezone.now() - timedelta(hours=1),
+        )
+        .select_related("question__product", "customer", "expert")
+        .order_by("starts_at", "pk")
+    )

@@ -239,7 +239,10 @@ def _take_conversation(question: Question, expert: Expert, user: Any, now: datet
             "Another expert has this conversation; the call is theirs to take.", code="call_gone"
         )
     settings = routing_settings_for(question.brand_id)
-    assignment = offer_to_named_expert(
+    # Chat routing may have offered her the question already: she takes that offer.
+    assignment = Assignment.objects.filter(
+        question=question, expert=expert, status=Assignment.Status.OFFERED
+    ).first() or offer_to_named_expert(
         question,
         expert=expert,
         step=max(question.routing_step, 1),
@@ -248,7 +251,7 @@ def _take_conversation(question: Question, expert: Expert, user: Any, now: datet
         timeout_seconds=settings.offer_timeout_seconds,
         now=now,
     )
-    if question.status == Question.Status.WAITING:
+    if question.status in (Question.Status.NEW, Question.Status.WAITING):
         question.status = Question.Status.OFFERED
         question.save(update_fields=["status"])
     assignment_accept(assignment_id=assignment.pk, user=user)
@@ -642,6 +645,15 @@ def callback_call(*, slot_id: int, user: Any) -> Call:
                 code="at_capacity",
             )
         now = timezone.now()
+        current = _current_expert(question)
+        if current is None:
+            # Booked while nobody had the conversation: calling takes it (its own slot).
+            _take_conversation(question, slot.expert, user, now)
+        elif current.pk != slot.expert_id:
+            raise ConflictError(
+                f"{current.display_name} has this conversation now; the callback is theirs.",
+                code="callback_gone",
+            )
         try:
             with transaction.atomic():
                 call = Call.objects.create(

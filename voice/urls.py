@@ -19,6 +19,7 @@ api_urlpatterns = [
     path("callbacks/<int:slot_id>/take", api.CallbackTakeApi.as_view(), name="callback-take"),
     path("callbacks/<int:slot_id>/call", api.CallbackCallApi.as_view(), name="callback-call"),
     path("expert/calls", api.ExpertCallsApi.as_view(), name="expert-calls"),
+    path("expert/callbacks", api.ExpertCallbacksApi.as_view(), name="expert-callbacks"),
 ]
 
 urlpatterns: list = []

@@ -63,6 +63,7 @@
     let helloTimer = null;
     let leaving = false;
     let lastStatus = null;
+    let wantFocus = false;
 
     function show(name, visible) {
       root.querySelectorAll("[data-call-show~=" + name + "]").forEach(function (el) { el.hidden = !visible; });
@@ -243,6 +244,8 @@
         root.querySelector("[data-callback-who]").textContent = who;
       }
       if (status !== lastStatus) { errorEl.textContent = ""; lastStatus = status; }
+      const talkButton = root.querySelector("[data-call-action=talk]");
+      if (wantFocus && talkButton && !talkButton.hidden) { talkButton.focus(); wantFocus = false; }
       if (call && call.rating) root.querySelector("[data-call-rating]").textContent = call.rating + "/5";
 
       if (status === "offered") say(role === "customer" ? "Ringing an expert… stay on this page." : (ringingMe ? call.customer_name + " wants to talk to you." : ""));
@@ -332,42 +335,92 @@
       });
     }
 
+    // Asked with "I'd rather talk": point at the button (the microphone still waits for
+    // the person's own click).
+    if (role === "customer" && new URLSearchParams(location.search).get("talk") === "1") {
+      root.classList.add("call-wanted");
+      wantFocus = true;
+    }
+
     window.addEventListener("pagehide", function () { leaving = true; });
     openSocket();
     refresh();
     setInterval(function () { if (!document.hidden) refresh(); }, 2500);
   }
 
-  // ---- calls ringing on the expert console ------------------------------------------------
-  function ringing(root) {
-    const list = root.querySelector("ul");
-    function draw(calls) {
-      list.textContent = "";
-      root.hidden = calls.length === 0;
-      calls.forEach(function (call) {
-        const item = document.createElement("li");
-        item.className = "call-offer";
-        const text = document.createElement("span");
-        text.textContent = call.customer_name + " wants to talk (question #" + call.question_id + ")";
+  // ---- calls ringing and callbacks on the expert console ---------------------------------
+  function consoleCalls(root) {
+    const callList = root.querySelector("[data-list=calls]");
+    const callbackList = root.querySelector("[data-list=callbacks]");
+    const errorEl = root.querySelector("[data-call-error]");
+    let calls = [];
+    let callbacks = [];
+    let signature = null;
+
+    function item(text, label, action) {
+      const li = document.createElement("li");
+      li.className = "call-offer";
+      const span = document.createElement("span");
+      span.textContent = text;
+      li.appendChild(span);
+      if (label) {
         const button = document.createElement("button");
         button.type = "button";
-        button.className = "button";
-        button.textContent = "Answer";
+        button.className = "button small";
+        button.textContent = label;
         button.addEventListener("click", function () {
-          api("POST", "/api/v1/calls/" + call.id + "/accept").then(function () {
-            location.href = "/questions/" + call.question_id + "/";
-          }).catch(function (error) { text.textContent = error.message; });
+          errorEl.textContent = "";
+          button.disabled = true;
+          action().catch(function (error) { errorEl.textContent = error.message; button.disabled = false; });
         });
-        item.appendChild(text);
-        item.appendChild(button);
-        list.appendChild(item);
-      });
+        li.appendChild(button);
+      }
+      return li;
     }
-    function refresh() { api("GET", "/api/v1/expert/calls").then(draw).catch(function () {}); }
+    function when(iso) {
+      return new Date(iso).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+    }
+    function draw() {
+      const next = JSON.stringify([calls, callbacks]);
+      if (next === signature) return;
+      signature = next;
+      callList.textContent = "";
+      callbackList.textContent = "";
+      calls.forEach(function (call) {
+        callList.appendChild(item(call.customer_name + " wants to talk (question #" + call.question_id + ")", "Answer", function () {
+          return api("POST", "/api/v1/calls/" + call.id + "/accept").then(function () {
+            location.href = "/questions/" + call.question_id + "/";
+          });
+        }));
+      });
+      callbacks.forEach(function (slot) {
+        const about = slot.product_name ? " about " + slot.product_name : "";
+        if (!slot.yours) {
+          callbackList.appendChild(item(when(slot.starts_at) + ": " + slot.customer_name + about, "Take it", function () {
+            return api("POST", "/api/v1/callbacks/" + slot.id + "/take").then(refresh);
+          }));
+        } else {
+          callbackList.appendChild(item(when(slot.starts_at) + ": yours, " + slot.customer_name + about, "Call now", function () {
+            return api("POST", "/api/v1/callbacks/" + slot.id + "/call").then(function () {
+              location.href = "/questions/" + slot.question_id + "/";
+            });
+          }));
+        }
+      });
+      root.querySelector("[data-calls-ringing]").hidden = calls.length === 0;
+      root.querySelector("[data-callbacks]").hidden = callbacks.length === 0;
+      root.hidden = calls.length === 0 && callbacks.length === 0;
+    }
+    function refresh() {
+      return Promise.all([
+        api("GET", "/api/v1/expert/calls").then(function (found) { calls = found; }),
+        api("GET", "/api/v1/expert/callbacks").then(function (found) { callbacks = found; }),
+      ]).then(draw).catch(function () {});
+    }
     refresh();
     setInterval(function () { if (!document.hidden) refresh(); }, 3000);
   }
 
   document.querySelectorAll("[data-call-panel]").forEach(panel);
-  document.querySelectorAll("[data-call-offers]").forEach(ringing);
+  document.querySelectorAll("[data-call-offers]").forEach(consoleCalls);
 })();

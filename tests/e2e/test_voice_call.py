@@ -218,5 +218,11 @@ def test_customer_and_expert_talk_in_the_browser_and_the_call_is_recorded_and_pa
     slot = settled(lambda: CallbackSlot.objects.get(question=assigned))
     assert slot.expert == cast.ada_expert
     screenshot(customer, "voice-callback-booked-phone")
+
+    # the expert sees the callback on her console, to call from there at the time
+    expert.set_viewport_size({"width": 1280, "height": 860})
+    expert.goto(base + "/expert/console/")
+    expert.locator("[data-call-offers] [data-list=callbacks] li", has_text="yours").wait_for()
+    screenshot(expert, "voice-callbacks-console")
     expert.context.close()
     customer.context.close()

@@ -152,3 +152,55 @@ def test_the_expert_calls_at_the_time_and_the_call_rings_the_customer(
     services.call_hang_up(call_id=call.pk, user=cast.carol)
     slot.refresh_from_db()
     assert slot.status == CallbackSlot.Status.DONE
+
+
+def test_an_expert_takes_an_open_callback_from_her_console_and_calling_gives_her_the_question(
+    cast: Any, ask: Any, ada_works_days: Any, held_tasks: Any, api_as: Any
+) -> None:
+    # given: nobody had carol's question when she booked
+    question = ask()
+    slot = services.callback_book(
+        question_id=question.pk, user=cast.carol, starts_at=tomorrow_at(10)
+    )
+    client = api_as(cast.ada)
+    listed = client.get("/api/v1/expert/callbacks").json()
+    assert [(s["id"], s["yours"], s["customer_name"]) for s in listed] == [
+        (slot.pk, False, "Carol Danvers")
+    ]
+    # another brand's owner and the customer see no such list entry
+    assert api_as(cast.nora).get("/api/v1/expert/callbacks").json() == []
+
+    # when: ada takes it, and calls at the time
+    assert api_as(cast.ada).post(f"/api/v1/callbacks/{slot.pk}/take").json()["yours"] is True
+    CallbackSlot.objects.filter(pk=slot.pk).update(starts_at=timezone.now())
+    from routing import services as routing
+
+    routing.presence_set(user=cast.ada, status="online")
+    response = api_as(cast.ada).post(f"/api/v1/callbacks/{slot.pk}/call")
+
+    # then: the call rings carol and ada has the conversation
+    assert response.status_code == 201, response.json()
+    question.refresh_from_db()
+    assert question.status == "assigned"
+    assert response.json()["status"] == "ringing"
+
+
+def test_asking_with_talk_now_opens_the_conversation_ready_to_call(
+    cast: Any, client: Any, held_tasks: Any
+) -> None:
+    client.force_login(cast.carol)
+    response = client.post(
+        "/brands/acme/ask/",
+        {
+            "product": cast.trail_shoe.pk,
+            "body": "Do the Trailblazer 2 run narrow?",
+            "preference": "expert",
+            "tone_analysis": "on",
+            "talk": "1",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("?talk=1")
+    page = client.get(response["Location"])
+    assert b"data-call-panel" in page.content
+    assert b'data-call-action="talk"' in page.content
