@@ -190,6 +190,8 @@ class RateCardVersionSerializer(serializers.Serializer):
     bonus_amount = serializers.IntegerField()
     bonus_min_rating = serializers.IntegerField()
     hold_below_rating = serializers.IntegerField()
+    call_amount = serializers.IntegerField()
+    call_minute_amount = serializers.IntegerField()
     lines = RateCardLineSerializer(many=True, source="lines.all")
 
 
@@ -208,6 +210,9 @@ class RateCardApi(APIView):
         bonus_min_rating = serializers.IntegerField(min_value=1, max_value=5, default=5)
         hold_below_rating = serializers.IntegerField(min_value=0, max_value=5, default=0)
         lines = RateCardLineSerializer(many=True, required=False, default=list)
+        # Voice calls: per connected call and per started minute (minor units).
+        call_amount = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
+        call_minute_amount = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
 
     class OutputSerializer(serializers.Serializer):
         current = RateCardVersionSerializer(allow_null=True)

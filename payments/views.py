@@ -282,6 +282,11 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
                 bonus_amount=_parse_amount(request.POST.get("bonus_amount", ""), currency) or 0,
                 hold_below_rating=int(request.POST.get("hold_below_rating", "0") or 0),
                 lines=lines,
+                call_amount=_parse_amount(request.POST.get("call_amount", ""), currency) or 0,
+                call_minute_amount=_parse_amount(
+                    request.POST.get("call_minute_amount", ""), currency
+                )
+                or 0,
             )
             messages.success(
                 request, "Rate card saved; it applies to questions resolved from now on."
@@ -312,6 +317,8 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
             "history": brand.rate_cards.order_by("-version")[:10],
             "default_amount": major(card.default_amount) if card else "",
             "bonus_amount": major(card.bonus_amount) if card else "",
+            "call_amount": major(card.call_amount) if card else "",
+            "call_minute_amount": major(card.call_minute_amount) if card else "",
             "can_edit": viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES),
         },
     )

@@ -161,6 +161,7 @@ def test_staff_read_the_rate_card_and_editors_save_new_versions(
         ({"currency": "DOGE"}, "currency"),
         ({"version": 9}, "version"),
         ({"lines": [{"amount": 5}]}, "lines.0"),
+        ({"call_minute_amount": -5}, "call_minute_amount"),
     ],
 )
 def test_bad_rate_cards_are_refused(
@@ -171,6 +172,21 @@ def test_bad_rate_cards_are_refused(
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]
     assert not RateCard.objects.exists()
+
+
+def test_a_rate_card_prices_voice_calls_per_call_and_per_minute(cast: Any, api_as: Any) -> None:
+    body = {
+        "currency": "EUR",
+        "default_amount": 500,
+        "platform_fee_bps": 1000,
+        "call_amount": 200,
+        "call_minute_amount": 40,
+    }
+    response = api_as(cast.sam).put(url("rate-card", slug="acme"), body, format="json")
+    assert response.status_code == 201, response.content
+    assert (response.json()["call_amount"], response.json()["call_minute_amount"]) == (200, 40)
+    card = RateCard.objects.get(brand=cast.acme)
+    assert (card.call_amount, card.call_minute_amount) == (200, 40)
 
 
 def test_a_rate_card_cannot_price_another_brands_product(cast: Any, api_as: Any) -> None:
