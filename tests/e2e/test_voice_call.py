@@ -19,6 +19,7 @@ import pytest
 from payments.models import Account, Transaction
 from routing.models import Message
 from tests.e2e.conftest import CHROMIUM, log_in, screenshot
+from tests.e2e.test_accessibility import axe_source, describe, violations
 from voice.models import Call, CallbackSlot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -116,6 +117,11 @@ def audio_flowing(page: Any, timeout: float = 30.0) -> dict[str, Any]:
     raise AssertionError(f"no audio received: {stats}")
 
 
+def no_serious_axe_findings(page: Any) -> None:
+    found = violations(page, axe_source())
+    assert not found, [(v["id"], [describe(n) for n in v["nodes"][:3]]) for v in found]
+
+
 def settled(check: Any, timeout: float = 15.0) -> Any:
     """Retry a database check until it passes (the server thread may still be writing)."""
     deadline = time.monotonic() + timeout
@@ -171,6 +177,8 @@ def test_customer_and_expert_talk_in_the_browser_and_the_call_is_recorded_and_pa
     call = settled(lambda: Call.objects.get(question=assigned, status="connected"))
     assert call.expert == cast.ada_expert
     time.sleep(2)  # let the timer run
+    no_serious_axe_findings(customer)
+    no_serious_axe_findings(expert)
     screenshot(customer, "voice-call-customer")
     screenshot(expert, "voice-call-expert")
     customer.set_viewport_size({"width": 390, "height": 844})
@@ -208,6 +216,7 @@ def test_customer_and_expert_talk_in_the_browser_and_the_call_is_recorded_and_pa
     # and can book a callback for later, inside the expert's hours
     form = customer.locator("#call-panel [data-callback-form]")
     form.wait_for(state="visible")
+    no_serious_axe_findings(customer)
     screenshot(customer, "voice-callback-booking")
     customer.set_viewport_size({"width": 390, "height": 844})
     screenshot(customer, "voice-callback-booking-phone")
