@@ -64,6 +64,7 @@
     let leaving = false;
     let lastStatus = null;
     let wantFocus = false;
+    let readySent = false;
 
     function show(name, visible) {
       root.querySelectorAll("[data-call-show~=" + name + "]").forEach(function (el) { el.hidden = !visible; });
@@ -151,9 +152,14 @@
 
     function onSignal(data) {
       if (!data || !call) return;
-      if (data.kind === "hello" && call.you_are === "customer" && localStream && !pc) {
+      if (data.kind === "hello" && call.you_are === "customer" && localStream) {
+        // The expert's page has no connection (it just opened, or was reloaded): start over.
+        if (pc) closePeer();
         send({ kind: "ready" });
-      } else if (data.kind === "ready" && call.you_are === "expert" && !pc) {
+      } else if (data.kind === "ready" && call.you_are === "expert" && (!pc || restartable())) {
+        // A "ready" while connecting is a duplicate; while connected it means the customer's
+        // page was reloaded and needs a new connection.
+        if (pc) closePeer();
         stopHello();
         microphone().then(function () {
           const connection = peer();
@@ -192,8 +198,21 @@
     }
     function stopHello() { if (helloTimer) { clearInterval(helloTimer); helloTimer = null; } }
 
+    function restartable() {
+      return pc && ["connected", "disconnected", "failed", "closed"].indexOf(pc.connectionState) !== -1;
+    }
+
+    // Drop the connection but keep the microphone (the call goes on with a new connection).
+    function closePeer() {
+      if (pc) { pc.close(); pc = null; }
+      pendingIce = [];
+      connectedReported = false;
+      readySent = false;
+    }
+
     function teardown() {
       stopHello();
+      readySent = false;
       if (pc) { pc.close(); pc = null; }
       if (localStream) { localStream.getTracks().forEach(function (t) { t.stop(); }); localStream = null; }
       pendingIce = [];
@@ -227,8 +246,11 @@
       const inCall = call && (status === "ringing" || status === "connected") && call.you_are !== "other";
       show("talk", role === "customer" && !live && !callback);
       show("answer-offer", role === "expert" && !!ringingMe);
-      show("answer-callback", role === "customer" && status === "ringing" && !localStream);
+      root.querySelector("[data-call-action=answer-callback]").textContent = status === "connected" ? "Rejoin the call" : "Answer";
+      show("answer-callback", role === "customer" && (status === "ringing" || status === "connected") && call.you_are === "customer" && !localStream);
       show("in-call", !!inCall);
+      show("mute", !!inCall && !!localStream);
+      if (status === "ringing" && call.you_are === "customer" && !localStream) statusEl.textContent = "Ringing";
       show("timer", status === "connected" || status === "ended");
       show("rate", role === "customer" && status === "ended" && !call.rating);
       show("rated", status === "ended" && !!call.rating);
@@ -262,7 +284,7 @@
       if (inCall && call.you_are === "expert" && !pc) {
         microphone().then(startHello).catch(fail);
       }
-      if (inCall && call.you_are === "customer" && localStream && !pc) send({ kind: "ready" });
+      if (inCall && call.you_are === "customer" && localStream && !pc && !readySent) readySent = send({ kind: "ready" });
     }
 
     function refresh() {
@@ -286,7 +308,7 @@
       } else if (action === "decline") {
         api("POST", "/api/v1/calls/" + call.id + "/decline").then(refresh).catch(fail);
       } else if (action === "answer-callback") {
-        microphone().then(function () { send({ kind: "ready" }); apply({ call: call, callback: callback }); }).catch(fail);
+        microphone().then(function () { readySent = send({ kind: "ready" }); apply({ call: call, callback: callback }); }).catch(fail);
       } else if (action === "hang-up") {
         send({ kind: "bye" });
         api("POST", "/api/v1/calls/" + call.id + "/hang-up").then(function (ended) {

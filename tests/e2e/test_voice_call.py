@@ -235,3 +235,60 @@ def test_customer_and_expert_talk_in_the_browser_and_the_call_is_recorded_and_pa
     screenshot(expert, "voice-callbacks-console")
     expert.context.close()
     customer.context.close()
+
+
+def test_the_expert_calls_back_from_the_console_and_the_customer_answers_on_her_page(
+    call_browser: Any,
+    watch_csp: Any,
+    asgi_server: AsgiLiveServer,
+    cast: Any,
+    assigned: Any,
+    ada_works_days: Any,
+) -> None:
+    from datetime import UTC, timedelta
+
+    from django.utils import timezone
+
+    from voice import services
+
+    # given: carol booked a callback with ada, and it is time
+    tomorrow = timezone.now().astimezone(UTC) + timedelta(days=1)
+    slot = services.callback_book(
+        question_id=assigned.pk,
+        user=cast.carol,
+        starts_at=tomorrow.replace(hour=10, minute=0, second=0, microsecond=0),
+    )
+    CallbackSlot.objects.filter(pk=slot.pk).update(starts_at=timezone.now())
+    base = asgi_server.url
+    expert = watch_csp(call_browser.new_context(viewport={"width": 1280, "height": 860})).new_page()
+    customer = watch_csp(
+        call_browser.new_context(viewport={"width": 390, "height": 844})
+    ).new_page()
+    for page in (expert, customer):
+        page.set_default_timeout(20_000)
+    log_in(customer, base, "carol@example.com")
+    customer.goto(f"{base}/questions/{assigned.pk}/")
+    customer.locator("#call-panel .callback-pending").wait_for(state="visible")
+    log_in(expert, base, "ada@example.com")
+    expert.goto(base + "/expert/console/")
+
+    # when: ada calls from her console; carol's page rings and she answers
+    expert.locator("[data-list=callbacks] button", has_text="Call now").click()
+    expert.wait_for_url(f"**/questions/{assigned.pk}/")
+    answer = customer.locator("#call-panel [data-call-action=answer-callback]")
+    answer.wait_for(state="visible")
+    assert "Ada Lovelace is calling you" in customer.locator("#call-panel").inner_text()
+    screenshot(customer, "voice-callback-ringing-phone")
+    answer.click()
+
+    # then: audio both ways, and hanging up closes the slot
+    assert audio_flowing(customer)["received"] > 0
+    assert audio_flowing(expert)["received"] > 0
+    expert.locator("#call-panel[data-call-status=connected]").wait_for()
+    expert.click("#call-panel [data-call-action=hang-up]")
+    customer.locator("#call-panel[data-call-status=ended]").wait_for()
+    call = settled(lambda: Call.objects.get(question=assigned, status="ended"))
+    assert call.callback_id == slot.pk
+    assert settled(lambda: CallbackSlot.objects.get(pk=slot.pk, status="done"))
+    expert.context.close()
+    customer.context.close()
