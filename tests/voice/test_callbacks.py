@@ -204,3 +204,19 @@ def test_asking_with_talk_now_opens_the_conversation_ready_to_call(
     page = client.get(response["Location"])
     assert b"data-call-panel" in page.content
     assert b'data-call-action="talk"' in page.content
+
+
+def test_the_beat_task_reminds_once_however_often_it_runs(
+    cast: Any, assigned: Any, ada_works_days: Any
+) -> None:
+    from voice.tasks import sweep
+
+    slot = services.callback_book(
+        question_id=assigned.pk, user=cast.carol, starts_at=tomorrow_at(10)
+    )
+    CallbackSlot.objects.filter(pk=slot.pk).update(starts_at=timezone.now() + timedelta(minutes=5))
+    mail.outbox.clear()
+
+    assert sweep.apply().get() == 2
+    assert sweep.apply().get() == 0
+    assert len(mail.outbox) == 2
