@@ -13,6 +13,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from gigcx.models import DomainEvent
+from tests.payments.conftest import earned, resolve  # noqa: F401 - payments' fixtures, reused
 
 
 @dataclass

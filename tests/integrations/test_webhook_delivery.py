@@ -17,7 +17,6 @@ from integrations.models import WebhookDelivery
 from integrations.tasks import sweep_webhooks
 from routing import services as routing_services
 from tests.integrations.conftest import Receiver, events_named
-from tests.payments.conftest import earned, resolve  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +73,8 @@ def test_a_receiver_answering_500_then_200_gets_the_message_once_with_a_valid_si
     # package's own verifier, and nothing is sent again however often the sweep runs
     delivery.refresh_from_db()
     assert delivery.status == WebhookDelivery.Status.DELIVERED
-    assert delivery.attempts == 2 and delivery.delivered_at is not None
+    assert delivery.attempts == 2
+    assert delivery.delivered_at is not None
     assert [r.answered for r in receiver.requests] == [500, 200]
     assert {r.headers["webhook-id"] for r in receiver.requests} == {delivery.message_id}
     [success] = receiver.successes
@@ -164,7 +164,8 @@ def test_every_event_kind_reaches_an_endpoint_subscribed_to_it(
     types = [receiver.verified(r)["type"] for r in receiver.requests]
     assert types == ["question.offered", "question.accepted", "question.resolved", "question.rated"]
     rated = json.loads(receiver.requests[-1].body)["data"]
-    assert rated["rating"] == 5 and rated["solved"] is True
+    assert rated["rating"] == 5
+    assert rated["solved"] is True
     assert rated["question"]["status"] == "resolved"
 
 
@@ -231,7 +232,8 @@ def test_an_attempt_that_died_mid_request_is_sent_again_after_its_lease(
     _due_now(delivery)
     assert sweep_webhooks.apply().get() == 1
     delivery.refresh_from_db()
-    assert delivery.status == WebhookDelivery.Status.DELIVERED and delivery.attempts == 2
+    assert delivery.status == WebhookDelivery.Status.DELIVERED
+    assert delivery.attempts == 2
     assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery.message_id]
 
 
@@ -244,7 +246,8 @@ def test_two_attempts_at_once_send_once(cast: Any, receiver: Receiver) -> None:
     first = services.webhook_delivery_attempt(delivery_id=delivery.pk)
     second = services.webhook_delivery_attempt(delivery_id=delivery.pk)
 
-    assert first is not None and second is None
+    assert first is not None
+    assert second is None
     assert len(receiver.requests) == 1
 
 
@@ -278,7 +281,8 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(cast: Any, receiver:
 
     attempt = services.webhook_delivery_attempt(delivery_id=WebhookDelivery.objects.get().pk)
 
-    assert attempt is not None and attempt.retry_in == services.RETRY_DELAYS[0]
+    assert attempt is not None
+    assert attempt.retry_in == services.RETRY_DELAYS[0]
     assert attempt.delivery.last_status_code == 302
     assert len(receiver.requests) == 1
 
@@ -302,7 +306,8 @@ def test_replay_sends_the_same_message_id_again_and_is_audited(
     assert response.status_code == 200, response.content
     assert response.json()["message_id"] == delivery.message_id
     delivery.refresh_from_db()
-    assert delivery.status == WebhookDelivery.Status.DELIVERED and delivery.attempts == 1
+    assert delivery.status == WebhookDelivery.Status.DELIVERED
+    assert delivery.attempts == 1
     assert [r.headers["webhook-id"] for r in receiver.requests] == [delivery.message_id] * 2
     receiver.verified(receiver.requests[-1])
     assert AuditEvent.objects.filter(action="webhook.delivery_replayed", actor=cast.sam).exists()
@@ -344,7 +349,8 @@ def test_a_rotated_secret_signs_the_next_attempt(
     with django_capture_on_commit_callbacks(execute=True):
         event_deliver(event_id=str(events_named("question.asked")[0].pk))
 
-    assert receiver.secret != old and receiver.secret.startswith("whsec_")
+    assert receiver.secret != old
+    assert receiver.secret.startswith("whsec_")
     receiver.verified(receiver.requests[0])
     assert AuditEvent.objects.filter(action="webhook.secret_rotated").exists()
 

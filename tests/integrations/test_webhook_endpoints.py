@@ -176,7 +176,8 @@ def test_bad_fields_are_named(cast: Any, api_as: Any, dns: Any) -> None:
     assert "Unknown event question.deleted" in unknown.json()["error"]["fields"]["events"][0]
     assert empty.status_code == 400
     assert "at least one" in empty.json()["error"]["fields"]["events"][0]
-    assert extra.status_code == 400 and "secret" in extra.json()["error"]["fields"]
+    assert extra.status_code == 400
+    assert "secret" in extra.json()["error"]["fields"]
 
 
 def test_change_disable_rotate_and_delete_are_audited(cast: Any, api_as: Any, dns: Any) -> None:
@@ -190,10 +191,12 @@ def test_change_disable_rotate_and_delete_are_audited(cast: Any, api_as: Any, dn
     deleted = client.delete(detail)
 
     assert changed.status_code == 200
-    assert changed.json()["events"] == ["payout.paid"] and changed.json()["is_active"] is False
+    assert changed.json()["events"] == ["payout.paid"]
+    assert changed.json()["is_active"] is False
     assert rotated.status_code == 200
     assert rotated.json()["secret"] not in (created["secret"], "")
-    assert bad.status_code == 400 and "10.0.0.1" in bad.json()["error"]["message"]
+    assert bad.status_code == 400
+    assert "10.0.0.1" in bad.json()["error"]["message"]
     assert deleted.status_code == 204
     assert not WebhookEndpoint.objects.exists()
     actions = set(AuditEvent.objects.filter(actor=cast.maya).values_list("action", flat=True))
@@ -239,7 +242,8 @@ def test_other_brands_staff_experts_and_customers_get_404(
         assert response.status_code == 404, (who, response.request["PATH_INFO"])
         assert receiver.url not in response.content.decode()
     endpoint.refresh_from_db()
-    assert endpoint.is_active and WebhookEndpoint.objects.count() == 1
+    assert endpoint.is_active
+    assert WebhookEndpoint.objects.count() == 1
     assert (
         not AuditEvent.objects.filter(action__startswith="webhook.", actor__isnull=False)
         .exclude(actor=cast.sam)
