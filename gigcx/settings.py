@@ -340,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=10),
         "options": {"expire_seconds": 20},
     },
+    "integrations.prune_deliveries": {
+        "task": "integrations.prune_deliveries",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # Conversation text past each brand's retention setting is replaced, nightly.
     "privacy.purge_conversations": {
         "task": "privacy.purge_conversations",
@@ -477,6 +481,8 @@ GIGCX_WEBHOOKS_ALLOW_PRIVATE = env_bool("GIGCX_WEBHOOKS_ALLOW_PRIVATE", False)
 GIGCX_WEBHOOKS_ALLOW_HTTP = env_bool("GIGCX_WEBHOOKS_ALLOW_HTTP", False)
 # Seconds one attempt may take (connect plus response); a slower receiver counts as failed.
 GIGCX_WEBHOOKS_TIMEOUT = env_int("GIGCX_WEBHOOKS_TIMEOUT", 10, minimum=1)
+# Finished deliveries (and their payloads) are kept this many days for the log and replays.
+GIGCX_WEBHOOKS_LOG_DAYS = env_int("GIGCX_WEBHOOKS_LOG_DAYS", 30, minimum=1)
 
 # ---------------------------------------------------------------------------------------
 # API: DRF and drf-spectacular

@@ -336,6 +336,17 @@ def webhook_deliveries_due(*, limit: int = 500) -> list[int]:
     )
 
 
+def webhook_deliveries_prune(*, now: Any = None) -> int:
+    """Delete finished deliveries older than ``GIGCX_WEBHOOKS_LOG_DAYS`` (beat, nightly): the
+    log keeps payloads (redacted text among them) no longer than it is useful. Returns how
+    many went."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.GIGCX_WEBHOOKS_LOG_DAYS)
+    return WebhookDelivery.objects.filter(
+        created_at__lt=cutoff,
+        status__in=[WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED],
+    ).delete()[0]
+
+
 def _user_or_none(actor: Any) -> Any:
     # A brand API key acts as a principal, not a user row.
     if getattr(actor, "api_key_id", None) is not None:

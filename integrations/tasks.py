@@ -8,7 +8,11 @@ from celery import shared_task
 
 from gigcx.dispatch import enqueue
 from gigcx.locks import exclusive
-from integrations.services import webhook_deliveries_due, webhook_delivery_attempt
+from integrations.services import (
+    webhook_deliveries_due,
+    webhook_deliveries_prune,
+    webhook_delivery_attempt,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +45,9 @@ def sweep_webhooks() -> int:
         for delivery_id in due:
             enqueue(deliver_webhook, delivery_id)
         return len(due)
+
+
+@shared_task(name="integrations.prune_deliveries")
+def prune_deliveries() -> int:
+    """Forget finished deliveries past the log's keeping time (beat, nightly)."""
+    return webhook_deliveries_prune()

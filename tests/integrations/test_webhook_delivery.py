@@ -387,3 +387,23 @@ def test_payout_paid_and_failed_reach_the_brand(
     ]
     assert messages[1]["data"]["payout"]["status"] == "failed"
     assert messages[1]["data"]["payout"]["amount"] == 1000
+
+
+def test_finished_deliveries_are_pruned_after_the_log_days(
+    cast: Any, receiver: Receiver, settings: Any
+) -> None:
+    from integrations.tasks import prune_deliveries
+
+    _endpoint(cast, receiver, ["question.asked"])
+    for body in ("Do the Trailblazer 2 run narrow?", "Do the Trailblazer 2 run wide?"):
+        _ask(cast, body)
+    for event in events_named("question.asked"):
+        services.webhook_event_fanout(event=event)
+    old, fresh = WebhookDelivery.objects.order_by("pk")
+    services.webhook_delivery_attempt(delivery_id=old.pk)
+    services.webhook_delivery_attempt(delivery_id=fresh.pk)
+    long_ago = timezone.now() - timedelta(days=settings.GIGCX_WEBHOOKS_LOG_DAYS + 1)
+    WebhookDelivery.objects.filter(pk=old.pk).update(created_at=long_ago)
+
+    assert prune_deliveries.apply().get() == 1
+    assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [fresh.pk]

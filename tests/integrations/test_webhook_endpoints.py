@@ -319,3 +319,26 @@ def test_the_page_adds_an_endpoint_shows_the_secret_and_reveals_it_on_request(
     assert disabled.status_code == 302
     endpoint.refresh_from_db()
     assert not endpoint.is_active
+
+
+def test_a_brand_api_key_manages_its_own_brands_webhooks_only(
+    cast: Any, api: Any, dns: Any
+) -> None:
+    from marketplace import services as marketplace_services
+
+    _, key = marketplace_services.api_key_create(brand=cast.acme, name="crm", actor=cast.sam)
+    auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+
+    created = api.post(
+        LIST,
+        {"url": "https://hooks.example.com/crm", "events": ["question.resolved"]},
+        format="json",
+        **auth,
+    )
+    other = api.get("/api/v1/brands/northwind/webhooks", **auth)
+
+    assert created.status_code == 201, created.content
+    assert WebhookEndpoint.objects.get().created_by is None
+    assert AuditEvent.objects.filter(action="webhook.created").exists()
+    assert api.get(LIST, **auth).json()["count"] == 1
+    assert other.status_code == 404
