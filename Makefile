@@ -59,7 +59,7 @@ lint: install
 # "nosec" with its reason) and the dependency audit. pip-audit is run with --strict: where
 # the vulnerability service cannot be reached it audits nothing, and this target says
 # "NOT RUN" instead of reporting a green it did not earn (RELIABILITY.md finding 4).
-AUDIT_APPS = gigcx marketplace payments quality routing
+AUDIT_APPS = gigcx marketplace payments quality routing privacy integrations
 audit: install
 	$(BIN)/bandit -q -r $(AUDIT_APPS) -ll -x '*/migrations/*'
 	@mkdir -p var
