@@ -5,8 +5,8 @@ Headers: ``webhook-id`` (the delivery's message id, the same on every attempt),
 HMAC-SHA256 of ``id.timestamp.body`` with the endpoint's secret), computed by the
 ``standardwebhooks`` package, so a receiver verifies with any Standard Webhooks library.
 
-The connection goes to the address :func:`integrations.urlguard.url_check` just checked, never
-to a fresh DNS answer; redirects are not followed (a 3xx counts as a failure).
+The connection goes to the addresses :func:`integrations.urlguard.url_check` just checked,
+never to a fresh DNS answer; redirects are not followed (a 3xx counts as a failure).
 """
 
 from __future__ import annotations
@@ -51,26 +51,37 @@ def signed_headers(*, secret: str, message_id: str, at: datetime, body: str) -> 
     }
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to a checked address; ``host`` is only the Host header."""
+def _connect(addresses: tuple[str, ...], port: int, timeout: float | None) -> socket.socket:
+    """The first of the checked addresses that answers (an IPv6 one may be unreachable)."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            return socket.create_connection((address, port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
 
-    def __init__(self, address: str, host: str, port: int, timeout: float) -> None:
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the checked addresses only; ``host`` is only the Host header."""
+
+    def __init__(self, addresses: tuple[str, ...], host: str, port: int, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connect(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """TLS to a checked address, with SNI and the certificate checked against ``host``."""
+    """TLS to the checked addresses, with SNI and the certificate checked against ``host``."""
 
-    def __init__(self, address: str, host: str, port: int, timeout: float) -> None:
+    def __init__(self, addresses: tuple[str, ...], host: str, port: int, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        sock = _connect(self._addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
@@ -78,7 +89,7 @@ def post(*, target: Target, body: str, headers: dict[str, str]) -> Response:
     """POST once. Network errors raise OSError (or http.client.HTTPException)."""
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     connection = connection_class(
-        target.address, target.host, target.port, timeout=settings.GIGCX_WEBHOOKS_TIMEOUT
+        target.addresses, target.host, target.port, timeout=settings.GIGCX_WEBHOOKS_TIMEOUT
     )
     try:
         connection.request("POST", target.path, body=body.encode(), headers=headers)

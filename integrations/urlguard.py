@@ -4,7 +4,7 @@ A brand names a URL and our servers POST to it, so a URL must not reach anything
 firewall: the cloud metadata service (169.254.169.254), the database, Redis, localhost. A URL
 is accepted when it is https and every address its host resolves to is public. The check runs
 when the endpoint is saved and again before each attempt, and the request then goes to the
-address that was checked (``Target.address``) with the name only in the Host header and TLS
+addresses that were checked (``Target.addresses``) with the name only in the Host header and TLS
 SNI, so a DNS answer that changes between the check and the connection (rebinding) cannot
 turn a public name into a private address. Redirects are never followed.
 
@@ -36,7 +36,7 @@ class Target:
     host: str  # the name, for the Host header and TLS
     port: int
     path: str  # path and query
-    address: str  # the checked IP address to connect to
+    addresses: tuple[str, ...]  # the checked IP addresses to connect to, in DNS order
 
 
 def _refuse(message: str) -> UnsafeUrl:
@@ -101,4 +101,4 @@ def url_check(url: str) -> Target:
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
-    return Target(scheme=scheme, host=host, port=port, path=path, address=addresses[0])
+    return Target(scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))

@@ -342,3 +342,30 @@ def test_a_brand_api_key_manages_its_own_brands_webhooks_only(
     assert AuditEvent.objects.filter(action="webhook.created").exists()
     assert api.get(LIST, **auth).json()["count"] == 1
     assert other.status_code == 404
+
+
+def test_the_request_goes_to_the_checked_address_with_the_name_only_in_the_host_header(
+    cast: Any, receiver: Receiver, dns: Any
+) -> None:
+    # given: a name only our checked table knows (the HTTP client could not resolve it)
+    port = receiver.url.split(":")[2].split("/")[0]
+    dns["receiver.test"] = ["127.0.0.1"]
+    services.webhook_endpoint_create(
+        brand=cast.acme,
+        url=f"http://receiver.test:{port}/hooks",
+        events=["question.asked"],
+        actor=cast.sam,
+    )
+    from routing import services as routing_services
+
+    routing_services.question_create(
+        brand=cast.acme, asked_by=cast.carol, body="Do the Trailblazer 2 run narrow?"
+    )
+    [delivery] = services.webhook_event_fanout(event=events_named("question.asked")[0])
+
+    attempt = services.webhook_delivery_attempt(delivery_id=delivery.pk)
+
+    assert attempt is not None
+    assert attempt.delivery.status == WebhookDelivery.Status.DELIVERED
+    [received] = receiver.requests
+    assert received.headers["Host"] == f"receiver.test:{port}"
