@@ -407,3 +407,31 @@ def test_finished_deliveries_are_pruned_after_the_log_days(
 
     assert prune_deliveries.apply().get() == 1
     assert list(WebhookDelivery.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_a_bank_batch_marked_paid_tells_the_brand(
+    cast: Any, receiver: Receiver, earned: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from payments import services as payments
+    from tests.payments.conftest import IBAN
+
+    earned(cast.ada, 4)
+    payments.payout_destination_set(
+        user=cast.ada, provider="bank", account_holder="Ada Lovelace", iban=IBAN
+    )
+    batch = payments.payout_batch_run(brand=cast.acme, actor=cast.sam)
+    [payout] = batch.payouts.all()
+    _endpoint(cast, receiver, ["payout.paid"])
+
+    payments.payout_mark_paid(brand=cast.acme, payout_ids=[payout.pk], actor=cast.sam)
+    with django_capture_on_commit_callbacks(execute=True):
+        for event in events_named("payout.paid"):
+            event_deliver(event_id=str(event.pk))
+
+    [received] = receiver.requests
+    message = receiver.verified(received)
+    assert message["data"]["payout"]["id"] == payout.pk
+    assert message["data"]["payout"]["provider"] == "bank"
+    assert message["data"]["payout"]["status"] == "paid"
+    assert "Ada Lovelace" not in received.body
+    assert IBAN not in received.body
