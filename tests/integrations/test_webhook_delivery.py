@@ -435,3 +435,21 @@ def test_a_bank_batch_marked_paid_tells_the_brand(
     assert message["data"]["payout"]["status"] == "paid"
     assert "Ada Lovelace" not in received.body
     assert IBAN not in received.body
+
+
+def test_fanout_costs_one_query_for_a_brand_without_endpoints(
+    cast: Any,
+    receiver: Receiver,
+    django_assert_num_queries: Any,
+    django_assert_max_num_queries: Any,
+) -> None:
+    _ask(cast)
+    [event] = events_named("question.asked")
+    with django_assert_num_queries(1):  # the brand's active endpoints
+        assert services.webhook_event_fanout(event=event) == []
+
+    _endpoint(cast, receiver, ["question.asked"])
+    _endpoint(cast, receiver, ["question.asked"])
+    # endpoints, the question with its brand, then per endpoint a savepoint, INSERT, release
+    with django_assert_max_num_queries(8):
+        assert len(services.webhook_event_fanout(event=event)) == 2
