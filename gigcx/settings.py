@@ -359,6 +359,9 @@ GIGCX_ROUTING_CANDIDATES = env_int("GIGCX_ROUTING_CANDIDATES", 50, minimum=1)
 GIGCX_WARM_UP_WEB = env_bool("GIGCX_WARM_UP_WEB", True)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
+# The demo cast has a published password, so a production site (DEBUG off) refuses to seed
+# it unless this is set on purpose (a staging site, the chaos stack).
+GIGCX_ALLOW_DEMO_DATA = env_bool("GIGCX_ALLOW_DEMO_DATA", DEBUG)
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed", "quality.demo.seed"]
 
 # ---------------------------------------------------------------------------------------

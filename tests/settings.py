@@ -10,6 +10,7 @@ from gigcx.settings import *  # noqa: E402,F403
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+GIGCX_ALLOW_DEMO_DATA = True
 # Unit tests run tasks in-process; tests marked `worker` start a real worker instead.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
