@@ -548,6 +548,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Security  https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 # ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# With Redis, sessions are read from the cache and written through to the database
+# (gigcx/sessions.py: a signed-in request then reads one row, the user, instead of two, and a
+# cache outage falls back to the database). The embedded default's cache is a database table,
+# which would add a read rather than save one, so it keeps plain database sessions.
+SESSION_ENGINE = "gigcx.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+GIGCX_SESSION_CACHE_SECONDS = env_int("GIGCX_SESSION_CACHE_SECONDS", 600, minimum=1)
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

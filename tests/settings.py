@@ -14,6 +14,9 @@ GIGCX_ALLOW_DEMO_DATA = True
 # Unit tests run tasks in-process; tests marked `worker` start a real worker instead.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The sessions of a Redis deployment (read from the cache, written through), on SQLite too,
+# so pinned query counts are the same in both runs (no session row read once cached).
+SESSION_ENGINE = "gigcx.sessions"
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
