@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # as pip constraints, and make audit checks exactly these versions.
 LOCK := requirements.lock
 # The project's own packages (lint, types and the security scan look at these).
-APPS := gigcx marketplace payments privacy quality routing
+APPS := gigcx marketplace payments privacy quality routing integrations
 
 .DEFAULT_GOAL := help
 .PHONY: help install lock run setup test test-fast lint audit format check-deploy schema bench bench-broker bench-perf soak chaos train-frustration vendor clean

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "quality",
     "payments",
     "privacy",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,7 @@ CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},
     "privacy.*": {"queue": "default"},
+    "integrations.*": {"queue": "default"},
 }
 # What tasks print (the console email backend in development) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
@@ -331,6 +333,16 @@ CELERY_BEAT_SCHEDULE = {
     "quality.rollup_metrics_today": {
         "task": "quality.rollup_metrics_today",
         "schedule": timedelta(minutes=5),
+    },
+    # Webhook deliveries whose next attempt is due (retries, and any a lost worker left).
+    "integrations.sweep_webhooks": {
+        "task": "integrations.sweep_webhooks",
+        "schedule": timedelta(seconds=10),
+        "options": {"expire_seconds": 20},
+    },
+    "integrations.prune_deliveries": {
+        "task": "integrations.prune_deliveries",
+        "schedule": crontab(hour=4, minute=30),
     },
     # Conversation text past each brand's retention setting is replaced, nightly.
     "privacy.purge_conversations": {
@@ -462,6 +474,18 @@ ACCOUNT_RATE_LIMITS = {
 
 # An Idempotency-Key (API writes that create something) is remembered this long.
 GIGCX_IDEMPOTENCY_TTL_HOURS = env_int("GIGCX_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+
+# ---------------------------------------------------------------------------------------
+# Outbound webhooks (integrations/)  https://www.standardwebhooks.com/
+# ---------------------------------------------------------------------------------------
+# Endpoints must be https on public addresses (integrations/urlguard.py). These two switches
+# are for development and tests only: a local receiver on 127.0.0.1, over plain http.
+GIGCX_WEBHOOKS_ALLOW_PRIVATE = env_bool("GIGCX_WEBHOOKS_ALLOW_PRIVATE", False)
+GIGCX_WEBHOOKS_ALLOW_HTTP = env_bool("GIGCX_WEBHOOKS_ALLOW_HTTP", False)
+# Seconds one attempt may take (connect plus response); a slower receiver counts as failed.
+GIGCX_WEBHOOKS_TIMEOUT = env_int("GIGCX_WEBHOOKS_TIMEOUT", 10, minimum=1)
+# Finished deliveries (and their payloads) are kept this many days for the log and replays.
+GIGCX_WEBHOOKS_LOG_DAYS = env_int("GIGCX_WEBHOOKS_LOG_DAYS", 30, minimum=1)
 
 # ---------------------------------------------------------------------------------------
 # API: DRF and drf-spectacular

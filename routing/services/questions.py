@@ -178,6 +178,11 @@ def question_create(
         Message.objects.create(
             question=question, author=question.asked_by, role=Message.Role.CUSTOMER, body=body
         )
+        event_record(
+            name="question.asked",
+            brand_id=brand.pk,
+            payload={"question_id": question.pk, "product_id": question.product_id},
+        )
         from routing.tasks import triage_question
 
         # The triage worker reads this row, so it must not start before COMMIT.
