@@ -371,6 +371,9 @@ GIGCX_ROUTING_CANDIDATES = env_int("GIGCX_ROUTING_CANDIDATES", 50, minimum=1)
 GIGCX_WARM_UP_WEB = env_bool("GIGCX_WARM_UP_WEB", True)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
+# The demo cast has a published password, so a production site (DEBUG off) refuses to seed
+# it unless this is set on purpose (a staging site, the chaos stack).
+GIGCX_ALLOW_DEMO_DATA = env_bool("GIGCX_ALLOW_DEMO_DATA", DEBUG)
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed", "quality.demo.seed"]
 
 # ---------------------------------------------------------------------------------------
@@ -569,6 +572,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Security  https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 # ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# With Redis, sessions are read from the cache and written through to the database
+# (gigcx/sessions.py: a signed-in request then reads one row, the user, instead of two, and a
+# cache outage falls back to the database). The embedded default's cache is a database table,
+# which would add a read rather than save one, so it keeps plain database sessions.
+SESSION_ENGINE = "gigcx.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+GIGCX_SESSION_CACHE_SECONDS = env_int("GIGCX_SESSION_CACHE_SECONDS", 600, minimum=1)
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

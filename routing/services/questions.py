@@ -138,7 +138,6 @@ def question_create(
         raise NotFoundError("No such brand.")
     if errors:
         raise ApplicationError("The question could not be sent; see the fields.", fields=errors)
-    question_quota_check(brand=brand, asked_by=asked_by if authenticated else None)
 
     token, token_hash = (None, "")
     if not authenticated:
@@ -150,6 +149,9 @@ def question_create(
             User.objects.filter(pk=asked_by.pk).update(tone_analysis=tone)
             asked_by.tone_analysis = tone
         Brand.objects.filter(pk=brand.pk).update(question_seq=F("question_seq") + 1)
+        # Counted under the brand row's lock just taken, so two racing askers cannot both
+        # take the last place of a quota (the error rolls the sequence number back).
+        question_quota_check(brand=brand, asked_by=asked_by if authenticated else None)
         # A signed-in customer's questions to the brand form a chain (previous / next asked),
         # linked inside the INSERT and one UPDATE; the brand row locked above orders them.
         earlier = Question.objects.filter(brand=brand, asked_by=asked_by).order_by(

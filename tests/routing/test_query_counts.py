@@ -1,5 +1,6 @@
-"""Pinned query counts on the hot path: asking, one routing decision, accepting, resolving
-and booking the earning. A change that adds a query per expert fails here."""
+"""Pinned query counts on the hot path: asking, triage with its first routing decision, one
+routing decision, accepting and resolving (booking the earning: tests/payments). A change
+that adds a query per expert fails here."""
 
 from __future__ import annotations
 
@@ -89,3 +90,28 @@ def test_accept_and_resolve_take_pinned_queries(
         assert client.post(f"/api/v1/questions/{question.pk}/resolve").status_code == 200
     question.refresh_from_db()
     assert question.status == Question.Status.RESOLVED
+
+
+def test_triage_and_the_first_routing_decision_take_pinned_queries(
+    cast: Any, online: Any, held_tasks: list[Any], settings: Any
+) -> None:
+    from routing.triage import question_triage
+
+    # given: a question no knowledge entry answers, and one expert online who knows the shoe
+    online(cast.ada)
+    question, _ = services.question_create(
+        brand=cast.acme,
+        asked_by=cast.carol,
+        body="My Trailblazer 2 squeaks on wet rock, is that a defect?",
+        product_id=cast.trail_shoe.pk,
+        preference=Question.Preference.EXPERT,
+    )
+
+    # when: the worker triages it (the same task makes the first routing decision)
+    with CaptureQueriesContext(connection) as captured:
+        question_triage(question_id=question.pk)
+
+    # then: it was offered, in 31 queries (SQLite and PostgreSQL alike): the analysis and its
+    # audit, the knowledge-base look-up, the move to the queue, and one routing decision
+    assert Assignment.objects.filter(question=question, expert__user=cast.ada).exists()
+    assert len(captured.captured_queries) <= 31, len(captured.captured_queries)
