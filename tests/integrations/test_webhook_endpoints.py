@@ -273,6 +273,17 @@ def test_quality_reviewers_may_not_manage_webhooks(
     client.force_login(cast.quinn)
     assert client.get("/brands/acme/manage/webhooks/").status_code == 404
     assert client.get(f"/brands/acme/manage/webhooks/{endpoint.pk}/").status_code == 404
+    # nor is the tab shown to her on any staff page; a manager sees it
+    for page in (
+        "/brands/acme/manage/",
+        "/brands/acme/manage/pool/",
+        "/brands/acme/manage/reviews/",
+    ):
+        html = client.get(page).content.decode()
+        assert 'aria-label="Acme Outdoors staff pages"' in html, page
+        assert "/manage/webhooks/" not in html, page
+    client.force_login(cast.maya)
+    assert "/manage/webhooks/" in client.get("/brands/acme/manage/pool/").content.decode()
 
 
 def test_the_deliveries_list_filters_by_status(cast: Any, api_as: Any, receiver: Receiver) -> None:
