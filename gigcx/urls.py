@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from gigcx import views
 from gigcx.throttling import rate_limited
+from integrations.urls import api_urlpatterns as integrations_api
 from marketplace.urls import api_urlpatterns as marketplace_api
 from payments.urls import api_urlpatterns as payments_api
 from privacy.urls import api_urlpatterns as privacy_api
@@ -11,7 +12,15 @@ from quality.urls import api_urlpatterns as quality_api
 from routing.urls import api_urlpatterns as routing_api
 from voice.urls import api_urlpatterns as voice_api
 
-api_v1 = [*marketplace_api, *routing_api, *quality_api, *payments_api, *privacy_api, *voice_api]
+api_v1 = [
+    *marketplace_api,
+    *routing_api,
+    *quality_api,
+    *payments_api,
+    *privacy_api,
+    *integrations_api,
+    *voice_api,
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -38,6 +47,7 @@ urlpatterns = [
     path("", include("quality.urls")),
     path("", include("payments.urls")),
     path("", include("privacy.urls")),
+    path("", include("integrations.urls")),
 ]
 
 handler400 = "gigcx.exceptions.handler400"
