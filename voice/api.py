@@ -36,7 +36,7 @@ class CallOutputSerializer(serializers.Serializer):
         return str(call.customer.display_name)
 
     def get_expert_name(self, call: Call) -> str | None:
-        return call.expert.display_name if call.expert_id else None
+        return call.expert.display_name if call.expert is not None else None
 
     def _user_id(self) -> int | None:
         request = self.context.get("request")
@@ -46,14 +46,16 @@ class CallOutputSerializer(serializers.Serializer):
         user_id = self._user_id()
         if user_id == call.customer_id:
             return "customer"
-        if call.expert_id and user_id == call.expert.user_id:
+        if call.expert is not None and user_id == call.expert.user_id:
             return "expert"
         return "other"
 
     def get_ringing_you(self, call: Call) -> bool:
+        user_id = self._user_id()
         return bool(
-            call.status == Call.Status.OFFERED
-            and call.offers.filter(expert__user_id=self._user_id(), status="offered").exists()
+            user_id is not None
+            and call.status == Call.Status.OFFERED
+            and call.offers.filter(expert__user_id=user_id, status="offered").exists()
         )
 
 
@@ -68,7 +70,7 @@ class CallbackOutputSerializer(serializers.Serializer):
     yours = serializers.SerializerMethodField()
 
     def get_expert_name(self, slot: CallbackSlot) -> str | None:
-        return slot.expert.display_name if slot.expert_id else None
+        return slot.expert.display_name if slot.expert is not None else None
 
     def get_customer_name(self, slot: CallbackSlot) -> str:
         return str(slot.customer.display_name)
@@ -80,7 +82,7 @@ class CallbackOutputSerializer(serializers.Serializer):
     def get_yours(self, slot: CallbackSlot) -> bool:
         request = self.context.get("request")
         user_id = getattr(getattr(request, "user", None), "pk", None)
-        return bool(slot.expert_id and slot.expert.user_id == user_id)
+        return bool(slot.expert is not None and slot.expert.user_id == user_id)
 
 
 class CallStateOutputSerializer(serializers.Serializer):

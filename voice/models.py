@@ -92,13 +92,20 @@ class Call(models.Model):
         return f"Call {self.pk} on question {self.question_id} ({self.status})"
 
     @property
+    def expert_required(self) -> Expert:
+        """The expert, where the state guarantees one (a call past ringing, a taken slot)."""
+        if self.expert is None:
+            raise ValueError(f"{self} has no expert")
+        return self.expert
+
+    @property
     def is_live(self) -> bool:
         return self.status in self.LIVE
 
     def participant_user_ids(self) -> set[int]:
         ids = {self.customer_id}
         if self.expert_id is not None:
-            ids.add(self.expert.user_id)
+            ids.add(self.expert_required.user_id)
         return ids
 
 
@@ -202,3 +209,10 @@ class CallbackSlot(models.Model):
 
     def __str__(self) -> str:
         return f"Callback for question {self.question_id} at {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def expert_required(self) -> Expert:
+        """The expert, where the state guarantees one (a call past ringing, a taken slot)."""
+        if self.expert is None:
+            raise ValueError(f"{self} has no expert")
+        return self.expert

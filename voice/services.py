@@ -59,7 +59,7 @@ def _current_expert(question: Question) -> Expert | None:
 def _notify(call: Call, event: str, extra_user_ids: list[int] | None = None) -> None:
     targets = [call.customer_id, *(extra_user_ids or [])]
     if call.expert_id is not None:
-        targets.append(call.expert.user_id)
+        targets.append(call.expert_required.user_id)
     push_after_commit(targets, {"type": event, "call_id": call.pk, "question_id": call.question_id})
 
 
@@ -316,7 +316,8 @@ def call_connected(*, call_id: int, user: Any) -> Call:
         call.connected_at = now
         call.save(update_fields=["status", "connected_at"])
         _system_message(
-            call.question, f"Call with {call.expert.display_name} started at {now:%H:%M} UTC."
+            call.question,
+            f"Call with {call.expert_required.display_name} started at {now:%H:%M} UTC.",
         )
         _notify(call, "call.status")
     return call
@@ -354,22 +355,22 @@ def call_hang_up(*, call_id: int, user: Any) -> Call:
             status=CallOffer.Status.WITHDRAWN, responded_at=now
         )
         if call.status in Call.HOLDS_EXPERT:
-            capacity_release(user_id=call.expert.user_id)
+            capacity_release(user_id=call.expert_required.user_id)
         call.ended_at = now
         call.ended_by = by
         if call.status == Call.Status.CONNECTED:
             call.status = Call.Status.ENDED
-            call.duration_seconds = max(0, int((now - call.connected_at).total_seconds()))
+            call.duration_seconds = max(0, int((now - (call.connected_at or now)).total_seconds()))
             _system_message(
                 question or call.question,
-                f"Call with {call.expert.display_name} ended at {now:%H:%M} UTC "
+                f"Call with {call.expert_required.display_name} ended at {now:%H:%M} UTC "
                 f"(started {call.connected_at:%H:%M}, lasted "
                 f"{_duration_text(call.duration_seconds)}).",
             )
             booked = call_earning_book(
                 call_id=call.pk,
                 question_id=call.question_id,
-                expert_id=call.expert_id,
+                expert_id=call.expert_required.pk,
                 duration_seconds=call.duration_seconds,
                 ended_at=now,
             )
@@ -464,7 +465,7 @@ def _give_up(call_id: int, now: datetime) -> int:
             status=Call.Status.CANCELLED, ended_at=now, ended_by="timeout"
         )
         if gave_up:
-            capacity_release(user_id=call.expert.user_id)
+            capacity_release(user_id=call.expert_required.user_id)
             _notify(call, "call.ended")
         return gave_up
 
@@ -586,7 +587,7 @@ def callback_book(*, question_id: int, user: Any, starts_at: datetime) -> Callba
             brand_id=question.brand_id,
             data={"starts_at": starts_at.isoformat()},
         )
-        recipients = [slot.expert.user_id] if slot.expert_id else []
+        recipients = [slot.expert.user_id] if slot.expert is not None else []
         push_after_commit(
             [user.pk, *recipients], {"type": "callback.booked", "question_id": question.pk}
         )
@@ -648,7 +649,7 @@ def callback_call(*, slot_id: int, user: Any) -> Call:
         current = _current_expert(question)
         if current is None:
             # Booked while nobody had the conversation: calling takes it (its own slot).
-            _take_conversation(question, slot.expert, user, now)
+            _take_conversation(question, slot.expert_required, user, now)
         elif current.pk != slot.expert_id:
             raise ConflictError(
                 f"{current.display_name} has this conversation now; the callback is theirs.",
@@ -681,10 +682,10 @@ def _remind(slot: CallbackSlot, who: str) -> None:
             "conversation page open in your browser; the call rings there."
         )
     else:
-        address = slot.expert.user.email
+        address = slot.expert_required.user.email
         body = f"You have a callback at {when}. Call the customer from the conversation page."
     push_after_commit(
-        [slot.customer_id if who == "customer" else slot.expert.user_id],
+        [slot.customer_id if who == "customer" else slot.expert_required.user_id],
         {"type": "callback.reminder", "question_id": slot.question_id},
     )
     send_mail(
@@ -738,7 +739,7 @@ def call_earnings_clear_due(*, now: datetime | None = None) -> int:
             ):
                 call_earning_clear(
                     call_id=call.pk,
-                    expert=call.expert,
+                    expert=call.expert_required,
                     currency=call.currency,
                     amount=call.earning_net,
                     question_id=call.question_id,

@@ -20,7 +20,7 @@ def call_panel(context: dict[str, Any], question: Any, role: str) -> dict[str, A
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated)
     shown = bool(signed_in and role in ("customer", "expert") and question.asked_by_id)
-    if shown and role == "expert":
+    if shown and role == "expert" and request is not None:
         # Only the question's own expert (or one it rings) sees the panel.
         call = selectors.call_latest_for_question(
             viewer=viewer_for(request), question_id=question.pk
