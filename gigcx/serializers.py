@@ -8,6 +8,16 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 
+class IdField(serializers.IntegerField):
+    """A row id: a positive integer a database column can hold (a larger one is a 400 that
+    says so, not a database error)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
+
+
 class StrictInputSerializer(serializers.Serializer):
     """Rejects fields it does not know, so a typo or a mass-assignment attempt is an error."""
 

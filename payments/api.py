@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -159,7 +159,12 @@ class ExpertPayoutDestinationApi(APIView):
         account_holder = serializers.CharField(max_length=120, required=False, default="")
         iban = serializers.CharField(max_length=42, required=False, default="")
 
-    @extend_schema(responses=DestinationSerializer)
+    @extend_schema(
+        responses={
+            200: DestinationSerializer,
+            404: OpenApiResponse(description="No payout destination connected yet."),
+        }
+    )
     def get(self, request: Request) -> Response:
         destination = PayoutDestination.objects.filter(user=request.user, is_active=True).first()
         if destination is None:

@@ -197,3 +197,27 @@ def test_an_api_key_cannot_apply_or_take_a_quiz(cast: Any, world: dict[str, Any]
     assert not QuizAttempt.objects.exists()
     # reading the review queue with the key still works
     assert api.get("/api/v1/brands/acme/applications").status_code == 200
+
+
+def test_every_operation_documents_its_error_statuses_in_the_one_error_shape() -> None:
+    schema = openapi()
+    error = {"$ref": "#/components/schemas/Error"}
+    missing = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            expected = {"401", "429"}
+            if "{" in path:
+                expected.add("404")
+            if method in ("post", "put", "patch", "delete"):
+                expected.add("409")
+            if "requestBody" in operation or any(
+                p["in"] == "query" for p in operation.get("parameters", [])
+            ):
+                expected.add("400")
+            missing += [f"{method} {path} {code}" for code in expected - set(responses)]
+            for code, response in responses.items():
+                if code >= "400" and response["content"]["application/json"]["schema"] != error:
+                    missing.append(f"{method} {path} {code}: not the error shape")
+    assert missing == []
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error"]

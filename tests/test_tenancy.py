@@ -6,8 +6,6 @@ The matrix is generated from the URL resolver, so a new brand-scoped route is co
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 import pytest
@@ -23,43 +21,15 @@ from marketplace import services
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
 from routing import services as routing_services
+from tests.api_world import OUR_APPS, api_patterns, database_fingerprint, handler_methods
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("gigcx", "marketplace", "routing", "quality", "payments", "integrations", "voice")
 PUBLIC_API_VIEWS = {"root"}  # allowlist of API views anyone may call
-
-
-def api_patterns() -> list[URLPattern]:
-    resolver = get_resolver()
-    for pattern in resolver.url_patterns:
-        if getattr(pattern, "namespace", None) == "api":
-            return list(pattern.url_patterns)
-    raise AssertionError("no 'api' namespace")
 
 
 def brand_scoped_api_patterns() -> list[URLPattern]:
     return [p for p in api_patterns() if "<slug:slug>" in str(p.pattern)]
-
-
-def handler_methods(view_class: type) -> list[str]:
-    return [m for m in ("get", "post", "patch", "put", "delete") if hasattr(view_class, m)]
-
-
-def database_fingerprint() -> str:
-    """A digest of every row of our apps' models: any write anywhere changes it, except the
-    audit line each refusal itself writes (``access.denied``, gigcx.audit)."""
-    digest = hashlib.sha256()
-    for model in apps.get_models():
-        if model._meta.app_label not in OUR_APPS:
-            continue
-        rows_of = model._base_manager.order_by("pk")
-        if model._meta.label == "gigcx.AuditEvent":
-            rows_of = rows_of.exclude(action="access.denied")
-        rows = list(rows_of.values())
-        digest.update(model._meta.label.encode())
-        digest.update(json.dumps(rows, default=str, sort_keys=True).encode())
-    return digest.hexdigest()
 
 
 def url_kwargs_for(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gigcx.accounts import signed_in_user
+from gigcx.serializers import IdField
 from gigcx.tenancy import viewer_for
 from marketplace import selectors, services
 from marketplace.api.core import LANGUAGE_FIELD, NoApiKeyPrincipal, StrictInputSerializer, paginated
@@ -73,7 +74,7 @@ class ExpertListApi(APIView):
     class FilterSerializer(StrictInputSerializer):
         status = serializers.ChoiceField(choices=Expert.Status.values, required=False)
         tier = serializers.ChoiceField(choices=Expert.Tier.values, required=False)
-        product = serializers.IntegerField(required=False)
+        product = IdField(required=False)
         verified = serializers.BooleanField(required=False, allow_null=True, default=None)
         language = serializers.ChoiceField(choices=sorted(LANGUAGE_CODES), required=False)
         q = serializers.CharField(max_length=100, required=False)
@@ -270,7 +271,12 @@ class ExpertProfileApi(APIView):
             raise NotFound("You have no expert profile yet; PATCH this address to create it.")
         return profile
 
-    @extend_schema(responses=ProfileOutputSerializer)
+    @extend_schema(
+        responses={
+            200: ProfileOutputSerializer,
+            404: OpenApiResponse(description="No expert profile yet: PATCH creates it."),
+        }
+    )
     def get(self, request: Request) -> Response:
         return Response(ProfileOutputSerializer(self._profile(request)).data)
 
