@@ -78,3 +78,13 @@ def retry_on_conflict(
     if func is not None:
         return decorate(func)
     return decorate
+
+
+# The largest row id a database column holds (a signed 64-bit integer).
+ID_MAX = 2**63 - 1
+
+
+def id_in_range(value: int) -> bool:
+    """Whether ``value`` could be a row id: a lookup beyond a column's range is a database
+    error on some backends (SQLite: OverflowError), not an empty result."""
+    return 1 <= value <= ID_MAX

@@ -7,6 +7,8 @@ from typing import Any
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
+from gigcx.db import ID_MAX
+
 
 class IdField(serializers.IntegerField):
     """A row id: a positive integer a database column can hold (a larger one is a 400 that
@@ -14,7 +16,7 @@ class IdField(serializers.IntegerField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", ID_MAX)
         super().__init__(**kwargs)
 
 

@@ -22,6 +22,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.core.cache.backends.base import BaseCache
 
@@ -43,6 +44,10 @@ def _cache_failed(exc: BaseException, what: str) -> None:
         logger.warning("sessions from the database only: cache unavailable on %s (%r)", what, exc)
 
 
+def _well_formed(key: str) -> bool:
+    return 8 <= len(key) <= 40 and all(char in VALID_KEY_CHARS for char in key)
+
+
 class SessionStore(CachedDBStore):
     """``cached_db`` with every cache call guarded (the synchronous and the async ones)."""
 
@@ -56,6 +61,12 @@ class SessionStore(CachedDBStore):
         async def _aget_session_from_db(self) -> Session | None: ...
 
         def _get_session(self, no_load: bool = False) -> dict[str, Any]: ...
+
+    def _validate_session_key(self, key: str | None) -> bool:
+        """Django's own keys only (32 of its lowercase letters and digits): a cookie or
+        token holding anything else is no session, rather than a cache key the cache
+        refuses (spaces, control characters, 250+ characters)."""
+        return bool(key) and _well_formed(key)
 
     def _cache_timeout(self, age: int) -> int:
         return max(1, min(age, settings.GIGCX_SESSION_CACHE_SECONDS))
@@ -80,7 +91,7 @@ class SessionStore(CachedDBStore):
         return data
 
     def exists(self, session_key: str | None) -> bool:
-        if not session_key:
+        if not session_key or not _well_formed(session_key):
             return False
         try:
             if (self.cache_key_prefix + session_key) in self._cache:
@@ -129,7 +140,7 @@ class SessionStore(CachedDBStore):
         return data
 
     async def aexists(self, session_key: str | None) -> bool:
-        if not session_key:
+        if not session_key or not _well_formed(session_key):
             return False
         try:
             if await self._cache.ahas_key(self.cache_key_prefix + session_key):

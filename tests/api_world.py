@@ -54,6 +54,8 @@ RATING_NOTE = "Helpful, if a little late."
 # The conversation: Carol (the asker), Ada (her expert) and Acme's staff read it.
 OPEN_BODY = "Do the Trailblazer 2 run narrow in the toe box?"
 EXPERT_LINE = "They run narrow; take the wide fit."
+# Where Acme's webhooks go (its owners, managers and manager key read it).
+HOOK_URL = "http://127.0.0.1:9/acme-crm/hooks"
 
 
 def api_patterns() -> list[URLPattern]:
@@ -222,6 +224,8 @@ def acme_world(cast: Any) -> World:
         brand=cast.acme, actor=cast.sam, title="Sizing", body="They run half a size small."
     )
     tag = routing_services.question_tag_add(question=question, name="sizing", actor=cast.sam)
+    endpoint, secret, delivery = acme_webhook(cast)
+    call, slot = acme_calls(cast, question=question, waiting=waiting)
     earning = Earning.objects.get(question=done)
     payout = Payout.objects.get(batch=batch)
     from quality.models import Review
@@ -244,6 +248,10 @@ def acme_world(cast: Any) -> World:
         "entry": entry,
         "reply": reply,
         "tag": tag,
+        "endpoint": endpoint,
+        "delivery": delivery,
+        "call": call,
+        "slot": slot,
     }
     ids = {
         "slug": 0,  # placeholder: the slug is a string, set by url_kwargs
@@ -263,6 +271,10 @@ def acme_world(cast: Any) -> World:
         "offer_id": offer.pk,
         "reply_id": reply.pk,
         "tag_id": tag.pk,
+        "endpoint_id": endpoint.pk,
+        "delivery_id": delivery.pk,
+        "call_id": call.pk,
+        "slot_id": slot.pk,
     }
     staff = {"staff_a", "api_key"}
     private = {
@@ -274,8 +286,61 @@ def acme_world(cast: Any) -> World:
         OPEN_BODY: staff | {"customer", "expert"},
         EXPERT_LINE: staff | {"customer", "expert"},
         IBAN: set(),
+        HOOK_URL: staff,
+        secret: set(),  # shown once, when it was made
     }
     return World(rows=rows, ids=ids, api_key=plain, private=private)
+
+
+def acme_webhook(cast: Any) -> tuple[Any, str, Any]:
+    """Acme's endpoint (on a local address, allowed for the moment it is made: nothing is
+    sent to it) and one failed delivery in its log."""
+    from django.test import override_settings
+
+    from integrations import services as integrations
+    from integrations.models import WebhookDelivery
+
+    with override_settings(GIGCX_WEBHOOKS_ALLOW_PRIVATE=True, GIGCX_WEBHOOKS_ALLOW_HTTP=True):
+        endpoint, secret = integrations.webhook_endpoint_create(
+            brand=cast.acme, url=HOOK_URL, events=["question.resolved"], actor=cast.sam
+        )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        brand=cast.acme,
+        event_type="question.resolved",
+        message_id="msg_acme_world_1",
+        payload={"type": "question.resolved", "data": {"brand": "acme"}},
+        status=WebhookDelivery.Status.FAILED,
+        attempts=8,
+        last_status_code=503,
+        last_attempt_at=timezone.now(),
+    )
+    return endpoint, secret, delivery
+
+
+def callback_time() -> Any:
+    """Tomorrow at 10:00 UTC: inside Ada's hours (every day 09:00-17:00 UTC)."""
+    from datetime import UTC
+
+    day = timezone.now().astimezone(UTC) + timedelta(days=1)
+    return day.replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+def acme_calls(cast: Any, *, question: Question, waiting: Question) -> tuple[Any, Any]:
+    """Carol asks to talk on her open conversation (ringing Ada), and books a callback on
+    the question no expert has yet (open, for Acme's experts to take)."""
+    from datetime import time
+
+    from voice import services as voice
+
+    services.expert_profile_update(
+        user=cast.ada,
+        timezone="UTC",
+        availability=[(day, time(9, 0), time(17, 0)) for day in range(7)],
+    )
+    call = voice.call_request(question_id=question.pk, user=cast.carol)
+    slot = voice.callback_book(question_id=waiting.pk, user=cast.carol, starts_at=callback_time())
+    return call, slot
 
 
 def url_kwargs(pattern: URLPattern, world: World, slug: str = "acme") -> dict[str, Any]:

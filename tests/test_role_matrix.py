@@ -21,6 +21,7 @@ from tests.api_world import (
     World,
     acme_world,
     api_patterns,
+    callback_time,
     database_fingerprint,
     handler_methods,
     role_headers,
@@ -148,6 +149,28 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("me", "get"):                             (401, 200, 200, 200, 200, 200),
     ("me", "delete"):                          (401, 200, 409, 409, 409, 403),
     ("me-export", "get"):                      (401, 200, 200, 200, 200, 403),
+    # webhooks: the brand's owners and managers, and its (manager) key
+    ("webhooks", "get"):                       (401, 404, 404, 200, 404, 200),
+    ("webhooks", "post"):                      (401, 404, 404, 400, 404, 400),
+    ("webhook-detail", "get"):                 (401, 404, 404, 200, 404, 200),
+    ("webhook-detail", "patch"):               (401, 404, 404, 200, 404, 200),
+    ("webhook-detail", "delete"):              (401, 404, 404, 204, 404, 204),
+    ("webhook-rotate-secret", "post"):         (401, 404, 404, 200, 404, 200),
+    ("webhook-deliveries", "get"):             (401, 404, 404, 200, 404, 200),
+    ("webhook-delivery-replay", "post"):       (401, 404, 404, 200, 404, 200),
+    # voice: people only; the call's customer and expert act on it, Acme's staff watch it
+    ("question-call", "get"):                  (401, 200, 200, 200, 404, 403),
+    ("question-call", "post"):                 (401, 201, 404, 404, 404, 403),
+    ("callback-book", "post"):                 (401, 201, 404, 404, 404, 403),
+    ("call-accept", "post"):                   (401, 404, 200, 404, 404, 403),
+    ("call-decline", "post"):                  (401, 404, 200, 404, 404, 403),
+    ("call-connected", "post"):                (401, 200, 404, 404, 404, 403),
+    ("call-hang-up", "post"):                  (401, 200, 404, 404, 404, 403),
+    ("call-rate", "post"):                     (401, 409, 404, 404, 404, 403),
+    ("callback-take", "post"):                 (401, 404, 200, 404, 404, 403),
+    ("callback-call", "post"):                 (401, 404, 404, 404, 404, 403),
+    ("expert-calls", "get"):                   (401, 200, 200, 200, 200, 403),
+    ("expert-callbacks", "get"):               (401, 200, 200, 200, 200, 403),
 }
 # fmt: on
 
@@ -217,6 +240,13 @@ def bodies(cast: Any, world: World) -> dict[tuple[str, str], Any]:
             "lines": [{"product_id": shoe, "amount": 700}],
         },
         ("me", "delete"): {"confirm": demo.DEMO_PASSWORD},
+        # (a new endpoint's URL is resolved now: the plausible one is refused, a 400)
+        ("webhook-detail", "patch"): {
+            "description": "CRM sync",
+            "events": ["question.resolved", "question.rated"],
+        },
+        ("callback-book", "post"): {"starts_at": callback_time().isoformat()},
+        ("call-rate", "post"): {"rating": 5},
     }
 
 

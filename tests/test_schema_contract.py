@@ -44,13 +44,17 @@ def as_json_schema(node: Any) -> Any:
 
 @pytest.fixture
 def world(cast: Any, ask: Any) -> dict[str, Any]:
+    from tests.api_world import acme_webhook
+
     question = ask()
     quiz = shoe_quiz(cast)
+    endpoint, _, _ = acme_webhook(cast)
     return {
         "slug": "acme",
         "expert_id": cast.ada_expert.pk,
         "quiz_id": quiz.pk,
         "question_id": question.pk,
+        "endpoint_id": endpoint.pk,
     }
 
 

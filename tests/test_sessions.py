@@ -132,3 +132,19 @@ def test_a_cache_error_that_is_not_an_outage_is_not_hidden(
     monkeypatch.setattr(cached_db, "caches", {"default": Broken()})
     with pytest.raises(TypeError):
         log_in(client)
+
+
+@pytest.mark.parametrize("key", ["Any rating", "a" * 300, "abc\ndefghij", "ÄÖÜäöüß12"])
+def test_a_malformed_session_cookie_or_token_is_no_session_rather_than_an_error(
+    key: str, client: Any, api: Any
+) -> None:
+    # (the cache would refuse such a key: spaces, control characters, 250+ characters)
+    client.raise_request_exception = False
+    client.cookies["sessionid"] = key
+    api.raise_request_exception = False
+
+    page = client.get("/account/data/")
+    as_token = api.get("/api/v1/me", HTTP_X_SESSION_TOKEN=key)
+
+    assert page.status_code == 302  # to the login page, as with no cookie
+    assert as_token.status_code == 401

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.db import id_in_range
 from gigcx.idempotency import idempotent
 from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
@@ -95,15 +97,24 @@ def _out(request: Request, call: Call, code: int = status.HTTP_200_OK) -> Respon
 
 
 class QuestionCallApi(APIView):
-    """The question's newest call and pending callback, as the viewer may see them."""
+    """The question's newest call and pending callback, as the viewer may see them (a
+    question she can see nothing of is not found, as a missing one)."""
 
     permission_classes = [IsPerson]
 
     @extend_schema(responses={200: CallStateOutputSerializer})
     def get(self, request: Request, question_id: int) -> Response:
+        if not id_in_range(question_id):
+            raise NotFound("No such question.")
         viewer = viewer_for(request)
         call = selectors.call_latest_for_question(viewer=viewer, question_id=question_id)
         slot = selectors.callback_pending_for_question(viewer=viewer, question_id=question_id)
+        if (
+            call is None
+            and slot is None
+            and not selectors.question_visible(viewer=viewer, question_id=question_id)
+        ):
+            raise NotFound("No such question.")
         return Response(
             CallStateOutputSerializer(
                 {"call": call, "callback": slot}, context={"request": request}

@@ -16,6 +16,12 @@ def ice_servers() -> list[dict[str, Any]]:
     return list(settings.GIGCX_VOICE_ICE_SERVERS)
 
 
+def question_visible(*, viewer: Viewer, question_id: int) -> bool:
+    from routing.models import Question
+
+    return Question.objects.visible_to(viewer).filter(pk=question_id).exists()
+
+
 def call_latest_for_question(*, viewer: Viewer, question_id: int) -> Call | None:
     """The question's newest call the viewer may see (live first)."""
     return (

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from gigcx.audit import audit_record
-from gigcx.db import retry_on_conflict
+from gigcx.db import id_in_range, retry_on_conflict
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from marketplace.availability import expert_zone, window_end_at
 from marketplace.models import Expert
@@ -167,6 +167,8 @@ def call_request(*, question_id: int, user: Any) -> Call:
 
 
 def _open_offer(call_id: int, user: Any) -> CallOffer:
+    if not id_in_range(call_id):  # a lookup on the offer's call_id column is not range-checked
+        raise NotFoundError("No such call.")
     offer = (
         CallOffer.objects.filter(call_id=call_id, expert__user_id=user.pk)
         .select_related("call", "expert")

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -212,12 +217,29 @@ class ExpertSkillVerificationApi(APIView):
 # ---------------------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "example": "09:00",
+        "description": "A local time of day, HH:MM.",
+    }
+)
+class HourMinuteField(serializers.TimeField):
+    """A time of day written ``HH:MM``, as the profile sends it back (OpenAPI's ``time``
+    format would promise ``HH:MM:SS`` with an offset)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%H:%M")
+        super().__init__(**kwargs)
+
+
 class WindowSerializer(StrictInputSerializer):
     weekday = serializers.ChoiceField(
         choices=AvailabilityWindow.Weekday.choices, help_text="0 = Monday … 6 = Sunday"
     )
-    start = serializers.TimeField(format="%H:%M")
-    end = serializers.TimeField(format="%H:%M")
+    start = HourMinuteField()
+    end = HourMinuteField()
 
 
 class ProfileOutputSerializer(serializers.Serializer):

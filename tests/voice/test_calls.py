@@ -177,9 +177,11 @@ def test_the_api_shows_the_expert_the_customers_display_name_only(
     assert state["call"]["customer_name"] == "Carol Danvers"
     assert state["call"]["ringing_you"] is True
     assert "carol@example.com" not in str(state)
-    # another brand's owner and an unrelated expert see nothing
-    assert api_as(cast.nora).get(f"/api/v1/questions/{assigned.pk}/call").json()["call"] is None
-    assert api_as(cast.grace).get(f"/api/v1/questions/{assigned.pk}/call").json()["call"] is None
+    # another brand's owner and an unrelated expert see nothing, not even that it exists
+    for stranger in (cast.nora, cast.grace):
+        seen = api_as(stranger).get(f"/api/v1/questions/{assigned.pk}/call")
+        missing = api_as(stranger).get("/api/v1/questions/999999/call")
+        assert (seen.status_code, seen.json()) == (404, missing.json())
     assert (
         api_as(cast.grace).post(f"/api/v1/calls/{created.json()['id']}/accept").status_code == 404
     )
