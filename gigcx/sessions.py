@@ -66,7 +66,7 @@ class SessionStore(CachedDBStore):
         """Django's own keys only (32 of its lowercase letters and digits): a cookie or
         token holding anything else is no session, rather than a cache key the cache
         refuses (spaces, control characters, 250+ characters)."""
-        return bool(key) and _well_formed(key)
+        return key is not None and _well_formed(key)
 
     def _cache_timeout(self, age: int) -> int:
         return max(1, min(age, settings.GIGCX_SESSION_CACHE_SECONDS))
