@@ -22,6 +22,7 @@ from payments.services.payouts import (
     stripe_event_handle,
 )
 from payments.services.rate_cards import rate_card_create, rate_card_in_force
+from payments.services.reconciliation import reconcile_run
 
 __all__ = [
     "InsufficientFunds",
@@ -45,5 +46,6 @@ __all__ = [
     "payouts_send_due",
     "rate_card_create",
     "rate_card_in_force",
+    "reconcile_run",
     "stripe_event_handle",
 ]
