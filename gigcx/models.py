@@ -105,6 +105,19 @@ class AuditEvent(models.Model):
         return f"{self.action} {self.target_type}:{self.target_id}"
 
     @property
+    def target_label(self) -> str:
+        """What the line is about, in words ("Payout batch #3"), or "" for none."""
+        if not self.target_type:
+            return ""
+        from django.apps import apps
+
+        try:
+            name = str(apps.get_model(self.target_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            name = self.target_type.rsplit(".", 1)[-1]
+        return f"{name[:1].upper()}{name[1:]} #{self.target_id}"
+
+    @property
     def summary(self) -> str:
         """The action in words, for activity lists ("approved an expert")."""
         return AUDIT_WORDS.get(self.action, self.action.replace(".", " ").replace("_", " "))

@@ -622,6 +622,27 @@ class ReconciliationIssue(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: expected {self.expected}, found {self.found}"
 
+    def _shown(self, value: str) -> str:
+        """Minor units as money ("4200" -> "42.00 EUR"); a status or a note as it is."""
+        currency = (
+            self.payout.currency
+            if self.payout_id
+            else self.account.currency
+            if self.account_id
+            else None
+        )
+        if currency and value.lstrip("-").isdigit():
+            return format_money(int(value), currency)
+        return value
+
+    @property
+    def expected_display(self) -> str:
+        return self._shown(self.expected)
+
+    @property
+    def found_display(self) -> str:
+        return self._shown(self.found)
+
     @property
     def about(self) -> str:
         if self.payout_id:

@@ -188,6 +188,7 @@ def brand_reconciliation_issues(*, brand: Brand, viewer: Viewer) -> QuerySet[Rec
         ReconciliationIssue.objects.visible_to(viewer)
         .unresolved()
         .filter(brand=brand)
+        .select_related("payout", "account")
         .order_by("-detected_at", "-pk")
     )
 

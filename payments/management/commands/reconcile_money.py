@@ -23,9 +23,13 @@ class Command(BaseCommand):
             f"{result.new} new difference(s), {result.resolved} resolved, {result.open} open."
         )
         if result.open:
-            for issue in ReconciliationIssue.objects.unresolved().order_by("pk"):
+            for issue in (
+                ReconciliationIssue.objects.unresolved()
+                .select_related("payout", "account")
+                .order_by("pk")
+            ):
                 self.stderr.write(
                     f"{issue.about}: {issue.get_kind_display()} "
-                    f"(expected {issue.expected}, found {issue.found})"
+                    f"(expected {issue.expected_display}, found {issue.found_display})"
                 )
             raise CommandError(f"{result.open} difference(s) between ledger, payouts and provider.")
