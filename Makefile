@@ -4,15 +4,21 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
+# Every package version the project was tested with (make lock rewrites it); installs use it
+# as pip constraints, and make audit checks exactly these versions.
+LOCK := requirements.lock
+# The project's own packages (lint, types and the security scan look at these).
+APPS := gigcx marketplace payments privacy quality routing integrations
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-fast lint audit format check-deploy schema bench bench-broker bench-perf soak chaos train-frustration vendor clean
+.PHONY: help install lock run setup test test-fast lint audit format check-deploy schema bench bench-broker bench-perf soak chaos train-frustration vendor clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
 	@echo "make test    run the whole test suite"
-	@echo "make lint    ruff lint and format check"
-	@echo "make audit   bandit over the apps; pip-audit --strict (says 'not run' when offline)"
+	@echo "make lint    ruff lint and format check, djLint over the templates, mypy over the apps"
+	@echo "make audit   bandit over the apps; pip-audit --strict of requirements.lock (says 'not run' when offline)"
+	@echo "make lock    re-resolve the dependencies and pin them in requirements.lock"
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
 	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
 	@echo "make bench-perf     one routing decision and a balance against pool / ledger size (PostgreSQL)"
@@ -23,18 +29,29 @@ $(PY):
 	@$(PYTHON) -c "import sys; sys.exit(sys.version_info[:2] != (3, 11))" || { echo "Python 3.11 is required: set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
+$(STAMP): pyproject.toml $(LOCK) | $(PY)
 	@echo "==> Installing GigCX and its packages into $(VENV) (1-2 minutes the first time)"
 	$(PY) -m pip install --quiet --upgrade pip
 	@# pip's own lines, one per package, so a first install is not minutes of silence; its
 	@# exit status survives the filter.
-	@{ $(PY) -m pip install --progress-bar off -e ".[dev]" 2>&1; echo $$? > $(VENV)/.pip-status; } \
+	@{ $(PY) -m pip install --progress-bar off -e ".[dev]" -c $(LOCK) 2>&1; echo $$? > $(VENV)/.pip-status; } \
 	  | grep --line-buffered -E "^(Collecting|ERROR)" | sed -u -e 's/^Collecting /  fetching /' -e 's/ (from .*//'
 	@exit $$(cat $(VENV)/.pip-status)
 	@echo "==> Installed"
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# Resolve every dependency afresh from pyproject.toml, in a scratch environment, and pin the
+# result in requirements.lock. Run it after changing a dependency, and commit both files.
+lock: | $(PY)
+	rm -rf var/lock-venv && mkdir -p var && $(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/python -m pip install --quiet --upgrade pip
+	var/lock-venv/bin/python -m pip install --quiet --progress-bar off -e ".[dev]"
+	{ echo "# Pinned by 'make lock' from pyproject.toml (the dev extra included); do not edit."; \
+	  var/lock-venv/bin/python -m pip freeze --exclude-editable; } > $(LOCK)
+	rm -rf var/lock-venv
+	@echo "==> $(LOCK): $$(grep -c '==' $(LOCK)) packages pinned"
 
 # Local development: DEBUG on, embedded SQLite database and broker (var/gigcx.sqlite3,
 # var/broker.sqlite3) unless DATABASE_URL / REDIS_URL are set in the environment.
@@ -54,17 +71,19 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/djlint templates --lint
+	$(BIN)/mypy $(APPS)
 
 # Static security scan (bandit, medium severity and up; each accepted finding carries a
 # "nosec" with its reason) and the dependency audit. pip-audit is run with --strict: where
 # the vulnerability service cannot be reached it audits nothing, and this target says
 # "NOT RUN" instead of reporting a green it did not earn (RELIABILITY.md finding 4).
-AUDIT_APPS = gigcx marketplace payments quality routing
 audit: install
-	$(BIN)/bandit -q -r $(AUDIT_APPS) -ll -x '*/migrations/*'
+	$(BIN)/bandit -q -r $(APPS) -ll -x '*/migrations/*'
 	@mkdir -p var
-	@if $(BIN)/pip-audit --strict --progress-spinner off >var/pip-audit.txt 2>&1; then \
-		echo "pip-audit: no known vulnerabilities in the installed dependencies"; \
+	@if $(BIN)/pip-audit --strict --progress-spinner off -r $(LOCK) --no-deps --disable-pip \
+		>var/pip-audit.txt 2>&1; then \
+		echo "pip-audit: no known vulnerabilities in the pinned dependencies ($(LOCK))"; \
 	elif grep -qiE "could not be audited|connection|resolve|timed out" var/pip-audit.txt; then \
 		echo "pip-audit: NOT RUN - the vulnerability service is unreachable from here, so nothing was audited (var/pip-audit.txt)"; \
 	else cat var/pip-audit.txt; exit 1; fi

@@ -187,6 +187,7 @@ class Stack:
             "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
             "DJANGO_SETTINGS_MODULE": "gigcx.settings",
             "DJANGO_DEBUG": "false",
+            "GIGCX_ALLOW_DEMO_DATA": "true",
             "DJANGO_SECRET_KEY": "chaos-run-only-" + "k" * 48,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DJANGO_SECURE_SSL_REDIRECT": "false",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.models import EmailAddress
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from gigcx.models import User
@@ -37,3 +40,13 @@ def user_totp_enrol(*, user: User, secret: str) -> bool:
         return False
     TOTP.activate(user, secret)
     return True
+
+
+def signed_in_user(request: Any) -> User:
+    """The person behind a request only a signed-in person reaches (``login_required``,
+    ``IsAuthenticated``). Anything else (an anonymous visitor, a brand's API key) is refused
+    with 403 rather than handed on as if it were a person."""
+    user = getattr(request, "user", None)
+    if not isinstance(user, User):
+        raise PermissionDenied("Sign in as a person to do this.")
+    return user

@@ -14,7 +14,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, overload
 
 from django.db import OperationalError, connection
 
@@ -33,6 +33,16 @@ def sqlstate(exc: BaseException) -> str | None:
         if code:
             return str(code)
     return None
+
+
+@overload
+def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]: ...
+
+
+@overload
+def retry_on_conflict(
+    func: None = None, *, attempts: int = 4, base_delay: float = 0.02
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
 
 
 def retry_on_conflict(

@@ -247,6 +247,12 @@ AUDIT_WORDS = {
     "reconciliation.issue_found": "found a money difference (reconciliation)",
     "reconciliation.resolved": "saw a money difference resolved (reconciliation)",
     "reconciliation.run": "reconciled the ledger, payouts and provider",
+    "webhook.created": "added a webhook endpoint",
+    "webhook.changed": "changed a webhook endpoint",
+    "webhook.deleted": "deleted a webhook endpoint",
+    "webhook.secret_rotated": "rotated a webhook signing secret",
+    "webhook.secret_revealed": "revealed a webhook signing secret",
+    "webhook.delivery_replayed": "replayed a webhook delivery",
 }
 
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "quality",
     "payments",
     "privacy",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -272,6 +273,7 @@ CELERY_TASK_ROUTES = {
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},
     "privacy.*": {"queue": "default"},
+    "integrations.*": {"queue": "default"},
 }
 # What tasks print (the console email backend in development) is output, not a warning.
 CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
@@ -333,6 +335,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "quality.rollup_metrics_today",
         "schedule": timedelta(minutes=5),
     },
+    # Webhook deliveries whose next attempt is due (retries, and any a lost worker left).
+    "integrations.sweep_webhooks": {
+        "task": "integrations.sweep_webhooks",
+        "schedule": timedelta(seconds=10),
+        "options": {"expire_seconds": 20},
+    },
+    "integrations.prune_deliveries": {
+        "task": "integrations.prune_deliveries",
+        "schedule": crontab(hour=4, minute=30),
+    },
     # Conversation text past each brand's retention setting is replaced, nightly.
     "privacy.purge_conversations": {
         "task": "privacy.purge_conversations",
@@ -360,6 +372,9 @@ GIGCX_ROUTING_CANDIDATES = env_int("GIGCX_ROUTING_CANDIDATES", 50, minimum=1)
 GIGCX_WARM_UP_WEB = env_bool("GIGCX_WARM_UP_WEB", True)
 
 # Apps above marketplace add their demo data to `manage.py seed_demo` through these.
+# The demo cast has a published password, so a production site (DEBUG off) refuses to seed
+# it unless this is set on purpose (a staging site, the chaos stack).
+GIGCX_ALLOW_DEMO_DATA = env_bool("GIGCX_ALLOW_DEMO_DATA", DEBUG)
 GIGCX_DEMO_SEEDERS = ["routing.demo.seed", "payments.demo.seed", "quality.demo.seed"]
 
 # ---------------------------------------------------------------------------------------
@@ -462,6 +477,18 @@ ACCOUNT_RATE_LIMITS = {
 GIGCX_IDEMPOTENCY_TTL_HOURS = env_int("GIGCX_IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
 
 # ---------------------------------------------------------------------------------------
+# Outbound webhooks (integrations/)  https://www.standardwebhooks.com/
+# ---------------------------------------------------------------------------------------
+# Endpoints must be https on public addresses (integrations/urlguard.py). These two switches
+# are for development and tests only: a local receiver on 127.0.0.1, over plain http.
+GIGCX_WEBHOOKS_ALLOW_PRIVATE = env_bool("GIGCX_WEBHOOKS_ALLOW_PRIVATE", False)
+GIGCX_WEBHOOKS_ALLOW_HTTP = env_bool("GIGCX_WEBHOOKS_ALLOW_HTTP", False)
+# Seconds one attempt may take (connect plus response); a slower receiver counts as failed.
+GIGCX_WEBHOOKS_TIMEOUT = env_int("GIGCX_WEBHOOKS_TIMEOUT", 10, minimum=1)
+# Finished deliveries (and their payloads) are kept this many days for the log and replays.
+GIGCX_WEBHOOKS_LOG_DAYS = env_int("GIGCX_WEBHOOKS_LOG_DAYS", 30, minimum=1)
+
+# ---------------------------------------------------------------------------------------
 # API: DRF and drf-spectacular
 # ---------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -546,6 +573,12 @@ WHITENOISE_USE_FINDERS = DEBUG
 # Security  https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 # ---------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# With Redis, sessions are read from the cache and written through to the database
+# (gigcx/sessions.py: a signed-in request then reads one row, the user, instead of two, and a
+# cache outage falls back to the database). The embedded default's cache is a database table,
+# which would add a read rather than save one, so it keeps plain database sessions.
+SESSION_ENGINE = "gigcx.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+GIGCX_SESSION_CACHE_SECONDS = env_int("GIGCX_SESSION_CACHE_SECONDS", 600, minimum=1)
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG

@@ -4,13 +4,21 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from gigcx import views
 from gigcx.throttling import rate_limited
+from integrations.urls import api_urlpatterns as integrations_api
 from marketplace.urls import api_urlpatterns as marketplace_api
 from payments.urls import api_urlpatterns as payments_api
 from privacy.urls import api_urlpatterns as privacy_api
 from quality.urls import api_urlpatterns as quality_api
 from routing.urls import api_urlpatterns as routing_api
 
-api_v1 = [*marketplace_api, *routing_api, *quality_api, *payments_api, *privacy_api]
+api_v1 = [
+    *marketplace_api,
+    *routing_api,
+    *quality_api,
+    *payments_api,
+    *privacy_api,
+    *integrations_api,
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -37,6 +45,7 @@ urlpatterns = [
     path("", include("quality.urls")),
     path("", include("payments.urls")),
     path("", include("privacy.urls")),
+    path("", include("integrations.urls")),
 ]
 
 handler400 = "gigcx.exceptions.handler400"

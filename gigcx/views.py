@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from gigcx.accounts import signed_in_user
 from gigcx.celery import app as celery_app
 from routing.text.embeddings import text_backend
 
@@ -43,7 +44,7 @@ def mfa_required(request: HttpRequest) -> HttpResponse:
     # The brands that require it, whether or not this session has already satisfied them.
     required = viewer_for_user(request.user).mfa_brand_ids
     memberships = (
-        BrandMembership.objects.filter(user=request.user, brand_id__in=required)
+        BrandMembership.objects.filter(user=signed_in_user(request), brand_id__in=required)
         .select_related("brand")
         .order_by("brand__name")
     )

@@ -42,6 +42,19 @@ def raise_if_mfa_withheld(viewer: Viewer, slug: str) -> None:
         )
 
 
+def brand_of(request: Any) -> Brand:
+    """The brand a permission class of this module resolved for the request."""
+    brand = getattr(request, "brand", None)
+    if not isinstance(brand, Brand):
+        raise AssertionError("no brand on this request: the view needs a brand permission class")
+    return brand
+
+
+def staff_request(request: Any) -> bool:
+    """Whether the permission class found the caller on the brand's staff (else: expert)."""
+    return bool(getattr(request, "is_brand_staff", False))
+
+
 def brand_for_staff(request: Any, slug: str, roles: tuple[str, ...] = STAFF_ROLES) -> Brand:
     viewer = viewer_for(request)
     brand = Brand.objects.visible_to(viewer).staffed_by(viewer).filter(slug=slug).first()

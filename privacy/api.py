@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.accounts import signed_in_user
 from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
 from gigcx.throttling import AnonRateThrottle, UserRateThrottle, WriteRateThrottle, client_ip
@@ -31,7 +32,7 @@ class AccountExportApi(APIView):
         }
     )
     def get(self, request: Request) -> Response:
-        body = services.account_export(user=request.user)
+        body = services.account_export(user=signed_in_user(request))
         response = Response(body)
         response["Content-Disposition"] = 'attachment; filename="gigcx-my-data.json"'
         response["Cache-Control"] = "no-store"
@@ -71,7 +72,9 @@ class MeApi(MarketplaceMeApi):
         incoming = self.DeleteInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         counts = services.account_erase(
-            user=request.user, confirm=incoming.validated_data["confirm"], ip=client_ip(request)
+            user=signed_in_user(request),
+            confirm=incoming.validated_data["confirm"],
+            ip=client_ip(request),
         )
         logout(request._request)
         body = {

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from gigcx.accounts import signed_in_user
 from gigcx.exceptions import ApplicationError
 from gigcx.throttling import ScopedRateThrottle, client_ip, rate_limited, too_many_requests
 from privacy import services
@@ -23,7 +24,7 @@ from routing.models import Question
 
 
 def _page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
-    user = request.user
+    user = signed_in_user(request)
     refusal = services.account_erase_refusal(user=user)
     return render(
         request,
@@ -53,7 +54,7 @@ def account_export_download(request: HttpRequest) -> HttpResponse:
     throttle = ScopedRateThrottle()
     if not throttle.allow_request(request, SimpleNamespace(throttle_scope="data_export")):
         return too_many_requests(request, max(1, math.ceil(throttle.wait() or 1)))
-    body = services.account_export(user=request.user)
+    body = services.account_export(user=signed_in_user(request))
     response = HttpResponse(
         json.dumps(body, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
         content_type="application/json; charset=utf-8",
@@ -69,7 +70,9 @@ def account_export_download(request: HttpRequest) -> HttpResponse:
 def account_delete(request: HttpRequest) -> HttpResponse:
     try:
         services.account_erase(
-            user=request.user, confirm=request.POST.get("confirm", ""), ip=client_ip(request)
+            user=signed_in_user(request),
+            confirm=request.POST.get("confirm", ""),
+            ip=client_ip(request),
         )
     except ApplicationError as exc:
         return _page(request, error=exc.message, status=exc.status_code)

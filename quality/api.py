@@ -11,13 +11,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.accounts import signed_in_user
 from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.pagination import paginated
 from gigcx.permissions import IsPerson
 from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import STAFF_ROLES, viewer_for
 from marketplace.models import Expert
-from marketplace.permissions import IsBrandStaff
+from marketplace.permissions import IsBrandStaff, brand_of
 from quality import metrics, relationships, selectors, services
 from quality.models import ExpertScore, Review
 from quality.services.reviews import quality_settings_for
@@ -178,7 +179,7 @@ class ExpertProbationApi(APIView):
 def pool_expert(request: Request, expert_id: int) -> Expert:
     expert = (
         Expert.objects.visible_to(viewer_for(request))
-        .filter(brand=request.brand, pk=expert_id)
+        .filter(brand=brand_of(request), pk=expert_id)
         .select_related("brand", "user")
         .first()
     )
@@ -223,7 +224,7 @@ class ExpertStandingApi(APIView):
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        standings = selectors.expert_standing(user_id=request.user.pk)
+        standings = selectors.expert_standing(user_id=signed_in_user(request).pk)
         return Response(self.OutputSerializer(standings, many=True).data)
 
 
@@ -246,7 +247,7 @@ class ExpertHistoryApi(APIView):
 
     @extend_schema(responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
-        rows = selectors.expert_handled_assignments(user_id=request.user.pk)
+        rows = selectors.expert_handled_assignments(user_id=signed_in_user(request).pk)
         return paginated(self, request, rows, self.OutputSerializer)
 
 
@@ -276,7 +277,7 @@ class ReviewListApi(APIView):
 
     @extend_schema(parameters=[REVIEW_STATUS], responses=ReviewOutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
-        reviews = Review.objects.visible_to(viewer_for(request)).filter(brand=request.brand)
+        reviews = Review.objects.visible_to(viewer_for(request)).filter(brand=brand_of(request))
         wanted = request.query_params.get("status")
         if wanted:
             if wanted not in Review.Status.values:
@@ -301,7 +302,7 @@ class ReviewDetailApi(APIView):
     def review(self, request: Request, review_id: int) -> Review:
         review = (
             Review.objects.visible_to(viewer_for(request))
-            .filter(brand=request.brand, pk=review_id)
+            .filter(brand=brand_of(request), pk=review_id)
             .first()
         )
         if review is None:
@@ -336,14 +337,14 @@ class QualitySettingsApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, slug: str) -> Response:
-        return Response(self.OutputSerializer(quality_settings_for(request.brand.pk)).data)
+        return Response(self.OutputSerializer(quality_settings_for(brand_of(request).pk)).data)
 
     @extend_schema(request=InputSerializer, responses=OutputSerializer)
     def patch(self, request: Request, slug: str) -> Response:
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         settings = services.quality_settings_update(
-            brand=request.brand, actor=request.user, **incoming.validated_data
+            brand=brand_of(request), actor=request.user, **incoming.validated_data
         )
         return Response(self.OutputSerializer(settings).data)
 
@@ -404,7 +405,7 @@ class BrandCustomerApi(APIView):
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, slug: str, customer_id: int) -> Response:
         relationship = relationships.customer_relationship(
-            brand=request.brand, customer_id=customer_id
+            brand=brand_of(request), customer_id=customer_id
         )
         if relationship is None:
             raise NotFound("This person has not asked this brand anything.")
@@ -442,4 +443,4 @@ class BrandMetricsApi(APIView):
         if wanted not in ("", "true", "false", "1", "0"):
             raise serializers.ValidationError({"customers": ["Use true or false."]})
         parts = metrics.FULL if wanted in ("true", "1") else metrics.FULL[:-1]
-        return Response(metrics.brand_metrics(brand=request.brand, period=period, parts=parts))
+        return Response(metrics.brand_metrics(brand=brand_of(request), period=period, parts=parts))

@@ -141,6 +141,8 @@ class Relationship:
     ratings: list[tuple[datetime, int]] = field(default_factory=list)
     experts: list[dict[str, Any]] = field(default_factory=list)
     csat_mean: float | None = None
+    # Every product she asked about, by name (not only those of the questions listed).
+    products: list[str] = field(default_factory=list)
 
     @property
     def csat_trend(self) -> str:
@@ -169,10 +171,13 @@ class Relationship:
         )
 
 
-def customer_relationship(*, brand: Brand, customer_id: int) -> Relationship | None:
-    """Her questions to the brand (newest first, with rating, sentiment lift and the experts
-    who handled them), her ratings over time and the experts she has met; None when she
-    never asked this brand anything (the caller answers 404)."""
+def customer_relationship(
+    *, brand: Brand, customer_id: int, question_limit: int = CUSTOMER_QUESTIONS
+) -> Relationship | None:
+    """Her questions to the brand (the newest ``question_limit``, with rating, sentiment lift
+    and the experts who handled them), her ratings over time, the products she asked about
+    and the experts she has met; None when she never asked this brand anything (the caller
+    answers 404)."""
     customer = User.objects.filter(pk=customer_id).first()
     if customer is None:
         return None
@@ -190,7 +195,7 @@ def customer_relationship(*, brand: Brand, customer_id: int) -> Relationship | N
             rating_solved=Subquery(rating.values("solved")[:1]),
         )
         .select_related("product")
-        .order_by("-created_at", "-pk")[:CUSTOMER_QUESTIONS]
+        .order_by("-created_at", "-pk")[: max(1, min(question_limit, CUSTOMER_QUESTIONS))]
     )
     handled = (
         Assignment.objects.filter(question__in=[q.pk for q in questions], status__in=HANDLED)
@@ -226,8 +231,12 @@ def customer_relationship(*, brand: Brand, customer_id: int) -> Relationship | N
         .order_by("created_at", "pk")
         .values_list("created_at", "score")
     )
+    products = sorted(
+        asked.exclude(product=None).order_by().values_list("product__name", flat=True).distinct()
+    )
     return Relationship(
         customer=customer,
+        products=products,
         question_count=summary["n"],
         first_asked=summary["first"],
         questions=[

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from gigcx.accounts import signed_in_user
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import EDITOR_ROLES, STAFF_ROLES, viewer_for
 from gigcx.web import form_add_application_error
@@ -29,8 +30,10 @@ def expert_standing(request: HttpRequest) -> HttpResponse:
         request,
         "quality/expert_standing.html",
         {
-            "standings": selectors.expert_standing(user_id=request.user.pk),
-            "handled": selectors.expert_handled_assignments(user_id=request.user.pk)[:100],
+            "standings": selectors.expert_standing(user_id=signed_in_user(request).pk),
+            "handled": selectors.expert_handled_assignments(user_id=signed_in_user(request).pk)[
+                :100
+            ],
             "rules": selectors.tier_rules(),
             "weights": [
                 (scoring.PART_LABELS[name], weight) for name, weight in scoring.WEIGHTS.items()
@@ -67,7 +70,7 @@ def leaderboard_opt(request: HttpRequest, slug: str) -> HttpResponse:
 def leaderboard_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The brand's leaderboard: only experts who opted in; seen by its pool and staff."""
     brand = selectors.leaderboard_brand(viewer=viewer_for(request), slug=slug)
-    mine = Expert.objects.filter(brand=brand, user_id=request.user.pk).first()
+    mine = Expert.objects.filter(brand=brand, user_id=signed_in_user(request).pk).first()
     return render(
         request,
         "quality/leaderboard.html",

@@ -290,14 +290,16 @@ def _customer_card(question: Question) -> dict[str, Any] | None:
 
     if question.asked_by_id is None:
         return None
-    relationship = customer_relationship(brand=question.brand, customer_id=question.asked_by_id)
+    # One more than shown: the open question itself is among her newest and is left out.
+    relationship = customer_relationship(
+        brand=question.brand, customer_id=question.asked_by_id, question_limit=CARD_QUESTIONS + 1
+    )
     if relationship is None:
         return None
     others = [row for row in relationship.questions if row["id"] != question.pk]
-    products = sorted({row["product"] for row in relationship.questions if row["product"]})
     return {
         "relationship": relationship,
         "recent": others[:CARD_QUESTIONS],
-        "more": max(0, len(others) - CARD_QUESTIONS),
-        "products": products,
+        "more": max(0, relationship.question_count - 1 - CARD_QUESTIONS),
+        "products": relationship.products,
     }

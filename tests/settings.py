@@ -10,9 +10,13 @@ from gigcx.settings import *  # noqa: E402,F403
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+GIGCX_ALLOW_DEMO_DATA = True
 # Unit tests run tasks in-process; tests marked `worker` start a real worker instead.
 CELERY_TASK_ALWAYS_EAGER = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The sessions of a Redis deployment (read from the cache, written through), on SQLite too,
+# so pinned query counts are the same in both runs (no session row read once cached).
+SESSION_ENGINE = "gigcx.sessions"
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -94,6 +94,7 @@ SERVICE_MODULES = sorted(
         *ROOT.glob("quality/services/*.py"),
         *ROOT.glob("payments/services/*.py"),
         ROOT / "privacy/services.py",
+        ROOT / "integrations/services.py",
     ]
 )
 # Money services that act without a person (``actor``) but move or settle money.

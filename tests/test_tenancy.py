@@ -12,10 +12,13 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.test import override_settings
 from django.urls import URLPattern, get_resolver, reverse
 from rest_framework.permissions import AllowAny
 
+from gigcx.models import DomainEvent
 from gigcx.tenancy import ScopedQuerySet
+from integrations import services as webhook_services
 from marketplace import services
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
@@ -23,7 +26,7 @@ from routing import services as routing_services
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = ("gigcx", "marketplace", "routing", "quality", "payments")
+OUR_APPS = ("gigcx", "marketplace", "routing", "quality", "payments", "integrations")
 PUBLIC_API_VIEWS = {"root"}  # allowlist of API views anyone may call
 
 
@@ -84,6 +87,9 @@ def url_kwargs_for(
         "question_id": rows["question"].pk,
         "reply_id": rows["reply"].pk,
         "tag_id": rows["tag"].pk,
+        # outbound webhooks
+        "endpoint_id": rows["webhook"].pk,
+        "delivery_id": rows["delivery"].pk,
     }
     for name, value in ids.items():
         if f"<int:{name}>" in route:
@@ -129,7 +135,18 @@ def acme_rows(cast: Any) -> dict[str, Any]:
         brand=cast.acme, actor=cast.sam, title="Sizing", body="They run half a size small."
     )
     tag = routing_services.question_tag_add(question=question, name="sizing", actor=cast.sam)
+    with override_settings(GIGCX_WEBHOOKS_ALLOW_PRIVATE=True):
+        webhook, _ = webhook_services.webhook_endpoint_create(
+            brand=cast.acme,
+            url="https://127.0.0.1/hooks",
+            events=["question.asked"],
+            actor=cast.sam,
+        )
+    asked = DomainEvent.objects.get(name="question.asked", payload__question_id=question.pk)
+    [delivery] = webhook_services.webhook_event_fanout(event=asked)
     return {
+        "webhook": webhook,
+        "delivery": delivery,
         "question": question,
         "reply": reply,
         "tag": tag,
@@ -346,6 +363,10 @@ def test_every_staff_page_of_another_brand_answers_404_and_changes_nothing(
         "routing:canned-replies",
         "routing:canned-reply-edit",
         "routing:tag-delete",
+        "integrations:webhooks",
+        "integrations:webhook-detail",
+        "integrations:webhook-action",
+        "integrations:webhook-delivery-replay",
     } <= checked
     assert len(checked) >= 20
     assert database_fingerprint() == before

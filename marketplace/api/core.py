@@ -13,13 +13,14 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from gigcx.accounts import signed_in_user
 from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.pagination import paginated
 from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
 from marketplace import selectors, services
 from marketplace.models import LANGUAGE_CODES, BrandApiKey, BrandMembership, Category, Product
-from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite
+from marketplace.permissions import IsBrandStaff, PublicReadBrandStaffWrite, brand_of
 
 LANGUAGE_FIELD = serializers.ListField(
     child=serializers.ChoiceField(choices=sorted(LANGUAGE_CODES)), allow_empty=False
@@ -141,7 +142,7 @@ class BrandCreateApi(APIView):
             raise PermissionDenied("API keys act for one brand; a person creates brands.")
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        brand = services.brand_create(owner=request.user, **incoming.validated_data)
+        brand = services.brand_create(owner=signed_in_user(request), **incoming.validated_data)
         return Response(BrandOutputSerializer(brand).data, status=status.HTTP_201_CREATED)
 
 
@@ -175,14 +176,14 @@ class BrandDetailApi(APIView):
 
     @extend_schema(responses=BrandOutputSerializer)
     def get(self, request: Request, slug: str) -> Response:
-        return Response(BrandOutputSerializer(request.brand).data)
+        return Response(BrandOutputSerializer(brand_of(request)).data)
 
     @extend_schema(request=InputSerializer, responses=BrandOutputSerializer)
     def patch(self, request: Request, slug: str) -> Response:
         incoming = self.InputSerializer(data=request.data, partial=True)
         incoming.is_valid(raise_exception=True)
         brand = services.brand_update(
-            brand=request.brand, actor=request.user, **incoming.validated_data
+            brand=brand_of(request), actor=request.user, **incoming.validated_data
         )
         return Response(BrandOutputSerializer(brand).data)
 
@@ -202,7 +203,7 @@ class CategoryListCreateApi(APIView):
 
     @extend_schema(responses=CategoryOutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
-        categories = selectors.category_list(brand=request.brand, viewer=viewer_for(request))
+        categories = selectors.category_list(brand=brand_of(request), viewer=viewer_for(request))
         return paginated(self, request, categories, CategoryOutputSerializer)
 
     @extend_schema(request=InputSerializer, responses={201: CategoryOutputSerializer})
@@ -210,7 +211,7 @@ class CategoryListCreateApi(APIView):
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         category = services.category_create(
-            brand=request.brand, actor=request.user, **incoming.validated_data
+            brand=brand_of(request), actor=request.user, **incoming.validated_data
         )
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
@@ -225,7 +226,7 @@ class CategoryDetailApi(APIView):
     def _category(self, request: Request, category_id: int) -> Category:
         category = (
             Category.objects.visible_to(viewer_for(request))
-            .filter(brand=request.brand, pk=category_id)
+            .filter(brand=brand_of(request), pk=category_id)
             .first()
         )
         if category is None:
@@ -272,10 +273,10 @@ class ProductListCreateApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         viewer = viewer_for(request)
         include_archived = request.query_params.get("archived") == "1" and viewer.is_staff_of(
-            request.brand.pk
+            brand_of(request).pk
         )
         products = selectors.product_list(
-            brand=request.brand, viewer=viewer, include_archived=include_archived
+            brand=brand_of(request), viewer=viewer, include_archived=include_archived
         )
         return paginated(self, request, products, ProductOutputSerializer)
 
@@ -284,7 +285,7 @@ class ProductListCreateApi(APIView):
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         product = services.product_create(
-            brand=request.brand, actor=request.user, **incoming.validated_data
+            brand=brand_of(request), actor=request.user, **incoming.validated_data
         )
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
@@ -301,7 +302,7 @@ class ProductDetailApi(APIView):
     def _product(self, request: Request, product_id: int) -> Product:
         product = (
             Product.objects.visible_to(viewer_for(request))
-            .filter(brand=request.brand, pk=product_id)
+            .filter(brand=brand_of(request), pk=product_id)
             .select_related("category", "brand")
             .first()
         )
@@ -347,7 +348,7 @@ class MemberListApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         members = (
             BrandMembership.objects.visible_to(viewer_for(request))
-            .filter(brand=request.brand)
+            .filter(brand=brand_of(request))
             .select_related("user")
         )
         return paginated(self, request, members, self.OutputSerializer)
@@ -388,7 +389,7 @@ class ApiKeyListCreateApi(APIView):
 
     @extend_schema(responses=ApiKeyOutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
-        keys = BrandApiKey.objects.visible_to(viewer_for(request)).filter(brand=request.brand)
+        keys = BrandApiKey.objects.visible_to(viewer_for(request)).filter(brand=brand_of(request))
         return paginated(self, request, keys, ApiKeyOutputSerializer)
 
     @extend_schema(
@@ -399,7 +400,7 @@ class ApiKeyListCreateApi(APIView):
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         key, plain = services.api_key_create(
-            brand=request.brand, name=incoming.validated_data["name"], actor=request.user
+            brand=brand_of(request), name=incoming.validated_data["name"], actor=request.user
         )
         body = dict(ApiKeyOutputSerializer(key).data, key=plain)
         return Response(body, status=status.HTTP_201_CREATED)
@@ -414,7 +415,7 @@ class ApiKeyRevokeApi(APIView):
     def delete(self, request: Request, slug: str, key_id: int) -> Response:
         key = (
             BrandApiKey.objects.visible_to(viewer_for(request))
-            .filter(brand=request.brand, pk=key_id)
+            .filter(brand=brand_of(request), pk=key_id)
             .first()
         )
         if key is None:

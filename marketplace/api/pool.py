@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.accounts import signed_in_user
 from gigcx.tenancy import viewer_for
 from marketplace import selectors, services
 from marketplace.api.core import LANGUAGE_FIELD, NoApiKeyPrincipal, StrictInputSerializer, paginated
@@ -22,7 +23,7 @@ from marketplace.models import (
     ExpertProfile,
     ExpertSkill,
 )
-from marketplace.permissions import IsBrandStaff
+from marketplace.permissions import IsBrandStaff, brand_of
 
 
 class ExpertOutputSerializer(serializers.Serializer):
@@ -85,7 +86,7 @@ class ExpertListApi(APIView):
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         experts = selectors.pool_list(
-            brand=request.brand,
+            brand=brand_of(request),
             viewer=viewer_for(request),
             status=data.get("status"),
             tier=data.get("tier"),
@@ -99,7 +100,7 @@ class ExpertListApi(APIView):
 
 def _expert(request: Request, expert_id: int) -> Expert:
     expert = (
-        selectors.pool_list(brand=request.brand, viewer=viewer_for(request))
+        selectors.pool_list(brand=brand_of(request), viewer=viewer_for(request))
         .filter(pk=expert_id)
         .first()
     )
@@ -283,5 +284,5 @@ class ExpertProfileApi(APIView):
             windows = [(int(w["weekday"]), w["start"], w["end"]) for w in windows]
         if not data and windows is None:
             raise ValidationError({"non_field_errors": ["Send at least one field to change."]})
-        services.expert_profile_update(user=request.user, availability=windows, **data)
+        services.expert_profile_update(user=signed_in_user(request), availability=windows, **data)
         return Response(ProfileOutputSerializer(self._profile(request)).data)

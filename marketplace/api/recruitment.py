@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from gigcx.accounts import signed_in_user
 from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.tenancy import viewer_for
 from gigcx.throttling import AnonRateThrottle, UserRateThrottle, WriteRateThrottle
@@ -21,7 +22,7 @@ from marketplace import selectors, services
 from marketplace.api.core import LANGUAGE_FIELD, NoApiKeyPrincipal, StrictInputSerializer, paginated
 from marketplace.csv_rows import CsvReport, csv_decode
 from marketplace.models import Application, Expert, Invitation, Quiz, QuizAttempt
-from marketplace.permissions import IsBrandStaff, IsBrandStaffOrApplicant
+from marketplace.permissions import IsBrandStaff, IsBrandStaffOrApplicant, brand_of, staff_request
 
 # ---------------------------------------------------------------------------------------
 # CSV imports: preview (validate, write nothing) or confirm (validate again, then write)
@@ -84,8 +85,10 @@ class CsvImportApi(APIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         if not data["confirm"]:
-            return Response(_report_body(self.validate(request.brand, data["text"]), 0))
-        report, created = self.commit(request.brand, data["text"], request.user, data["only_valid"])
+            return Response(_report_body(self.validate(brand_of(request), data["text"]), 0))
+        report, created = self.commit(
+            brand_of(request), data["text"], request.user, data["only_valid"]
+        )
         return Response(_report_body(report, len(created)), status=status.HTTP_201_CREATED)
 
 
@@ -153,7 +156,7 @@ class InvitationOutputSerializer(serializers.Serializer):
 
 def _invitation(request: Request, invitation_id: int) -> Invitation:
     invitation = (
-        selectors.invitation_list(brand=request.brand, viewer=viewer_for(request))
+        selectors.invitation_list(brand=brand_of(request), viewer=viewer_for(request))
         .filter(pk=invitation_id)
         .first()
     )
@@ -183,7 +186,7 @@ class InvitationListCreateApi(APIView):
         if state and state not in Invitation.State.values:
             raise ValidationError({"state": [f"Use one of: {', '.join(Invitation.State.values)}."]})
         invitations = selectors.invitation_list(
-            brand=request.brand, viewer=viewer_for(request), state=state
+            brand=brand_of(request), viewer=viewer_for(request), state=state
         )
         return paginated(self, request, invitations, InvitationOutputSerializer)
 
@@ -197,7 +200,7 @@ class InvitationListCreateApi(APIView):
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         invitation = services.invitation_create(
-            brand=request.brand, actor=request.user, **incoming.validated_data
+            brand=brand_of(request), actor=request.user, **incoming.validated_data
         )
         return Response(InvitationOutputSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
@@ -243,7 +246,7 @@ class InvitationAcceptApi(APIView):
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         invitation = services.invitation_accept(
-            token=incoming.validated_data["token"], user=request.user
+            token=incoming.validated_data["token"], user=signed_in_user(request)
         )
         return Response(self.OutputSerializer(invitation).data)
 
@@ -301,7 +304,7 @@ class ApplicationListCreateApi(APIView):
                 {"status": [f"Use one of: {', '.join(Application.Status.values)}."]}
             )
         applications = selectors.application_list(
-            brand=request.brand, viewer=viewer_for(request), status=wanted
+            brand=brand_of(request), viewer=viewer_for(request), status=wanted
         )
         return paginated(self, request, applications, ApplicationOutputSerializer)
 
@@ -311,8 +314,8 @@ class ApplicationListCreateApi(APIView):
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
         application = services.application_submit(
-            brand=request.brand,
-            user=request.user,
+            brand=brand_of(request),
+            user=signed_in_user(request),
             items=[(item["product_id"], item["level"]) for item in data["products"]],
             languages=data["languages"],
             motivation=data["motivation"],
@@ -325,7 +328,7 @@ class ApplicationListCreateApi(APIView):
 
 def _application(request: Request, application_id: int) -> Application:
     application = (
-        selectors.application_list(brand=request.brand, viewer=viewer_for(request))
+        selectors.application_list(brand=brand_of(request), viewer=viewer_for(request))
         .filter(pk=application_id)
         .first()
     )
@@ -373,7 +376,7 @@ class ApplicationDetailApi(APIView):
     def get(self, request: Request, slug: str, application_id: int) -> Response:
         application = _application(request, application_id)
         history = None
-        if request.is_brand_staff:
+        if staff_request(request):
             history = selectors.applicant_history(
                 application=application, viewer=viewer_for(request)
             )
@@ -481,7 +484,7 @@ class QuizInputSerializer(StrictInputSerializer):
 
 def _quiz(request: Request, quiz_id: int) -> Quiz:
     quiz = (
-        selectors.quiz_list(brand=request.brand, viewer=viewer_for(request))
+        selectors.quiz_list(brand=brand_of(request), viewer=viewer_for(request))
         .filter(pk=quiz_id)
         .first()
     )
@@ -504,7 +507,7 @@ class QuizListCreateApi(APIView):
 
     @extend_schema(responses=QuizOutputSerializer(many=True))
     def get(self, request: Request, slug: str) -> Response:
-        quizzes = selectors.quiz_list(brand=request.brand, viewer=viewer_for(request))
+        quizzes = selectors.quiz_list(brand=brand_of(request), viewer=viewer_for(request))
         return paginated(self, request, quizzes, QuizOutputSerializer)
 
     @extend_schema(request=QuizInputSerializer, responses={201: QuizDetailOutputSerializer})
@@ -512,7 +515,7 @@ class QuizListCreateApi(APIView):
         incoming = QuizInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         quiz = services.quiz_create(
-            brand=request.brand, actor=request.user, **incoming.validated_data
+            brand=brand_of(request), actor=request.user, **incoming.validated_data
         )
         return Response(_quiz_detail(quiz, staff=True), status=status.HTTP_201_CREATED)
 
@@ -526,7 +529,7 @@ class QuizDetailApi(APIView):
 
     @extend_schema(responses=QuizDetailOutputSerializer)
     def get(self, request: Request, slug: str, quiz_id: int) -> Response:
-        return Response(_quiz_detail(_quiz(request, quiz_id), staff=request.is_brand_staff))
+        return Response(_quiz_detail(_quiz(request, quiz_id), staff=staff_request(request)))
 
     @extend_schema(request=InputSerializer, responses=QuizDetailOutputSerializer)
     def patch(self, request: Request, slug: str, quiz_id: int) -> Response:
@@ -587,5 +590,7 @@ class QuizAttemptListCreateApi(APIView):
             answers = {int(k): v for k, v in incoming.validated_data["answers"].items()}
         except ValueError:
             raise ValidationError({"answers": ["Keys are question ids."]}) from None
-        attempt = services.quiz_attempt_submit(quiz=quiz, user=request.user, answers=answers)
+        attempt = services.quiz_attempt_submit(
+            quiz=quiz, user=signed_in_user(request), answers=answers
+        )
         return Response(QuizAttemptOutputSerializer(attempt).data, status=status.HTTP_201_CREATED)

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from gigcx.accounts import signed_in_user
 from gigcx.exceptions import ApplicationError
 from gigcx.mfa import mfa_required_url
 from gigcx.models import AuditEvent
@@ -76,7 +77,9 @@ def expert_home(request: HttpRequest) -> HttpResponse:
     profile = getattr(request.user, "expert_profile", None)
     quizzes = list(selectors.quizzes_for_person(user=request.user, viewer=viewer))
     for quiz in quizzes:
-        quiz.next_attempt_at = services.quiz_next_attempt_at(quiz=quiz, user=request.user)
+        quiz.next_attempt_at = services.quiz_next_attempt_at(
+            quiz=quiz, user=signed_in_user(request)
+        )
     applications = (
         Application.objects.visible_to(viewer)
         .filter(user=request.user)
@@ -108,7 +111,7 @@ def brand_create(request: HttpRequest) -> HttpResponse:
     form = BrandForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            brand = services.brand_create(owner=request.user, **form.cleaned_data)
+            brand = services.brand_create(owner=signed_in_user(request), **form.cleaned_data)
         except ApplicationError as exc:
             form_add_application_error(form, exc)
         else:

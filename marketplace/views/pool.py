@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from gigcx.accounts import signed_in_user
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
 from gigcx.web import form_add_application_error, parse_id
@@ -178,7 +179,7 @@ def expert_profile(request: HttpRequest) -> HttpResponse:
         ]
     else:
         initial = {
-            "display_name": request.user.display_name,
+            "display_name": signed_in_user(request).display_name,
             "languages": ["en"],
             "timezone": "UTC",
             "capacity": 2,
@@ -199,7 +200,7 @@ def expert_profile(request: HttpRequest) -> HttpResponse:
             ]
             try:
                 services.expert_profile_update(
-                    user=request.user, availability=availability, **form.cleaned_data
+                    user=signed_in_user(request), availability=availability, **form.cleaned_data
                 )
             except ApplicationError as exc:
                 form_add_application_error(form, exc)

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from gigcx.accounts import signed_in_user
 from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
 from gigcx.throttling import rate_limited
@@ -421,14 +422,14 @@ def quiz_take(request: HttpRequest, slug: str, quiz_id: int) -> HttpResponse:
         if form.is_valid():
             try:
                 result = services.quiz_attempt_submit(
-                    quiz=quiz, user=request.user, answers=form.answers()
+                    quiz=quiz, user=signed_in_user(request), answers=form.answers()
                 )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
                 status = exc.status_code
             else:
                 status = 200
-    last = quiz.attempts.filter(user=request.user).first() if result is None else result
+    last = quiz.attempts.filter(user=signed_in_user(request)).first() if result is None else result
     return render(
         request,
         "marketplace/quiz_take.html",
@@ -438,7 +439,9 @@ def quiz_take(request: HttpRequest, slug: str, quiz_id: int) -> HttpResponse:
             "form": form,
             "result": result,
             "last": last,
-            "next_attempt_at": services.quiz_next_attempt_at(quiz=quiz, user=request.user),
+            "next_attempt_at": services.quiz_next_attempt_at(
+                quiz=quiz, user=signed_in_user(request)
+            ),
         },
         status=status,
     )

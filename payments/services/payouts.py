@@ -25,6 +25,7 @@ from django.utils import timezone
 from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
 from gigcx.dispatch import enqueue_on_commit
+from gigcx.events import event_record
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from marketplace.models import Brand, Expert
 from payments.ledger import (
@@ -350,6 +351,11 @@ def payout_record_outcome(*, payout_id: int, outcome: Outcome) -> Payout:
     return Payout.objects.get(pk=payout_id)
 
 
+def _payout_event(payout: Payout, name: str) -> None:
+    """``payout.paid`` / ``payout.failed`` in the outbox, with the change (brands' webhooks)."""
+    event_record(name=name, brand_id=payout.brand_id, payload={"payout_id": payout.pk})
+
+
 def _apply_outcome(payout_id: int, outcome: Outcome, *, from_paid: bool = False) -> bool:
     now = timezone.now()
     payout = Payout.objects.select_for_update().filter(pk=payout_id).first()
@@ -366,6 +372,7 @@ def _apply_outcome(payout_id: int, outcome: Outcome, *, from_paid: bool = False)
             last_error="",
         )
         audit_record(actor=None, action="payout.paid", target=payout, brand_id=payout.brand_id)
+        _payout_event(payout, "payout.paid")
         return True
     if outcome.status == "failed":
         if payout.status not in open_states and not (
@@ -400,6 +407,7 @@ def _apply_outcome(payout_id: int, outcome: Outcome, *, from_paid: bool = False)
             brand_id=payout.brand_id,
             reason=outcome.reason,
         )
+        _payout_event(payout, "payout.failed")
         return True
     return False
 
@@ -454,6 +462,7 @@ def payout_mark_paid(*, brand: Brand, payout_ids: list[int], actor: Any) -> int:
                 brand_id=brand.pk,
                 target=Payout.objects.get(pk=payout_id),
             )
+            event_record(name="payout.paid", brand_id=brand.pk, payload={"payout_id": payout_id})
     return changed
 
 

@@ -63,7 +63,21 @@ def offer_to_named_expert(
         expires_at=now + timedelta(seconds=timeout_seconds),
     )
     push_after_commit([expert.user_id], {"type": "offer.new", "question_id": question.pk})
+    _offered_event(question, [offer], step)
     return offer
+
+
+def _offered_event(question: Question, offers: list[Assignment], step: int) -> None:
+    """``question.offered`` in the outbox, with the offers (brands' webhooks hear it)."""
+    event_record(
+        name="question.offered",
+        brand_id=question.brand_id,
+        payload={
+            "question_id": question.pk,
+            "expert_ids": [offer.expert_id for offer in offers],
+            "step": step,
+        },
+    )
 
 
 def question_escalate_locked(question: Question, *, reason: str, actor: Any = None) -> None:
@@ -175,6 +189,7 @@ def routing_offer_question(*, question_id: int) -> list[Assignment]:
             [by_id[o.expert_id].expert.user_id for o in offers],
             {"type": "offer.new", "question_id": question.pk},
         )
+        _offered_event(question, offers, step)
         return offers
 
 
@@ -241,6 +256,15 @@ def assignment_accept(*, assignment_id: int, user: Any) -> Assignment:
             target=assignment,
             brand_id=question.brand_id,
             data={"question_id": question.pk},
+        )
+        event_record(
+            name="question.accepted",
+            brand_id=question.brand_id,
+            payload={
+                "question_id": question.pk,
+                "expert_id": assignment.expert_id,
+                "assignment_id": assignment.pk,
+            },
         )
         push_after_commit(others, {"type": "offer.withdrawn", "question_id": question.pk})
         push_after_commit(

@@ -138,7 +138,6 @@ def question_create(
         raise NotFoundError("No such brand.")
     if errors:
         raise ApplicationError("The question could not be sent; see the fields.", fields=errors)
-    question_quota_check(brand=brand, asked_by=asked_by if authenticated else None)
 
     token, token_hash = (None, "")
     if not authenticated:
@@ -150,6 +149,9 @@ def question_create(
             User.objects.filter(pk=asked_by.pk).update(tone_analysis=tone)
             asked_by.tone_analysis = tone
         Brand.objects.filter(pk=brand.pk).update(question_seq=F("question_seq") + 1)
+        # Counted under the brand row's lock just taken, so two racing askers cannot both
+        # take the last place of a quota (the error rolls the sequence number back).
+        question_quota_check(brand=brand, asked_by=asked_by if authenticated else None)
         # A signed-in customer's questions to the brand form a chain (previous / next asked),
         # linked inside the INSERT and one UPDATE; the brand row locked above orders them.
         earlier = Question.objects.filter(brand=brand, asked_by=asked_by).order_by(
@@ -175,6 +177,11 @@ def question_create(
             )
         Message.objects.create(
             question=question, author=question.asked_by, role=Message.Role.CUSTOMER, body=body
+        )
+        event_record(
+            name="question.asked",
+            brand_id=brand.pk,
+            payload={"question_id": question.pk, "product_id": question.product_id},
         )
         from routing.tasks import triage_question
 

@@ -8,6 +8,7 @@ from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.core.management import call_command
 
+from gigcx.models import User
 from marketplace import demo
 from marketplace.models import Application, Brand, Expert, ExpertSkill, Invitation, Product, Quiz
 
@@ -77,3 +78,17 @@ def test_seed_demo_says_how_to_get_the_owners_code_and_runs_twice(db: Any) -> No
     assert "manage.py demo_totp" in out.getvalue()
     assert demo.DEMO_TOTP_SECRET in out.getvalue()
     assert Authenticator.objects.filter(user__email="sam@acme.example", type="totp").count() == 1
+
+
+def test_a_production_site_refuses_the_demo_cast_unless_told_otherwise(
+    db: Any, settings: Any
+) -> None:
+    from django.core.management.base import CommandError
+
+    # given DEBUG off and no explicit permission (a production site)
+    settings.GIGCX_ALLOW_DEMO_DATA = False
+
+    # then seeding refuses, says how to allow it, and creates nobody
+    with pytest.raises(CommandError, match="GIGCX_ALLOW_DEMO_DATA=true"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.filter(email="sam@acme.example").exists()

@@ -621,6 +621,39 @@ def test_the_customer_card_shows_her_history_products_experts_and_ratings(
     )
 
 
+def test_the_customer_card_reads_a_long_history_in_the_same_queries_as_a_short_one(
+    cast: Any, inbox: Inbox, client: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(cast.maya)
+    url = f"/questions/{inbox.escalated.pk}/"
+    client.get(url)  # warm per-process caches (sites, content types)
+
+    def page() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url).content.decode()
+        return len(queries), html.split('id="customer-card"', 1)[1].split("</section>", 1)[0]
+
+    short, _ = page()
+    # when carol has asked 30 more questions
+    for n in range(30):
+        services.question_create(
+            brand=cast.acme,
+            asked_by=cast.carol,
+            body=f"Question number {n} about my gear?",
+        )
+    long, card = page()
+
+    # then the page costs the same number of queries, shows five others and counts the rest
+    assert long == short
+    others = card.split('id="customer-questions"', 1)[1].split("</ul>", 1)[0]
+    assert others.count("/questions/") == 5
+    assert "(29 more)" in card  # 35 in all: the open one and the five shown are not "more"
+    assert "Trailblazer 2 Trail Shoe" in card  # products of older questions are still named
+
+
 def test_an_anonymous_askers_card_says_why_it_is_empty(cast: Any, client: Any) -> None:
     question, _ = services.question_create(
         brand=cast.acme, body="Do you ship to Norway?", contact_email="v@example.com"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import import_string
 
@@ -18,6 +18,12 @@ class Command(BaseCommand):
     help = "Create the demo brand Acme Outdoors with its catalogue, staff, experts and customers."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.GIGCX_ALLOW_DEMO_DATA:
+            raise CommandError(
+                "Refusing to seed the demo data: DEBUG is off, so this looks like a production "
+                "site, and the demo accounts have a published password. Set "
+                "GIGCX_ALLOW_DEMO_DATA=true if this really is a demo or staging site."
+            )
         created: list[str] = []
         with transaction.atomic():
             self._seed(created)
