@@ -46,11 +46,17 @@ def as_json_schema(node: Any) -> Any:
 def world(cast: Any, ask: Any) -> dict[str, Any]:
     question = ask()
     quiz = shoe_quiz(cast)
+    from integrations.models import WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        brand=cast.acme, url="https://hooks.acme.example/gigcx", secret_sealed="unused"
+    )
     return {
         "slug": "acme",
         "expert_id": cast.ada_expert.pk,
         "quiz_id": quiz.pk,
         "question_id": question.pk,
+        "endpoint_id": endpoint.pk,
     }
 
 
