@@ -304,7 +304,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
-    # Running account balances checked against the sum of their postings, nightly.
+    # Nightly: ledger, payouts and provider transfer events compared, and running account
+    # balances checked against the sum of their postings (payments.services.reconciliation).
     "payments.reconcile_ledger": {
         "task": "payments.reconcile_ledger",
         "schedule": crontab(hour=4, minute=0),

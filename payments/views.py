@@ -215,6 +215,9 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
                 for posting in selectors.brand_statement(brand=brand)[:50]
             ],
             "card": selectors.rate_card_current(brand=brand),
+            "issues": selectors.brand_reconciliation_issues(
+                brand=brand, viewer=viewer_for(request)
+            )[:20],
             # Quality reviewers read the money but move none: no buttons they cannot use.
             "can_edit": viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES),
         },

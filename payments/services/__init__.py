@@ -24,6 +24,7 @@ from payments.services.payouts import (
     stripe_event_handle,
 )
 from payments.services.rate_cards import rate_card_create, rate_card_in_force
+from payments.services.reconciliation import reconcile_run
 
 __all__ = [
     "call_earning_book",
@@ -49,5 +50,6 @@ __all__ = [
     "payouts_send_due",
     "rate_card_create",
     "rate_card_in_force",
+    "reconcile_run",
     "stripe_event_handle",
 ]
