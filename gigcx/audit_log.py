@@ -168,7 +168,7 @@ def csv_safe(cell: object) -> object:
     return cell
 
 
-def audit_csv_rows(events: Iterable[AuditEvent]) -> Iterator[list[object]]:
+def audit_csv_rows(events: Iterable[AuditEvent]) -> Iterator[list[Any]]:
     import json
 
     yield CSV_HEADER

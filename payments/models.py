@@ -632,9 +632,9 @@ class ReconciliationIssue(models.Model):
         """Minor units as money ("4200" -> "42.00 EUR"); a status or a note as it is."""
         currency = (
             self.payout.currency
-            if self.payout_id
+            if self.payout is not None
             else self.account.currency
-            if self.account_id
+            if self.account is not None
             else None
         )
         if currency and value.lstrip("-").isdigit():

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -56,7 +57,7 @@ def brand_audit(request: HttpRequest, brand: Brand) -> HttpResponse:
 
 
 @brand_staff_page()
-def brand_audit_csv(request: HttpRequest, brand: Brand) -> HttpResponse:
+def brand_audit_csv(request: HttpRequest, brand: Brand) -> HttpResponseBase:
     """The same lines as the page, with the same filters, as a CSV file (streamed). Cells that
     a spreadsheet would run as a formula are neutralised."""
     filters, errors = audit_filters_parse(request.GET)

@@ -16,6 +16,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
@@ -82,16 +83,16 @@ def _payout_findings() -> list[Finding]:
         transfer_id = str(((payload or {}).get("object") or {}).get("id") or "")
         if not transfer_id:
             continue
-        said = Payout.Status.FAILED if event_type == "transfer.reversed" else Payout.Status.PAID
+        outcome = Payout.Status.FAILED if event_type == "transfer.reversed" else Payout.Status.PAID
         if transfers.get(transfer_id) != Payout.Status.FAILED:
-            transfers[transfer_id] = said
+            transfers[transfer_id] = outcome
 
     findings: list[Finding] = []
     seen_references: set[str] = set()
     for pk, brand_id, amount, status, provider, reference in Payout.objects.order_by(
         "pk"
     ).values_list("pk", "brand_id", "amount", "status", "provider", "provider_reference"):
-        about = {"brand_id": brand_id, "payout_id": pk}
+        about: dict[str, Any] = {"brand_id": brand_id, "payout_id": pk}
         paid_out = booked.get(pk, 0)
         if paid_out == 0:
             findings.append(
