@@ -253,6 +253,15 @@ AUDIT_WORDS = {
     "webhook.secret_rotated": "rotated a webhook signing secret",
     "webhook.secret_revealed": "revealed a webhook signing secret",
     "webhook.delivery_replayed": "replayed a webhook delivery",
+    "call.requested": "asked to talk to an expert",
+    "call.accepted": "answered a call",
+    "call.ended": "ended a call",
+    "call.missed": "missed a call (nobody was free)",
+    "call.cancelled": "cancelled a call",
+    "call.rated": "rated a call",
+    "callback.booked": "booked a callback",
+    "callback.taken": "took a callback",
+    "callback.called": "called back at the booked time",
 }
 
 

@@ -95,6 +95,7 @@ SERVICE_MODULES = sorted(
         *ROOT.glob("payments/services/*.py"),
         ROOT / "privacy/services.py",
         ROOT / "integrations/services.py",
+        ROOT / "voice/services.py",
     ]
 )
 # Money services that act without a person (``actor``) but move or settle money.
