@@ -230,3 +230,15 @@ def sweep() -> dict[str, int]:
         if any(outcome.values()):
             logger.info("sweep: %s", ", ".join(f"{k} {v}" for k, v in outcome.items() if v))
         return outcome
+
+
+@shared_task(name="routing.detect_surges")
+def detect_surges() -> int:
+    """Look for surges of one problem on every busy product (beat, every few minutes; one
+    run at a time). Safe to run twice: a surge already raised only takes its questions."""
+    from routing.services.surges import surges_detect_all
+
+    with exclusive("routing.detect_surges") as held:
+        if not held:
+            return 0
+        return surges_detect_all()
