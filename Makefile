@@ -6,7 +6,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run setup test test-fast lint audit format check-deploy schema bench bench-broker bench-perf soak chaos train-frustration vendor clean
+.PHONY: help install run setup test test-fast lint audit format check-deploy schema bench bench-surge bench-broker bench-perf soak chaos train-frustration vendor clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
@@ -14,6 +14,7 @@ help:
 	@echo "make lint    ruff lint and format check"
 	@echo "make audit   bandit over the apps; pip-audit --strict (says 'not run' when offline)"
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
+	@echo "make bench-surge    surge detection on replayed public questions: delay and false alarms a day"
 	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
 	@echo "make bench-perf     one routing decision and a balance against pool / ledger size (PostgreSQL)"
 	@echo "make soak    the whole site under steady load for SOAK_MINUTES (default 10), a report a minute"
@@ -88,6 +89,13 @@ bench: install
 
 # Embedded brokers compared (kombu's filesystem transport and ours), each with a real worker:
 # no-op tasks/s and publish -> run round trip. Prints figures.
+# Surge detection (bench/surge.py): real Stack Exchange and BANKING77 question streams with
+# bursts of one problem mixed in; tunes on one part, reports on the others (~10 minutes).
+# SURGE_ARGS="--backend tfidf" measures the fall-back, "--quick" a smaller grid.
+SURGE_ARGS ?=
+bench-surge: install
+	$(PY) bench/surge.py $(SURGE_ARGS)
+
 bench-broker: install
 	$(PY) bench/broker.py
 

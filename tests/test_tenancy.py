@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.urls import URLPattern, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.permissions import AllowAny
 
 from gigcx.tenancy import ScopedQuerySet
@@ -20,6 +21,7 @@ from marketplace import services
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
 from routing import services as routing_services
+from routing.models import SurgeIncident
 
 pytestmark = pytest.mark.django_db
 
@@ -74,6 +76,7 @@ def url_kwargs_for(
         "application_id": rows["application"].pk,
         "quiz_id": rows["quiz"].pk,
         "entry_id": rows["entry"].pk,
+        "incident_id": rows["incident"].pk,
         # payments: the brand check answers before any row is looked up
         "batch_id": 1,
         "earning_id": 1,
@@ -129,7 +132,16 @@ def acme_rows(cast: Any) -> dict[str, Any]:
         brand=cast.acme, actor=cast.sam, title="Sizing", body="They run half a size small."
     )
     tag = routing_services.question_tag_add(question=question, name="sizing", actor=cast.sam)
+    # A surge the detector raised on Acme's shoe (a detection is Acme's staff's alone).
+    incident = SurgeIncident.objects.create(
+        brand=cast.acme,
+        product=cast.trail_shoe,
+        started_at=timezone.now(),
+        question_ids=[question.pk],
+        question_count=1,
+    )
     return {
+        "incident": incident,
         "question": question,
         "reply": reply,
         "tag": tag,
@@ -337,6 +349,9 @@ def test_every_staff_page_of_another_brand_answers_404_and_changes_nothing(
         "routing:knowledge-entry-status",
         "routing:knowledge-gaps",
         "routing:knowledge-gap-propose",
+        "routing:surges",
+        "routing:surge-detail",
+        "routing:surge-action",
         "routing:routing-settings",
         "routing:staff-queue",
         "routing:staff-queue-counts",
