@@ -269,6 +269,12 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "inte
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # Embeds a few hundred questions: kept off the latency-sensitive routing queue.
+    # Staffing surges: the waiting queue against the online experts' free slots.
+    "routing.watch_staffing": {
+        "task": "routing.watch_staffing",
+        "schedule": timedelta(minutes=1),
+        "options": {"expire_seconds": 50},
+    },
     "routing.detect_surges": {"queue": "default"},
     "routing.*": {"queue": "routing"},
     "payments.*": {"queue": "payments"},
@@ -303,6 +309,12 @@ CELERY_BEAT_SCHEDULE = {
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
     # Surges of one problem per product (routing/text/surge.py): at most this much is added
     # to the detection delays bench/surge.py measures at each question's arrival.
+    # Staffing surges: the waiting queue against the online experts' free slots.
+    "routing.watch_staffing": {
+        "task": "routing.watch_staffing",
+        "schedule": timedelta(minutes=1),
+        "options": {"expire_seconds": 50},
+    },
     "routing.detect_surges": {
         "task": "routing.detect_surges",
         "schedule": timedelta(minutes=5),

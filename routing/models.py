@@ -72,6 +72,11 @@ class RoutingSettings(models.Model):
     # A customer message at least this frustrated (0..1) in a conversation with an expert
     # also alerts the brand's staff; the expert is told of any sharp rise.
     staff_alert_frustration = models.FloatField(default=0.85)
+    # Staffing surge: more questions waiting than the online experts have free slots for
+    # this many minutes in a row invites the experts who opted in; 0 turns it off. (A
+    # question waits at most the step waits before staff get it, so the queue stays long
+    # only while new questions keep coming: a few minutes is already a wave.)
+    surge_after_minutes = models.PositiveSmallIntegerField(default=5)
 
     objects = RoutingSettingsQuerySet.as_manager()
 
@@ -839,3 +844,74 @@ class SurgeIncident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} surge {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StaffingSurgeQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> StaffingSurgeQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class StaffingSurge(models.Model):
+    """A brand's waiting queue outgrowing its online experts' free slots. ``watching`` while
+    it has not lasted the brand's ``surge_after_minutes``; ``active`` once the opted-in
+    experts are invited; ``ended`` when the queue fits again (or it never lasted)."""
+
+    class Status(models.TextChoices):
+        WATCHING = "watching", "Building up"
+        ACTIVE = "active", "Experts invited"
+        ENDED = "ended", "Ended"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="staffing_surges")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WATCHING)
+    started_at = models.DateTimeField()
+    invited_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    peak_waiting = models.PositiveIntegerField(default=0)
+    free_slots_at_start = models.PositiveIntegerField(default=0)
+    # The surge bonus per resolved question shown on the invitation (the rate card's, when
+    # the experts were invited), in minor units of ``currency``.
+    bonus_amount = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+
+    objects = StaffingSurgeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand"],
+                condition=~Q(status="ended"),
+                name="staffing_surge_one_open_per_brand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"staffing surge at {self.brand} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StaffingSurgeInviteQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> StaffingSurgeInviteQuerySet:
+        return self._site_admin_or(
+            viewer,
+            Q(surge__brand_id__in=viewer.staff_brand_ids()) | Q(expert__user_id=viewer.user_id),
+        )
+
+
+class StaffingSurgeInvite(models.Model):
+    """One expert invited to one surge (once: the unique constraint is the guarantee)."""
+
+    surge = models.ForeignKey(StaffingSurge, on_delete=models.CASCADE, related_name="invites")
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    # When she came online after the invitation (she answered the call).
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffingSurgeInviteQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["surge", "expert"], name="staffing_invite_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expert} invited to {self.surge_id}"

@@ -242,3 +242,16 @@ def detect_surges() -> int:
         if not held:
             return 0
         return surges_detect_all()
+
+
+@shared_task(name="routing.watch_staffing")
+def watch_staffing() -> int:
+    """Compare each brand's waiting queue with its online experts' free slots and invite
+    the opted-in experts when it has outgrown them for long enough (beat, every minute; one
+    run at a time). Safe to run twice: a surge invites once."""
+    from routing.services.staffing import staffing_watch_all
+
+    with exclusive("routing.watch_staffing") as held:
+        if not held:
+            return 0
+        return staffing_watch_all()

@@ -1,6 +1,7 @@
 """Staff pages of proactive care: the surges the detector raised for the brand's products,
 each with its grouped questions, the best expert answer so far and its drafted entry, and
-the one-click known-issue notice (publish, dismiss, end).
+the one-click known-issue notice (publish, dismiss, end); and the staffing surges (queue
+outgrowing the online experts), with who was invited and who answered the call.
 
 Every staff of the brand reads them; owners and managers act (``brand_staff_page`` turns
 other roles' POSTs away). Another brand's staff get 404.
@@ -17,8 +18,10 @@ from gigcx.exceptions import ApplicationError
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
 from marketplace.models import Brand
 from marketplace.views import brand_staff_page
-from routing.models import Message, SurgeIncident
+from routing.models import Message, StaffingSurge, SurgeIncident
+from routing.selectors import routing_settings_for
 from routing.services import surges
+from routing.services.staffing import staffing_surges_for_staff
 
 SHOWN = 50
 
@@ -43,11 +46,26 @@ def surge_list(request: HttpRequest, brand: Brand) -> HttpResponse:
         .select_related("product", "entry")
         .order_by("-detected_at")[:SHOWN]
     )
+    staffing = staffing_surges_for_staff(
+        surges=list(
+            StaffingSurge.objects.visible_to(viewer_for(request))
+            .filter(brand=brand)
+            .order_by("-started_at")[:10]
+        )
+    )
+    from payments.models import format_money
+
+    for surge in staffing:
+        surge.bonus_label = (  # type: ignore[attr-defined]
+            format_money(surge.bonus_amount, surge.currency) if surge.bonus_amount else ""
+        )
     return render(
         request,
         "routing/surges.html",
         {
             "brand": brand,
+            "staffing": staffing,
+            "surge_after": routing_settings_for(brand.pk).surge_after_minutes,
             "open": [i for i in incidents if i.status == SurgeIncident.Status.OPEN],
             "notices": [i for i in incidents if i.status == SurgeIncident.Status.PUBLISHED],
             "past": [

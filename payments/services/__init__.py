@@ -8,6 +8,7 @@ from payments.services.earnings import (
     earning_hold,
     earning_release,
     earning_reverse,
+    earning_surge_bonus_book,
     earnings_clear_due,
 )
 from payments.services.payouts import (
@@ -27,6 +28,7 @@ __all__ = [
     "InsufficientFunds",
     "LedgerConflict",
     "earning_apply_rating",
+    "earning_surge_bonus_book",
     "earning_book",
     "earning_clear",
     "earning_hold",
