@@ -190,6 +190,7 @@ class RateCardVersionSerializer(serializers.Serializer):
     bonus_amount = serializers.IntegerField()
     bonus_min_rating = serializers.IntegerField()
     hold_below_rating = serializers.IntegerField()
+    surge_bonus_amount = serializers.IntegerField()
     lines = RateCardLineSerializer(many=True, source="lines.all")
 
 
@@ -207,6 +208,7 @@ class RateCardApi(APIView):
         bonus_amount = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
         bonus_min_rating = serializers.IntegerField(min_value=1, max_value=5, default=5)
         hold_below_rating = serializers.IntegerField(min_value=0, max_value=5, default=0)
+        surge_bonus_amount = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
         lines = RateCardLineSerializer(many=True, required=False, default=list)
 
     class OutputSerializer(serializers.Serializer):

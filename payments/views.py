@@ -281,6 +281,10 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
                 clearance_days=int(request.POST.get("clearance_days", "3") or 3),
                 bonus_amount=_parse_amount(request.POST.get("bonus_amount", ""), currency) or 0,
                 hold_below_rating=int(request.POST.get("hold_below_rating", "0") or 0),
+                surge_bonus_amount=_parse_amount(
+                    request.POST.get("surge_bonus_amount", ""), currency
+                )
+                or 0,
                 lines=lines,
             )
             messages.success(
@@ -312,6 +316,7 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
             "history": brand.rate_cards.order_by("-version")[:10],
             "default_amount": major(card.default_amount) if card else "",
             "bonus_amount": major(card.bonus_amount) if card else "",
+            "surge_bonus_amount": major(card.surge_bonus_amount) if card else "",
             "can_edit": viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES),
         },
     )

@@ -69,22 +69,24 @@ class Surge:
 def group(vectors: np.ndarray, similarity: float) -> list[list[int]]:
     """One-pass centroid grouping of unit vectors, in the order given (oldest first)."""
     groups: list[list[int]] = []
-    sums: list[np.ndarray] = []
     if len(vectors) == 0:
         return groups
-    centroids = np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    # At most one group per vector: preallocated, so each step is one matrix-vector product.
+    sums = np.zeros_like(vectors, dtype=np.float32)
+    centroids = np.zeros_like(vectors, dtype=np.float32)
     for i, vector in enumerate(vectors):
-        if len(groups):
-            scores = centroids @ vector
+        count = len(groups)
+        if count:
+            scores = centroids[:count] @ vector
             best = int(np.argmax(scores))
             if scores[best] >= similarity:
                 groups[best].append(i)
-                sums[best] = sums[best] + vector
+                sums[best] += vector
                 centroids[best] = _unit(sums[best])
                 continue
         groups.append([i])
-        sums.append(vector.astype(np.float32).copy())
-        centroids = np.vstack([centroids, _unit(vector)[None, :]])
+        sums[count] = vector
+        centroids[count] = _unit(vector)
     return groups
 
 

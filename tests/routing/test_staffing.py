@@ -208,3 +208,42 @@ def test_the_preference_is_on_the_expert_profile(cast: Any, client: Any) -> None
     assert "Invite me when questions pile up" in page
     marketplace.expert_profile_update(user=cast.ada, notify_surge_alerts=True)
     assert cast.ada.expert_profile.__class__.objects.get(user=cast.ada).notify_surge_alerts
+
+
+def test_staff_set_the_surge_bonus_on_the_rate_card(cast: Any, api_as: Any, client: Any) -> None:
+    # through the API (minor units) and the page (major units)
+    response = api_as(cast.sam).put(
+        "/api/v1/brands/acme/rate-card",
+        {
+            "currency": "EUR",
+            "default_amount": 400,
+            "platform_fee_bps": 1500,
+            "surge_bonus_amount": 300,
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["surge_bonus_amount"] == 300
+    bad = api_as(cast.sam).put(
+        "/api/v1/brands/acme/rate-card",
+        {
+            "currency": "EUR",
+            "default_amount": 400,
+            "platform_fee_bps": 1500,
+            "surge_bonus_amount": -1,
+        },
+        format="json",
+    )
+    assert bad.status_code == 400
+    client.force_login(cast.maya)
+    client.post(
+        "/brands/acme/manage/rate-card/",
+        {
+            "currency": "EUR",
+            "default_amount": "4.00",
+            "platform_fee_bps": "1500",
+            "surge_bonus_amount": "2.50",
+        },
+    )
+    assert cast.acme.rate_cards.order_by("-version").first().surge_bonus_amount == 250
+    assert 'value="2.50"' in client.get("/brands/acme/manage/rate-card/").content.decode()
