@@ -90,8 +90,9 @@ bench: install
 # Embedded brokers compared (kombu's filesystem transport and ours), each with a real worker:
 # no-op tasks/s and publish -> run round trip. Prints figures.
 # Surge detection (bench/surge.py): real Stack Exchange and BANKING77 question streams with
-# bursts of one problem mixed in; tunes on one part, reports on the others (~10 minutes).
-# SURGE_ARGS="--backend tfidf" measures the fall-back, "--quick" a smaller grid.
+# bursts of one problem mixed in; tunes on one part, reports on the others (a few minutes).
+# SURGE_ARGS="--backend tfidf" measures the fall-back, "--quick" a smaller grid, "--busy"
+# adds a 100-a-day product to tuning and reporting (several times longer).
 SURGE_ARGS ?=
 bench-surge: install
 	$(PY) bench/surge.py $(SURGE_ARGS)

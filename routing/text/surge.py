@@ -44,8 +44,8 @@ class SurgeSettings:
 
     window: timedelta = timedelta(hours=6)
     similarity: float | None = None  # None: SIMILARITY[backend]
-    multiplier: float = 3.0
-    min_count: int = 5
+    multiplier: float = 2.0
+    min_count: int = 3
     baseline: timedelta = timedelta(days=28)
 
     def similarity_for(self, backend: str) -> float:

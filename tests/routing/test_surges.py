@@ -113,14 +113,14 @@ def test_a_burst_of_one_problem_raises_one_incident_with_a_draft_from_the_best_a
 
 
 def test_usual_questions_and_other_products_raise_nothing(cast: Any, clock: Any) -> None:
-    # given many different questions on the shoe, and four about the tent's poles
+    # given many different questions on the shoe, and two about the tent's sole
     for i, body in enumerate(BACKGROUND):
         asked(cast, clock, body, minutes_ago=30 + i)
     tent = cast.acme.products.get(name="Ridgeline 2P Tent")
-    for i, body in enumerate(PEELING[:4]):
+    for i, body in enumerate(PEELING[:2]):
         asked(cast, clock, body.replace("Trailblazer 2", "Ridgeline tent"), 10 + i, product=tent)
 
-    # then no product has a surge (the tent's four are under min count)
+    # then no product has a surge (the tent's two are under min count)
     assert surges_detect_all() == 0
     assert not SurgeIncident.objects.exists()
 
