@@ -87,8 +87,6 @@ bench: install
 	$(PY) bench/frustration.py
 	$(PY) bench/suggest.py
 
-# Embedded brokers compared (kombu's filesystem transport and ours), each with a real worker:
-# no-op tasks/s and publish -> run round trip. Prints figures.
 # Surge detection (bench/surge.py): real Stack Exchange and BANKING77 question streams with
 # bursts of one problem mixed in; tunes on one part, reports on the others (a few minutes).
 # SURGE_ARGS="--backend tfidf" measures the fall-back, "--quick" a smaller grid, "--busy"
@@ -97,6 +95,8 @@ SURGE_ARGS ?=
 bench-surge: install
 	$(PY) bench/surge.py $(SURGE_ARGS)
 
+# Embedded brokers compared (kombu's filesystem transport and ours), each with a real worker:
+# no-op tasks/s and publish -> run round trip. Prints figures.
 bench-broker: install
 	$(PY) bench/broker.py
 
