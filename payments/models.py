@@ -232,6 +232,9 @@ class RateCard(models.Model):
     platform_fee_bps = models.PositiveIntegerField(help_text="Platform's share, basis points.")
     bonus_amount = models.PositiveIntegerField(default=0)
     bonus_min_rating = models.PositiveSmallIntegerField(default=5)
+    # Paid on top, per question resolved during a staffing surge by an expert who was
+    # invited to it (routing's StaffingSurge); 0: no surge bonus.
+    surge_bonus_amount = models.PositiveIntegerField(default=0)
     hold_below_rating = models.PositiveSmallIntegerField(
         default=0, help_text="Ratings below this hold the earning for review; 0 turns it off."
     )
@@ -340,6 +343,9 @@ class Earning(models.Model):
     fee = models.PositiveIntegerField()
     net = models.PositiveIntegerField()
     bonus = models.PositiveIntegerField(default=0)
+    # The staffing surge bonus (``surge-bonus:<question id>``): resolved during a surge by an
+    # expert invited to it.
+    surge_bonus = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     hold = models.CharField(max_length=10, choices=Hold.choices, blank=True, default="")
     hold_reason = models.CharField(max_length=300, blank=True)
@@ -362,7 +368,7 @@ class Earning(models.Model):
 
     @property
     def total_net(self) -> int:
-        return self.net + self.bonus
+        return self.net + self.bonus + self.surge_bonus
 
     @property
     def badge(self) -> str:

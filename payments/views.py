@@ -284,6 +284,10 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
                 clearance_days=int(request.POST.get("clearance_days", "3") or 3),
                 bonus_amount=_parse_amount(request.POST.get("bonus_amount", ""), currency) or 0,
                 hold_below_rating=int(request.POST.get("hold_below_rating", "0") or 0),
+                surge_bonus_amount=_parse_amount(
+                    request.POST.get("surge_bonus_amount", ""), currency
+                )
+                or 0,
                 lines=lines,
                 call_amount=_parse_amount(request.POST.get("call_amount", ""), currency) or 0,
                 call_minute_amount=_parse_amount(
@@ -322,6 +326,7 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
             "bonus_amount": major(card.bonus_amount) if card else "",
             "call_amount": major(card.call_amount) if card else "",
             "call_minute_amount": major(card.call_minute_amount) if card else "",
+            "surge_bonus_amount": major(card.surge_bonus_amount) if card else "",
             "can_edit": viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES),
         },
     )

@@ -10,6 +10,7 @@ from payments.services.earnings import (
     earning_hold,
     earning_release,
     earning_reverse,
+    earning_surge_bonus_book,
     earnings_clear_due,
 )
 from payments.services.payouts import (
@@ -32,6 +33,7 @@ __all__ = [
     "InsufficientFunds",
     "LedgerConflict",
     "earning_apply_rating",
+    "earning_surge_bonus_book",
     "earning_book",
     "earning_clear",
     "earning_hold",

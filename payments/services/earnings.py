@@ -424,3 +424,59 @@ def earning_apply_rating(*, question_id: int, rating: int) -> Earning | None:
             )
     earning.refresh_from_db()
     return earning
+
+
+def earning_surge_bonus_key(question_id: int) -> str:
+    return f"surge-bonus:{question_id}"
+
+
+def earning_surge_bonus_book(*, question_id: int) -> Earning | None:
+    """Book the staffing surge bonus on a question's earning when its expert was invited to a
+    surge that was on when the question was resolved (brand payable -> expert, no platform
+    fee; the amount shown on the invitation). Idempotent: the ledger key
+    ``surge-bonus:<question id>`` and ``Earning.surge_bonus`` set once. Plain atomic (runs
+    in the ``question.resolved`` subscriber's transaction)."""
+    from routing.services.staffing import staffing_invite_covering
+
+    with transaction.atomic():
+        earning = (
+            Earning.objects.select_for_update()
+            .select_related("expert")
+            .filter(question_id=question_id)
+            .first()
+        )
+        if earning is None or earning.status == Earning.Status.REVERSED or earning.surge_bonus:
+            return earning
+        invite = staffing_invite_covering(expert_id=earning.expert_id, at=earning.earned_at)
+        if invite is None or not invite.surge.bonus_amount:
+            return earning
+        if invite.surge.currency != earning.currency:
+            logger.warning("surge bonus for question %s: currency changed, not paid", question_id)
+            return earning
+        amount = invite.surge.bonus_amount
+        target = K.AVAILABLE if earning.status == Earning.Status.AVAILABLE else K.PENDING
+        ledger_post(
+            kind=Transaction.Kind.BONUS,
+            idempotency_key=earning_surge_bonus_key(question_id),
+            postings=[
+                (
+                    account_for_brand(
+                        brand=earning.brand_id, kind=K.BRAND_PAYABLE, currency=earning.currency
+                    ),
+                    -amount,
+                ),
+                (
+                    account_for_expert(
+                        expert=earning.expert, kind=target, currency=earning.currency
+                    ),
+                    amount,
+                ),
+            ],
+            memo=f"Question #{question_id} resolved in a staffing surge",
+            brand_id=earning.brand_id,
+            expert=earning.expert,
+            question_id=question_id,
+        )
+        Earning.objects.filter(pk=earning.pk).update(surge_bonus=amount)
+        earning.surge_bonus = amount
+    return earning
