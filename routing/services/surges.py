@@ -285,7 +285,8 @@ def surge_incident_publish(
             locked = SurgeIncident.objects.select_for_update().get(pk=incident.pk)
             if locked.status != SurgeIncident.Status.OPEN:
                 raise ConflictError(f"This surge is already {locked.get_status_display().lower()}.")
-            if locked.entry_id is None:
+            entry = locked.entry
+            if entry is None:
                 locked.entry = knowledge_entry_create(
                     brand=locked.brand,
                     question=headline,
@@ -294,8 +295,8 @@ def surge_incident_publish(
                     product_id=locked.product_id,
                     is_published=True,
                 )
-            elif not locked.entry.is_published or locked.entry.archived_at is not None:
-                knowledge_entry_publish(entry=locked.entry, actor=actor)
+            elif not entry.is_published or entry.archived_at is not None:
+                knowledge_entry_publish(entry=entry, actor=actor)
             locked.status = SurgeIncident.Status.PUBLISHED
             locked.headline = headline
             locked.published_at = timezone.now()
