@@ -159,8 +159,8 @@ def test_the_query_count_does_not_grow_with_her_history(
     assert len(data["questions"]) == 6
     assert len(many) == len(few)
     # user; then the export: email addresses, two-factor, questions, their messages (with
-    # the experts' profiles), ratings, calls, callbacks; and the session row, unless it came from the cache
-    # (gigcx/sessions.py, with Redis)
+    # the experts' profiles), ratings, calls, callbacks; and the session row, unless it
+    # came from the cache (gigcx/sessions.py, with Redis)
     assert len([q for q in many if "django_session" not in q["sql"]]) == 8
 
 
