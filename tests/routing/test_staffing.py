@@ -162,6 +162,9 @@ def test_questions_resolved_in_the_surge_by_invited_experts_earn_the_bonus_once(
     # and staff see the surge and who answered the call
     client.force_login(cast.maya)
     page = client.get("/brands/acme/manage/surges/").content.decode()
+    # (in the page's body: the title is just the page's name)
+    assert "<title>Surges · Acme Outdoors" in page
+    page = page.split("</title>", 1)[1]
     assert "Staffing surges" in page
     assert "Ada Lovelace" in page
     assert "1 of 1 invited expert answered the call." in page
