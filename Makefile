@@ -11,7 +11,7 @@ LOCK := requirements.lock
 APPS := gigcx marketplace payments privacy quality routing integrations voice
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run setup test test-fast lint audit format check-deploy schema bench bench-broker bench-perf soak chaos train-frustration vendor clean
+.PHONY: help install lock run setup test test-fast lint audit format check-deploy schema bench bench-surge bench-broker bench-perf soak chaos train-frustration vendor clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
@@ -20,6 +20,7 @@ help:
 	@echo "make audit   bandit over the apps; pip-audit --strict of requirements.lock (says 'not run' when offline)"
 	@echo "make lock    re-resolve the dependencies and pin them in requirements.lock"
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
+	@echo "make bench-surge    surge detection on replayed public questions: delay and false alarms a day"
 	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
 	@echo "make bench-perf     one routing decision and a balance against pool / ledger size (PostgreSQL)"
 	@echo "make soak    the whole site under steady load for SOAK_MINUTES (default 10), a report a minute"
@@ -105,6 +106,14 @@ bench: install
 	$(PY) bench/redaction.py
 	$(PY) bench/frustration.py
 	$(PY) bench/suggest.py
+
+# Surge detection (bench/surge.py): real Stack Exchange and BANKING77 question streams with
+# bursts of one problem mixed in; tunes on one part, reports on the others (a few minutes).
+# SURGE_ARGS="--backend tfidf" measures the fall-back, "--quick" a smaller grid, "--busy"
+# adds a 100-a-day product to tuning and reporting (several times longer).
+SURGE_ARGS ?=
+bench-surge: install
+	$(PY) bench/surge.py $(SURGE_ARGS)
 
 # Embedded brokers compared (kombu's filesystem transport and ours), each with a real worker:
 # no-op tasks/s and publish -> run round trip. Prints figures.

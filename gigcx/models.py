@@ -105,6 +105,19 @@ class AuditEvent(models.Model):
         return f"{self.action} {self.target_type}:{self.target_id}"
 
     @property
+    def target_label(self) -> str:
+        """What the line is about, in words ("Payout batch #3"), or "" for none."""
+        if not self.target_type:
+            return ""
+        from django.apps import apps
+
+        try:
+            name = str(apps.get_model(self.target_type)._meta.verbose_name)
+        except (LookupError, ValueError):
+            name = self.target_type.rsplit(".", 1)[-1]
+        return f"{name[:1].upper()}{name[1:]} #{self.target_id}"
+
+    @property
     def summary(self) -> str:
         """The action in words, for activity lists ("approved an expert")."""
         return AUDIT_WORDS.get(self.action, self.action.replace(".", " ").replace("_", " "))
@@ -211,6 +224,44 @@ AUDIT_WORDS = {
     "payout.destination_set": "connected a payout destination",
     "dead_letter.retried": "re-enqueued a dead-lettered task",
     "dead_letter.discarded": "discarded a dead-lettered task",
+    "question.reopened": "reopened a question",
+    "question.reassigned": "reassigned a question",
+    "question.tagged": "tagged a question",
+    "question.untagged": "took a tag off a question",
+    "question.note_added": "added an internal note",
+    "tag.deleted": "deleted a tag",
+    "canned_reply.created": "added a canned reply",
+    "canned_reply.updated": "edited a canned reply",
+    "canned_reply.deleted": "deleted a canned reply",
+    "knowledge.drafted": "drafted a knowledge-base entry from a conversation",
+    "knowledge.edited": "edited a knowledge-base entry",
+    "knowledge.published": "published a knowledge-base entry",
+    "knowledge.unpublished": "unpublished a knowledge-base entry",
+    "knowledge.archived": "archived a knowledge-base entry",
+    "knowledge.restored": "restored a knowledge-base entry",
+    "knowledge.target_changed": "changed the automatic-answer target",
+    "quality.settings_changed": "changed quality settings",
+    "quality.leaderboard_opt_in": "changed leaderboard visibility",
+    "review.done": "reviewed a conversation",
+    "rating.reopened": "reopened a rating",
+    "reconciliation.issue_found": "found a money difference (reconciliation)",
+    "reconciliation.resolved": "saw a money difference resolved (reconciliation)",
+    "reconciliation.run": "reconciled the ledger, payouts and provider",
+    "webhook.created": "added a webhook endpoint",
+    "webhook.changed": "changed a webhook endpoint",
+    "webhook.deleted": "deleted a webhook endpoint",
+    "webhook.secret_rotated": "rotated a webhook signing secret",
+    "webhook.secret_revealed": "revealed a webhook signing secret",
+    "webhook.delivery_replayed": "replayed a webhook delivery",
+    "call.requested": "asked to talk to an expert",
+    "call.accepted": "answered a call",
+    "call.ended": "ended a call",
+    "call.missed": "missed a call (nobody was free)",
+    "call.cancelled": "cancelled a call",
+    "call.rated": "rated a call",
+    "callback.booked": "booked a callback",
+    "callback.taken": "took a callback",
+    "callback.called": "called back at the booked time",
 }
 
 

@@ -271,6 +271,8 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
+    # Embeds a few hundred questions: kept off the latency-sensitive routing queue.
+    "routing.detect_surges": {"queue": "default"},
     "routing.*": {"queue": "routing"},
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},
@@ -304,7 +306,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=5),
     },
     "payments.send_payouts": {"task": "payments.send_payouts", "schedule": timedelta(minutes=1)},
-    # Running account balances checked against the sum of their postings, nightly.
+    # Staffing surges: the waiting queue against the online experts' free slots.
+    "routing.watch_staffing": {
+        "task": "routing.watch_staffing",
+        "schedule": timedelta(minutes=1),
+        "options": {"expire_seconds": 50},
+    },
+    # Surges of one problem per product (routing/text/surge.py): at most this much is added
+    # to the detection delays bench/surge.py measures at each question's arrival.
+    "routing.detect_surges": {
+        "task": "routing.detect_surges",
+        "schedule": timedelta(minutes=5),
+        "options": {"expire_seconds": 240},
+    },
+    # Nightly: ledger, payouts and provider transfer events compared, and running account
+    # balances checked against the sum of their postings (payments.services.reconciliation).
     "payments.reconcile_ledger": {
         "task": "payments.reconcile_ledger",
         "schedule": crontab(hour=4, minute=0),

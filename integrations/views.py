@@ -62,7 +62,7 @@ def webhook_list(request: HttpRequest, brand: Brand) -> HttpResponse:
                 form_add_application_error(form, exc)
             else:
                 messages.success(request, "Endpoint added. Copy its signing secret now.")
-                return _endpoint_page(request, brand, endpoint, secret=secret, status=201)
+                return _show_secret_once(request, brand, endpoint, secret)
     endpoints = selectors.webhook_endpoint_list(brand=brand, viewer=viewer_for(request))
     return render(
         request,
@@ -110,11 +110,32 @@ def _endpoint_page(
     )
 
 
+# A secret just made (a new endpoint, a rotation) is shown on the page the POST redirects
+# to, once: kept in the session only until that page is rendered, so reloading it neither
+# posts the form again nor shows the secret again.
+NEW_SECRET_SESSION_KEY = "integrations.new_secret"  # noqa: S105 - a session key name
+
+
+def _show_secret_once(
+    request: HttpRequest, brand: Brand, endpoint: WebhookEndpoint, secret: str
+) -> HttpResponse:
+    request.session[NEW_SECRET_SESSION_KEY] = {"endpoint": endpoint.pk, "secret": secret}
+    return redirect("integrations:webhook-detail", slug=brand.slug, endpoint_id=endpoint.pk)
+
+
+def _pop_new_secret(request: HttpRequest, endpoint: WebhookEndpoint) -> str | None:
+    shown = request.session.get(NEW_SECRET_SESSION_KEY)
+    if not isinstance(shown, dict) or shown.get("endpoint") != endpoint.pk:
+        return None
+    del request.session[NEW_SECRET_SESSION_KEY]
+    return str(shown.get("secret") or "") or None
+
+
 @brand_staff_page(roles=EDITOR_ROLES)
 def webhook_detail(request: HttpRequest, brand: Brand, endpoint_id: int) -> HttpResponse:
     endpoint = _endpoint_or_404(request, brand, endpoint_id)
     if request.method != "POST":
-        return _endpoint_page(request, brand, endpoint)
+        return _endpoint_page(request, brand, endpoint, secret=_pop_new_secret(request, endpoint))
     form = EndpointForm(request.POST)
     if form.is_valid():
         try:
@@ -145,7 +166,7 @@ def webhook_action(request: HttpRequest, brand: Brand, endpoint_id: int, action:
     if action == "rotate":
         secret = services.webhook_secret_rotate(endpoint=endpoint, actor=request.user)
         messages.success(request, "New secret in force from the next attempt. Copy it now.")
-        return _endpoint_page(request, brand, endpoint, secret=secret)
+        return _show_secret_once(request, brand, endpoint, secret)
     if action == "delete":
         services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
         messages.success(request, f"Deleted {endpoint.url} and its delivery log.")

@@ -342,6 +342,10 @@ class ProfileForm(forms.Form):
     notify_program_email = forms.BooleanField(
         required=False, label="Email me news from the programs I am in"
     )
+    notify_surge_alerts = forms.BooleanField(
+        required=False,
+        label="Invite me when questions pile up (browser and email), with any surge bonus",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -1,9 +1,11 @@
 from django.urls import path
 
 from marketplace import views
+from marketplace.api import audit as audit_api
 from marketplace.api import core as api
 from marketplace.api import pool as pool_api
 from marketplace.api import recruitment as recruitment_api
+from marketplace.views import audit as audit_views
 from marketplace.views import pool as pool_views
 from marketplace.views import recruitment as recruitment_views
 
@@ -28,6 +30,12 @@ urlpatterns = [
     ),
     path("brands/<slug:slug>/manage/", views.brand_dashboard, name="brand-dashboard"),
     path("brands/<slug:slug>/manage/details/", views.brand_details, name="brand-details"),
+    path("brands/<slug:slug>/manage/audit/", audit_views.brand_audit, name="brand-audit"),
+    path(
+        "brands/<slug:slug>/manage/audit/export.csv",
+        audit_views.brand_audit_csv,
+        name="brand-audit-csv",
+    ),
     path(
         "brands/<slug:slug>/manage/security/",
         views.brand_security_update,
@@ -128,6 +136,8 @@ api_urlpatterns = [
         name="product-detail",
     ),
     path("brands/<slug:slug>/members", api.MemberListApi.as_view(), name="members"),
+    path("brands/<slug:slug>/audit", audit_api.BrandAuditApi.as_view(), name="brand-audit"),
+    path("audit", audit_api.AuditApi.as_view(), name="audit"),
     path("brands/<slug:slug>/experts", pool_api.ExpertListApi.as_view(), name="experts"),
     path(
         "brands/<slug:slug>/experts/<int:expert_id>",

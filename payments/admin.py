@@ -18,6 +18,7 @@ from payments.models import (
     ProviderEvent,
     RateCard,
     RateCardLine,
+    ReconciliationIssue,
     Transaction,
 )
 
@@ -104,3 +105,31 @@ admin.site.register(ProviderEvent, ReadOnlyAdmin)
 class PayoutDestinationAdmin(ReadOnlyAdmin):
     list_display = ["user", "provider", "masked", "is_active", "created_at"]
     exclude = ["iban", "stripe_account"]
+
+
+@admin.register(ReconciliationIssue)
+class ReconciliationIssueAdmin(admin.ModelAdmin):
+    """Site admins see every difference the nightly reconciliation found. Read-only: a
+    difference is resolved by fixing its cause, and the next run marks it resolved."""
+
+    list_display = (
+        "detected_at",
+        "kind",
+        "brand",
+        "payout",
+        "account",
+        "expected",
+        "found",
+        "resolved_at",
+    )
+    list_filter = ("kind", ("resolved_at", admin.EmptyFieldListFilter))
+    readonly_fields = [f.name for f in ReconciliationIssue._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

@@ -197,6 +197,7 @@ class RateCardVersionSerializer(serializers.Serializer):
     hold_below_rating = serializers.IntegerField()
     call_amount = serializers.IntegerField()
     call_minute_amount = serializers.IntegerField()
+    surge_bonus_amount = serializers.IntegerField()
     lines = RateCardLineSerializer(many=True, source="lines.all")
 
 
@@ -214,6 +215,7 @@ class RateCardApi(APIView):
         bonus_amount = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
         bonus_min_rating = serializers.IntegerField(min_value=1, max_value=5, default=5)
         hold_below_rating = serializers.IntegerField(min_value=0, max_value=5, default=0)
+        surge_bonus_amount = serializers.IntegerField(min_value=0, max_value=10**9, default=0)
         lines = RateCardLineSerializer(many=True, required=False, default=list)
         # Voice calls: per connected call and per started minute (minor units).
         call_amount = serializers.IntegerField(min_value=0, max_value=10**9, default=0)

@@ -30,6 +30,9 @@ class InsufficientFunds(ConflictError):
 # Expert accounts may never go below zero (Formance's rule: overdraft must be explicit). Brand
 # payable is negative by design (what the brand owes); platform accounts belong to us.
 NON_NEGATIVE_OWNERS = (Account.Owner.EXPERT,)
+# ...except the expert's debt account, which is negative by design: what the expert owes back
+# after a clawback that their available balance could not cover.
+MAY_GO_NEGATIVE_KINDS = (Account.Kind.EXPERT_DEBT,)
 
 
 def account_for_expert(*, expert: Expert, kind: str, currency: str) -> Account:
@@ -81,6 +84,60 @@ def accounts_for_earning(*, expert: Expert, currency: str) -> tuple[Account, Acc
         kind=K.PLATFORM_FEE, currency=currency
     )
     return brand, pending, platform
+
+
+def expert_debt_account(*, expert: Expert, currency: str) -> Account | None:
+    """The expert's debt account in ``currency`` when one exists (only clawbacks create it)."""
+    return Account.objects.filter(
+        owner_type=Account.Owner.EXPERT,
+        expert=expert,
+        kind=Account.Kind.EXPERT_DEBT,
+        currency=currency,
+    ).first()
+
+
+def expert_credit_legs(
+    *, expert: Expert, currency: str, amount: int, lock: Iterable[Account] = ()
+) -> list[tuple[Account, int]]:
+    """The legs that credit ``amount`` to an expert: what they owe (the debt account) is
+    repaid first, the rest goes to ``available``. Locks the expert's accounts, with ``lock``
+    (the other accounts of the entry), in the one pk order before reading the debt, so two
+    credits never repay the same debt twice. Must run inside a transaction."""
+    available = account_for_expert(expert=expert, kind=Account.Kind.AVAILABLE, currency=currency)
+    debt = expert_debt_account(expert=expert, currency=currency)
+    locked = {a.pk: a for a in accounts_for_update([*lock, available, *([debt] if debt else [])])}
+    owed = max(0, -locked[debt.pk].balance) if debt is not None else 0
+    repay = min(amount, owed)
+    legs: list[tuple[Account, int]] = []
+    if repay and debt is not None:
+        legs.append((debt, repay))
+    if amount - repay:
+        legs.append((available, amount - repay))
+    return legs
+
+
+def expert_debit_legs(
+    *, expert: Expert, currency: str, amount: int, lock: Iterable[Account] = ()
+) -> list[tuple[Account, int]]:
+    """The legs that take ``amount`` back from an expert (a clawback): as much as
+    ``available`` holds, and the rest booked to the expert's debt account, so the available
+    balance never goes below zero. Must run inside a transaction."""
+    available = account_for_expert(expert=expert, kind=Account.Kind.AVAILABLE, currency=currency)
+    debt = expert_debt_account(expert=expert, currency=currency)
+    locked = {a.pk: a for a in accounts_for_update([*lock, available, *([debt] if debt else [])])}
+    take = min(amount, max(0, locked[available.pk].balance))
+    legs: list[tuple[Account, int]] = []
+    if take:
+        legs.append((available, -take))
+    if amount - take:
+        if debt is None:
+            # A new row has the highest pk, so locking it last keeps the pk order.
+            debt = account_for_expert(
+                expert=expert, kind=Account.Kind.EXPERT_DEBT, currency=currency
+            )
+            accounts_for_update([debt])
+        legs.append((debt, -(amount - take)))
+    return legs
 
 
 def accounts_for_update(accounts: Iterable[Account]) -> list[Account]:
@@ -163,6 +220,7 @@ def ledger_post(
             if (
                 amount < 0
                 and account.owner_type in NON_NEGATIVE_OWNERS
+                and account.kind not in MAY_GO_NEGATIVE_KINDS
                 and locked[account.pk].balance + amount < 0
             ):
                 raise InsufficientFunds(

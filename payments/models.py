@@ -80,6 +80,9 @@ class Account(models.Model):
         PAID_OUT = "paid_out", "Paid out"
         BRAND_PAYABLE = "brand_payable", "Owed by the brand"
         PLATFORM_FEE = "platform_fee", "Platform fee"
+        # What the expert owes back: a clawback bigger than the available balance books the
+        # rest here (negative, like brand payable), and later credits repay it first.
+        EXPERT_DEBT = "expert_debt", "Owed by the expert"
 
     owner_type = models.CharField(max_length=10, choices=Owner.choices)
     # Experts are paid per brand program (Expert is the user's place in one brand's pool), so
@@ -229,6 +232,9 @@ class RateCard(models.Model):
     platform_fee_bps = models.PositiveIntegerField(help_text="Platform's share, basis points.")
     bonus_amount = models.PositiveIntegerField(default=0)
     bonus_min_rating = models.PositiveSmallIntegerField(default=5)
+    # Paid on top, per question resolved during a staffing surge by an expert who was
+    # invited to it (routing's StaffingSurge); 0: no surge bonus.
+    surge_bonus_amount = models.PositiveIntegerField(default=0)
     hold_below_rating = models.PositiveSmallIntegerField(
         default=0, help_text="Ratings below this hold the earning for review; 0 turns it off."
     )
@@ -337,6 +343,9 @@ class Earning(models.Model):
     fee = models.PositiveIntegerField()
     net = models.PositiveIntegerField()
     bonus = models.PositiveIntegerField(default=0)
+    # The staffing surge bonus (``surge-bonus:<question id>``): resolved during a surge by an
+    # expert invited to it.
+    surge_bonus = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     hold = models.CharField(max_length=10, choices=Hold.choices, blank=True, default="")
     hold_reason = models.CharField(max_length=300, blank=True)
@@ -359,7 +368,7 @@ class Earning(models.Model):
 
     @property
     def total_net(self) -> int:
-        return self.net + self.bonus
+        return self.net + self.bonus + self.surge_bonus
 
     @property
     def badge(self) -> str:
@@ -560,3 +569,96 @@ class ProviderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.type} {self.event_id}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Reconciliation
+# ---------------------------------------------------------------------------------------------
+
+
+class ReconciliationIssueQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> ReconciliationIssueQuerySet:
+        # A brand's staff see their brand's issues; issues with no brand (an account of the
+        # platform, a provider transfer matching no payout) are for site admins only.
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+    def unresolved(self) -> ReconciliationIssueQuerySet:
+        return self.filter(resolved_at__isnull=True)
+
+
+class ReconciliationIssue(models.Model):
+    """A difference the nightly reconciliation found between the ledger, the payouts and the
+    provider's events (payments.services.reconciliation). Found once, kept open while the
+    difference lasts, and resolved by the first run that no longer finds it."""
+
+    class Kind(models.TextChoices):
+        PAYOUT_NOT_BOOKED = "payout_not_booked", "Payout without its ledger entry"
+        PAYOUT_AMOUNT = "payout_amount", "Ledger amount differs from the payout"
+        PAYOUT_NOT_RETURNED = "payout_not_returned", "Failed payout whose money was not returned"
+        PAYOUT_RETURNED = "payout_returned", "Money returned for a payout that did not fail"
+        PROVIDER_DISAGREES = "provider_disagrees", "Provider and payout disagree"
+        UNMATCHED_TRANSFER = "unmatched_transfer", "Provider transfer that matches no payout"
+        BALANCE_MISMATCH = "balance_mismatch", "Balance differs from the sum of its postings"
+        NEGATIVE_BALANCE = "negative_balance", "Expert balance below zero"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # What the issue is about; the same kind about the same thing is one open issue.
+    key = models.CharField(max_length=200)
+    brand = models.ForeignKey(
+        Brand, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payout = models.ForeignKey(
+        Payout, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reference = models.CharField(max_length=120, blank=True)
+    expected = models.CharField(max_length=120, blank=True)
+    found = models.CharField(max_length=120, blank=True)
+    detected_at = models.DateTimeField(db_index=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReconciliationIssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-detected_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=Q(resolved_at__isnull=True),
+                name="reconciliationissue_one_open_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: expected {self.expected}, found {self.found}"
+
+    def _shown(self, value: str) -> str:
+        """Minor units as money ("4200" -> "42.00 EUR"); a status or a note as it is."""
+        currency = (
+            self.payout.currency
+            if self.payout is not None
+            else self.account.currency
+            if self.account is not None
+            else None
+        )
+        if currency and value.lstrip("-").isdigit():
+            return format_money(int(value), currency)
+        return value
+
+    @property
+    def expected_display(self) -> str:
+        return self._shown(self.expected)
+
+    @property
+    def found_display(self) -> str:
+        return self._shown(self.found)
+
+    @property
+    def about(self) -> str:
+        if self.payout_id:
+            return f"Payout #{self.payout_id}"
+        if self.account_id:
+            return f"Account #{self.account_id}"
+        return f"Transfer {self.reference}" if self.reference else "—"

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
+from gigcx.tenancy import Viewer
 from marketplace.models import Brand
 from payments.models import (
     Account,
@@ -18,6 +19,7 @@ from payments.models import (
     PayoutBatch,
     Posting,
     RateCard,
+    ReconciliationIssue,
     Transaction,
     format_money,
 )
@@ -32,6 +34,8 @@ class Balance:
     available: int = 0
     paid_out: int = 0
     in_transit: int = 0
+    # The debt account's balance: negative while the expert owes money back after a clawback.
+    expert_debt: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def fmt(self, name: str) -> str:
@@ -52,6 +56,15 @@ class Balance:
     @property
     def in_transit_display(self) -> str:
         return self.fmt("in_transit")
+
+    @property
+    def owed(self) -> int:
+        """What the expert owes back (positive), repaid from their next earnings."""
+        return max(0, -self.expert_debt)
+
+    @property
+    def owed_display(self) -> str:
+        return format_money(self.owed, self.currency)
 
 
 def balances_by_account(accounts: QuerySet[Account]) -> dict[int, int]:
@@ -158,12 +171,26 @@ def brand_expert_lines(*, brand: Brand) -> list[dict[str, Any]]:
                 pending=0,
                 available=0,
                 paid_out=0,
+                expert_debt=0,
             )
         line[account.kind] = line.get(account.kind, 0) + totals.get(account.pk, 0)
     for line in lines.values():
         for kind in ("pending", "available", "paid_out"):
             line[f"{kind}_display"] = format_money(line[kind], line["currency"])
+        line["owed"] = max(0, -line["expert_debt"])
+        line["owed_display"] = format_money(line["owed"], line["currency"])
     return sorted(lines.values(), key=lambda line: (line["name"], line["currency"]))
+
+
+def brand_reconciliation_issues(*, brand: Brand, viewer: Viewer) -> QuerySet[ReconciliationIssue]:
+    """The open differences the nightly reconciliation found in the brand's money."""
+    return (
+        ReconciliationIssue.objects.visible_to(viewer)
+        .unresolved()
+        .filter(brand=brand)
+        .select_related("payout", "account")
+        .order_by("-detected_at", "-pk")
+    )
 
 
 def brand_batches(*, brand: Brand) -> QuerySet[PayoutBatch]:

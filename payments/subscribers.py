@@ -13,10 +13,12 @@ from gigcx.models import DomainEvent
 @subscribe("question.resolved", name="payments.book_earning")
 def book_earning(event: DomainEvent) -> None:
     from payments.services import earning_book
+    from payments.services.earnings import earning_surge_bonus_book
 
-    earning_book(
-        question_id=int(event.payload["question_id"]), expert_id=event.payload.get("expert_id")
-    )
+    question_id = int(event.payload["question_id"])
+    earning_book(question_id=question_id, expert_id=event.payload.get("expert_id"))
+    # Resolved during a staffing surge by an expert invited to it: the surge bonus, once.
+    earning_surge_bonus_book(question_id=question_id)
 
 
 @subscribe("question.rated", name="payments.apply_rating")

@@ -50,11 +50,16 @@ def send_payouts() -> int:
 
 @shared_task(name="payments.reconcile_ledger", acks_late=True)
 def reconcile_ledger() -> int:
-    """Check every running balance against the sum of its postings (beat, nightly); logs an
-    error per account that differs and returns how many do. Read-only, so safe to repeat."""
-    from payments.ledger import accounts_reconcile
+    """Nightly (beat): compare the ledger, the payouts and the provider's transfer events, and
+    check every running balance against the sum of its postings. Differences are stored as
+    ReconciliationIssue rows, shown to the brand's staff and logged for site admins. Returns
+    how many differences are open. Idempotent, so safe to repeat."""
+    from payments.services.reconciliation import reconcile_run
 
-    wrong = accounts_reconcile()
-    for pk, stored, summed in wrong:
-        logger.error("account %s: balance %s, sum of postings %s", pk, stored, summed)
-    return len(wrong)
+    with exclusive("payments.reconcile_ledger") as held:
+        if not held:
+            return 0
+        result = reconcile_run()
+    if result.open:
+        logger.error("reconciliation: %s open difference(s), %s new", result.open, result.new)
+    return result.open

@@ -215,6 +215,9 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
                 for posting in selectors.brand_statement(brand=brand)[:50]
             ],
             "card": selectors.rate_card_current(brand=brand),
+            "issues": selectors.brand_reconciliation_issues(
+                brand=brand, viewer=viewer_for(request)
+            )[:20],
             # Quality reviewers read the money but move none: no buttons they cannot use.
             "can_edit": viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES),
         },
@@ -281,6 +284,10 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
                 clearance_days=int(request.POST.get("clearance_days", "3") or 3),
                 bonus_amount=_parse_amount(request.POST.get("bonus_amount", ""), currency) or 0,
                 hold_below_rating=int(request.POST.get("hold_below_rating", "0") or 0),
+                surge_bonus_amount=_parse_amount(
+                    request.POST.get("surge_bonus_amount", ""), currency
+                )
+                or 0,
                 lines=lines,
                 call_amount=_parse_amount(request.POST.get("call_amount", ""), currency) or 0,
                 call_minute_amount=_parse_amount(
@@ -319,6 +326,7 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
             "bonus_amount": major(card.bonus_amount) if card else "",
             "call_amount": major(card.call_amount) if card else "",
             "call_minute_amount": major(card.call_minute_amount) if card else "",
+            "surge_bonus_amount": major(card.surge_bonus_amount) if card else "",
             "can_edit": viewer_for(request).is_staff_of(brand.pk, EDITOR_ROLES),
         },
     )

@@ -45,6 +45,7 @@ from marketplace.models import Brand, BrandMembership, Expert
 from payments.models import Payout, Posting
 from quality.models import Rating
 from routing.models import CopilotDraft, InternalNote, Message, Presence, Question
+from voice.models import Call, CallbackSlot
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,13 @@ def account_export(*, user: User) -> dict[str, Any]:
         rating.question_id: rating
         for rating in Rating.objects.filter(question__asked_by=user).order_by("created_at")
     }
+    # Calls keep no words and no audio: when, how long, with whom, and her rating.
+    calls = list(
+        Call.objects.filter(customer=user)
+        .select_related("expert__user__expert_profile")
+        .order_by("requested_at", "pk")
+    )
+    callbacks = list(CallbackSlot.objects.filter(customer=user).order_by("starts_at", "pk"))
     return {
         "format": EXPORT_FORMAT,
         "exported_at": timezone.now().isoformat(),
@@ -101,6 +109,28 @@ def account_export(*, user: User) -> dict[str, Any]:
         },
         "questions": [_question_export(q, user=user, rating=ratings.get(q.pk)) for q in questions],
         "ratings": [_rating_export(r) for r in ratings.values()],
+        "calls": [
+            {
+                "question_id": call.question_id,
+                "status": call.status,
+                "requested_at": call.requested_at.isoformat(),
+                "connected_at": call.connected_at.isoformat() if call.connected_at else None,
+                "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+                "duration_seconds": call.duration_seconds,
+                "expert": call.expert.display_name if call.expert else None,
+                "rating": call.rating,
+            }
+            for call in calls
+        ],
+        "callbacks": [
+            {
+                "question_id": slot.question_id,
+                "starts_at": slot.starts_at.isoformat(),
+                "status": slot.status,
+                "booked_at": slot.created_at.isoformat(),
+            }
+            for slot in callbacks
+        ],
     }
 
 

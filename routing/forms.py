@@ -110,6 +110,13 @@ class RoutingSettingsForm(forms.Form):
         max_value=1.0,
         help_text="0 to 1; 0.85 means clearly upset.",
     )
+    surge_after_minutes = forms.IntegerField(
+        label="Invite opted-in experts when the queue outgrows the online experts for (minutes)",
+        min_value=0,
+        max_value=24 * 60,
+        required=False,
+        help_text="0 turns staffing surges off. Any surge bonus comes from the rate card.",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -134,6 +141,7 @@ class RoutingSettingsForm(forms.Form):
                 "fairness_cap_per_hour",
                 "missed_offers_before_away",
                 "staff_alert_frustration",
+                "surge_after_minutes",
             )
         }
         initial.update(zip(("wait_1", "wait_2", "wait_3"), settings.waits, strict=True))
@@ -157,6 +165,8 @@ class RoutingSettingsForm(forms.Form):
     def changes(self) -> dict[str, Any]:
         """What the service takes: the cleaned form in the model's shape."""
         data = dict(self.cleaned_data)
+        if data.get("surge_after_minutes") is None:
+            data.pop("surge_after_minutes", None)  # not on the form that was sent: unchanged
         waits = [data.pop(f"wait_{step}") for step in (1, 2, 3)]
         for name in DEFAULT_WEIGHTS:
             data.pop(f"weight_{name}")

@@ -72,6 +72,11 @@ class RoutingSettings(models.Model):
     # A customer message at least this frustrated (0..1) in a conversation with an expert
     # also alerts the brand's staff; the expert is told of any sharp rise.
     staff_alert_frustration = models.FloatField(default=0.85)
+    # Staffing surge: more questions waiting than the online experts have free slots for
+    # this many minutes in a row invites the experts who opted in; 0 turns it off. (A
+    # question waits at most the step waits before staff get it, so the queue stays long
+    # only while new questions keep coming: a few minutes is already a wave.)
+    surge_after_minutes = models.PositiveSmallIntegerField(default=5)
 
     objects = RoutingSettingsQuerySet.as_manager()
 
@@ -608,6 +613,11 @@ class AutoAnswer(models.Model):
     threshold = models.FloatField()
     # The customer chose "AI first": shown although the confidence was under the threshold.
     below_threshold = models.BooleanField(default=False)
+    # Answered with a product's known-issue notice, whatever the entry's confidence: such
+    # answers stay out of the threshold's calibration.
+    known_issue = models.ForeignKey(
+        "SurgeIncident", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -767,3 +777,141 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SurgeIncidentQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> SurgeIncidentQuerySet:
+        # A published notice is public (the ask page and the widget show it to anyone);
+        # the detection itself, with its example questions, is the brand's staff's.
+        return self._site_admin_or(
+            viewer,
+            Q(status=SurgeIncident.Status.PUBLISHED, brand__is_active=True)
+            | Q(brand_id__in=viewer.staff_brand_ids()),
+        )
+
+    def notices(self) -> SurgeIncidentQuerySet:
+        """Known-issue notices in force."""
+        return self.filter(status=SurgeIncident.Status.PUBLISHED)
+
+
+class SurgeIncident(models.Model):
+    """Many customers asking about one problem with one product at once (the surge
+    detector's alert), and, once staff publish it, the product's known-issue notice."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Detected"
+        PUBLISHED = "published", "Notice published"
+        DISMISSED = "dismissed", "Dismissed"
+        ENDED = "ended", "Notice ended"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="surge_incidents")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # The first question of the group that fired, and when the detector noticed it.
+    started_at = models.DateTimeField()
+    detected_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    # The grouped questions (ids, oldest first), how many the window had and how many such
+    # questions the product usually gets in a window of that length.
+    question_ids = models.JSONField(default=list)
+    question_count = models.PositiveIntegerField(default=0)
+    expected_count = models.FloatField(default=0.0)
+    # The text backend that measured the group (embeddings or TF-IDF).
+    backend = models.CharField(max_length=8, default="")
+    # The drafted entry (from the best expert answer so far) the notice answers with.
+    entry = models.ForeignKey(
+        KnowledgeEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    headline = models.CharField(max_length=200, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SurgeIncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-detected_at"]
+        indexes = [
+            models.Index(fields=["product", "status"], name="surge_product_status_idx"),
+        ]
+        constraints = [
+            # One notice in force per product: the customer reads one, not a pile.
+            models.UniqueConstraint(
+                fields=["product"],
+                condition=Q(status="published"),
+                name="surge_one_notice_per_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} surge {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StaffingSurgeQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> StaffingSurgeQuerySet:
+        return self._site_admin_or(viewer, Q(brand_id__in=viewer.staff_brand_ids()))
+
+
+class StaffingSurge(models.Model):
+    """A brand's waiting queue outgrowing its online experts' free slots. ``watching`` while
+    it has not lasted the brand's ``surge_after_minutes``; ``active`` once the opted-in
+    experts are invited; ``ended`` when the queue fits again (or it never lasted)."""
+
+    class Status(models.TextChoices):
+        WATCHING = "watching", "Building up"
+        ACTIVE = "active", "Experts invited"
+        ENDED = "ended", "Ended"
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="staffing_surges")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WATCHING)
+    started_at = models.DateTimeField()
+    invited_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    peak_waiting = models.PositiveIntegerField(default=0)
+    free_slots_at_start = models.PositiveIntegerField(default=0)
+    # The surge bonus per resolved question shown on the invitation (the rate card's, when
+    # the experts were invited), in minor units of ``currency``.
+    bonus_amount = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
+
+    objects = StaffingSurgeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand"],
+                condition=~Q(status="ended"),
+                name="staffing_surge_one_open_per_brand",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"staffing surge at {self.brand} from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class StaffingSurgeInviteQuerySet(ScopedQuerySet):
+    def visible_to(self, viewer: Viewer) -> StaffingSurgeInviteQuerySet:
+        return self._site_admin_or(
+            viewer,
+            Q(surge__brand_id__in=viewer.staff_brand_ids()) | Q(expert__user_id=viewer.user_id),
+        )
+
+
+class StaffingSurgeInvite(models.Model):
+    """One expert invited to one surge (once: the unique constraint is the guarantee)."""
+
+    surge = models.ForeignKey(StaffingSurge, on_delete=models.CASCADE, related_name="invites")
+    expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="+")
+    invited_at = models.DateTimeField(default=timezone.now)
+    # When she came online after the invitation (she answered the call).
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffingSurgeInviteQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["surge", "expert"], name="staffing_invite_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.expert} invited to {self.surge_id}"

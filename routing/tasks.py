@@ -230,3 +230,28 @@ def sweep() -> dict[str, int]:
         if any(outcome.values()):
             logger.info("sweep: %s", ", ".join(f"{k} {v}" for k, v in outcome.items() if v))
         return outcome
+
+
+@shared_task(name="routing.detect_surges")
+def detect_surges() -> int:
+    """Look for surges of one problem on every busy product (beat, every few minutes; one
+    run at a time). Safe to run twice: a surge already raised only takes its questions."""
+    from routing.services.surges import surges_detect_all
+
+    with exclusive("routing.detect_surges") as held:
+        if not held:
+            return 0
+        return surges_detect_all()
+
+
+@shared_task(name="routing.watch_staffing")
+def watch_staffing() -> int:
+    """Compare each brand's waiting queue with its online experts' free slots and invite
+    the opted-in experts when it has outgrown them for long enough (beat, every minute; one
+    run at a time). Safe to run twice: a surge invites once."""
+    from routing.services.staffing import staffing_watch_all
+
+    with exclusive("routing.watch_staffing") as held:
+        if not held:
+            return 0
+        return staffing_watch_all()

@@ -18,9 +18,10 @@ from gigcx.db import retry_on_conflict
 from gigcx.faults import failpoint
 from routing import text
 from routing.models import Message, Question
-from routing.services.knowledge import answer_decide, auto_answer_post
+from routing.services.knowledge import AnswerDecision, answer_decide, auto_answer_post
 from routing.services.offers import _locked_question
 from routing.services.questions import question_send_to_experts
+from routing.services.surges import known_issue_for
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,15 @@ def question_triage(*, question_id: int) -> Question | None:
     upset = mood is not None and mood.score >= text.frustration_threshold()
     urgent = mood is not None and mood.urgency >= URGENT
     answer = answer_decide(question=question, upset=upset)
+    # A known-issue notice on the product answers first (labelled, a person one click away),
+    # unless the customer asked for a person or is upset.
+    notice = None
+    if question.preference != Question.Preference.EXPERT and not upset:
+        notice = known_issue_for(product_id=product_id)
+    if notice is not None:
+        answer = AnswerDecision(
+            notice.entry_id, None, None, answer.threshold, answer.backend, answer=True
+        )
     ai_first = answer.answer
     decision = {
         "language": language,
@@ -85,6 +95,7 @@ def question_triage(*, question_id: int) -> Question | None:
         "answer_threshold": answer.threshold,
         "text_backend": answer.backend,
         "path": "ai" if ai_first else "human",
+        "known_issue_id": notice.pk if notice is not None else None,
     }
     failpoint("triage.analysed", question.pk)
     with transaction.atomic():
@@ -105,7 +116,7 @@ def question_triage(*, question_id: int) -> Question | None:
         )
         failpoint("triage.write", question.pk)  # written, lock held, not yet committed
         if ai_first:
-            auto_answer_post(question=locked, decision=answer)
+            auto_answer_post(question=locked, decision=answer, known_issue=notice)
             locked.status = Question.Status.AI_ANSWERED
             locked.save(update_fields=["status"])
             return locked

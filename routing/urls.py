@@ -1,6 +1,14 @@
 from django.urls import path
 
-from routing import api, api_knowledge, views, views_history, views_inbox, views_knowledge
+from routing import (
+    api,
+    api_knowledge,
+    views,
+    views_history,
+    views_inbox,
+    views_knowledge,
+    views_surges,
+)
 
 app_name = "routing"
 
@@ -91,6 +99,17 @@ urlpatterns = [
         "brands/<slug:slug>/manage/knowledge/<int:entry_id>/status/",
         views_knowledge.knowledge_entry_status,
         name="knowledge-entry-status",
+    ),
+    path("brands/<slug:slug>/manage/surges/", views_surges.surge_list, name="surges"),
+    path(
+        "brands/<slug:slug>/manage/surges/<int:incident_id>/",
+        views_surges.surge_detail,
+        name="surge-detail",
+    ),
+    path(
+        "brands/<slug:slug>/manage/surges/<int:incident_id>/action/",
+        views_surges.surge_action,
+        name="surge-action",
     ),
     path(
         "questions/<int:question_id>/faq-draft/",

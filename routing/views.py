@@ -23,6 +23,7 @@ from routing import selectors, services
 from routing.forms import AskForm, RoutingSettingsForm
 from routing.models import Assignment, KnowledgeEntry, Message, Question
 from routing.preview import weights_preview
+from routing.services.surges import known_issues_for_brand
 from routing.views_inbox import staff_conversation_context
 from routing.views_knowledge import faq_draft_context
 
@@ -85,7 +86,12 @@ def ask(request: HttpRequest, slug: str) -> HttpResponse:
                 url = reverse("routing:question", kwargs={"question_id": question.pk})
                 return redirect(f"{url}?talk=1")
             return redirect("routing:question", question_id=question.pk)
-    return render(request, "routing/ask.html", {"brand": brand, "form": form}, status=status)
+    return render(
+        request,
+        "routing/ask.html",
+        {"brand": brand, "form": form, "notices": known_issues_for_brand(brand=brand)},
+        status=status,
+    )
 
 
 def _conversation(
@@ -197,6 +203,7 @@ def embed_ask(request: HttpRequest, slug: str) -> HttpResponse:
             "brand": brand,
             "products": brand.products.filter(is_archived=False).order_by("name"),
             "preferences": Question.Preference.choices,
+            "notices": known_issues_for_brand(brand=brand),
         },
     )
     return frameable(response, brand)

@@ -12,6 +12,7 @@ import pytest
 from django.apps import apps
 from django.test import override_settings
 from django.urls import URLPattern, get_resolver, reverse
+from django.utils import timezone
 from rest_framework.permissions import AllowAny
 
 from gigcx.models import DomainEvent
@@ -21,6 +22,7 @@ from marketplace import services
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
 from routing import services as routing_services
+from routing.models import SurgeIncident
 from tests.api_world import OUR_APPS, api_patterns, database_fingerprint, handler_methods
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +49,7 @@ def url_kwargs_for(
         "application_id": rows["application"].pk,
         "quiz_id": rows["quiz"].pk,
         "entry_id": rows["entry"].pk,
+        "incident_id": rows["incident"].pk,
         # payments: the brand check answers before any row is looked up
         "batch_id": 1,
         "earning_id": 1,
@@ -114,9 +117,18 @@ def acme_rows(cast: Any) -> dict[str, Any]:
         )
     asked = DomainEvent.objects.get(name="question.asked", payload__question_id=question.pk)
     [delivery] = webhook_services.webhook_event_fanout(event=asked)
+    # A surge the detector raised on Acme's shoe (a detection is Acme's staff's alone).
+    incident = SurgeIncident.objects.create(
+        brand=cast.acme,
+        product=cast.trail_shoe,
+        started_at=timezone.now(),
+        question_ids=[question.pk],
+        question_count=1,
+    )
     return {
         "webhook": webhook,
         "delivery": delivery,
+        "incident": incident,
         "question": question,
         "reply": reply,
         "tag": tag,
@@ -324,6 +336,9 @@ def test_every_staff_page_of_another_brand_answers_404_and_changes_nothing(
         "routing:knowledge-entry-status",
         "routing:knowledge-gaps",
         "routing:knowledge-gap-propose",
+        "routing:surges",
+        "routing:surge-detail",
+        "routing:surge-action",
         "routing:routing-settings",
         "routing:staff-queue",
         "routing:staff-queue-counts",

@@ -214,6 +214,9 @@ class ExpertProfile(models.Model):
     notify_offers_browser = models.BooleanField(default=True)
     notify_offers_email = models.BooleanField(default=False)
     notify_program_email = models.BooleanField(default=True)
+    # Invite me (browser and email) when a brand I work for has more waiting questions than
+    # its online experts can take; off unless the expert opts in.
+    notify_surge_alerts = models.BooleanField(default=False)
 
     objects = ExpertProfileQuerySet.as_manager()
 

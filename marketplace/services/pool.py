@@ -171,6 +171,7 @@ def expert_profile_update(
         "notify_offers_browser",
         "notify_offers_email",
         "notify_program_email",
+        "notify_surge_alerts",
     }
     unknown = set(changes) - allowed
     if unknown:

@@ -171,6 +171,7 @@ def expert_profile(request: HttpRequest) -> HttpResponse:
                 "notify_offers_browser",
                 "notify_offers_email",
                 "notify_program_email",
+                "notify_surge_alerts",
             )
         }
         windows = [

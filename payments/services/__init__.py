@@ -10,6 +10,7 @@ from payments.services.earnings import (
     earning_hold,
     earning_release,
     earning_reverse,
+    earning_surge_bonus_book,
     earnings_clear_due,
 )
 from payments.services.payouts import (
@@ -24,6 +25,7 @@ from payments.services.payouts import (
     stripe_event_handle,
 )
 from payments.services.rate_cards import rate_card_create, rate_card_in_force
+from payments.services.reconciliation import reconcile_run
 
 __all__ = [
     "call_earning_book",
@@ -31,6 +33,7 @@ __all__ = [
     "InsufficientFunds",
     "LedgerConflict",
     "earning_apply_rating",
+    "earning_surge_bonus_book",
     "earning_book",
     "earning_clear",
     "earning_hold",
@@ -49,5 +52,6 @@ __all__ = [
     "payouts_send_due",
     "rate_card_create",
     "rate_card_in_force",
+    "reconcile_run",
     "stripe_event_handle",
 ]

@@ -18,6 +18,8 @@ from payments.ledger import (
     account_for_brand,
     account_for_expert,
     accounts_for_earning,
+    expert_credit_legs,
+    expert_debit_legs,
     ledger_post,
     ledger_reverse,
 )
@@ -176,21 +178,20 @@ def _clear(earning: Earning, now: datetime) -> bool:
         return False
     amount = earning.total_net
     if amount:
+        pending = account_for_expert(
+            expert=earning.expert, kind=K.PENDING, currency=earning.currency
+        )
         ledger_post(
             kind=Transaction.Kind.CLEARANCE,
             idempotency_key=f"clear:{earning.question_id}",
+            # What the expert owes from an earlier clawback is repaid first.
             postings=[
-                (
-                    account_for_expert(
-                        expert=earning.expert, kind=K.PENDING, currency=earning.currency
-                    ),
-                    -amount,
-                ),
-                (
-                    account_for_expert(
-                        expert=earning.expert, kind=K.AVAILABLE, currency=earning.currency
-                    ),
-                    amount,
+                (pending, -amount),
+                *expert_credit_legs(
+                    expert=earning.expert,
+                    currency=earning.currency,
+                    amount=amount,
+                    lock=[pending],
                 ),
             ],
             memo=f"Question #{earning.question_id} cleared",
@@ -282,10 +283,13 @@ def earning_reverse(
     """Take an earning back with reversing transactions (never by editing the original).
 
     Pending or held: the earning (and any bonus) is reversed as booked. Available: the same,
-    but the expert's share comes out of ``available`` (it was moved there by clearance); if the
-    expert was already paid and the balance no longer covers it, this refuses (409) rather
-    than driving the balance negative. Idempotent for an already reversed earning.
+    but the expert's share comes out of ``available`` (it was moved there by clearance); when
+    the expert was already paid and the balance no longer covers it, ``available`` gives what
+    it holds and the rest is booked to the expert's debt account (a clawback never drives a
+    balance negative; later earnings repay the debt first). Idempotent for an already
+    reversed earning.
     """
+    debt_booked = 0
     with transaction.atomic(durable=True):
         earning = _locked(earning_id, brand)
         if earning.status == Earning.Status.REVERSED:
@@ -300,13 +304,22 @@ def earning_reverse(
         for original in originals:
             if earning.status == Earning.Status.AVAILABLE:
                 legs = []
+                expert_share = 0
                 for posting in original.postings.select_related("account"):
                     account = posting.account
-                    if account.kind == K.PENDING:
-                        account = account_for_expert(
-                            expert=earning.expert, kind=K.AVAILABLE, currency=earning.currency
-                        )
-                    legs.append((account, -posting.amount))
+                    if account.owner_type == Account.Owner.EXPERT:
+                        expert_share += posting.amount
+                    else:
+                        legs.append((account, -posting.amount))
+                if expert_share:
+                    taken = expert_debit_legs(
+                        expert=earning.expert,
+                        currency=earning.currency,
+                        amount=expert_share,
+                        lock=[account for account, _ in legs],
+                    )
+                    debt_booked += -sum(a for acc, a in taken if acc.kind == K.EXPERT_DEBT)
+                    legs.extend(taken)
                 ledger_post(
                     kind=Transaction.Kind.EARNING_REVERSAL,
                     idempotency_key=f"reverse:{original.idempotency_key}",
@@ -336,6 +349,9 @@ def earning_reverse(
             target=earning,
             brand_id=earning.brand_id,
             reason=reason,
+            data={"debt_booked": debt_booked, "currency": earning.currency}
+            if debt_booked
+            else None,
         )
     earning.refresh_from_db()
     return earning
@@ -360,24 +376,30 @@ def earning_apply_rating(*, question_id: int, rating: int) -> Earning | None:
             return earning
         card = earning.rate_card
         if card.bonus_amount and rating >= card.bonus_min_rating and earning.bonus == 0:
-            target = K.AVAILABLE if earning.status == Earning.Status.AVAILABLE else K.PENDING
+            payable = account_for_brand(
+                brand=earning.brand_id, kind=K.BRAND_PAYABLE, currency=earning.currency
+            )
+            if earning.status == Earning.Status.AVAILABLE:
+                # Straight to the expert: a debt from an earlier clawback is repaid first.
+                credit = expert_credit_legs(
+                    expert=earning.expert,
+                    currency=earning.currency,
+                    amount=card.bonus_amount,
+                    lock=[payable],
+                )
+            else:
+                credit = [
+                    (
+                        account_for_expert(
+                            expert=earning.expert, kind=K.PENDING, currency=earning.currency
+                        ),
+                        card.bonus_amount,
+                    )
+                ]
             ledger_post(
                 kind=Transaction.Kind.BONUS,
                 idempotency_key=f"bonus:{question_id}",
-                postings=[
-                    (
-                        account_for_brand(
-                            brand=earning.brand_id, kind=K.BRAND_PAYABLE, currency=earning.currency
-                        ),
-                        -card.bonus_amount,
-                    ),
-                    (
-                        account_for_expert(
-                            expert=earning.expert, kind=target, currency=earning.currency
-                        ),
-                        card.bonus_amount,
-                    ),
-                ],
+                postings=[(payable, -card.bonus_amount), *credit],
                 memo=f"Question #{question_id} rated {rating}",
                 brand_id=earning.brand_id,
                 expert=earning.expert,
@@ -392,5 +414,69 @@ def earning_apply_rating(*, question_id: int, rating: int) -> Earning | None:
             Earning.objects.filter(pk=earning.pk).update(
                 status=Earning.Status.HELD, hold=Earning.Hold.RATING, hold_reason=f"Rated {rating}"
             )
+            audit_record(
+                actor=None,
+                action="earning.held",
+                target=earning,
+                brand_id=earning.brand_id,
+                reason=f"Rated {rating}",
+                data={"hold": Earning.Hold.RATING},
+            )
     earning.refresh_from_db()
+    return earning
+
+
+def earning_surge_bonus_key(question_id: int) -> str:
+    return f"surge-bonus:{question_id}"
+
+
+def earning_surge_bonus_book(*, question_id: int) -> Earning | None:
+    """Book the staffing surge bonus on a question's earning when its expert was invited to a
+    surge that was on when the question was resolved (brand payable -> expert, no platform
+    fee; the amount shown on the invitation). Idempotent: the ledger key
+    ``surge-bonus:<question id>`` and ``Earning.surge_bonus`` set once. Plain atomic (runs
+    in the ``question.resolved`` subscriber's transaction)."""
+    from routing.services.staffing import staffing_invite_covering
+
+    with transaction.atomic():
+        earning = (
+            Earning.objects.select_for_update()
+            .select_related("expert")
+            .filter(question_id=question_id)
+            .first()
+        )
+        if earning is None or earning.status == Earning.Status.REVERSED or earning.surge_bonus:
+            return earning
+        invite = staffing_invite_covering(expert_id=earning.expert_id, at=earning.earned_at)
+        if invite is None or not invite.surge.bonus_amount:
+            return earning
+        if invite.surge.currency != earning.currency:
+            logger.warning("surge bonus for question %s: currency changed, not paid", question_id)
+            return earning
+        amount = invite.surge.bonus_amount
+        target = K.AVAILABLE if earning.status == Earning.Status.AVAILABLE else K.PENDING
+        ledger_post(
+            kind=Transaction.Kind.BONUS,
+            idempotency_key=earning_surge_bonus_key(question_id),
+            postings=[
+                (
+                    account_for_brand(
+                        brand=earning.brand_id, kind=K.BRAND_PAYABLE, currency=earning.currency
+                    ),
+                    -amount,
+                ),
+                (
+                    account_for_expert(
+                        expert=earning.expert, kind=target, currency=earning.currency
+                    ),
+                    amount,
+                ),
+            ],
+            memo=f"Question #{question_id} resolved in a staffing surge",
+            brand_id=earning.brand_id,
+            expert=earning.expert,
+            question_id=question_id,
+        )
+        Earning.objects.filter(pk=earning.pk).update(surge_bonus=amount)
+        earning.surge_bonus = amount
     return earning

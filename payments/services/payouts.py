@@ -28,7 +28,13 @@ from gigcx.dispatch import enqueue_on_commit
 from gigcx.events import event_record
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from marketplace.models import Brand, Expert
-from payments.ledger import account_balance, account_for_expert, accounts_for_update, ledger_post
+from payments.ledger import (
+    account_balance,
+    account_for_expert,
+    accounts_for_update,
+    expert_credit_legs,
+    ledger_post,
+)
 from payments.models import (
     CURRENCY_EXPONENTS,
     Account,
@@ -374,17 +380,15 @@ def _apply_outcome(payout_id: int, outcome: Outcome, *, from_paid: bool = False)
         ):
             return False
         expert = Expert.objects.get(pk=payout.expert_id)
+        paid_out = account_for_expert(expert=expert, kind=K.PAID_OUT, currency=payout.currency)
         ledger_post(
             kind=Transaction.Kind.PAYOUT_RETURN,
             idempotency_key=f"payout-return:{payout.pk}",
+            # The money comes back to the expert; a debt from a clawback is repaid first.
             postings=[
-                (
-                    account_for_expert(expert=expert, kind=K.PAID_OUT, currency=payout.currency),
-                    -payout.amount,
-                ),
-                (
-                    account_for_expert(expert=expert, kind=K.AVAILABLE, currency=payout.currency),
-                    payout.amount,
+                (paid_out, -payout.amount),
+                *expert_credit_legs(
+                    expert=expert, currency=payout.currency, amount=payout.amount, lock=[paid_out]
                 ),
             ],
             memo=f"Payout #{payout.pk} returned: {outcome.reason}"[:200],

@@ -27,6 +27,7 @@ def rate_card_create(
     bonus_amount: int = 0,
     bonus_min_rating: int = 5,
     hold_below_rating: int = 0,
+    surge_bonus_amount: int = 0,
     lines: list[dict[str, int]] | None = None,
     call_amount: int = 0,
     call_minute_amount: int = 0,
@@ -48,6 +49,7 @@ def rate_card_create(
         "clearance_days": (clearance_days, 0, 90),
         "bonus_amount": (bonus_amount, 0, 10**9),
         "bonus_min_rating": (bonus_min_rating, 1, 5),
+        "surge_bonus_amount": (surge_bonus_amount, 0, 10**9),
         "hold_below_rating": (hold_below_rating, 0, 5),
         "call_amount": (call_amount, 0, 10**9),
         "call_minute_amount": (call_minute_amount, 0, 10**9),
@@ -104,6 +106,7 @@ def rate_card_create(
             hold_below_rating=hold_below_rating,
             call_amount=call_amount,
             call_minute_amount=call_minute_amount,
+            surge_bonus_amount=surge_bonus_amount,
             created_by=actor if isinstance(getattr(actor, "pk", None), int) else None,
         )
         for row in rows:
@@ -158,3 +161,17 @@ def fee_split(*, gross: int, fee_bps: int) -> tuple[int, int]:
     expert gets the rest, so the parts always sum exactly to ``gross``."""
     fee = (gross * fee_bps + 5000) // 10000
     return fee, gross - fee
+
+
+def surge_bonus_now(brand_id: int) -> tuple[int, str, str]:
+    """The staffing surge bonus of the brand's rate card in force: (amount, currency, label)."""
+    from payments.models import format_money
+
+    card = rate_card_in_force(brand_id=brand_id, at=timezone.now())
+    if card is None or not card.surge_bonus_amount:
+        return 0, "", ""
+    return (
+        card.surge_bonus_amount,
+        card.currency,
+        format_money(card.surge_bonus_amount, card.currency),
+    )

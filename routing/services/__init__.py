@@ -59,8 +59,20 @@ from routing.services.questions import (
     question_send_to_experts,
     routing_settings_update,
 )
+from routing.services.surges import (
+    surge_incident_dismiss,
+    surge_incident_end,
+    surge_incident_publish,
+    surges_detect,
+    surges_detect_all,
+)
 
 __all__ = [
+    "surge_incident_dismiss",
+    "surge_incident_end",
+    "surge_incident_publish",
+    "surges_detect",
+    "surges_detect_all",
     "answer_decide",
     "answer_target_set",
     "answer_threshold_calibrate",

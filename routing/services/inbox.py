@@ -84,7 +84,15 @@ def question_tag_remove(*, question: Question, tag_id: int, actor: Any) -> None:
     tag = QuestionTag.objects.filter(pk=tag_id, brand_id=question.brand_id).first()
     if tag is None:
         raise NotFoundError("No such tag.")
-    question.tags.remove(tag)
+    with transaction.atomic():
+        question.tags.remove(tag)
+        audit_record(
+            actor=actor,
+            action="question.untagged",
+            target=question,
+            brand_id=question.brand_id,
+            data={"tag": tag.name},
+        )
 
 
 def question_tag_delete(*, brand: Brand, tag_id: int, actor: Any) -> None:

@@ -169,9 +169,12 @@ def entry_url(entry: KnowledgeEntry) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def auto_answer_post(*, question: Question, decision: AnswerDecision) -> AutoAnswer:
+def auto_answer_post(
+    *, question: Question, decision: AnswerDecision, known_issue: Any = None
+) -> AutoAnswer:
     """Post the automated answer in the conversation, naming its source with a link, and
-    record it. Call inside the triage transaction with ``question`` locked."""
+    record it. Call inside the triage transaction with ``question`` locked. With
+    ``known_issue`` (a published ``SurgeIncident``) the answer opens with its notice."""
     entry = KnowledgeEntry.objects.select_related("brand").get(pk=decision.entry_id)
     brand = entry.brand
     if entry.source == KnowledgeEntry.Source.FAQ:
@@ -179,7 +182,13 @@ def auto_answer_post(*, question: Question, decision: AnswerDecision) -> AutoAns
     else:
         source = f"an approved expert answer at {brand.name}"
     opening = ""
-    if decision.below_threshold:
+    if known_issue is not None:
+        opening = (
+            f"Known issue with {known_issue.product.name}: {known_issue.headline}\n"
+            "Many customers are asking about this right now. Here is what we know; if your "
+            "question is about something else, a person is one click away.\n\n"
+        )
+    elif decision.below_threshold:
         opening = (
             f"You asked for an automated answer first. This is the closest one in {source}, "
             "but it may not fit your question; a person is one click away.\n\n"
@@ -200,6 +209,7 @@ def auto_answer_post(*, question: Question, decision: AnswerDecision) -> AutoAns
         confidence=decision.confidence or 0.0,
         threshold=decision.threshold,
         below_threshold=decision.below_threshold,
+        known_issue=known_issue,
     )
 
 
@@ -276,7 +286,7 @@ def answer_threshold_calibrate(*, brand_id: int) -> AnswerCalibration:
             brand_id=brand_id
         )
         rows = list(
-            AutoAnswer.objects.filter(brand_id=brand_id, backend=backend)
+            AutoAnswer.objects.filter(brand_id=brand_id, backend=backend, known_issue=None)
             .exclude(outcome=AutoAnswer.Outcome.PENDING)
             .order_by("-created_at")
             .values_list("confidence", "outcome")[:RECENT_OUTCOMES]

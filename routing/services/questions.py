@@ -640,6 +640,7 @@ def routing_settings_update(*, brand: Brand, actor: Any, **changes: Any) -> Any:
         "sla_minutes": (1, 24 * 60),
         "fairness_cap_per_hour": (1, 500),
         "missed_offers_before_away": (1, 20),
+        "surge_after_minutes": (0, 24 * 60),
     }
     for name, (low, high) in limits.items():
         if name in changes and not low <= int(changes[name]) <= high:

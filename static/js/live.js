@@ -391,7 +391,21 @@
     socket(function (event) {
       if (String(event.type || "").indexOf("offer") === 0) refresh();
       if (event.type === "presence.away") location.reload();
+      if (event.type === "staffing.invite") invited(event);
     });
+    // A brand's queue outgrew its online experts and she opted in to surge alerts.
+    function invited(event) {
+      if (!notifyOn()) return;
+      try {
+        const note = new Notification("Questions are piling up at " + event.brand, {
+          body: "Go online to help." + (event.bonus ? " Surge bonus " + event.bonus + " per resolved question." : ""),
+          tag: "staffing-" + event.surge_id,
+        });
+        note.onclick = function () { window.focus(); note.close(); };
+      } catch (error) {
+        // Some mobile browsers only notify through a service worker: the email still goes.
+      }
+    }
   }
 
   // ---- staff inbox ------------------------------------------------------------------

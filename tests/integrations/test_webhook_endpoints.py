@@ -318,9 +318,14 @@ def test_the_page_adds_an_endpoint_shows_the_secret_and_reveals_it_on_request(
 
     assert refused.status_code == 400
     assert "169.254.169.254" in refused.content.decode()
-    assert added.status_code == 201
     endpoint = WebhookEndpoint.objects.get()
-    assert endpoint.secret in added.content.decode()
+    # the form redirects (a reload cannot add it twice); the page it lands on shows the
+    # secret once, and a reload of that page does not
+    assert added.status_code == 302
+    assert added["Location"] == f"/brands/acme/manage/webhooks/{endpoint.pk}/"
+    assert endpoint.secret not in added.content.decode()
+    first = client.get(added["Location"])
+    assert endpoint.secret in first.content.decode()
     page = client.get(f"/brands/acme/manage/webhooks/{endpoint.pk}/")
     assert endpoint.secret not in page.content.decode()
     revealed = client.post(f"/brands/acme/manage/webhooks/{endpoint.pk}/reveal/")

@@ -61,6 +61,44 @@ def test_the_export_holds_her_account_questions_messages_ratings_and_choice(
     ]
 
 
+def test_the_export_holds_her_calls_and_callbacks_without_anyone_elses(
+    cast: Any, history: Any, api_as: Any
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from voice.models import Call, CallbackSlot
+
+    # given: a finished call with Ada on her resolved question, a callback booked, and
+    # Dave's call on his own question
+    now = timezone.now()
+    Call.objects.create(
+        question=history.resolved,
+        brand=cast.acme,
+        customer=cast.carol,
+        expert=cast.ada_expert,
+        status=Call.Status.ENDED,
+        connected_at=now - timedelta(minutes=3),
+        ended_at=now - timedelta(minutes=1),
+        duration_seconds=120,
+        rating=4,
+    )
+    CallbackSlot.objects.create(
+        question=history.open, brand=cast.acme, customer=cast.carol, starts_at=now
+    )
+    Call.objects.create(question=history.daves, brand=cast.acme, customer=history.dave)
+
+    data = api_as(cast.carol).get(EXPORT).json()
+
+    [call] = data["calls"]
+    assert call["question_id"] == history.resolved.pk
+    assert (call["status"], call["duration_seconds"], call["rating"]) == ("ended", 120, 4)
+    assert call["expert"] == "Ada Lovelace"
+    [slot] = data["callbacks"]
+    assert slot["question_id"] == history.open.pk
+
+
 def test_the_export_leaves_out_notes_other_customers_and_other_peoples_addresses(
     cast: Any, history: Any, api_as: Any
 ) -> None:
@@ -121,17 +159,17 @@ def test_the_query_count_does_not_grow_with_her_history(
     assert len(data["questions"]) == 6
     assert len(many) == len(few)
     # user; then the export: email addresses, two-factor, questions, their messages (with
-    # the experts' profiles), ratings; and the session row, unless it came from the cache
-    # (gigcx/sessions.py, with Redis)
-    assert len([q for q in many if "django_session" not in q["sql"]]) == 6
+    # the experts' profiles), ratings, calls, callbacks; and the session row, unless it
+    # came from the cache (gigcx/sessions.py, with Redis)
+    assert len([q for q in many if "django_session" not in q["sql"]]) == 8
 
 
-def test_the_export_service_runs_five_queries(
+def test_the_export_service_runs_seven_queries(
     cast: Any, history: Any, django_assert_num_queries: Any
 ) -> None:
     from privacy.services import account_export
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         account_export(user=cast.carol)
 
 
