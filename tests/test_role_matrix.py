@@ -145,10 +145,14 @@ MATRIX: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("payout-batch-paid", "post"):             (401, 404, 404, 200, 404, 200),
     ("earning-hold", "post"):                  (401, 404, 404, 409, 404, 409),
     ("earning-release", "post"):               (401, 404, 404, 409, 404, 409),
-    ("earning-reverse", "post"):               (401, 404, 404, 409, 404, 409),
+    # (a paid earning is clawed back: what the balance lacks becomes the expert's debt)
+    ("earning-reverse", "post"):               (401, 404, 404, 200, 404, 200),
     ("me", "get"):                             (401, 200, 200, 200, 200, 200),
     ("me", "delete"):                          (401, 200, 409, 409, 409, 403),
     ("me-export", "get"):                      (401, 200, 200, 200, 200, 403),
+    # the audit log: a brand's for its staff and key; the whole log for site admins only
+    ("brand-audit", "get"):                    (401, 404, 404, 200, 404, 200),
+    ("audit", "get"):                          (401, 403, 403, 403, 403, 403),
     # webhooks: the brand's owners and managers, and its (manager) key
     ("webhooks", "get"):                       (401, 404, 404, 200, 404, 200),
     ("webhooks", "post"):                      (401, 404, 404, 400, 404, 400),
