@@ -262,6 +262,10 @@ AUDIT_WORDS = {
     "callback.booked": "booked a callback",
     "callback.taken": "took a callback",
     "callback.called": "called back at the booked time",
+    "surge.detected": "noticed many customers asking about one problem (surge)",
+    "surge.notice_published": "published a known-issue notice",
+    "staffing_surge.invited": "invited experts to a staffing surge",
+    "staffing_surge.ended": "saw a staffing surge end",
 }
 
 
