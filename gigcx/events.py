@@ -78,6 +78,9 @@ def event_deliver(*, event_id: str) -> bool:
                 # handler's writes roll back with the claim.
                 EventDelivery.objects.create(event=event, subscriber=subscriber_name)
                 failpoint("event.claimed", f"{event.pk}:{subscriber_name}")
+                # The same moment for one kind of event only (a test can stop there without
+                # stopping every other event the question it asks produces).
+                failpoint(f"event.claimed:{event.name}", f"{event.pk}:{subscriber_name}")
                 handler(event)
         except IntegrityError:
             continue  # already delivered to this subscriber

@@ -184,7 +184,7 @@ def test_a_pool_child_killed_between_claiming_and_running_an_event_handler_deliv
     faults: Faults, cast: Any
 ) -> None:
     # given: a worker whose event delivery stops once after claiming a subscriber's run
-    faults.worker("event.claimed=sleep:30@1")
+    faults.worker("event.claimed:question.escalated=sleep:30@1")
     question = ask_new(cast)
     with transaction.atomic():
         event = events.event_record(
@@ -192,18 +192,21 @@ def test_a_pool_child_killed_between_claiming_and_running_an_event_handler_deliv
             brand_id=cast.acme.pk,
             payload={"question_id": question.pk, "reason": "kill test"},
         )
-    child, _ = faults.wait_hit("event.claimed")
+    child, _ = faults.wait_hit("event.claimed:question.escalated")
 
     # when: the pool child dies there, the claim uncommitted
     os.kill(child, signal.SIGKILL)
 
-    # then: the redelivered message runs the subscriber once and marks the event delivered
+    # then: the redelivered message runs each subscriber once and marks the event delivered
     assert faults.wait(
         lambda: DomainEvent.objects.filter(pk=event.pk, delivered_at__isnull=False).exists()
     ), faults.logs()
-    assert EventDelivery.objects.filter(event=event).count() == 1
+    names = {name for name, _ in events.subscribers_of("question.escalated")}
+    ran = list(EventDelivery.objects.filter(event=event).values_list("subscriber", flat=True))
+    assert sorted(ran) == sorted(names)
     assert DomainEvent.objects.get(pk=event.pk).attempts == 2
-    assert len(faults.hits("event.claimed")) == 2
+    # the killed claim, then one claim per subscriber on the redelivery
+    assert len(faults.hits("event.claimed:question.escalated")) == 1 + len(names)
 
 
 # --- 25: the whole worker node SIGKILLed mid-task ---------------------------------------
@@ -274,7 +277,8 @@ def test_redis_killed_and_restarted_during_a_routing_decision_loses_and_duplicat
     time.sleep(1)
     assert_triaged_and_offered_once(interrupted)
     assert_triaged_and_offered_once(after)
-    assert EventDelivery.objects.filter(event=event).count() == 1
+    names = {name for name, _ in events.subscribers_of("question.escalated")}
+    assert EventDelivery.objects.filter(event=event).count() == len(names)
     assert worker.poll() is None  # the same worker survived the outage
 
 
@@ -326,10 +330,12 @@ def test_a_flushed_broker_loses_nothing_the_database_knows_about(
         assert_triaged_and_offered_once(question)
     for question in waiting:
         assert Assignment.objects.filter(question=question).count() == 1
-    assert EventDelivery.objects.count() == 50  # one per event and subscriber
-    assert set(EventDelivery.objects.values_list("subscriber", flat=True)) == {
-        "routing.email_staff_on_escalation"
-    }
+    # one delivery per escalation and subscriber (the other events the questions produced
+    # along the way, asked and offered, were delivered to their own subscribers too)
+    escalated = EventDelivery.objects.filter(event__name="question.escalated")
+    names = {name for name, _ in events.subscribers_of("question.escalated")}
+    assert escalated.count() == 50 * len(names)
+    assert set(escalated.values_list("subscriber", flat=True)) == names
 
 
 # --- 28: a task that outlives the visibility timeout ------------------------------------
@@ -369,7 +375,7 @@ def test_a_task_that_kills_its_worker_every_time_is_dead_lettered_after_n_delive
     faults: Faults, cast: Any
 ) -> None:
     # given: delivering events crashes the worker child every time; at most 3 deliveries
-    worker = faults.worker("event.claimed=exit", GIGCX_TASK_MAX_DELIVERIES="3")
+    worker = faults.worker("event.claimed:question.escalated=exit", GIGCX_TASK_MAX_DELIVERIES="3")
 
     # when: an event is recorded
     with transaction.atomic():
@@ -389,16 +395,17 @@ def test_a_task_that_kills_its_worker_every_time_is_dead_lettered_after_n_delive
     )
     assert letter.attempts == 3
     assert letter.resolved_at is None
-    assert len(faults.hits("event.claimed")) == 3  # the body ran exactly 3 times
+    poisoned = "event.claimed:question.escalated"
+    assert len(faults.hits(poisoned)) == 3  # the body ran exactly 3 times
     assert "dead-lettered (poison)" in faults.logs()
-    assert not EventDelivery.objects.exists()  # each crash rolled its claim back
+    assert not EventDelivery.objects.filter(event=poison).exists()  # each crash rolled back
 
     # and the same worker goes on with other work: a new question is triaged and offered
     question = ask_new(cast, 2)
     assert faults.wait(lambda: routed(question)), faults.logs()
     assert worker.poll() is None
     time.sleep(1)
-    assert len(faults.hits("event.claimed")) == 3  # the poison did not come back
+    assert len(faults.hits(poisoned)) == 3  # the poison did not come back
     assert DeadLetter.objects.count() == 1
 
 
