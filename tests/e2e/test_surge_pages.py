@@ -45,6 +45,7 @@ def test_staff_publish_a_notice_from_the_surge_alert_and_the_widget_shows_it(
     # when Maya opens the surges page and the alert
     log_in(page, live_server.url, "maya@acme.example")
     page.goto(f"{live_server.url}/brands/acme/manage/surges/")
+    screenshot(page, "surges-1280")
     page.locator(".card.surge a").first.click()
     page.locator("h2:text('Best expert answer so far')").wait_for()
     assert page.locator(".gap-answer").inner_text().startswith("It is a glue fault")
