@@ -11,13 +11,15 @@ LOCK := requirements.lock
 APPS := gigcx marketplace payments privacy quality routing integrations voice
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock run setup test test-fast lint audit format check-deploy schema bench bench-surge bench-broker bench-perf soak chaos train-frustration vendor clean
+.PHONY: help install lock run setup test test-fast lint audit format check-deploy schema messages check-translations bench bench-surge bench-broker bench-perf soak chaos train-frustration vendor clean
 
 help:
 	@echo "make run     set everything up and start web, Celery worker and beat with demo data"
 	@echo "make test    run the whole test suite"
 	@echo "make lint    ruff lint and format check, djLint over the templates, mypy over the apps"
 	@echo "make audit   bandit over the apps; pip-audit --strict of requirements.lock (says 'not run' when offline)"
+	@echo "make messages           refresh the translation catalogs (locale/) from the code; needs GNU gettext"
+	@echo "make check-translations fail on a string without its German translation or a stale catalog"
 	@echo "make lock    re-resolve the dependencies and pin them in requirements.lock"
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
 	@echo "make bench-surge    surge detection on replayed public questions: delay and false alarms a day"
@@ -68,6 +70,19 @@ run: setup
 
 test: install
 	$(PY) -m pytest
+
+# Translations (locale/<lang>/LC_MESSAGES): collect every marked string of the code, the
+# templates and static/js into the catalogs, keeping what is translated, then compile them.
+# The .mo files are committed, so running the site needs no gettext; making them does
+# (Debian: apt-get install gettext).
+I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=static/vendor --ignore=docs
+messages: install
+	$(PY) manage.py makemessages --locale de --no-location --no-wrap $(I18N_IGNORE)
+	$(PY) manage.py makemessages --locale de --domain djangojs --no-location --no-wrap $(I18N_IGNORE)
+	$(PY) manage.py compilemessages --locale de $(I18N_IGNORE)
+
+check-translations: install
+	$(PY) manage.py check_translations
 
 lint: install
 	$(BIN)/ruff check .

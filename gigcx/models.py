@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 
@@ -57,6 +58,9 @@ class User(AbstractUser):
     # As a customer: may the tone of her messages be analysed (to reach a person faster when
     # she is upset)? Her last choice on the ask page or the API, prefilled the next time.
     tone_analysis = models.BooleanField(default=True)
+    # The language she reads pages and emails in; blank: chosen by brand and browser
+    # (gigcx.i18n).
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES, default="")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

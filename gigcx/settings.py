@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language of the page: the person's setting, the switcher, the brand, the browser.
+    "gigcx.i18n.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy and Permissions-Policy on every response (see "Security").
@@ -111,6 +113,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
                 "marketplace.context_processors.navigation",
             ],
         },
@@ -585,6 +588,13 @@ SPECTACULAR_SETTINGS = {
 # Internationalisation, static files
 # ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# The languages the site is translated into (locale/<code>/LC_MESSAGES/django.po; `make
+# messages` refreshes the catalogs, `make check-translations` fails on a missing German one).
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_NAME = "gigcx_language"
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -11,10 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from gigcx.accounts import signed_in_user
 from gigcx.celery import app as celery_app
@@ -180,3 +181,38 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "text_backend": text_backend(),
     }
     return JsonResponse(body, status=503 if status == "unavailable" else 200)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: remember the choice in a cookie, and for a signed-in person in
+    her account too, so her emails follow it. "auto" forgets it (brand and browser decide)."""
+    from gigcx.i18n import supported
+
+    code = request.POST.get("language", "")
+    language = supported(code) if code != "auto" else ""
+    if language is None:
+        return HttpResponse(
+            _("Choose one of the languages offered."), status=400, content_type="text/plain"
+        )
+    target = request.POST.get("next") or request.headers.get("referer") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    if language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            secure=request.is_secure(),
+        )
+    else:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+    user = request.user
+    if user.is_authenticated and getattr(user, "language", None) != language:
+        user.language = language  # type: ignore[union-attr]
+        user.save(update_fields=["language"])  # type: ignore[union-attr]
+    return response

@@ -13,9 +13,12 @@ currency (migration 0002). Corrections are reversing transactions.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.formats import number_format
 
 from gigcx.tenancy import ScopedQuerySet, Viewer
 from marketplace.models import Brand, Category, Expert, Product
@@ -35,14 +38,12 @@ def minimum_payout(currency: str) -> int:
 
 
 def format_money(amount: int, currency: str) -> str:
-    """``1234, "EUR"`` -> ``"12.34 EUR"`` (display only; never parsed back)."""
+    """``1234, "EUR"`` -> ``"12.34 EUR"``, or ``"12,34 EUR"`` when German is active: the
+    number in the active language's format (display only; never parsed back)."""
     exponent = CURRENCY_EXPONENTS.get(currency, 2)
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    if exponent == 0:
-        return f"{sign}{amount:,} {currency}"
-    whole, cents = divmod(amount, 10**exponent)
-    return f"{sign}{whole:,}.{cents:0{exponent}d} {currency}"
+    value = Decimal(amount).scaleb(-exponent)
+    number = number_format(value, decimal_pos=exponent, use_l10n=True, force_grouping=True)
+    return f"{number} {currency}"
 
 
 def _staff_or_expert(viewer: Viewer, brand_field: str, expert_user_field: str) -> Q:
