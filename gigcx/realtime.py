@@ -8,6 +8,10 @@ is in-memory (one process), so pages also poll; with REDIS_URL it spans every pr
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import os
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,11 +36,75 @@ def message_handler_register(message_type: str, handler: MessageHandler) -> None
     _handlers[message_type] = handler
 
 
+logger = logging.getLogger(__name__)
+
+# How long a push may wait for Redis before the caller goes on without it (live updates are
+# a convenience: pages also poll, so a lost push is late, never lost work).
+PUSH_TIMEOUT_SECONDS = 5.0
+
+
+class _PushLoop:
+    """One event loop per process, on a daemon thread, for pushes from synchronous code.
+
+    ``async_to_sync`` outside an event loop starts a new loop for every call, and
+    channels_redis keeps its connections per loop: every push opened (and dropped) a Redis
+    connection. Here the loop, and so the layer's connection pool, lives as long as the
+    process. It is made lazily, and again in a forked child (a Celery prefork worker), since
+    a thread does not survive ``fork``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = 0
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None or self._pid != os.getpid() or self._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                threading.Thread(
+                    target=loop.run_forever, name="gigcx-live-push", daemon=True
+                ).start()
+                self._loop, self._pid = loop, os.getpid()
+            return self._loop
+
+    def run(self, awaitable: Awaitable[Any]) -> Any:
+        future = asyncio.run_coroutine_threadsafe(_await(awaitable), self.loop())
+        return future.result(timeout=PUSH_TIMEOUT_SECONDS)
+
+
+async def _await(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
+
+
+_push_loop = _PushLoop()
+
+
+def _in_event_loop_thread() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def push_to_user(user_id: int, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(user_group(user_id), {"type": "live.event", "event": event})
+    message = {"type": "live.event", "event": event}
+    # The in-memory layer (embedded default) only reaches consumers on the server's own
+    # loop, which async_to_sync finds from a request's thread; a Redis layer is reached from
+    # any loop, so it gets the process's long-lived one.
+    if type(layer).__module__.startswith("channels_redis") and not _in_event_loop_thread():
+        try:
+            _push_loop.run(layer.group_send(user_group(user_id), message))
+        except TimeoutError:
+            logger.warning("Live push to user %s timed out; pages poll and catch up.", user_id)
+        except Exception:
+            # A pooled connection Redis dropped (a restart) fails once: the pool replaces it.
+            _push_loop.run(layer.group_send(user_group(user_id), message))
+        return
+    async_to_sync(layer.group_send)(user_group(user_id), message)
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):

@@ -94,3 +94,48 @@ def test_foreign_origins_are_refused() -> None:
         return connected
 
     assert run(scenario) is False
+
+
+def test_pushes_from_synchronous_code_share_one_redis_connection_and_survive_a_restart(
+    require_redis: str, settings: Any
+) -> None:
+    """A worker pushes after every offer: each push used to open its own event loop and Redis
+    connection. Now one loop per process keeps one pool; a connection Redis dropped (as a
+    restart does) costs one retry, not the event."""
+    import redis
+    from channels.layers import channel_layers, get_channel_layer
+
+    from gigcx.realtime import push_to_user
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [require_redis], "prefix": "gigcx-test-push"},
+        }
+    }
+    channel_layers.backends.clear()
+    server = redis.Redis.from_url(require_redis)
+    layer = get_channel_layer()
+
+    async def subscribe() -> str:
+        channel = await layer.new_channel()
+        await layer.group_add(user_group(4242), channel)
+        return channel
+
+    async def drain(channel: str, count: int) -> list[Any]:
+        return [(await layer.receive(channel))["event"]["n"] for _ in range(count)]
+
+    try:
+        channel = run(subscribe)
+        push_to_user(4242, {"type": "warm", "n": -1})
+        opened = server.info("stats")["total_connections_received"]
+        for n in range(50):
+            push_to_user(4242, {"type": "offer.new", "n": n})
+        assert server.info("stats")["total_connections_received"] - opened <= 1
+
+        server.client_kill_filter(_type="normal", skipme=True)  # what a restart does to clients
+        push_to_user(4242, {"type": "offer.new", "n": 50})
+
+        assert run(lambda: drain(channel, 52)) == list(range(-1, 51))
+    finally:
+        channel_layers.backends.clear()
