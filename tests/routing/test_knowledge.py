@@ -239,19 +239,6 @@ def test_the_tokenizer_gives_the_model_its_own_token_ids() -> None:
     assert len(tokenizer.encode("word " * 500)) == 128
 
 
-def test_one_message_is_embedded_within_the_latency_budget() -> None:
-    import time
-
-    warm_up()
-    embeddings.embed(["warm"], backend="onnx")
-    start = time.perf_counter()
-    for _ in range(20):
-        embeddings.embed(["How do I clean them? They are muddy."], backend="onnx")
-    per_message = (time.perf_counter() - start) / 20
-    # 10 ms is the budget; a shared CI machine gets five times that before this fails.
-    assert per_message < 0.05
-
-
 def test_torch_without_the_extra_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
