@@ -124,12 +124,24 @@ def knowledge_gaps(
     provides it. The best answer of a group is the resolved one rated highest, then the
     most recent; its text is redacted, as an entry made from it would be."""
     from routing.text import redact
-    from routing.text.clusters import GROUP_THRESHOLDS, greedy_groups, similarities
+    from routing.text.clusters import (
+        GROUP_THRESHOLDS,
+        greedy_groups,
+        similarities,
+        vector_from_bytes,
+    )
+    from routing.text.embeddings import text_backend
 
     questions = _unanswered(brand_id, timezone.now() - timedelta(days=days))
     if not questions:
         return []
-    matrix, backend = similarities([q.expert_text for q in questions])
+    backend = text_backend()
+    # Triage stored each question's embedding: only questions it never saw are embedded now.
+    stored = [
+        vector_from_bytes(q.text_vector) if q.text_vector_backend == backend else None
+        for q in questions
+    ]
+    matrix, backend = similarities([q.expert_text for q in questions], backend, stored)
     groups = greedy_groups(matrix, GROUP_THRESHOLDS[backend])
     resolved = [q.pk for q in questions if q.status == Question.Status.RESOLVED]
     answers = _expert_answers(resolved)

@@ -171,6 +171,11 @@ class Question(models.Model):
     urgency = models.FloatField(null=True, blank=True)
     priority = models.SmallIntegerField(default=0)
     triage = models.JSONField(default=dict, blank=True)
+    # The sentence embedding of the redacted text (float16 bytes), computed once by triage on
+    # the backend named beside it, so the knowledge base's "gaps" page groups questions
+    # without running the model for each of them on every visit. Empty with TF-IDF.
+    text_vector = models.BinaryField(blank=True, default=b"", editable=False)
+    text_vector_backend = models.CharField(max_length=8, blank=True, default="")
     # Triage runs started on this question (a task, or the sweeper once the task is overdue);
     # past GIGCX_TRIAGE_MAX_ATTEMPTS the question goes to people unanalysed, never stays new.
     triage_attempts = models.PositiveSmallIntegerField(default=0)

@@ -34,6 +34,21 @@ def redact_for_experts(body: str) -> str:
     return text.redact(body).text
 
 
+def text_vector(redacted: str, backend: str) -> tuple[bytes, str]:
+    """The redacted text's embedding as stored on the question, and its backend: computed
+    here once, so the knowledge base's "gaps" page groups questions without running the
+    model for each of them. Nothing with TF-IDF, or when the model cannot load."""
+    from routing.text.clusters import vector_bytes
+    from routing.text.embeddings import EmbeddingsUnavailable, embed
+
+    if backend not in ("onnx", "torch") or not redacted.strip():
+        return b"", ""
+    try:
+        return vector_bytes(embed([redacted], backend=backend)[0]), backend
+    except EmbeddingsUnavailable:
+        return b"", ""
+
+
 @retry_on_conflict
 def question_triage(*, question_id: int) -> Question | None:
     """Analyse a new question and send it down the AI or the human path. Idempotent: a
@@ -79,6 +94,7 @@ def question_triage(*, question_id: int) -> Question | None:
             notice.entry_id, None, None, answer.threshold, answer.backend, answer=True
         )
     ai_first = answer.answer
+    vector, vector_backend = text_vector(redaction.text, answer.backend)
     decision = {
         "language": language,
         "language_confidence": round(language_confidence, 3),
@@ -108,6 +124,8 @@ def question_triage(*, question_id: int) -> Question | None:
         locked.urgency = mood.urgency if mood is not None else None
         locked.priority = 2 if upset else 1 if urgent else 0
         locked.triage = decision
+        locked.text_vector = vector
+        locked.text_vector_backend = vector_backend
         if locked.product_id is None and product_id is not None:
             locked.product_id = product_id
         locked.save()

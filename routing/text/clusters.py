@@ -9,9 +9,17 @@ number of texts: callers pass a few hundred at most.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from routing.text.embeddings import EmbeddingsUnavailable, embed, fall_back, text_backend
+from routing.text.embeddings import (
+    DIMENSIONS,
+    EmbeddingsUnavailable,
+    embed,
+    fall_back,
+    text_backend,
+)
 
 # Average cosine a text needs with a group's members to join it. Paraphrases of one
 # question score 0.6 to 0.9 on MiniLM embeddings and 0.3 to 0.45 on TF-IDF (fitted on the
@@ -20,15 +28,39 @@ from routing.text.embeddings import EmbeddingsUnavailable, embed, fall_back, tex
 GROUP_THRESHOLDS = {"tfidf": 0.3, "onnx": 0.6, "torch": 0.6}
 
 
-def similarities(texts: list[str], backend: str | None = None) -> tuple[np.ndarray, str]:
-    """Cosine similarity of every pair of texts, and the backend that measured it."""
+def vector_bytes(vector: np.ndarray) -> bytes:
+    """A unit-length embedding as stored beside a question (float16: 768 bytes for MiniLM)."""
+    return np.asarray(vector, dtype="<f2").tobytes()
+
+
+def vector_from_bytes(data: bytes | memoryview | None) -> np.ndarray | None:
+    """The embedding ``vector_bytes`` stored, or None when nothing (or a torn value) is."""
+    if not data or len(data) != DIMENSIONS * 2:
+        return None
+    return np.frombuffer(bytes(data), dtype="<f2").astype(np.float32)
+
+
+def similarities(
+    texts: list[str],
+    backend: str | None = None,
+    stored: Sequence[np.ndarray | None] | None = None,
+) -> tuple[np.ndarray, str]:
+    """Cosine similarity of every pair of texts, and the backend that measured it.
+    ``stored``: per text, its embedding on ``backend`` when one was kept (triage stores each
+    question's); only the texts without one are embedded here."""
     chosen = backend or text_backend()
     if not texts:
         return np.zeros((0, 0)), chosen
     if chosen in ("onnx", "torch"):
         try:
-            # Remembered: the next visit of the gaps page embeds only the new questions.
-            vectors = embed(texts, backend=chosen, remember=True)
+            known = list(stored) if stored is not None else [None] * len(texts)
+            missing = [i for i, vector in enumerate(known) if vector is None]
+            if missing:
+                # Remembered: the next visit of the gaps page embeds only the new questions.
+                fresh = embed([texts[i] for i in missing], backend=chosen, remember=True)
+                for i, vector in zip(missing, fresh, strict=True):
+                    known[i] = vector
+            vectors = np.stack(known).astype(np.float32)  # type: ignore[arg-type]
             return np.clip(vectors @ vectors.T, -1.0, 1.0), chosen
         except EmbeddingsUnavailable as error:
             chosen = fall_back(error)

@@ -640,3 +640,43 @@ def test_the_api_writes_other_ways_of_asking_and_refuses_bad_ones(cast: Any, api
         assert message in str([text for name, text in fields.items() if "phrasings" in name])
     row = KnowledgeEntry.objects.get(pk=created.json()["id"])
     assert row.phrasings == ["Washing machine OK?"]
+
+
+def test_gaps_page_groups_triaged_questions_without_running_the_model_again(
+    cast: Any, ask: Any, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three questions triage handled (no entry could answer them: they went to people)
+    # and one that never went through triage
+    monkeypatch.setenv("GIGCX_TEXT_BACKEND", "onnx")
+    triaged_questions = [
+        triaged(cast, "How do I pitch the Ridgeline tent in strong wind?", product_id=None),
+        triaged(cast, "Pitching the Ridgeline tent when it is very windy: any tips?"),
+        triaged(cast, "Can I machine wash the Trailblazer 2?"),
+    ]
+    untriaged = ask("Is the Trailblazer 2 sole resoleable?")
+    for question in triaged_questions:
+        question.refresh_from_db()
+        assert question.triage["path"] == "human"
+        assert question.text_vector_backend == "onnx"
+        assert len(bytes(question.text_vector)) == 384 * 2
+    from routing.text import clusters
+
+    embedded: list[str] = []
+    real_embed = clusters.embed
+
+    def recording(texts: list[str], **kwargs: Any) -> Any:
+        embedded.extend(texts)
+        return real_embed(texts, **kwargs)
+
+    monkeypatch.setattr(clusters, "embed", recording)
+    client.force_login(cast.sam)
+
+    # when staff open the gaps page for the first time
+    response = client.get("/brands/acme/manage/knowledge/gaps/")
+
+    # then only the question triage never saw ran through the model, and the stored vectors
+    # group the two wind questions together
+    assert response.status_code == 200
+    assert embedded == [untriaged.expert_text]
+    assert sorted(gap.size for gap in response.context["gaps"]) == [1, 1, 2]
+    assert "4 questions of the last 30 days had no good entry" in response.content.decode()
