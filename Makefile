@@ -24,7 +24,7 @@ help:
 	@echo "make bench   quality benchmarks on public data: routing, frustration, answer suggestion"
 	@echo "make bench-surge    surge detection on replayed public questions: delay and false alarms a day"
 	@echo "make bench-broker   embedded broker throughput and latency (old filesystem vs ours)"
-	@echo "make bench-perf     one routing decision and a balance against pool / ledger size (PostgreSQL)"
+	@echo "make bench-perf     fast at scale: every path as a ratio to its probe, must / aim (PostgreSQL, Redis)"
 	@echo "make soak    the whole site under steady load for SOAK_MINUTES (default 10), a report a minute"
 	@echo "make chaos   kill workers, web, Redis and beat under load; fail if anything was lost"
 
@@ -50,7 +50,7 @@ install: $(STAMP)
 lock: | $(PY)
 	rm -rf var/lock-venv && mkdir -p var && $(PYTHON) -m venv var/lock-venv
 	var/lock-venv/bin/python -m pip install --quiet --upgrade pip
-	var/lock-venv/bin/python -m pip install --quiet --progress-bar off -e ".[dev]"
+	var/lock-venv/bin/python -m pip install --quiet --progress-bar off -e ".[dev,bench]"
 	{ echo "# Pinned by 'make lock' from pyproject.toml (the dev extra included); do not edit."; \
 	  var/lock-venv/bin/python -m pip freeze --exclude-editable; } > $(LOCK)
 	rm -rf var/lock-venv
@@ -135,12 +135,19 @@ bench-surge: install
 bench-broker: install
 	$(PY) bench/broker.py
 
-# One routing decision at 1k / 10k / 100k experts and an account's balance at 1k / 100k / 1M
-# postings, on PostgreSQL (DATABASE_URL names the server; the benchmark fills its own
-# <name>_bench_perf database). Prints ratios to an index point read and 100k / 1k; skips
-# without PostgreSQL. BENCH_PERF_ARGS="--sizes 1000,10000 --reps 50" for a shorter run.
+# Fast at scale, in one run (bench/perf.py; DEVELOPERS.md): the probes first (pgbench, a bare
+# DRF insert under daphne, a Celery no-op through a real worker), then question intake,
+# questions routed/s, question -> offer at 10/s, earnings booked/s, one routing decision at
+# 1k / 10k / 100k experts, a balance at 1k / 100k / 1M postings and the embedded default's
+# burst; every figure as a ratio to its probe with must / aim and PASS / MISS. On PostgreSQL
+# (DATABASE_URL names the server, default the local one; it fills its own <name>_bench_perf
+# database) and Redis (REDIS_URL, or its own redis-server). Writes var/bench-perf.json and
+# var/bench-perf.png. A short run: BENCH_PERF_ARGS="--sizes 1000,10000 --reps 50 --quick".
 BENCH_PERF_ARGS ?=
-bench-perf: install
+$(VENV)/.installed-bench: $(STAMP)
+	$(PY) -m pip install --quiet --progress-bar off -e ".[bench]" -c $(LOCK)
+	@touch $@
+bench-perf: install $(VENV)/.installed-bench
 	$(PY) bench/perf.py $(BENCH_PERF_ARGS)
 
 # The whole stack (runall, embedded default) in a temporary var folder under steady API load

@@ -1,28 +1,39 @@
-"""Cost of one routing decision (and of an account balance) against the size of the pool.
+"""Fast at scale: every path of the issue's "Done when" table, as a ratio to a probe run in
+the same job (../shared/PERFORMANCE.md), from one run on PostgreSQL and Redis.
 
-Needs PostgreSQL: ``DATABASE_URL`` names the server (its database is not touched); the
-benchmark creates its own database ``<name>_bench_perf`` there, migrates it, and for each pool
-size fills it by COPY with a pool of realistic shape:
+``DATABASE_URL`` names the PostgreSQL server (default: the local one, postgres@127.0.0.1);
+its database is not touched: the benchmark creates its own ``<name>_bench_perf`` there and
+migrates it. Without ``REDIS_URL`` it starts its own redis-server. It says which it did.
 
-- one brand with 4 languages, 10 categories and 50 products;
-- experts who know 2..6 products each (self-rated 1..5, a third verified), speak 1..2 of the
-  brand's languages, a quarter online, load varied between idle and full, most rated;
-- a brand clock of 10,000 questions, and 5 % of experts with resolutions spread over it (so,
-  as in a real brand, only those who resolved in the last hundred or so questions still count
-  as recent).
+1. The probes and the paths (bench/perf_pipeline.py), on a pool of 10k experts: pgbench's
+   small transactions, a bare DRF insert and question intake under daphne (8 clients), a
+   Celery no-op's rate and round trip through a real worker, questions routed/s, question →
+   offer stored at 10/s, earnings booked/s.
+2. One routing decision against the pool size. For each size it fills the database by COPY
+   with a pool of realistic shape:
 
-It then measures one routing decision (``expert_candidates_for_question`` and
-``scoring.rank``, what ``routing_offer_question`` does under the question's lock) for a
-question on a product (step 1), on its category (step 2), the same question widened to any
-expert (step 3) and a question without a product, each repeated, and the probe "an index point
-read" (one primary-key SELECT) in the same process. It prints milliseconds (median, p99), the
-ratio to the probe and the ratio 100k / 1k, and writes ``var/bench-perf.json``.
+   - one brand with 4 languages, 10 categories and 50 products;
+   - experts who know 2..6 products each (self-rated 1..5, a third verified), speak 1..2 of
+     the brand's languages, a quarter online, load varied between idle and full, most rated;
+   - a brand clock of 10,000 questions, and 5 % of experts with resolutions spread over it
+     (so, as in a real brand, only those who resolved in the last hundred or so questions
+     still count as recent).
 
-It also times an account's balance at 1k / 100k / 1M postings (``--no-ledger`` skips it): the
-running balance on the account row against the sum of every posting it replaced.
+   It then measures one routing decision (``expert_candidates_for_question`` and
+   ``scoring.rank``, what ``routing_offer_question`` does under the question's lock) for a
+   question on a product (step 1), on its category (step 2), the same question widened to any
+   expert (step 3) and a question without a product, each repeated, and the probe "an index
+   point read" (one primary-key SELECT) in the same process.
+3. An account's balance at 1k / 100k / 1M postings (``--no-ledger`` skips it): the running
+   balance on the account row against the sum of every posting it replaced.
+4. The embedded default (SQLite and the embedded broker): ``bench/soak.py --burst``.
 
-Run: ``make bench-perf`` or ``python bench/perf.py [--sizes 1000,10000,100000] [--reps 200]``.
-Skips with a message (exit 0) when no PostgreSQL is configured.
+It prints the "Done when" table (bench/perf_table.py: value, must, aim, PASS / MISS), writes
+``var/bench-perf.json`` and draws ``var/bench-perf.png`` (decision cost against pool size;
+matplotlib, the optional extra ``bench``).
+
+Run: ``make bench-perf`` or ``python bench/perf.py [--sizes 1000,10000,100000] [--reps 200]
+[--quick] [--no-pipeline] [--no-embedded]``.
 """
 
 from __future__ import annotations
@@ -31,6 +42,8 @@ import argparse
 import json
 import os
 import random
+import shutil
+import signal
 import statistics
 import sys
 import time
@@ -470,14 +483,123 @@ def print_ledger(results: dict[str, Any]) -> None:
         print(f"| {name} | {p50} | {p99} | {ratio:.2f} |")
 
 
+def summary(report: dict[str, Any], sizes: list[int]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The "Done when" figures (perf_table.TARGETS) from the run's report, and what each was
+    made of."""
+    from perf_table import ratio
+
+    values: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    routing = report.get("routing") or {}
+    if routing and len(sizes) >= 1:
+        first, last = str(sizes[0]), str(sizes[-1])
+        worst = max(KINDS, key=lambda kind: routing[last][kind[0]]["p50_ms"])[0]
+        values["decision_p50_ms"] = routing[last][worst]["p50_ms"]
+        notes["decision_p50_ms"] = f"slowest step at {int(last):,}: {worst}"
+        if len(sizes) > 1:
+            growths = [
+                (routing[last][label][q] / routing[first][label][q], label, q)
+                for label, _key, _step in KINDS
+                for q in ("p50_ms", "p99_ms")
+            ]
+            growth, label, q = max(growths)
+            values["decision_growth"] = growth
+            notes["decision_growth"] = f"{int(last):,} ÷ {int(first):,}, {q[:3]}: {label}"
+    pipe = report.get("pipeline") or {}
+    if pipe:
+        noop = pipe["celery_noop"]
+        values["routed_ratio"] = ratio(pipe["routed"].get("routed_per_s"), noop["tasks_per_s"])
+        notes["routed_ratio"] = f"{pipe['routed'].get('routed_per_s')} ÷ {noop['tasks_per_s']}"
+        latency = pipe["offer_latency"]
+        values["offer_p50_ratio"] = ratio(latency.get("p50_ms"), noop["round_trip_p50_ms"])
+        values["offer_p99_ratio"] = ratio(latency.get("p99_ms"), noop["round_trip_p99_ms"])
+        notes["offer_p50_ratio"] = f"{latency.get('p50_ms')} ms ÷ {noop['round_trip_p50_ms']} ms"
+        notes["offer_p99_ratio"] = f"{latency.get('p99_ms')} ms ÷ {noop['round_trip_p99_ms']} ms"
+        intake, bare = pipe["intake"]["req_per_s"], pipe["bare_drf_insert"]["req_per_s"]
+        values["intake_ratio"] = ratio(intake, bare)
+        notes["intake_ratio"] = f"{intake} ÷ {bare} req/s ({pipe['intake']['server']})"
+        earned, tps = pipe["earnings"]["booked_per_s"], pipe["pgbench"]["tps"]
+        values["earnings_ratio"] = ratio(earned, tps)
+        notes["earnings_ratio"] = f"{earned} ÷ {tps}/s"
+    ledger = report.get("ledger") or {}
+    if "1000000" in ledger:
+        values["balance_1m_ms"] = ledger["1000000"]["running balance"]["p50_ms"]
+        notes["balance_1m_ms"] = f"p99 {ledger['1000000']['running balance']['p99_ms']} ms"
+    embedded = report.get("embedded") or {}
+    if embedded.get("routed_per_second") is not None:
+        values["embedded_routed"] = embedded["routed_per_second"]
+        notes["embedded_routed"] = f"a burst of {embedded.get('questions')} asked by 8 clients" + (
+            "" if embedded.get("all_routed") else ", NOT all routed"
+        )
+    return values, notes
+
+
+def draw(routing: dict[str, Any], sizes: list[int], path: Path) -> bool:
+    """Decision cost (p50 and p99) against the pool size, one line per step; False without
+    matplotlib (the optional extra ``bench``)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("no PNG: matplotlib is not installed (pip install -e '.[bench]')")
+        return False
+    fig, ax = plt.subplots(figsize=(8, 6), dpi=110)
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+    short = ["step 1 (the product)", "step 2 (its category)", "any expert", "no product"]
+    for name, colour, (label, _key, _step) in zip(short, colours, KINDS, strict=True):
+        p50 = [routing[str(n)][label]["p50_ms"] for n in sizes]
+        p99 = [routing[str(n)][label]["p99_ms"] for n in sizes]
+        ax.plot(sizes, p50, marker="o", color=colour, label=f"{name}: p50")
+        ax.plot(sizes, p99, marker="x", linestyle="--", color=colour, label=f"{name}: p99")
+    probe = [routing[str(n)]["probe"]["p50_ms"] for n in sizes]
+    ax.plot(sizes, probe, marker="s", color="grey", label="probe: an index point read, p50")
+    ax.axhline(5, color="#d62728", linewidth=0.8, linestyle=":")
+    ax.text(sizes[0], 5, " must: p50 ≤ 5 ms at 100k", va="bottom", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(sizes, [f"{n // 1000}k" if n >= 1000 else str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel("experts in the pool")
+    ax.set_ylabel("one routing decision, ms (log)")
+    ax.set_title("GigCX: the cost of one routing decision against the pool size")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.12))
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--no-ledger", action="store_true")
+    parser.add_argument(
+        "--quick", action="store_true", help="shorter probes and paths (5 s loads, fewer tasks)"
+    )
+    parser.add_argument("--no-pipeline", action="store_true", help="skip probes and paths")
+    parser.add_argument("--no-embedded", action="store_true", help="skip the embedded default")
+    parser.add_argument("--pipeline-pool", type=int, default=10_000, help="experts for the paths")
+    parser.add_argument("--burst", type=int, default=0, help="embedded burst (default 300/100)")
     parser.add_argument("--json", default=str(ROOT / "var" / "bench-perf.json"))
+    parser.add_argument("--png", default=str(ROOT / "var" / "bench-perf.png"))
     args = parser.parse_args()
+    began = time.monotonic()
+    sys.path.insert(0, str(ROOT / "bench"))
+    from perf_pipeline import Stack, embedded_burst
+    from perf_table import table, verdicts
+
+    workdir = ROOT / "var" / "bench-perf"
+    shutil.rmtree(workdir, ignore_errors=True)
+    stack = Stack(workdir)
     url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        url = "postgres://postgres@127.0.0.1:5432/gigcx"
+        print(f"DATABASE_URL is not set: using the PostgreSQL server at {url.rsplit('/', 1)[0]}")
     if not url.startswith(("postgres://", "postgresql://")):
         print(
             "bench-perf needs PostgreSQL: set DATABASE_URL=postgres://user@host:5432/name "
@@ -486,29 +608,68 @@ def main() -> int:
         return 0
     bench_url, name = _bench_database_url(url)
     _ensure_database(url, name)
-    os.environ["DATABASE_URL"] = bench_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gigcx.settings")
-    os.environ.setdefault("DJANGO_DEBUG", "false")
-    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-perf-only")
-    import django
+    # A SIGTERM (CI's timeout, kill) still stops our redis-server, web and worker.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    report: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    try:
+        if not os.environ.get("REDIS_URL"):
+            os.environ["REDIS_URL"] = stack.start_redis()
+            print(
+                f"REDIS_URL is not set: started our own redis-server at {os.environ['REDIS_URL']}"
+            )
+        os.environ.update(
+            DATABASE_URL=bench_url,
+            DJANGO_SETTINGS_MODULE="gigcx.settings",
+            DJANGO_DEBUG="false",
+            DJANGO_SECRET_KEY="bench-perf-only-" + "k" * 48,
+            DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+            DJANGO_SECURE_SSL_REDIRECT="false",
+            GIGCX_ALLOW_CONSOLE_EMAIL="true",
+            GIGCX_VAR_DIR=str(workdir / "var"),
+            # The load is the point: the throttles would turn it into 429s.
+            GIGCX_THROTTLE_ANON="10000000/min",
+            GIGCX_THROTTLE_USER="10000000/min",
+            GIGCX_THROTTLE_QUESTIONS="10000000/min",
+        )
+        import django
 
-    django.setup()
-    from django.core.management import call_command
+        django.setup()
+        from django.core.management import call_command
 
-    print(f"database {name}: migrating")
-    call_command("migrate", verbosity=0)
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    report: dict[str, Any] = {}
-    if sizes:
-        report["routing"] = bench_routing(sizes, args.reps)
-        print_routing(report["routing"], sizes)
-    if not args.no_ledger:
-        report["ledger"] = bench_ledger(args.reps)
-        print_ledger(report["ledger"])
+        print(f"database {name}: migrating")
+        call_command("migrate", verbosity=0)
+        sizes = [int(s) for s in args.sizes.split(",") if s]
+        if not args.no_pipeline:
+            from perf_pipeline import run
+
+            print(f"pool of {args.pipeline_pool:,} experts for the paths: building")
+            build_pool(args.pipeline_pool)
+            report["pipeline"] = run(stack, quick=args.quick)
+        if sizes:
+            report["routing"] = bench_routing(sizes, args.reps)
+            print_routing(report["routing"], sizes)
+        if not args.no_ledger:
+            report["ledger"] = bench_ledger(args.reps)
+            print_ledger(report["ledger"])
+    finally:
+        stack.stop()
+    if not args.no_embedded:
+        count = args.burst or (100 if args.quick else 300)
+        print(f"embedded default (SQLite, embedded broker): a burst of {count} (bench/soak.py)")
+        report["embedded"] = embedded_burst(count, workdir)
+        print(f"  {report['embedded']}")
+    values, notes = summary(report, sizes)
+    report["done_when"] = {"values": values, "verdicts": verdicts(values), "notes": notes}
+    report["seconds"] = round(time.monotonic() - began)
+    print()
+    print(table(values, notes))
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=1))
+    out.write_text(json.dumps(report, indent=1, default=str))
     print(f"\nwrote {out}")
+    if sizes and "routing" in report and draw(report["routing"], sizes, Path(args.png)):
+        print(f"wrote {args.png}")
+    print(f"bench-perf took {report['seconds'] / 60:.1f} min")
     return 0
 
 
