@@ -101,7 +101,7 @@ def test_a_burst_of_50_resolutions_is_booked_by_the_first_delivery_in_one_batch(
     assert sum('"payments_earning"' in sql for sql in inserts) == 1
     assert sum('"payments_posting"' in sql for sql in inserts) == 1
     # each expert's pending balance is the sum of her nets
-    for user, expert, *_ in burst.seats:
+    for _user, expert, *_ in burst.seats:
         nets = Earning.objects.filter(expert=expert).aggregate(t=Sum("net"))["t"]
         pending = Account.objects.get(expert=expert, kind=K.PENDING)
         assert pending.balance == nets > 0
