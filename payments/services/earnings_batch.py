@@ -28,7 +28,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from gigcx.faults import failpoint
-from gigcx.models import DomainEvent
+from gigcx.models import DomainEvent, EventDelivery
 from marketplace.models import Category, Expert
 from payments.ledger import (
     LedgerEntry,
@@ -188,7 +188,8 @@ def pending_resolutions(*, limit: int, exclude: int | None = None) -> list[tuple
         return []
     payloads = (
         DomainEvent.objects.filter(name="question.resolved", delivered_at__isnull=True)
-        .exclude(deliveries__subscriber=SUBSCRIBER)
+        # NOT EXISTS on the (event, subscriber) unique index: never a scan of past deliveries.
+        .exclude(Exists(EventDelivery.objects.filter(event=OuterRef("pk"), subscriber=SUBSCRIBER)))
         # Booked by an earlier batch, its own delivery not run yet: not pending any more.
         .annotate(question=Cast(KT("payload__question_id"), BigIntegerField()))
         .exclude(Exists(Earning.objects.filter(question_id=OuterRef("question"))))
