@@ -6,6 +6,7 @@ Everything that moves money calls :func:`ledger_post`. It never updates or delet
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -246,15 +247,96 @@ def ledger_post(
         deltas: dict[int, int] = {}
         for account, amount in postings:
             deltas[account.pk] = deltas.get(account.pk, 0) + int(amount)
-        Account.objects.filter(pk__in=list(deltas)).update(
-            balance=F("balance")
-            + Case(
-                *(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()),
-                default=Value(0),
-                output_field=BigIntegerField(),
-            )
-        )
+        _move_balances(deltas)
     return entry
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One balanced transaction for :func:`ledger_post_many` (``about``: brand_id, expert_id,
+    question_id, the references ``ledger_post`` takes as keywords)."""
+
+    kind: str
+    idempotency_key: str
+    postings: Sequence[tuple[Account, int]]
+    memo: str = ""
+    about: dict[str, Any] = field(default_factory=dict)
+
+
+def ledger_post_many(entries: Sequence[LedgerEntry]) -> list[Transaction]:
+    """Append many new balanced transactions with a constant number of queries, whatever their
+    number: every account they touch is locked once (``SELECT … FOR UPDATE``, pk order, the
+    one lock-ordering rule), the transactions and their postings are bulk-inserted, and each
+    account's running balance moves once, by the sum of its postings in the batch, under that
+    lock. Debited expert accounts are checked not to go negative, on the batch's sum.
+
+    Not a replay path: the caller has claimed every entry first (the earnings batch claims
+    the questions' ``Earning`` rows). A key already in the ledger fails the whole batch with
+    :class:`LedgerConflict` (the unique key), so nothing is ever booked twice. Runs in the caller's
+    transaction (plain atomic block).
+    """
+    if not entries:
+        return []
+    for entry in entries:
+        _validate(entry.postings)
+    with transaction.atomic(savepoint=False):
+        locked = {a.pk: a for a in accounts_for_update(a for e in entries for a, _ in e.postings)}
+        deltas: dict[int, int] = {}
+        for entry in entries:
+            for account, amount in entry.postings:
+                deltas[account.pk] = deltas.get(account.pk, 0) + int(amount)
+        for pk, delta in deltas.items():
+            account = locked[pk]
+            if (
+                delta < 0
+                and account.owner_type in NON_NEGATIVE_OWNERS
+                and account.kind not in MAY_GO_NEGATIVE_KINDS
+                and account.balance + delta < 0
+            ):
+                raise InsufficientFunds(
+                    "Not enough money in the account for this.",
+                    fields={"amount": ["More than the available balance."]},
+                )
+        try:
+            rows = Transaction.objects.bulk_create(
+                [
+                    Transaction(
+                        kind=entry.kind,
+                        idempotency_key=entry.idempotency_key,
+                        memo=entry.memo[:200],
+                        **entry.about,
+                    )
+                    for entry in entries
+                ]
+            )
+        except IntegrityError as exc:
+            # Not a replay (the caller claimed every entry): a key was booked some other way.
+            # The batch's transaction is spoilt and rolls back whole; say so as a conflict
+            # (an IntegrityError would read as "already delivered" to the outbox).
+            raise LedgerConflict(
+                "An idempotency key of the batch is already in the ledger."
+            ) from exc
+        Posting.objects.bulk_create(
+            [
+                Posting(transaction=row, account=account, amount=int(amount))
+                for row, entry in zip(rows, entries, strict=True)
+                for account, amount in entry.postings
+            ]
+        )
+        _move_balances(deltas)
+    return rows
+
+
+def _move_balances(deltas: dict[int, int]) -> None:
+    """One relative UPDATE of every account's running balance (the caller holds the locks)."""
+    Account.objects.filter(pk__in=list(deltas)).update(
+        balance=F("balance")
+        + Case(
+            *(When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()),
+            default=Value(0),
+            output_field=BigIntegerField(),
+        )
+    )
 
 
 def _replayed(

@@ -12,11 +12,15 @@ from gigcx.models import DomainEvent
 
 @subscribe("question.resolved", name="payments.book_earning")
 def book_earning(event: DomainEvent) -> None:
-    from payments.services import earning_book
+    """Book the question's earning, and in the same transaction those of other resolutions
+    waiting for payments (a burst of resolutions costs one transaction per batch, not one
+    each; ``payments/services/earnings_batch.py``)."""
+    from payments.services import earnings_book_resolved
     from payments.services.earnings import earning_surge_bonus_book
 
     question_id = int(event.payload["question_id"])
-    earning_book(question_id=question_id, expert_id=event.payload.get("expert_id"))
+    expert_id = event.payload.get("expert_id")
+    earnings_book_resolved(question_id=question_id, expert_id=int(expert_id) if expert_id else None)
     # Resolved during a staffing surge by an expert invited to it: the surge bonus, once.
     earning_surge_bonus_book(question_id=question_id)
 

@@ -13,6 +13,7 @@ from payments.services.earnings import (
     earning_surge_bonus_book,
     earnings_clear_due,
 )
+from payments.services.earnings_batch import earnings_book_batch, earnings_book_resolved
 from payments.services.payouts import (
     payout_batch_run,
     payout_destination_set,
@@ -39,6 +40,8 @@ __all__ = [
     "earning_hold",
     "earning_release",
     "earning_reverse",
+    "earnings_book_batch",
+    "earnings_book_resolved",
     "earnings_clear_due",
     "ledger_post",
     "ledger_reverse",

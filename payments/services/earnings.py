@@ -24,7 +24,8 @@ from payments.ledger import (
     ledger_reverse,
 )
 from payments.models import Account, Earning, Transaction
-from payments.services.rate_cards import fee_split, rate_card_in_force, rate_for_question
+from payments.services.earnings_batch import earnings_book_batch
+from payments.services.rate_cards import fee_split, rate_card_in_force
 from routing.models import Question
 
 logger = logging.getLogger(__name__)
@@ -32,14 +33,11 @@ logger = logging.getLogger(__name__)
 K = Account.Kind
 
 
-def earning_key(question_id: int) -> str:
-    return f"earning:{question_id}"
-
-
 def earning_book(*, question_id: int, expert_id: int | None) -> Earning | None:
-    """Book what a resolved question earned its expert, as pending. Idempotent: the earning
+    """Book what a resolved question earned its expert, as pending: a batch of one
+    (:func:`payments.services.earnings_batch.earnings_book_batch`). Idempotent: the earning
     row is unique per question and the ledger entry's key is ``earning:<question id>``, so any
-    number of deliveries of ``question.resolved`` book it once.
+    number of calls book it once; a replay returns the earning booked before.
 
     brand payable −gross, expert pending +net, platform fee +fee. Returns None when there is
     nothing to book (no expert, no rate card in force, a zero rate).
@@ -47,57 +45,10 @@ def earning_book(*, question_id: int, expert_id: int | None) -> Earning | None:
     Runs in the caller's transaction (a plain atomic block): the outbox subscriber wraps it
     with its delivery claim, so it must not be durable.
     """
-    if expert_id is None:
-        return None
-    existing = Earning.objects.filter(question_id=question_id).first()
-    if existing is not None:
-        return existing
-    question = (
-        Question.objects.select_related("product__category", "brand")
-        .filter(pk=question_id, status=Question.Status.RESOLVED)
-        .first()
-    )
-    expert = Expert.objects.filter(pk=expert_id).first()
-    if question is None or expert is None or expert.brand_id != question.brand_id:
-        return None
-    resolved_at = question.resolved_at or timezone.now()
-    card = rate_card_in_force(brand_id=question.brand_id, at=resolved_at)
-    if card is None:
-        logger.info("question %s resolved without a rate card in force: no earning", question_id)
-        return None
-    gross = rate_for_question(card=card, question=question)
-    if gross <= 0:
-        return None
-    fee, net = fee_split(gross=gross, fee_bps=card.platform_fee_bps)
-    with transaction.atomic():
-        earning = Earning.objects.create(
-            question=question,
-            expert=expert,
-            brand_id=question.brand_id,
-            rate_card=card,
-            currency=card.currency,
-            gross=gross,
-            fee=fee,
-            net=net,
-            earned_at=resolved_at,
-            clears_at=resolved_at + timedelta(days=card.clearance_days),
-        )
-        payable, pending, platform = accounts_for_earning(expert=expert, currency=card.currency)
-        legs = [(payable, -gross)]
-        if net:
-            legs.append((pending, net))
-        if fee:
-            legs.append((platform, fee))
-        ledger_post(
-            kind=Transaction.Kind.EARNING,
-            idempotency_key=earning_key(question.pk),
-            postings=legs,
-            memo=f"Question #{question.pk}",
-            brand_id=question.brand_id,
-            expert=expert,
-            question=question,
-        )
-    return earning
+    booked = earnings_book_batch(resolutions=[(question_id, expert_id)])
+    if booked:
+        return booked[0]
+    return Earning.objects.filter(question_id=question_id).first() if expert_id else None
 
 
 def call_earning_key(call_id: int) -> str:

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from gigcx import events
 from gigcx.models import DeadLetter, DomainEvent, EventDelivery, TaskAttempt
+from payments.models import Earning
 from routing import services as routing_services
 from routing.models import Assignment, Question, RoutingSettings
 from routing.services.presence import presence_heartbeat
@@ -38,6 +39,7 @@ from tests.integration.conftest import (
     wait_for,
     wait_until_ready,
 )
+from tests.payments.test_earnings_batch import assert_books_balance, assert_each_booked_once
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -463,3 +465,43 @@ def test_a_warm_shutdown_during_a_routing_decision_finishes_it_and_loses_nothing
     for question in questions:
         assert Assignment.objects.filter(question=question).count() == 1
         assert Question.objects.get(pk=question.pk).attempts == 1
+
+
+# --- a pool child SIGKILLed inside the earnings batch's transaction ---------------------
+
+
+def test_a_pool_child_killed_inside_the_earnings_batch_loses_nothing_and_books_nothing_twice(
+    faults: Faults, cast: Any, ask: Any, rate_card: Any
+) -> None:
+    # given: five questions resolved by ada together, their events waiting in the broker, and
+    # a worker whose first earnings batch stops once with every row written, nothing committed
+    questions = []
+    for n in range(5):
+        question = ask(f"Do the Trailblazer 2 run narrow? Burst question {n}.")
+        [offer] = routing_services.routing_offer_question(question_id=question.pk)
+        routing_services.assignment_accept(assignment_id=offer.pk, user=cast.ada)
+        questions.append(routing_services.question_resolve(question_id=question.pk, actor=cast.ada))
+    # (the child that replaces the killed one loads the text models: give it time to)
+    faults.worker("earnings.batch.booked=sleep:30@1", CELERY_WORKER_PROC_ALIVE_TIMEOUT="60")
+    child, first_batch = faults.wait_hit("earnings.batch.booked")
+    assert sorted(map(int, first_batch.split(","))) == sorted(q.pk for q in questions)
+
+    # when: the pool child dies there
+    os.kill(child, signal.SIGKILL)
+
+    # then: its batch rolled back whole, and the deliveries that followed booked each
+    # earning once (a second batch reached the failpoint: the first had committed nothing)
+    def all_delivered() -> bool:
+        return not DomainEvent.objects.filter(
+            name="question.resolved", delivered_at__isnull=True
+        ).exists()
+
+    assert faults.wait(all_delivered, timeout=60), faults.logs()
+    assert Earning.objects.count() == 5
+    assert_each_booked_once(questions)
+    assert_books_balance()
+    hits = faults.hits("earnings.batch.booked")
+    assert len(hits) == 2
+    assert hits[0][0] == child
+    assert hits[1][0] != child
+    assert EventDelivery.objects.filter(subscriber="payments.book_earning").count() == 5
