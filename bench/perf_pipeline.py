@@ -457,17 +457,21 @@ def offer_latency(rate: float, seconds: float, products: list[int], base: int) -
 
 
 def book_earnings(pairs: list[tuple[int, int]]) -> int:
-    """Book the earnings of (question id, expert id) pairs, one ``question.resolved``
-    delivery each, through the service the resolve path's subscriber calls. When payments
-    gains a batch-booking service, call it here instead."""
+    """Book the earnings of (question id, expert id) pairs as the ``question.resolved``
+    subscriber does when many resolutions arrive together: batches of
+    ``EARNINGS_BATCH_SIZE`` in one transaction each (``earnings_book_batch``; a lone
+    resolution is a batch of one). ``BENCH_EARNINGS_ONE_BY_ONE=1`` books one per
+    transaction instead, for comparison."""
     from django.db import transaction
 
-    from payments.services import earning_book
+    from payments.services.earnings_batch import EARNINGS_BATCH_SIZE, earnings_book_batch
 
+    size = 1 if os.environ.get("BENCH_EARNINGS_ONE_BY_ONE") else EARNINGS_BATCH_SIZE
     booked = 0
-    for question_id, expert_id in pairs:
+    for start in range(0, len(pairs), size):
+        chunk = pairs[start : start + size]
         with transaction.atomic():  # the subscriber's delivery transaction
-            booked += earning_book(question_id=question_id, expert_id=expert_id) is not None
+            booked += len(earnings_book_batch(resolutions=list(chunk)))
     return booked
 
 
