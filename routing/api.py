@@ -326,7 +326,7 @@ class QuestionCopilotApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, question_id: int) -> Response:
-        question, _ = question_for(request, question_id)
+        question, _role = question_for(request, question_id)
         copilot = services.copilot_for(question=question, user=request.user)
         return Response(self.OutputSerializer(copilot).data)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
 from django.utils.translation import gettext, ngettext
 
@@ -34,3 +36,26 @@ def duration(seconds: int | None) -> str:
         return gettext("%(hours)d h") % {"hours": hours}
     days = hours // 24
     return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+
+
+# The one stored reason that carries a number (routing.services.offers, missed offers).
+MISSED_OFFERS = re.compile(r"^(\d+) offers in a row expired, so we set you away")
+
+
+@register.filter
+def presence_reason(reason: str | None) -> str:
+    """``{{ presence.status_reason|presence_reason }}``: why she was set away, in the page's
+    language. The reasons are stored in English (routing.services.presence marks them)."""
+    if not reason:
+        return ""
+    missed = MISSED_OFFERS.match(reason)
+    if missed:
+        count = int(missed.group(1))
+        return ngettext(
+            "%(count)d offer in a row expired, so we set you away to keep customers from "
+            "waiting. Go online when you are back.",
+            "%(count)d offers in a row expired, so we set you away to keep customers from "
+            "waiting. Go online when you are back.",
+            count,
+        ) % {"count": count}
+    return gettext(reason)

@@ -192,3 +192,57 @@ def test_the_javascript_catalog_carries_the_live_pages_words(client: Client) -> 
     assert "Etwas ist schiefgelaufen." in german
     assert "Allgemeine Frage" in german
     assert "Allgemeine Frage" not in english
+
+
+def test_the_expert_console_reads_in_german(cast: Any, client: Client, online: Any) -> None:
+    online(cast.ada)
+    client.force_login(cast.ada)
+    html = page(client, "/expert/console/", **GERMAN)
+
+    for german in (
+        "Expertenkonsole",
+        "Angebote",
+        "Gerade keine Angebote.",
+        "Abwesend",
+        "Ihr Verlauf",
+    ):
+        assert german in html, german
+    for english in ("No offers right now", "Answering now", "Your availability"):
+        assert english not in html, english
+
+
+def test_the_staff_inbox_and_its_filter_errors_read_in_german(
+    cast: Any, client: Client, assigned: Question
+) -> None:
+    client.force_login(cast.maya)
+    response = client.get("/brands/acme/manage/queue/?tab=nope&mood=grumpy", **GERMAN)
+    html = response.content.decode()
+
+    assert response.status_code == 400  # the bad filters are left out and said so
+
+    for german in (
+        "Posteingang",
+        "Bei einem Experten",  # a tab
+        "Einige Filter wurden nicht angewendet:",
+        "Einen Reiter „nope“ gibt es nicht.",
+        "„grumpy“ ist keine Stimmung, die wir auswerten.",
+        "Jede Stimmung",
+        "Deutsch",  # the brand's languages, named in German
+    ):
+        assert german in html, german
+    for english in ("Some filters were left out", "Any mood", "Who has it"):
+        assert english not in html, english
+
+    panel = page(client, f"/questions/{assigned.pk}/", **GERMAN)
+    assert "Interne Notizen" in panel
+    assert "Schlagwort hinzufügen" in panel
+    assert "Internal notes" not in panel
+
+    note = client.post(
+        f"/brands/acme/manage/questions/{assigned.pk}/notes/",
+        {"body": "Sie hat schon zweimal gefragt."},
+        follow=True,
+        **GERMAN,
+    )
+    assert "Notiz hinzugefügt. Nur Ihr Team sieht sie." in note.content.decode()
+    assert assigned.internal_notes.filter(body="Sie hat schon zweimal gefragt.").exists()
