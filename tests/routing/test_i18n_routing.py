@@ -246,3 +246,55 @@ def test_the_staff_inbox_and_its_filter_errors_read_in_german(
     )
     assert "Notiz hinzugefügt. Nur Ihr Team sieht sie." in note.content.decode()
     assert assigned.internal_notes.filter(body="Sie hat schon zweimal gefragt.").exists()
+
+
+def test_the_routing_settings_canned_replies_and_history_read_in_german(
+    cast: Any, client: Client
+) -> None:
+    client.force_login(cast.maya)
+    settings = page(client, "/brands/acme/manage/routing/", **GERMAN)
+    assert "Wer zuerst ein Angebot erhält" in settings
+    assert "Produktkenntnis" in settings  # a factor's label
+    assert "Vorschau an den letzten Fragen" in settings
+    assert "Who is offered first" not in settings
+
+    refused = client.post(
+        "/brands/acme/manage/replies/", {"title": "", "body": ""}, **GERMAN
+    ).content.decode()
+    assert "Textbausteine und Schlagwörter" in refused
+    assert "Dieses Feld ist zwingend erforderlich." in refused
+    assert not cast.acme.canned_replies.exists()
+
+    client.force_login(cast.ada)
+    history = page(client, "/expert/history/", **GERMAN)
+    assert "Ihr Verlauf" in history
+    assert "Noch keine abgeschlossenen Unterhaltungen." in history
+    assert "Conversations you handled" not in history
+
+
+def test_the_knowledge_pages_read_in_german(cast: Any, client: Client) -> None:
+    entry = services.knowledge_entry_create(
+        brand=cast.acme,
+        question="How do I clean the Trailblazer 2?",
+        answer="Rinse with cold water.",
+        actor=cast.sam,
+    )
+    public = page(Client(), f"/brands/acme/help/{entry.pk}/", **GERMAN)
+    assert "Acme Outdoors eine Frage stellen" in public
+    assert "Ask Acme Outdoors a question" not in public
+
+    client.force_login(cast.maya)
+    listing = page(client, "/brands/acme/manage/knowledge/", **GERMAN)
+    assert "Wissensdatenbank" in listing
+    assert "1 veröffentlicht" in listing
+    assert "Hilfequote" in listing
+    assert "Help rate" not in listing
+
+    created = client.post(
+        "/brands/acme/manage/knowledge/new/",
+        {"question": "Are the laces replaceable?", "answer": "Yes, any 120 cm lace.", "draft": "1"},
+        follow=True,
+        **GERMAN,
+    )
+    assert "Eintrag als Entwurf gespeichert." in created.content.decode()
+    assert cast.acme.knowledge.filter(question="Are the laces replaceable?").exists()
