@@ -297,4 +297,6 @@ def test_the_knowledge_pages_read_in_german(cast: Any, client: Client) -> None:
         **GERMAN,
     )
     assert "Eintrag als Entwurf gespeichert." in created.content.decode()
+    assert "Letzte automatische Antworten" in created.content.decode()  # the entry's page
+    assert "Latest automated answers" not in created.content.decode()
     assert cast.acme.knowledge.filter(question="Are the laces replaceable?").exists()
