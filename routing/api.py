@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -51,7 +52,7 @@ class AskOrStaffRead(IsBrandStaff):
             return super().has_permission(request, view)
         brand = Brand.objects.filter(slug=view.kwargs["slug"], is_active=True).first()
         if brand is None:
-            raise NotFound("No such brand.")
+            raise NotFound(_("No such brand."))
         request.brand = brand  # type: ignore[attr-defined]
         return True
 
@@ -116,7 +117,7 @@ def staff_may_write(request: Request, question: Question, role: str) -> None:
     if role == Message.Role.STAFF and not viewer_for(request).is_staff_of(
         question.brand_id, EDITOR_ROLES
     ):
-        raise PermissionDenied("Quality reviewers can read this conversation but not change it.")
+        raise PermissionDenied(_("Quality reviewers can read this conversation but not change it."))
 
 
 def question_for(request: Request, question_id: int) -> tuple[Question, str]:
@@ -130,7 +131,7 @@ def question_for(request: Request, question_id: int) -> tuple[Question, str]:
         token=request.headers.get(TOKEN_HEADER) or "",
     )
     if found is None:
-        raise NotFound("No such question.")
+        raise NotFound(_("No such question."))
     return found
 
 
@@ -197,8 +198,10 @@ class QuestionCreateApi(APIView):
     def post(self, request: Request, slug: str) -> Response:
         if getattr(request.user, "api_key_id", None) is not None:
             raise PermissionDenied(
-                "API keys cannot ask questions: customers ask as themselves, or anonymously "
-                "with an email."
+                _(
+                    "API keys cannot ask questions: customers ask as themselves, or anonymously "
+                    "with an email."
+                )
             )
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -257,7 +260,7 @@ class QuestionMessagesApi(APIView):
         if after:
             after_id = parse_id(after)
             if after_id is None:
-                raise serializers.ValidationError({"after": ["Use a message id."]})
+                raise serializers.ValidationError({"after": [_("Use a message id.")]})
             messages = messages.filter(pk__gt=after_id)
         rows = [
             {
@@ -323,7 +326,7 @@ class QuestionCopilotApi(APIView):
 
     @extend_schema(responses=OutputSerializer)
     def get(self, request: Request, question_id: int) -> Response:
-        question, _ = question_for(request, question_id)
+        question, _role = question_for(request, question_id)
         copilot = services.copilot_for(question=question, user=request.user)
         return Response(self.OutputSerializer(copilot).data)
 
@@ -335,7 +338,7 @@ class QuestionHumanApi(APIView):
     def post(self, request: Request, question_id: int) -> Response:
         question, role = question_for(request, question_id)
         if role != Message.Role.CUSTOMER:
-            raise NotFound("No such question.")
+            raise NotFound(_("No such question."))
         question = services.question_request_human(question=question)
         return Response(QuestionOutputSerializer(question, context={"role": role}).data)
 
@@ -356,7 +359,7 @@ class QuestionFeedbackApi(APIView):
     def post(self, request: Request, question_id: int) -> Response:
         question, role = question_for(request, question_id)
         if role != Message.Role.CUSTOMER:
-            raise NotFound("No such question.")
+            raise NotFound(_("No such question."))
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         answer = services.auto_answer_feedback(

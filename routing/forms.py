@@ -4,6 +4,7 @@ from operator import attrgetter
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Brand, Expert, Product
 from routing.models import Assignment, KnowledgeEntry, Question, RoutingSettings
@@ -15,37 +16,40 @@ class AskForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.none(),
         required=False,
-        empty_label="Not sure / other",
-        help_text="Which product is it about?",
+        label=_("Product"),
+        empty_label=_("Not sure / other"),
+        help_text=_("Which product is it about?"),
     )
     body = forms.CharField(
-        label="Your question",
+        label=_("Your question"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="No card numbers or passwords, please. Experts never see your contact details.",
+        help_text=_(
+            "No card numbers or passwords, please. Experts never see your contact details."
+        ),
     )
     preference = forms.ChoiceField(
-        label="Who should answer?",
+        label=_("Who should answer?"),
         choices=Question.Preference.choices,
         initial=Question.Preference.AUTO,
         widget=forms.RadioSelect,
     )
     tone_analysis = forms.BooleanField(
-        label="Read the tone of my messages, so an upset customer reaches a person faster",
+        label=_("Read the tone of my messages, so an upset customer reaches a person faster"),
         required=False,
         initial=True,
-        help_text="Untick to opt out: no tone score is computed or kept for this question.",
+        help_text=_("Untick to opt out: no tone score is computed or kept for this question."),
     )
     contact_email = forms.EmailField(
-        label="Your email",
+        label=_("Your email"),
         required=False,
-        help_text="We send you a private link to the conversation.",
+        help_text=_("We send you a private link to the conversation."),
     )
 
     preferred_expert = forms.ModelChoiceField(
         queryset=Expert.objects.none(),
         required=False,
-        empty_label="Whoever is best right now",
-        label="Ask someone who helped you before?",
+        empty_label=_("Whoever is best right now"),
+        label=_("Ask someone who helped you before?"),
     )
 
     def __init__(
@@ -83,39 +87,39 @@ class RoutingSettingsForm(forms.Form):
     """The brand's routing knobs on one page; the service checks the ranges."""
 
     offer_timeout_seconds = forms.IntegerField(
-        label="Seconds an expert has to accept an offer", min_value=10, max_value=600
+        label=_("Seconds an expert has to accept an offer"), min_value=10, max_value=600
     )
-    mode = forms.ChoiceField(label="How offers go out", choices=RoutingSettings.Mode.choices)
+    mode = forms.ChoiceField(label=_("How offers go out"), choices=RoutingSettings.Mode.choices)
     broadcast_size = forms.IntegerField(
-        label="Experts offered at once (top-k mode)", min_value=1, max_value=10
+        label=_("Experts offered at once (top-k mode)"), min_value=1, max_value=10
     )
-    wait_1 = forms.IntegerField(label="Step 1", min_value=0, max_value=3600)
-    wait_2 = forms.IntegerField(label="Step 2", min_value=0, max_value=3600)
-    wait_3 = forms.IntegerField(label="Step 3", min_value=0, max_value=3600)
+    wait_1 = forms.IntegerField(label=_("Step 1"), min_value=0, max_value=3600)
+    wait_2 = forms.IntegerField(label=_("Step 2"), min_value=0, max_value=3600)
+    wait_3 = forms.IntegerField(label=_("Step 3"), min_value=0, max_value=3600)
     max_attempts = forms.IntegerField(
-        label="Offers before the question comes to your staff", min_value=1, max_value=50
+        label=_("Offers before the question comes to your staff"), min_value=1, max_value=50
     )
     sla_minutes = forms.IntegerField(
-        label="Minutes to a first human reply (SLA)", min_value=1, max_value=24 * 60
+        label=_("Minutes to a first human reply (SLA)"), min_value=1, max_value=24 * 60
     )
     fairness_cap_per_hour = forms.IntegerField(
-        label="Offers per expert per hour, at most", min_value=1, max_value=500
+        label=_("Offers per expert per hour, at most"), min_value=1, max_value=500
     )
     missed_offers_before_away = forms.IntegerField(
-        label="Missed offers in a row before an expert is set away", min_value=1, max_value=20
+        label=_("Missed offers in a row before an expert is set away"), min_value=1, max_value=20
     )
     staff_alert_frustration = forms.FloatField(
-        label="Alert staff when a customer's frustration reaches",
+        label=_("Alert staff when a customer's frustration reaches"),
         min_value=0.01,
         max_value=1.0,
-        help_text="0 to 1; 0.85 means clearly upset.",
+        help_text=_("0 to 1; 0.85 means clearly upset."),
     )
     surge_after_minutes = forms.IntegerField(
-        label="Invite opted-in experts when the queue outgrows the online experts for (minutes)",
+        label=_("Invite opted-in experts when the queue outgrows the online experts for (minutes)"),
         min_value=0,
         max_value=24 * 60,
         required=False,
-        help_text="0 turns staffing surges off. Any surge bonus comes from the rate card.",
+        help_text=_("0 turns staffing surges off. Any surge bonus comes from the rate card."),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -125,7 +129,7 @@ class RoutingSettingsForm(forms.Form):
                 label=factor_label(name),
                 min_value=0,
                 max_value=100,
-                help_text=f"Default {default:g}",
+                help_text=_("Default %(weight)s") % {"weight": f"{default:g}"},
             )
 
     @classmethod
@@ -179,25 +183,30 @@ class KnowledgeEntryForm(forms.Form):
     product = forms.ModelChoiceField(
         queryset=Product.objects.none(),
         required=False,
-        empty_label="All products (general)",
-        help_text="The AI line quotes it only for questions about this product.",
+        label=_("Product"),
+        empty_label=_("All products (general)"),
+        help_text=_("The AI line quotes it only for questions about this product."),
     )
     question = forms.CharField(
         max_length=QUESTION_MAX,
-        help_text="As a customer would ask it.",
+        label=_("Question"),
+        help_text=_("As a customer would ask it."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     phrasings = forms.CharField(
-        label="Other ways customers ask this",
+        label=_("Other ways customers ask this"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line. The AI line matches each of them, so an entry asked about in "
-        "several ways is found more often and more surely.",
+        help_text=_(
+            "One per line. The AI line matches each of them, so an entry asked about in "
+            "several ways is found more often and more surely."
+        ),
     )
     answer = forms.CharField(
         max_length=ANSWER_MAX,
+        label=_("Answer"),
         widget=forms.Textarea(attrs={"rows": 7}),
-        help_text="Customers read this word for word, with a link to this entry.",
+        help_text=_("Customers read this word for word, with a link to this entry."),
     )
 
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
@@ -223,22 +232,22 @@ class KnowledgeSearchForm(forms.Form):
     """The list page's search and filters (GET)."""
 
     STATUS_CHOICES = [
-        ("", "Published and drafts"),
-        ("published", "Published"),
-        ("draft", "Drafts"),
-        ("archived", "Archived"),
+        ("", _("Published and drafts")),
+        ("published", _("Published")),
+        ("draft", _("Drafts")),
+        ("archived", _("Archived")),
     ]
 
-    q = forms.CharField(required=False, max_length=200, label="Search")
-    product = forms.ChoiceField(required=False, label="Product")
-    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES, label="Status")
-    flagged = forms.BooleanField(required=False, label="Only entries that keep failing")
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
+    product = forms.ChoiceField(required=False, label=_("Product"))
+    status = forms.ChoiceField(required=False, choices=STATUS_CHOICES, label=_("Status"))
+    flagged = forms.BooleanField(required=False, label=_("Only entries that keep failing"))
 
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         products = Product.objects.filter(brand=brand).order_by("name").values_list("pk", "name")
         self.fields["product"].choices = [
-            ("", "All products"),
-            ("general", "General (no product)"),
+            ("", _("All products")),
+            ("general", _("General (no product)")),
             *[(str(pk), name) for pk, name in products],
         ]

@@ -9,7 +9,6 @@ from operator import attrgetter
 from typing import Any
 
 from django import forms
-from django.conf.locale import LANG_INFO
 from django.db import connection
 from django.db.models import (
     Case,
@@ -26,6 +25,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django.utils.functional import Promise, lazy
+from django.utils.translation import get_language_info, gettext
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import Brand, Expert
 from routing.models import (
@@ -44,19 +46,19 @@ S = Question.Status
 @dataclass(frozen=True)
 class Tab:
     key: str
-    label: str
+    label: str | Promise
     statuses: tuple[str, ...]
 
 
 # The tabs, mapped onto Question.Status. "Waiting" is every question no person has yet:
 # being triaged (new), waiting for an offer, or offered and not yet accepted.
 TABS = (
-    Tab("all", "All", tuple(S.values)),
-    Tab("waiting", "Waiting", (S.NEW, S.WAITING, S.OFFERED)),
-    Tab("expert", "With an expert", (S.ASSIGNED,)),
-    Tab("escalated", "Escalated to us", (S.ESCALATED,)),
-    Tab("automatic", "Answered automatically", (S.AI_ANSWERED,)),
-    Tab("resolved", "Resolved", (S.RESOLVED,)),
+    Tab("all", _("All"), tuple(S.values)),
+    Tab("waiting", _("Waiting"), (S.NEW, S.WAITING, S.OFFERED)),
+    Tab("expert", _("With an expert"), (S.ASSIGNED,)),
+    Tab("escalated", _("Escalated to us"), (S.ESCALATED,)),
+    Tab("automatic", _("Answered automatically"), (S.AI_ANSWERED,)),
+    Tab("resolved", _("Resolved"), (S.RESOLVED,)),
 )
 TABS_BY_KEY = {tab.key: tab for tab in TABS}
 # Work that is over (answered automatically or resolved) stays in the inbox for this many days
@@ -70,21 +72,27 @@ SLA_STATUSES = (S.NEW, S.WAITING, S.OFFERED)
 SLA_DUE_SOON = timedelta(minutes=5)
 
 PRIORITY_CHOICES = [
-    ("0", "Normal"),
-    ("1", "Urgent"),
-    ("2", "Upset customer (first in line)"),
+    ("0", _("Normal")),
+    ("1", _("Urgent")),
+    ("2", _("Upset customer (first in line)")),
 ]
 SLA_CHOICES = [
-    ("on_time", "On time"),
-    ("due_soon", "Due in 5 minutes or less"),
-    ("breached", "Past the SLA"),
-    ("none", "No timer running"),
+    ("on_time", _("On time")),
+    ("due_soon", _("Due in 5 minutes or less")),
+    ("breached", _("Past the SLA")),
+    ("none", _("No timer running")),
 ]
-RATING_CHOICES = [(str(n), f"{n} of 5") for n in range(5, 0, -1)] + [("none", "Not rated")]
+# "4 of 5", read in the page's language when the form is drawn.
+score_label = lazy(lambda n: gettext("%(value)s of 5") % {"value": n}, str)
+RATING_CHOICES = [(str(n), score_label(n)) for n in range(5, 0, -1)] + [("none", _("Not rated"))]
 
 
 def language_name(code: str) -> str:
-    return str(LANG_INFO.get(code, {}).get("name", code.upper() or "Unknown"))
+    """The language's name in the page's language ("German", "Deutsch")."""
+    try:
+        return str(get_language_info(code)["name_translated"])
+    except KeyError:
+        return code.upper() or gettext("Unknown")
 
 
 class InboxFilterForm(forms.Form):
@@ -92,53 +100,61 @@ class InboxFilterForm(forms.Form):
     with a product, tag or expert that has since gone says so instead of failing."""
 
     tab = forms.ChoiceField(
+        label=_("Tab"),
         required=False,
         choices=[(t.key, t.label) for t in TABS],
-        error_messages={"invalid_choice": "There is no “%(value)s” tab."},
+        error_messages={"invalid_choice": _("There is no “%(value)s” tab.")},
     )
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = forms.CharField(required=False, max_length=200, label=_("Search"))
     product = forms.ModelChoiceField(
+        label=_("Product"),
         queryset=None,
         required=False,
-        empty_label="Any product",
-        error_messages={"invalid_choice": "That product is not one of this brand's."},
+        empty_label=_("Any product"),
+        error_messages={"invalid_choice": _("That product is not one of this brand's.")},
     )
     language = forms.ChoiceField(
+        label=_("Language"),
         required=False,
-        error_messages={"invalid_choice": "This brand does not serve “%(value)s”."},
+        error_messages={"invalid_choice": _("This brand does not serve “%(value)s”.")},
     )
     mood = forms.ChoiceField(
+        label=_("Mood"),
         required=False,
-        choices=[("", "Any mood"), *Mood.choices],
-        error_messages={"invalid_choice": "“%(value)s” is not a mood we read."},
+        choices=[("", _("Any mood")), *Mood.choices],
+        error_messages={"invalid_choice": _("“%(value)s” is not a mood we read.")},
     )
     priority = forms.ChoiceField(
+        label=_("Priority"),
         required=False,
-        choices=[("", "Any priority"), *PRIORITY_CHOICES],
-        error_messages={"invalid_choice": "Priority is normal, urgent or upset customer."},
+        choices=[("", _("Any priority")), *PRIORITY_CHOICES],
+        error_messages={"invalid_choice": _("Priority is normal, urgent or upset customer.")},
     )
     sla = forms.ChoiceField(
-        label="SLA",
+        label=_("SLA"),
         required=False,
-        choices=[("", "Any SLA state"), *SLA_CHOICES],
-        error_messages={"invalid_choice": "“%(value)s” is not an SLA state."},
+        choices=[("", _("Any SLA state")), *SLA_CHOICES],
+        error_messages={"invalid_choice": _("“%(value)s” is not an SLA state.")},
     )
     expert = forms.ModelChoiceField(
+        label=_("Expert"),
         queryset=None,
         required=False,
-        empty_label="Any expert",
-        error_messages={"invalid_choice": "That expert is not in this brand's pool."},
+        empty_label=_("Any expert"),
+        error_messages={"invalid_choice": _("That expert is not in this brand's pool.")},
     )
     tag = forms.ModelChoiceField(
+        label=_("Tag"),
         queryset=None,
         required=False,
-        empty_label="Any tag",
-        error_messages={"invalid_choice": "This brand has no such tag."},
+        empty_label=_("Any tag"),
+        error_messages={"invalid_choice": _("This brand has no such tag.")},
     )
     rating = forms.ChoiceField(
+        label=_("Rating"),
         required=False,
-        choices=[("", "Any rating"), *RATING_CHOICES],
-        error_messages={"invalid_choice": "A rating is 1 to 5, or not rated."},
+        choices=[("", _("Any rating")), *RATING_CHOICES],
+        error_messages={"invalid_choice": _("A rating is 1 to 5, or not rated.")},
     )
 
     FILTERS = ("product", "language", "mood", "priority", "sla", "expert", "tag", "rating")
@@ -156,7 +172,7 @@ class InboxFilterForm(forms.Form):
         fields["expert"].label_from_instance = attrgetter("display_name")
         fields["tag"].queryset = QuestionTag.objects.filter(brand=brand)
         fields["tag"].to_field_name = "name"
-        fields["language"].choices = [("", "Any language")] + [
+        fields["language"].choices = [("", _("Any language"))] + [
             (code, language_name(code)) for code in (brand.languages or ["en"])
         ]
 
@@ -172,7 +188,8 @@ class InboxFilterForm(forms.Form):
 
     def error_list(self) -> list[str]:
         return [
-            f"{self.fields[name].label or name.capitalize()}: {message}"
+            gettext("%(filter)s: %(problem)s")
+            % {"filter": self.fields[name].label or name.capitalize(), "problem": message}
             for name, messages in self.errors.items()
             for message in messages
         ]

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gigcx.tenancy import ScopedQuerySet, Viewer
 from marketplace.models import Brand, Expert, Product
@@ -25,11 +26,11 @@ MOOD_UNEASY_AT = 0.25
 
 
 class Mood(models.TextChoices):
-    CALM = "calm", "Calm"
-    UNEASY = "uneasy", "Uneasy"
-    UPSET = "upset", "Upset"
-    NOT_READ = "not_read", "Not read yet"
-    NOT_ANALYSED = "not_analysed", "Not analysed (customer opted out)"
+    CALM = "calm", _("Calm")
+    UNEASY = "uneasy", _("Uneasy")
+    UPSET = "upset", _("Upset")
+    NOT_READ = "not_read", _("Not read yet")
+    NOT_ANALYSED = "not_analysed", _("Not analysed (customer opted out)")
 
 
 def mood_of(frustration: float | None, *, tone_analysis: bool = True) -> Mood:
@@ -54,8 +55,8 @@ class RoutingSettings(models.Model):
     """A brand's routing knobs. Defaults are the documented defaults of DESIGN.md."""
 
     class Mode(models.TextChoices):
-        SINGLE = "single", "One expert at a time"
-        BROADCAST = "broadcast", "Top-k at once, first accept wins"
+        SINGLE = "single", _("One expert at a time")
+        BROADCAST = "broadcast", _("Top-k at once, first accept wins")
 
     brand = models.OneToOneField(Brand, on_delete=models.CASCADE, related_name="routing_settings")
     offer_timeout_seconds = models.PositiveIntegerField(default=60)
@@ -119,18 +120,18 @@ class QuestionQuerySet(ScopedQuerySet):
 
 class Question(models.Model):
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        AI_ANSWERED = "ai_answered", "Answered automatically"
-        WAITING = "waiting", "Waiting for an expert"
-        OFFERED = "offered", "Offered to an expert"
-        ASSIGNED = "assigned", "With an expert"
-        ESCALATED = "escalated", "With the brand's staff"
-        RESOLVED = "resolved", "Resolved"
+        NEW = "new", _("New")
+        AI_ANSWERED = "ai_answered", _("Answered automatically")
+        WAITING = "waiting", _("Waiting for an expert")
+        OFFERED = "offered", _("Offered to an expert")
+        ASSIGNED = "assigned", _("With an expert")
+        ESCALATED = "escalated", _("With the brand's staff")
+        RESOLVED = "resolved", _("Resolved")
 
     class Preference(models.TextChoices):
-        AUTO = "auto", "Let GigCX decide"
-        AI = "ai", "AI first"
-        EXPERT = "expert", "An expert"
+        AUTO = "auto", _("Let GigCX decide")
+        AI = "ai", _("AI first")
+        EXPERT = "expert", _("An expert")
 
     OPEN_STATUSES = (
         Status.NEW,
@@ -287,14 +288,14 @@ class Assignment(models.Model):
     """An offer of a question to an expert, and — once accepted — the expert's assignment."""
 
     class Status(models.TextChoices):
-        OFFERED = "offered", "Offered"
-        ACCEPTED = "accepted", "Accepted"
-        DECLINED = "declined", "Declined"
-        EXPIRED = "expired", "Expired"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        RESOLVED = "resolved", "Resolved"
-        RELEASED = "released", "Handed back"
-        ESCALATED = "escalated", "Escalated to staff"
+        OFFERED = "offered", _("Offered")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        RESOLVED = "resolved", _("Resolved")
+        RELEASED = "released", _("Handed back")
+        ESCALATED = "escalated", _("Escalated to staff")
 
     # Outcomes that keep the expert from being offered the same question again.
     PASSED = (Status.DECLINED, Status.EXPIRED, Status.RELEASED)
@@ -368,9 +369,9 @@ class Presence(models.Model):
     """
 
     class Status(models.TextChoices):
-        ONLINE = "online", "Online"
-        AWAY = "away", "Away"
-        OFFLINE = "offline", "Offline"
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presence"
@@ -435,11 +436,11 @@ class MessageQuerySet(ScopedQuerySet):
 
 class Message(models.Model):
     class Role(models.TextChoices):
-        CUSTOMER = "customer", "Customer"
-        EXPERT = "expert", "Expert"
-        STAFF = "staff", "Brand staff"
-        AI = "ai", "Automated answer"
-        SYSTEM = "system", "GigCX"
+        CUSTOMER = "customer", _("Customer")
+        EXPERT = "expert", _("Expert")
+        STAFF = "staff", _("Brand staff")
+        AI = "ai", _("Automated answer")
+        SYSTEM = "system", _("GigCX")
 
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="messages")
     author = models.ForeignKey(
@@ -499,8 +500,8 @@ class KnowledgeEntry(models.Model):
     """A brand's FAQ entry or an approved expert answer the AI line may quote."""
 
     class Source(models.TextChoices):
-        FAQ = "faq", "FAQ"
-        EXPERT = "expert", "Approved expert answer"
+        FAQ = "faq", _("FAQ")
+        EXPERT = "expert", _("Approved expert answer")
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="knowledge")
     product = models.ForeignKey(
@@ -602,10 +603,10 @@ class AutoAnswer(models.Model):
     threshold, and what came of it. Outcomes calibrate the brand's threshold."""
 
     class Outcome(models.TextChoices):
-        PENDING = "pending", "No feedback yet"
-        HELPED = "helped", "Helped"
-        NOT_HELPED = "not_helped", "Did not help"
-        HANDED_OVER = "handed_over", "Handed to a person"
+        PENDING = "pending", _("No feedback yet")
+        HELPED = "helped", _("Helped")
+        NOT_HELPED = "not_helped", _("Did not help")
+        HANDED_OVER = "handed_over", _("Handed to a person")
 
     question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="auto_answer")
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
@@ -804,10 +805,10 @@ class SurgeIncident(models.Model):
     detector's alert), and, once staff publish it, the product's known-issue notice."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Detected"
-        PUBLISHED = "published", "Notice published"
-        DISMISSED = "dismissed", "Dismissed"
-        ENDED = "ended", "Notice ended"
+        OPEN = "open", _("Detected")
+        PUBLISHED = "published", _("Notice published")
+        DISMISSED = "dismissed", _("Dismissed")
+        ENDED = "ended", _("Notice ended")
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="surge_incidents")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
@@ -862,9 +863,9 @@ class StaffingSurge(models.Model):
     experts are invited; ``ended`` when the queue fits again (or it never lasted)."""
 
     class Status(models.TextChoices):
-        WATCHING = "watching", "Building up"
-        ACTIVE = "active", "Experts invited"
-        ENDED = "ended", "Ended"
+        WATCHING = "watching", _("Building up")
+        ACTIVE = "active", _("Experts invited")
+        ENDED = "ended", _("Ended")
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="staffing_surges")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WATCHING)

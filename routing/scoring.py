@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 # Chosen on real data by bench/routing_sites.py --tune: a coordinate search on the earlier
 # "tuning" questions of two Stack Exchange sites together (coffee, a six-week burst, and
 # matheducators, slower with many answers per question), then reported on their later
@@ -39,21 +42,22 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 # (routing.forms), and migration routing 0012 cleared stored copies of earlier defaults.
 
 # What each factor is called on the pages ("Why these experts", the routing settings).
-FACTOR_LABELS: dict[str, str] = {
-    "skill": "Product skill",
-    "activity": "Recent activity",
-    "quality": "Quality",
-    "load": "Spare capacity",
-    "fairness": "Fair share",
-    "empathy": "Calms upset customers",
-    "text_fit": "Answered similar questions",
-    "preferred": "Asked for by the customer",
+FACTOR_LABELS: dict[str, Promise] = {
+    "skill": _("Product skill"),
+    "activity": _("Recent activity"),
+    "quality": _("Quality"),
+    "load": _("Spare capacity"),
+    "fairness": _("Fair share"),
+    "empathy": _("Calms upset customers"),
+    "text_fit": _("Answered similar questions"),
+    "preferred": _("Asked for by the customer"),
 }
 
 
 def factor_label(name: str) -> str:
     """A factor's name for people; an unknown one reads as words, never as ``text_fit``."""
-    return FACTOR_LABELS.get(name) or name.replace("_", " ").capitalize()
+    label = FACTOR_LABELS.get(name)
+    return str(label) if label is not None else name.replace("_", " ").capitalize()
 
 
 # The trailing window of bench/routing_se.py's activity baseline (and of the feature before

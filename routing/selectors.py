@@ -9,11 +9,12 @@ from typing import Any
 
 from django.conf import settings as django_settings
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
-from django.utils import timezone
+from django.utils import dateformat, timezone
+from django.utils.dates import WEEKDAYS_ABBR
 
 from gigcx.tenancy import Viewer
 from marketplace.availability import user_windows, window_end_at, window_next_start
-from marketplace.models import AvailabilityWindow, Brand, Expert, ExpertSkill, Product
+from marketplace.models import Brand, Expert, ExpertSkill, Product
 from marketplace.models.core import QUALITY_ORDER, SKILL_STRENGTH
 from routing import scoring
 from routing.models import (
@@ -473,7 +474,8 @@ class WindowState:
 
     @property
     def next_label(self) -> str:
-        return f"{self.next_opens:%A %H:%M}" if self.next_opens else ""
+        # The weekday in the page's language ("Monday 09:00", "Montag 09:00").
+        return dateformat.format(self.next_opens, "l H:i") if self.next_opens else ""
 
 
 def expert_window_state(*, user: Any, presence: Presence | None, now: datetime) -> WindowState:
@@ -486,10 +488,9 @@ def expert_window_state(*, user: Any, presence: Presence | None, now: datetime) 
         mode = "none"
     elif presence is not None and presence.status == Presence.Status.ONLINE:
         mode = "schedule" if presence.window_ends_at is not None else "hand"
-    day = dict(AvailabilityWindow.Weekday.choices)
     return WindowState(
         zone=str(zone),
-        windows=[f"{day[w][:3]} {s:%H:%M}–{e:%H:%M}" for w, s, e in windows],
+        windows=[f"{WEEKDAYS_ABBR[w]} {s:%H:%M}–{e:%H:%M}" for w, s, e in windows],
         open_until=ends.astimezone(zone) if ends else None,
         next_opens=opens.astimezone(zone) if opens else None,
         mode=mode,

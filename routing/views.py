@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,7 +22,7 @@ from marketplace.models import Brand, Expert
 from marketplace.views import brand_staff_page
 from routing import selectors, services
 from routing.forms import AskForm, RoutingSettingsForm
-from routing.models import Assignment, KnowledgeEntry, Message, Question
+from routing.models import Assignment, KnowledgeEntry, Message, Presence, Question
 from routing.preview import weights_preview
 from routing.services.surges import known_issues_for_brand
 from routing.views_inbox import staff_conversation_context
@@ -181,7 +182,7 @@ def _conversation(
 def question_page(request: HttpRequest, question_id: int) -> HttpResponse:
     found = selectors.question_with_role(viewer=viewer_for(request), question_id=question_id)
     if found is None:
-        raise Http404("No such question.")
+        raise Http404(_("No such question."))
     return _conversation(request, *found)
 
 
@@ -260,7 +261,7 @@ def question_private(request: HttpRequest, question_id: int) -> HttpResponse:
         token = request.POST.get("token", "").strip()
         found = _private_question(question_id, token)
         if found is None:
-            raise Http404("This link is not valid.")
+            raise Http404(_("This link is not valid."))
         if embed:
             return _private_conversation(request, found, token, embed=True)
         private_link_remember(request, question_id=question_id, token=token)
@@ -289,7 +290,7 @@ def question_private_legacy(request: HttpRequest, question_id: int, token: str) 
     fragment, as it has no cookies). The logs mask the path (gigcx.log_filters)."""
     embed = request.GET.get("embed") == "1"
     if _private_question(question_id, token) is None:
-        raise Http404("This link is not valid.")
+        raise Http404(_("This link is not valid."))
     if embed:
         return redirect(f"{_private_url(question_id, embed=True)}#t={token}")
     private_link_remember(request, question_id=question_id, token=token)
@@ -334,7 +335,14 @@ def presence_change(request: HttpRequest) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"You are {presence.get_status_display().lower()}.")
+        messages.success(
+            request,
+            {
+                Presence.Status.ONLINE: _("You are online."),
+                Presence.Status.AWAY: _("You are away."),
+                Presence.Status.OFFLINE: _("You are offline."),
+            }[presence.status],
+        )
     return redirect("routing:expert-console")
 
 
@@ -377,7 +385,7 @@ def routing_settings_page(request: HttpRequest, brand: Brand) -> HttpResponse:
                         {"step_waits": "wait_1", "weights": "weight_skill"},
                     )
                 else:
-                    messages.success(request, "Routing settings saved; new offers use them.")
+                    messages.success(request, _("Routing settings saved; new offers use them."))
                     return redirect("routing:routing-settings", slug=brand.slug)
     else:
         form = RoutingSettingsForm(initial=RoutingSettingsForm.initial_for(settings))

@@ -10,6 +10,8 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from gigcx.exceptions import ApplicationError
@@ -104,7 +106,7 @@ def staff_inbox_counts(request: HttpRequest, brand: Brand) -> JsonResponse:
 def _question_of(brand: Brand, question_id: int) -> Question:
     question = Question.objects.filter(pk=question_id, brand=brand).first()
     if question is None:
-        raise Http404("No such question.")
+        raise Http404(_("No such question."))
     return question
 
 
@@ -124,7 +126,7 @@ def question_note_add(request: HttpRequest, brand: Brand, question_id: int) -> H
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Note added. Only your team sees it.")
+        messages.success(request, _("Note added. Only your team sees it."))
     return redirect(f"{_back(question).url}#notes")
 
 
@@ -143,7 +145,7 @@ def question_tags_change(request: HttpRequest, brand: Brand, question_id: int) -
             tag = services.question_tag_add(
                 question=question, name=request.POST.get("name", ""), actor=request.user
             )
-            messages.success(request, f"Tagged “{tag.name}”.")
+            messages.success(request, _("Tagged “%(tag)s”.") % {"tag": tag.name})
     except ApplicationError as exc:
         messages.error(request, exc.message)
     return redirect(f"{_back(question).url}#tags")
@@ -166,14 +168,21 @@ def question_reassign(request: HttpRequest, brand: Brand, question_id: int) -> H
         name = chosen.display_name
         messages.success(
             request,
-            f"Offered to {name}. If they do not accept in time, routing finds someone else.",
+            _("Offered to %(name)s. If they do not accept in time, routing finds someone else.")
+            % {"name": name},
         )
     return _back(question)
 
 
 class CannedReplyForm(forms.Form):
-    title = forms.CharField(max_length=80, label="Title", help_text="What your team picks it by.")
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, label="Reply")
+    title = forms.CharField(
+        max_length=80,
+        label=gettext_lazy("Title"),
+        help_text=gettext_lazy("What your team picks it by."),
+    )
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}), max_length=4000, label=gettext_lazy("Reply")
+    )
 
 
 @brand_staff_page()
@@ -187,7 +196,9 @@ def canned_replies(request: HttpRequest, brand: Brand) -> HttpResponse:
         except ApplicationError as exc:
             form_add_application_error(form, exc)
         else:
-            messages.success(request, f"Saved “{form.cleaned_data['title']}”.")
+            messages.success(
+                request, _("Saved “%(title)s”.") % {"title": form.cleaned_data["title"]}
+            )
             return redirect("routing:canned-replies", slug=brand.slug)
     return render(
         request,
@@ -208,10 +219,10 @@ def canned_reply_edit(request: HttpRequest, brand: Brand, reply_id: int) -> Http
         CannedReply.objects.visible_to(viewer_for(request)).filter(pk=reply_id, brand=brand).first()
     )
     if reply is None:
-        raise Http404("No such reply.")
+        raise Http404(_("No such reply."))
     if request.method == "POST" and request.POST.get("action") == "delete":
         services.canned_reply_delete(brand=brand, reply_id=reply.pk, actor=request.user)
-        messages.success(request, f"Deleted “{reply.title}”.")
+        messages.success(request, _("Deleted “%(title)s”.") % {"title": reply.title})
         return redirect("routing:canned-replies", slug=brand.slug)
     form = CannedReplyForm(request.POST or None, initial={"title": reply.title, "body": reply.body})
     if request.method == "POST" and form.is_valid():
@@ -222,7 +233,9 @@ def canned_reply_edit(request: HttpRequest, brand: Brand, reply_id: int) -> Http
         except ApplicationError as exc:
             form_add_application_error(form, exc)
         else:
-            messages.success(request, f"Saved “{form.cleaned_data['title']}”.")
+            messages.success(
+                request, _("Saved “%(title)s”.") % {"title": form.cleaned_data["title"]}
+            )
             return redirect("routing:canned-replies", slug=brand.slug)
     return render(
         request,
@@ -244,7 +257,7 @@ def tag_delete(request: HttpRequest, brand: Brand, tag_id: int) -> HttpResponse:
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "Tag deleted; it came off every conversation that had it.")
+        messages.success(request, _("Tag deleted; it came off every conversation that had it."))
     return redirect("routing:canned-replies", slug=brand.slug)
 
 

@@ -16,6 +16,8 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gigcx.exceptions import ApplicationError
@@ -99,8 +101,10 @@ def knowledge_create(request: HttpRequest, brand: Brand) -> HttpResponse:
             except ApplicationError as exc:
                 form_add_application_error(form, exc, {"product_id": "product"})
             else:
-                state = "published" if entry.is_published else "saved as a draft"
-                messages.success(request, f"Entry {state}.")
+                messages.success(
+                    request,
+                    _("Entry published.") if entry.is_published else _("Entry saved as a draft."),
+                )
                 return redirect("routing:knowledge-staff-entry", slug=brand.slug, entry_id=entry.pk)
     return render(
         request, "routing/knowledge_form.html", {"brand": brand, "form": form}, status=status
@@ -137,7 +141,7 @@ def knowledge_staff_entry(request: HttpRequest, brand: Brand, entry_id: int) -> 
             except ApplicationError as exc:
                 form_add_application_error(form, exc, {"product_id": "product"})
             else:
-                messages.success(request, "Saved. The AI line quotes the new text from now on.")
+                messages.success(request, _("Saved. The AI line quotes the new text from now on."))
                 return redirect("routing:knowledge-staff-entry", slug=brand.slug, entry_id=entry.pk)
     recent = entry.auto_answers.select_related("question").order_by("-created_at")[:10]
     return render(
@@ -160,10 +164,19 @@ def _expert_name(entry: KnowledgeEntry) -> str:
 
 
 STATUS_ACTIONS = {
-    "publish": (services.knowledge_entry_publish, "Published: the AI line may quote it now."),
-    "draft": (services.knowledge_entry_unpublish, "Back to draft: no longer quoted."),
-    "archive": (services.knowledge_entry_archive, "Archived: no longer quoted or shown."),
-    "restore": (services.knowledge_entry_restore, "Restored as a draft; publish it when ready."),
+    "publish": (
+        services.knowledge_entry_publish,
+        gettext_lazy("Published: the AI line may quote it now."),
+    ),
+    "draft": (services.knowledge_entry_unpublish, gettext_lazy("Back to draft: no longer quoted.")),
+    "archive": (
+        services.knowledge_entry_archive,
+        gettext_lazy("Archived: no longer quoted or shown."),
+    ),
+    "restore": (
+        services.knowledge_entry_restore,
+        gettext_lazy("Restored as a draft; publish it when ready."),
+    ),
 }
 
 
@@ -173,7 +186,7 @@ def knowledge_entry_status(request: HttpRequest, brand: Brand, entry_id: int) ->
     entry = get_object_or_404(_entries(request, brand), pk=entry_id)
     action = STATUS_ACTIONS.get(request.POST.get("action", ""))
     if action is None:
-        messages.error(request, "Choose publish, draft, archive or restore.")
+        messages.error(request, _("Choose publish, draft, archive or restore."))
         return redirect("routing:knowledge-staff-entry", slug=brand.slug, entry_id=entry.pk)
     service, done = action
     try:
@@ -222,7 +235,7 @@ def _draft(request: HttpRequest, question_id: int | None, brand: Brand | None = 
     try:
         question = services.knowledge_draft_access(viewer=viewer, question_id=question_id or 0)
         if brand is not None and question.brand_id != brand.pk:
-            raise ApplicationError("That question is not this brand's.")
+            raise ApplicationError(_("That question is not this brand's."))
         entry = services.knowledge_entry_draft_from_question(question=question, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
@@ -231,15 +244,18 @@ def _draft(request: HttpRequest, question_id: int | None, brand: Brand | None = 
         return redirect("routing:question", question_id=question_id)
     if viewer.is_staff_of(entry.brand_id):
         messages.success(
-            request, "Draft entry made from the expert's answer: check it, then publish."
+            request, _("Draft entry made from the expert's answer: check it, then publish.")
         )
         return redirect(
             "routing:knowledge-staff-entry", slug=question.brand.slug, entry_id=entry.pk
         )
     messages.success(
         request,
-        f"Thanks: your answer is now a draft FAQ entry for {question.brand.name}'s staff to "
-        "review, credited to you.",
+        _(
+            "Thanks: your answer is now a draft FAQ entry for %(brand)s's staff to review, "
+            "credited to you."
+        )
+        % {"brand": question.brand.name},
     )
     return redirect("routing:question", question_id=question.pk)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gigcx.exceptions import ApplicationError
@@ -34,7 +35,7 @@ def _incident(request: HttpRequest, brand: Brand, incident_id: int) -> SurgeInci
         .first()
     )
     if incident is None:
-        raise Http404("No such surge for this brand.")
+        raise Http404(_("No such surge for this brand."))
     return incident
 
 
@@ -137,17 +138,22 @@ def surge_action(request: HttpRequest, brand: Brand, incident_id: int) -> HttpRe
             )
             messages.success(
                 request,
-                f"Known-issue notice published for {incident.product.name}: the ask page and "
-                "the widget show it, and new questions get its answer first.",
+                _(
+                    "Known-issue notice published for %(product)s: the ask page and the widget "
+                    "show it, and new questions get its answer first."
+                )
+                % {"product": incident.product.name},
             )
         elif action == "dismiss":
             surges.surge_incident_dismiss(incident=incident, actor=request.user)
-            messages.success(request, "Surge dismissed.")
+            messages.success(request, _("Surge dismissed."))
         elif action == "end":
             surges.surge_incident_end(incident=incident, actor=request.user)
-            messages.success(request, f"Notice ended for {incident.product.name}.")
+            messages.success(
+                request, _("Notice ended for %(product)s.") % {"product": incident.product.name}
+            )
         else:
-            raise ApplicationError("Choose publish, dismiss or end.")
+            raise ApplicationError(_("Choose publish, dismiss or end."))
     except ApplicationError as exc:
         # The page again with what to fix, under the status that says what went wrong.
         return _detail(request, brand, incident, status=exc.status_code, error=exc)

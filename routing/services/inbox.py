@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
@@ -38,10 +39,11 @@ def internal_note_add(*, question: Question, author: Any, body: str) -> Internal
     """Keep a staff note on the conversation. Customers and experts never see it."""
     body = (body or "").strip()
     if not body:
-        raise ApplicationError("Write the note first.", fields={"body": ["Required."]})
+        raise ApplicationError(_("Write the note first."), fields={"body": [_("Required.")]})
     if len(body) > NOTE_MAX:
         raise ApplicationError(
-            f"Notes are limited to {NOTE_MAX} characters.", fields={"body": ["Too long."]}
+            _("Notes are limited to %(count)d characters.") % {"count": NOTE_MAX},
+            fields={"body": [_("Too long.")]},
         )
     note = InternalNote.objects.create(
         question=question, brand_id=question.brand_id, author=author, body=body
@@ -55,10 +57,11 @@ def internal_note_add(*, question: Question, author: Any, body: str) -> Internal
 def _tag_name(name: str) -> str:
     cleaned = " ".join((name or "").split()).lower()
     if not cleaned:
-        raise ApplicationError("Give the tag a name.", fields={"name": ["Required."]})
+        raise ApplicationError(_("Give the tag a name."), fields={"name": [_("Required.")]})
     if len(cleaned) > TAG_MAX:
         raise ApplicationError(
-            f"Tags are limited to {TAG_MAX} characters.", fields={"name": ["Too long."]}
+            _("Tags are limited to %(count)d characters.") % {"count": TAG_MAX},
+            fields={"name": [_("Too long.")]},
         )
     return cleaned
 
@@ -67,7 +70,9 @@ def _tag_name(name: str) -> str:
 def question_tag_add(*, question: Question, name: str, actor: Any) -> QuestionTag:
     """Put one of the brand's tags on the question, creating the tag the first time.
     Idempotent: adding a tag the question has changes nothing."""
-    tag, _ = QuestionTag.objects.get_or_create(brand_id=question.brand_id, name=_tag_name(name))
+    tag, _created = QuestionTag.objects.get_or_create(
+        brand_id=question.brand_id, name=_tag_name(name)
+    )
     question.tags.add(tag)
     audit_record(
         actor=actor,
@@ -83,7 +88,7 @@ def question_tag_remove(*, question: Question, tag_id: int, actor: Any) -> None:
     """Take a tag off the question (the tag itself stays for the brand)."""
     tag = QuestionTag.objects.filter(pk=tag_id, brand_id=question.brand_id).first()
     if tag is None:
-        raise NotFoundError("No such tag.")
+        raise NotFoundError(_("No such tag."))
     with transaction.atomic():
         question.tags.remove(tag)
         audit_record(
@@ -97,9 +102,9 @@ def question_tag_remove(*, question: Question, tag_id: int, actor: Any) -> None:
 
 def question_tag_delete(*, brand: Brand, tag_id: int, actor: Any) -> None:
     """Delete a brand's tag; it comes off every question that had it."""
-    deleted, _ = QuestionTag.objects.filter(pk=tag_id, brand=brand).delete()
+    deleted, _details = QuestionTag.objects.filter(pk=tag_id, brand=brand).delete()
     if not deleted:
-        raise NotFoundError("No such tag.")
+        raise NotFoundError(_("No such tag."))
     audit_record(actor=actor, action="tag.deleted", brand_id=brand.pk, data={"tag_id": tag_id})
 
 
@@ -107,20 +112,24 @@ def _canned_fields(title: str, body: str) -> tuple[str, str]:
     title, body = (title or "").strip(), (body or "").strip()
     errors: dict[str, list[str]] = {}
     if not title:
-        errors["title"] = ["Give the reply a short title."]
+        errors["title"] = [_("Give the reply a short title.")]
     elif len(title) > CANNED_TITLE_MAX:
-        errors["title"] = [f"Keep the title under {CANNED_TITLE_MAX} characters."]
+        errors["title"] = [
+            _("Keep the title under %(count)d characters.") % {"count": CANNED_TITLE_MAX}
+        ]
     if not body:
-        errors["body"] = ["Write the reply."]
+        errors["body"] = [_("Write the reply.")]
     elif len(body) > CANNED_BODY_MAX:
-        errors["body"] = [f"Replies are limited to {CANNED_BODY_MAX} characters."]
+        errors["body"] = [
+            _("Replies are limited to %(count)d characters.") % {"count": CANNED_BODY_MAX}
+        ]
     if errors:
-        raise ApplicationError("Check the reply's title and text.", fields=errors)
+        raise ApplicationError(_("Check the reply's title and text."), fields=errors)
     return title, body
 
 
 def _duplicate_title(title: str) -> ApplicationError:
-    message = f"There is already a reply called “{title}”."
+    message = _("There is already a reply called “%(title)s”.") % {"title": title}
     return ApplicationError(message, fields={"title": [message]})
 
 
@@ -141,7 +150,7 @@ def canned_reply_update(
     title, body = _canned_fields(title, body)
     reply = CannedReply.objects.filter(pk=reply_id, brand=brand).first()
     if reply is None:
-        raise NotFoundError("No such reply.")
+        raise NotFoundError(_("No such reply."))
     reply.title, reply.body = title, body
     try:
         with transaction.atomic():
@@ -153,9 +162,9 @@ def canned_reply_update(
 
 
 def canned_reply_delete(*, brand: Brand, reply_id: int, actor: Any) -> None:
-    deleted, _ = CannedReply.objects.filter(pk=reply_id, brand=brand).delete()
+    deleted, _details = CannedReply.objects.filter(pk=reply_id, brand=brand).delete()
     if not deleted:
-        raise NotFoundError("No such reply.")
+        raise NotFoundError(_("No such reply."))
     audit_record(
         actor=actor, action="canned_reply.deleted", brand_id=brand.pk, data={"reply_id": reply_id}
     )
@@ -173,12 +182,13 @@ def reassign_validate(*, question: Question, expert_id: int | None) -> Expert:
     )
     if expert is None:
         raise ApplicationError(
-            "Choose an expert from this brand's pool.", fields={"expert": ["Not in the pool."]}
+            _("Choose an expert from this brand's pool."),
+            fields={"expert": [_("Not in the pool.")]},
         )
     if not expert.receives_offers:
         raise ApplicationError(
-            "This expert is not taking questions (not approved, or suspended).",
-            fields={"expert": ["Not taking questions."]},
+            _("This expert is not taking questions (not approved, or suspended)."),
+            fields={"expert": [_("Not taking questions.")]},
         )
     return expert
 
@@ -196,17 +206,17 @@ def question_reassign(*, question_id: int, expert_id: int | None, actor: Any) ->
     with transaction.atomic():
         question = _locked_question(question_id)
         if question is None:
-            raise NotFoundError("No such question.")
+            raise NotFoundError(_("No such question."))
         expert = reassign_validate(question=question, expert_id=expert_id)
         if question.status == Question.Status.RESOLVED:
-            raise ConflictError("This conversation is resolved; it cannot be reassigned.")
+            raise ConflictError(_("This conversation is resolved; it cannot be reassigned."))
         current = (
             Assignment.objects.filter(question=question, status=Assignment.Status.ACCEPTED)
             .select_related("expert")
             .first()
         )
         if current is not None and current.expert_id == expert.pk:
-            raise ConflictError("This expert already has the conversation.")
+            raise ConflictError(_("This expert already has the conversation."))
         now = timezone.now()
         settings = routing_settings_for(question.brand_id)
         withdrawn = list(

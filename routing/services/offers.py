@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
@@ -200,7 +201,7 @@ def _assignment_of(user: Any, assignment_id: int) -> Assignment:
         .first()
     )
     if assignment is None:
-        raise NotFoundError("No such offer.")
+        raise NotFoundError(_("No such offer."))
     return assignment
 
 
@@ -212,11 +213,11 @@ def assignment_accept(*, assignment_id: int, user: Any) -> Assignment:
     with transaction.atomic():
         question = _locked_question(assignment.question_id)
         if question is None:
-            raise NotFoundError("No such offer.")
+            raise NotFoundError(_("No such offer."))
         now = timezone.now()
         if not capacity_claim(user_id=user.pk):
             raise ConflictError(
-                "You are at your capacity. Resolve or hand back a question first.",
+                _("You are at your capacity. Resolve or hand back a question first."),
                 code="at_capacity",
             )
         try:
@@ -233,7 +234,7 @@ def assignment_accept(*, assignment_id: int, user: Any) -> Assignment:
         if not won:
             # Raising rolls back the capacity claim above.
             raise ConflictError(
-                "This offer was taken by another expert or has expired.", code="offer_gone"
+                _("This offer was taken by another expert or has expired."), code="offer_gone"
             )
         others = list(
             Assignment.objects.filter(question=question, status=Assignment.Status.OFFERED)
@@ -285,7 +286,7 @@ def assignment_decline(*, assignment_id: int, user: Any) -> Assignment:
             pk=assignment.pk, status=Assignment.Status.OFFERED
         ).update(status=Assignment.Status.DECLINED, responded_at=now, ended_at=now)
         if not declined:
-            raise ConflictError("This offer is no longer open.", code="offer_gone")
+            raise ConflictError(_("This offer is no longer open."), code="offer_gone")
         if question is not None:
             _back_to_waiting_if_unoffered(question)
     assignment.refresh_from_db()

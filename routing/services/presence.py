@@ -24,22 +24,30 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from gigcx.exceptions import ApplicationError
 from marketplace.availability import user_windows, window_end_at
 from marketplace.models import Expert
 from routing.models import Presence
 
-WINDOW_ENDED = (
+# Stored in English on the presence; the console shows them in the page's language
+# (routing_tags.presence_reason), so they are only marked here.
+WINDOW_ENDED = gettext_noop(
     "Your availability window ended, so we set you away. Go online to keep taking questions "
     "(you then stay online until you go offline); with the console open, your next window "
     "brings you back by itself."
+)
+CONSOLE_SILENT = gettext_noop(
+    "Your console stopped checking in (closed tab or lost connection), so we set you away. "
+    "Go online again when you are back."
 )
 
 
 def presence_for(user: Any) -> Presence:
     profile = getattr(user, "expert_profile", None)
-    presence, _ = Presence.objects.get_or_create(
+    presence, _created = Presence.objects.get_or_create(
         user=user, defaults={"capacity": profile.capacity if profile else 2}
     )
     return presence
@@ -57,15 +65,15 @@ def presence_set(*, user: Any, status: str, reason: str = "") -> Presence:
     starts her on her schedule or by hand (the module docstring has the rule)."""
     if status not in Presence.Status.values:
         raise ApplicationError(
-            f"Unknown status '{status}'; use online, away or offline.",
-            fields={"status": ["Use online, away or offline."]},
+            _("Unknown status “%(status)s”; use online, away or offline.") % {"status": status},
+            fields={"status": [_("Use online, away or offline.")]},
         )
     if (
         status == Presence.Status.ONLINE
         and not Expert.objects.approved().filter(user=user).exists()
     ):
         raise ApplicationError(
-            "Only approved experts can go online. Your application may still be in review.",
+            _("Only approved experts can go online. Your application may still be in review."),
             code="not_an_expert",
         )
     presence = presence_for(user)
@@ -147,8 +155,7 @@ def presences_expire_stale() -> int:
         status=Presence.Status.AWAY,
         window_ends_at=None,
         away_by_schedule=False,
-        status_reason="Your console stopped checking in (closed tab or lost connection), "
-        "so we set you away. Go online again when you are back.",
+        status_reason=CONSOLE_SILENT,
     )
 
 

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import ExpressionWrapper, F, FloatField, Subquery, Value
 from django.db.models.functions import Greatest, Ln, Power
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
@@ -74,20 +76,22 @@ def question_quota_check(*, brand: Brand, asked_by: Any) -> None:
         used = Question.objects.filter(
             brand=brand, asked_by__isnull=True, created_at__gte=since
         ).count()
-        message = (
-            f"{brand.name} is receiving more questions from visitors without an account than "
-            f"it accepts in an hour ({limit}). Please try again in a few minutes, or sign in."
-        )
+        message = _(
+            "%(brand)s is receiving more questions from visitors without an account than "
+            "it accepts in an hour (%(limit)d). Please try again in a few minutes, or sign in."
+        ) % {"brand": brand.name, "limit": limit}
     else:
         limit, since, retry = brand.questions_per_customer_per_day, now - timedelta(days=1), 3600
         used = Question.objects.filter(
             brand=brand, asked_by=asked_by, created_at__gte=since
         ).count()
-        message = (
-            f"You have reached {brand.name}'s limit of {limit} "
-            f"question{'' if limit == 1 else 's'} a day from one customer. Please add to an "
-            "open conversation instead, or try again later."
-        )
+        message = ngettext(
+            "You have reached %(brand)s's limit of %(limit)d question a day from one customer. "
+            "Please add to an open conversation instead, or try again later.",
+            "You have reached %(brand)s's limit of %(limit)d questions a day from one customer. "
+            "Please add to an open conversation instead, or try again later.",
+            limit,
+        ) % {"brand": brand.name, "limit": limit}
     if used >= limit:
         raise QuotaExceededError(message, retry_after=retry)
 
@@ -116,28 +120,33 @@ def question_create(
     body = mask_cards((body or "").strip())
     errors: dict[str, list[str]] = {}
     if len(body) < BODY_MIN:
-        errors["body"] = [f"Tell us a bit more: at least {BODY_MIN} characters."]
+        errors["body"] = [
+            _("Tell us a bit more: at least %(count)d characters.") % {"count": BODY_MIN}
+        ]
     elif len(body) > BODY_MAX:
-        errors["body"] = [f"Keep it under {BODY_MAX} characters; you can add more in the chat."]
+        errors["body"] = [
+            _("Keep it under %(count)d characters; you can add more in the chat.")
+            % {"count": BODY_MAX}
+        ]
     if preference not in Question.Preference.values:
-        errors["preference"] = ["Use auto, ai or expert."]
+        errors["preference"] = [_("Use auto, ai or expert.")]
     authenticated = asked_by is not None and getattr(asked_by, "is_authenticated", False)
     if not authenticated and not contact_email:
-        errors["contact_email"] = ["Give an email so we can send you the link to your answer."]
+        errors["contact_email"] = [_("Give an email so we can send you the link to your answer.")]
     product = None
     if product_id is not None:
         product = Product.objects.filter(pk=product_id, brand=brand, is_archived=False).first()
         if product is None:
-            errors["product_id"] = ["No such product at this brand."]
+            errors["product_id"] = [_("No such product at this brand.")]
     preferred = None
     if preferred_expert_id is not None:
         preferred = Expert.objects.approved().filter(pk=preferred_expert_id, brand=brand).first()
         if preferred is None:
-            errors["preferred_expert_id"] = ["No such expert at this brand."]
+            errors["preferred_expert_id"] = [_("No such expert at this brand.")]
     if not brand.is_active:
-        raise NotFoundError("No such brand.")
+        raise NotFoundError(_("No such brand."))
     if errors:
-        raise ApplicationError("The question could not be sent; see the fields.", fields=errors)
+        raise ApplicationError(_("The question could not be sent; see the fields."), fields=errors)
 
     token, token_hash = (None, "")
     if not authenticated:
@@ -250,7 +259,7 @@ def question_request_human(*, question: Question) -> Question:
     ):
         return question
     if question.status not in (Question.Status.NEW, Question.Status.AI_ANSWERED):
-        raise ConflictError("This question is already closed or with the brand's team.")
+        raise ConflictError(_("This question is already closed or with the brand's team."))
     after_answer = question.status == Question.Status.AI_ANSWERED
     waiting = question_send_to_experts(
         question=question, reason="You asked for an expert. We are finding one now."
@@ -277,7 +286,7 @@ def question_resolve(*, question_id: int, actor: Any) -> Question:
     with transaction.atomic():
         question = _locked_question(question_id)
         if question is None:
-            raise NotFoundError("No such question.")
+            raise NotFoundError(_("No such question."))
         if question.status == Question.Status.RESOLVED:
             return question
         now = timezone.now()
@@ -326,7 +335,7 @@ def question_reopen(*, question_id: int, actor: Any, reason: str = "") -> Questi
     with transaction.atomic():
         question = _locked_question(question_id)
         if question is None:
-            raise NotFoundError("No such question.")
+            raise NotFoundError(_("No such question."))
         if question.status != Question.Status.RESOLVED:
             return question
         now = timezone.now()
@@ -401,10 +410,10 @@ def question_reopen(*, question_id: int, actor: Any, reason: str = "") -> Questi
 def _assignment_for_expert(question_id: int, user: Any) -> tuple[Question, Assignment]:
     question = _locked_question(question_id)
     if question is None:
-        raise NotFoundError("No such question.")
+        raise NotFoundError(_("No such question."))
     assignment = _active_assignment(question)
     if assignment is None or assignment.expert.user_id != user.pk:
-        raise NotFoundError("No such question.")
+        raise NotFoundError(_("No such question."))
     return question, assignment
 
 
@@ -440,7 +449,9 @@ def assignment_escalate(*, question_id: int, user: Any, reason: str) -> Question
     """The expert sends the question to the brand's staff (refunds, safety, out of depth)."""
     reason = (reason or "").strip()
     if not reason:
-        raise ApplicationError("Say why staff should take over.", fields={"reason": ["Required."]})
+        raise ApplicationError(
+            _("Say why staff should take over."), fields={"reason": [_("Required.")]}
+        )
     with transaction.atomic():
         question, assignment = _assignment_for_expert(question_id, user)
         Assignment.objects.filter(pk=assignment.pk).update(
@@ -464,7 +475,7 @@ def participant_role(*, question: Question, user: Any, viewer_staff_brand_ids: l
             return Message.Role.EXPERT
         if question.brand_id in viewer_staff_brand_ids:
             return Message.Role.STAFF
-    raise ForbiddenError("Only the customer, the assigned expert or brand staff can write here.")
+    raise ForbiddenError(_("Only the customer, the assigned expert or brand staff can write here."))
 
 
 def message_post(
@@ -484,21 +495,22 @@ def message_post(
 
     body = mask_cards((body or "").strip())
     if not body:
-        raise ApplicationError("Write something first.", fields={"body": ["Required."]})
+        raise ApplicationError(_("Write something first."), fields={"body": [_("Required.")]})
     if len(body) > BODY_MAX:
         raise ApplicationError(
-            f"Messages are limited to {BODY_MAX} characters.", fields={"body": ["Too long."]}
+            _("Messages are limited to %(count)d characters.") % {"count": BODY_MAX},
+            fields={"body": [_("Too long.")]},
         )
     if question.status == Question.Status.RESOLVED:
-        raise ConflictError("This conversation is resolved; ask a new question to continue.")
+        raise ConflictError(_("This conversation is resolved; ask a new question to continue."))
     draft = None
     if copilot_draft_id is not None:
         from routing.services.copilot import copilot_draft_validate
 
         if role != Message.Role.EXPERT:
             raise ApplicationError(
-                "Only the expert's replies come from copilot drafts.",
-                fields={"draft_id": ["Only for the assigned expert's replies."]},
+                _("Only the expert's replies come from copilot drafts."),
+                fields={"draft_id": [_("Only for the assigned expert's replies.")]},
             )
         draft = copilot_draft_validate(question=question, user=author, draft_id=copilot_draft_id)
     redacted = ""
@@ -607,8 +619,8 @@ def knowledge_entry_create(
 
     if source not in KnowledgeEntry.Source.values:
         raise ApplicationError(
-            "The entry could not be saved; see the fields.",
-            fields={"source": ["Use faq or expert."]},
+            _("The entry could not be saved; see the fields."),
+            fields={"source": [_("Use faq or expert.")]},
         )
     product = knowledge_entry_validate(
         brand=brand, question=question, answer=answer, product_id=product_id, phrasings=phrasings
@@ -644,25 +656,26 @@ def routing_settings_update(*, brand: Brand, actor: Any, **changes: Any) -> Any:
     }
     for name, (low, high) in limits.items():
         if name in changes and not low <= int(changes[name]) <= high:
-            errors[name] = [f"Between {low} and {high}."]
+            errors[name] = [_("Between %(low)d and %(high)d.") % {"low": low, "high": high}]
     if (
         "staff_alert_frustration" in changes
         and not 0 < float(changes["staff_alert_frustration"]) <= 1
     ):
-        errors["staff_alert_frustration"] = ["A frustration score above 0 and at most 1."]
+        errors["staff_alert_frustration"] = [_("A frustration score above 0 and at most 1.")]
     if "step_waits" in changes:
         waits = changes["step_waits"]
         if len(waits) != 3 or any(not 0 <= int(w) <= 3600 for w in waits):
-            errors["step_waits"] = ["Three waits in seconds (0 to 3600), for steps 1, 2 and 3."]
+            errors["step_waits"] = [_("Three waits in seconds (0 to 3600), for steps 1, 2 and 3.")]
     if "weights" in changes:
         unknown = sorted(set(changes["weights"]) - set(DEFAULT_WEIGHTS))
         negative = sorted(k for k, v in changes["weights"].items() if float(v) < 0)
         if unknown or negative:
             errors["weights"] = [
-                f"Known factors: {', '.join(DEFAULT_WEIGHTS)}; weights are zero or more."
+                _("Known factors: %(factors)s; weights are zero or more.")
+                % {"factors": ", ".join(DEFAULT_WEIGHTS)}
             ]
     if errors:
-        raise ApplicationError("Some routing settings are out of range.", fields=errors)
+        raise ApplicationError(_("Some routing settings are out of range."), fields=errors)
     with transaction.atomic():
         settings = routing_settings_for(brand.pk)
         before = {name: getattr(settings, name) for name in changes}

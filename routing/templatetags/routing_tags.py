@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from django import template
+from django.utils.translation import gettext, ngettext
 
 from routing.scoring import factor_label as _factor_label
 
@@ -22,11 +25,37 @@ def duration(seconds: int | None) -> str:
         return "—"
     seconds = abs(int(seconds))
     if seconds < 60:
-        return "under a minute"
+        return gettext("under a minute")
     minutes = seconds // 60
     if minutes < 60:
-        return f"{minutes} min"
+        return gettext("%(minutes)d min") % {"minutes": minutes}
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{hours // 24} days"
+        if minutes:
+            return gettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+        return gettext("%(hours)d h") % {"hours": hours}
+    days = hours // 24
+    return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+
+
+# The one stored reason that carries a number (routing.services.offers, missed offers).
+MISSED_OFFERS = re.compile(r"^(\d+) offers in a row expired, so we set you away")
+
+
+@register.filter
+def presence_reason(reason: str | None) -> str:
+    """``{{ presence.status_reason|presence_reason }}``: why she was set away, in the page's
+    language. The reasons are stored in English (routing.services.presence marks them)."""
+    if not reason:
+        return ""
+    missed = MISSED_OFFERS.match(reason)
+    if missed:
+        count = int(missed.group(1))
+        return ngettext(
+            "%(count)d offer in a row expired, so we set you away to keep customers from "
+            "waiting. Go online when you are back.",
+            "%(count)d offers in a row expired, so we set you away to keep customers from "
+            "waiting. Go online when you are back.",
+            count,
+        ) % {"count": count}
+    return gettext(reason)

@@ -2,6 +2,8 @@
  * presses Send, and the message is hers. The draft's id goes with it so its use is counted. */
 (function () {
   "use strict";
+  // The page's language comes from the /jsi18n/ catalog, loaded before this script.
+  const gettext = window.gettext || function (text) { return text; };
 
   function text(tag, value, className) {
     const node = document.createElement(tag);
@@ -43,7 +45,7 @@
         link.target = "_blank";
         link.rel = "noopener";
         item.append(link, " ", text("span", entry.score.toFixed(2), "badge"));
-        if (entry.used) item.append(" ", text("span", "in the draft", "badge verified"));
+        if (entry.used) item.append(" ", text("span", gettext("in the draft"), "badge verified"));
         item.append(text("p", entry.text.length > 180 ? entry.text.slice(0, 179) + "…" : entry.text, "small muted"));
         box.appendChild(item);
       });

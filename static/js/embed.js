@@ -2,6 +2,8 @@
  * the API as an anonymous asker; the private-link token then opens the conversation. */
 (function () {
   "use strict";
+  // The page's language comes from the /jsi18n/ catalog, loaded before this script.
+  var gettext = window.gettext || function (text) { return text; };
   document.addEventListener("DOMContentLoaded", function () {
     var form = document.getElementById("embed-ask");
     if (!form) return;
@@ -31,7 +33,7 @@
           return;
         }
         submit.disabled = false;
-        var error = result.body.error || { message: "Something went wrong.", fields: {} };
+        var error = result.body.error || { message: gettext("Something went wrong."), fields: {} };
         var shown = false;
         Object.keys(error.fields || {}).forEach(function (name) {
           var list = form.querySelector("[data-errors-for='" + name.replace("_id", "") + "']");
@@ -43,7 +45,7 @@
         if (!shown) form.querySelector("[data-errors-for=form]").textContent = error.message;
       }).catch(function () {
         submit.disabled = false;
-        form.querySelector("[data-errors-for=form]").textContent = "No connection; try again.";
+        form.querySelector("[data-errors-for=form]").textContent = gettext("No connection; try again.");
       });
     });
   });

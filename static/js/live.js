@@ -5,6 +5,12 @@
 (function () {
   "use strict";
 
+  // The page's language comes from the /jsi18n/ catalog, loaded before this script.
+  const gettext = window.gettext || function (text) { return text; };
+  const interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\(([a-z_]+)\)s/g, function (all, key) { return values[key]; });
+  };
+
   function cookie(name) {
     const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
     return match ? decodeURIComponent(match[1]) : "";
@@ -27,7 +33,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          const message = data && data.error ? data.error.message : "Something went wrong (" + response.status + ").";
+          const message = data && data.error ? data.error.message : interpolate(gettext("Something went wrong (%(status)s)."), { status: response.status }, true);
           const error = new Error(message);
           error.status = response.status;
           error.data = data;
@@ -72,13 +78,13 @@
     const statusBadge = document.getElementById("question-status");
     let last = parseInt(root.dataset.last || "0", 10);
     let status = root.dataset.status;
-    const names = { ai: "Automated answer", system: "GigCX", staff: "Brand team" };
+    const names = { ai: gettext("Automated answer"), system: "GigCX", staff: gettext("Brand team") };
 
     function who(messageRole) {
-      if (messageRole === "customer") return role === "customer" ? "You" : "Customer";
+      if (messageRole === "customer") return role === "customer" ? gettext("You") : gettext("Customer");
       if (messageRole === "expert") {
         const card = document.querySelector("#expert-card strong");
-        return card ? card.textContent : "Expert";
+        return card ? card.textContent : gettext("Expert");
       }
       return names[messageRole] || messageRole;
     }
@@ -125,7 +131,7 @@
       if (!moodBanner || moodDismissed || !moodBanner.hidden) return;
       moodBanner.hidden = false;
       const badge = document.getElementById("mood-badge");
-      if (badge) { badge.className = "badge mood-upset"; badge.textContent = "mood: upset"; }
+      if (badge) { badge.className = "badge mood-upset"; badge.textContent = gettext("mood: upset"); }
       moodBanner.classList.remove("arrived");
       void moodBanner.offsetWidth; // restart the arrival animation
       moodBanner.classList.add("arrived");
@@ -185,7 +191,7 @@
       if (action === "decline") request = api("POST", "/api/v1/offers/" + button.dataset.offer + "/decline")
         .then(function () { location.href = "/expert/console/"; });
       if (action === "escalate") {
-        const reason = window.prompt("Why should the brand's team take over?");
+        const reason = window.prompt(gettext("Why should the brand's team take over?"));
         if (!reason) return;
         request = api("POST", "/api/v1/questions/" + id + "/escalate", { reason: reason });
       }
@@ -233,15 +239,15 @@
       if (!notifyButton) return;
       if (!("Notification" in window)) {
         notifyButton.hidden = true;
-        notifyStatus.textContent = "This browser cannot show notifications.";
+        notifyStatus.textContent = gettext("This browser cannot show notifications.");
       } else if (Notification.permission === "denied") {
         notifyButton.hidden = true;
-        notifyStatus.textContent = "Notifications are blocked for this site in your browser settings.";
+        notifyStatus.textContent = gettext("Notifications are blocked for this site in your browser settings.");
       } else if (notifyOn()) {
-        notifyButton.textContent = "Turn off offer notifications";
-        notifyStatus.textContent = "You get a browser notification for each new offer.";
+        notifyButton.textContent = gettext("Turn off offer notifications");
+        notifyStatus.textContent = gettext("You get a browser notification for each new offer.");
       } else {
-        notifyButton.textContent = "Notify me of new offers";
+        notifyButton.textContent = gettext("Notify me of new offers");
         notifyStatus.textContent = "";
       }
     }
@@ -266,7 +272,7 @@
       if (!fresh.length || !notifyOn()) return;
       fresh.forEach(function (offer) {
         try {
-          const note = new Notification("New offer: " + (offer.product || "General question"), {
+          const note = new Notification(interpolate(gettext("New offer: %(product)s"), { product: offer.product || gettext("General question") }, true), {
             body: offer.brand + " · " + String(offer.body || "").slice(0, 140),
             tag: "offer-" + offer.id,
           });
@@ -287,7 +293,7 @@
       if (!offers.length) {
         const empty = document.createElement("li");
         empty.className = "muted";
-        empty.textContent = online ? "No offers right now. Stay online; they arrive here without reloading." : "Go online to receive offers.";
+        empty.textContent = online ? gettext("No offers right now. Stay online; they arrive here without reloading.") : gettext("Go online to receive offers.");
         list.appendChild(empty);
         return;
       }
@@ -299,10 +305,10 @@
         item.dataset.expires = offer.expires_at;
         const text = document.createElement("div");
         const title = document.createElement("strong");
-        title.textContent = offer.product || "General question";
+        title.textContent = offer.product || gettext("General question");
         const brand = document.createElement("span");
         brand.className = "muted small";
-        brand.textContent = " " + offer.brand + (offer.frustration !== null && offer.frustration >= 0.5 ? " · customer is upset" : "");
+        brand.textContent = " " + offer.brand + (offer.frustration !== null && offer.frustration >= 0.5 ? " · " + gettext("customer is upset") : "");
         const body = document.createElement("p");
         body.textContent = offer.body;
         text.append(title, brand, body);
@@ -314,13 +320,13 @@
         accept.className = "button small";
         accept.dataset.action = "accept";
         accept.dataset.offer = offer.id;
-        accept.textContent = "Accept";
+        accept.textContent = gettext("Accept");
         accept.setAttribute("aria-keyshortcuts", "A");
         const decline = document.createElement("button");
         decline.className = "button small secondary";
         decline.dataset.action = "decline";
         decline.dataset.offer = offer.id;
-        decline.textContent = "Decline";
+        decline.textContent = gettext("Decline");
         decline.setAttribute("aria-keyshortcuts", "D");
         actions.append(countdown, accept, decline);
         item.append(text, actions);
@@ -333,7 +339,7 @@
       list.querySelectorAll(".offer").forEach(function (item) {
         const left = Math.max(0, Math.round((new Date(item.dataset.expires) - Date.now()) / 1000));
         const countdown = item.querySelector(".countdown");
-        if (countdown) countdown.textContent = left + " s";
+        if (countdown) countdown.textContent = interpolate(gettext("%(seconds)s s"), { seconds: left }, true);
         item.classList.toggle("urgent", left <= 10);
       });
     }
@@ -368,7 +374,7 @@
       const focused = document.activeElement && document.activeElement.closest ? document.activeElement.closest(".offer") : null;
       const item = focused || (offers.length === 1 ? offers[0] : null);
       if (!item) {
-        if (offers.length > 1) errorBox.textContent = "Several offers are open: press Tab to focus one, then A or D.";
+        if (offers.length > 1) errorBox.textContent = gettext("Several offers are open: press Tab to focus one, then A or D.");
         return;
       }
       const button = item.querySelector('button[data-action="' + (key === "a" ? "accept" : "decline") + '"]');
@@ -397,8 +403,8 @@
     function invited(event) {
       if (!notifyOn()) return;
       try {
-        const note = new Notification("Questions are piling up at " + event.brand, {
-          body: "Go online to help." + (event.bonus ? " Surge bonus " + event.bonus + " per resolved question." : ""),
+        const note = new Notification(interpolate(gettext("Questions are piling up at %(brand)s"), { brand: event.brand }, true), {
+          body: gettext("Go online to help.") + (event.bonus ? " " + interpolate(gettext("Surge bonus %(bonus)s per resolved question."), { bonus: event.bonus }, true) : ""),
           tag: "staffing-" + event.surge_id,
         });
         note.onclick = function () { window.focus(); note.close(); };

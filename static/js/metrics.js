@@ -2,6 +2,8 @@
  * tables below the charts carry the same figures. */
 (function () {
   "use strict";
+  // The page's language comes from the /jsi18n/ catalog, loaded before this script.
+  var gettext = window.gettext || function (text) { return text; };
 
   function data(id) {
     var node = document.getElementById(id);
@@ -25,8 +27,8 @@
         data: {
           labels: daily.map(function (d) { return d.day; }),
           datasets: [
-            { label: "Answered automatically", data: daily.map(function (d) { return d.automated; }), backgroundColor: accent },
-            { label: "Handed to people", data: daily.map(function (d) { return d.human; }), backgroundColor: brand },
+            { label: gettext("Answered automatically"), data: daily.map(function (d) { return d.automated; }), backgroundColor: accent },
+            { label: gettext("Handed to people"), data: daily.map(function (d) { return d.human; }), backgroundColor: brand },
           ],
         },
         options: {
@@ -42,8 +44,8 @@
       productCanvas.chart = new window.Chart(productCanvas, {
         type: "bar",
         data: {
-          labels: products.map(function (p) { return p.product || "No product"; }),
-          datasets: [{ label: "Mean rating", data: products.map(function (p) { return p.csat_mean; }), backgroundColor: brand }],
+          labels: products.map(function (p) { return p.product || gettext("No product"); }),
+          datasets: [{ label: gettext("Mean rating"), data: products.map(function (p) { return p.csat_mean; }), backgroundColor: brand }],
         },
         options: {
           indexAxis: "y", responsive: true, maintainAspectRatio: false, animation: false,

@@ -2,6 +2,8 @@
  * Works on the signed-in page and inside the widget (private-link token, no cookies). */
 (function () {
   "use strict";
+  // The page's language comes from the /jsi18n/ catalog, loaded before this script.
+  var gettext = window.gettext || function (text) { return text; };
 
   function headers(root) {
     var result = { "Content-Type": "application/json", "Accept": "application/json" };
@@ -24,7 +26,7 @@
   }
 
   function showErrors(form, data) {
-    var error = (data && data.error) || { message: "Something went wrong; try again.", fields: {} };
+    var error = (data && data.error) || { message: gettext("Something went wrong; try again."), fields: {} };
     var shown = false;
     Object.keys(error.fields || {}).forEach(function (name) {
       var list = form.querySelector("[data-errors-for='" + name + "']");
@@ -58,7 +60,7 @@
           showErrors(form, result.data);
         }).catch(function () {
           submit.disabled = false;
-          form.querySelector("[data-errors-for=form]").textContent = "No connection; try again.";
+          form.querySelector("[data-errors-for=form]").textContent = gettext("No connection; try again.");
         });
       });
     }
@@ -70,7 +72,7 @@
         post(root, "/reopen", {}).then(function (result) {
           if (result.ok) { location.reload(); return; }
           reopen.disabled = false;
-          window.alert((result.data.error || {}).message || "Something went wrong.");
+          window.alert((result.data.error || {}).message || gettext("Something went wrong."));
         });
       });
     }

@@ -8,6 +8,12 @@
  * the start into the conversation; hanging up writes the end and the duration. */
 (function () {
   "use strict";
+  // The page's language comes from the /jsi18n/ catalog, loaded before this script.
+  const gettext = window.gettext || function (text) { return text; };
+  const interpolate = window.interpolate || function (text, values) {
+    return text.replace(/%\(([a-z_]+)\)s/g, function (all, key) { return values[key]; });
+  };
+  const locale = document.documentElement.lang || [];
 
   function cookie(name) {
     const match = document.cookie.match(new RegExp("(?:^|; )" + name + "=([^;]*)"));
@@ -27,7 +33,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          const error = new Error(data && data.error ? data.error.message : "Something went wrong (" + response.status + ").");
+          const error = new Error(data && data.error ? data.error.message : interpolate(gettext("Something went wrong (%(status)s)."), { status: response.status }, true));
           error.data = data;
           throw error;
         }
@@ -101,13 +107,13 @@
     function microphone() {
       if (localStream) return Promise.resolve(localStream);
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-        return Promise.reject(new Error("This browser cannot make calls (no microphone access)."));
+        return Promise.reject(new Error(gettext("This browser cannot make calls (no microphone access).")));
       }
       return navigator.mediaDevices.getUserMedia({ audio: true, video: false }).then(function (stream) {
         localStream = stream;
         return stream;
       }, function () {
-        throw new Error("Allow the microphone for this site to talk, then try again.");
+        throw new Error(gettext("Allow the microphone for this site to talk, then try again."));
       });
     }
 
@@ -130,7 +136,7 @@
           reportConnected(3);
         }
         if (pc.connectionState === "failed") {
-          fail("The audio could not connect. Your network may block direct calls; hang up and book a callback.");
+          fail(gettext("The audio could not connect. Your network may block direct calls; hang up and book a callback."));
         }
       };
       return pc;
@@ -220,7 +226,7 @@
       if (timer) { clearInterval(timer); timer = null; }
       audio.srcObject = null;
       muteButton.setAttribute("aria-pressed", "false");
-      muteButton.textContent = "Mute";
+      muteButton.textContent = gettext("Mute");
     }
 
     function tick() {
@@ -239,7 +245,7 @@
       const status = call ? call.status : "none";
       const live = ["offered", "ringing", "connected"].indexOf(status) !== -1;
       root.dataset.callStatus = status;
-      statusEl.textContent = call ? call.status_label : "No call";
+      statusEl.textContent = call ? call.status_label : gettext("No call");
       statusEl.className = "badge call-status-" + status;
 
       const ringingMe = call && call.ringing_you;
@@ -250,7 +256,7 @@
       show("answer-callback", role === "customer" && (status === "ringing" || status === "connected") && call.you_are === "customer" && !localStream);
       show("in-call", !!inCall);
       show("mute", !!inCall && !!localStream);
-      if (status === "ringing" && call.you_are === "customer" && !localStream) statusEl.textContent = "Ringing";
+      if (status === "ringing" && call.you_are === "customer" && !localStream) statusEl.textContent = gettext("Ringing");
       show("timer", status === "connected" || status === "ended");
       show("rate", role === "customer" && status === "ended" && !call.rating);
       show("rated", status === "ended" && !!call.rating);
@@ -259,10 +265,10 @@
       show("call-back", role === "expert" && !!callback && callback.status === "taken" && !live);
 
       if (callback) {
-        const when = new Date(callback.starts_at).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+        const when = new Date(callback.starts_at).toLocaleString(locale, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
         root.querySelector("[data-callback-when]").textContent = when;
-        let who = callback.expert_name ? callback.expert_name + " will call you here." : "An expert will take it and call you here.";
-        if (role === "expert") who = "Call the customer from this page at that time (the button works from 15 minutes before).";
+        let who = callback.expert_name ? interpolate(gettext("%(name)s will call you here."), { name: callback.expert_name }, true) : gettext("An expert will take it and call you here.");
+        if (role === "expert") who = gettext("Call the customer from this page at that time (the button works from 15 minutes before).");
         root.querySelector("[data-callback-who]").textContent = who;
       }
       if (status !== lastStatus) { errorEl.textContent = ""; lastStatus = status; }
@@ -270,13 +276,13 @@
       if (wantFocus && talkButton && !talkButton.hidden) { talkButton.focus(); wantFocus = false; }
       if (call && call.rating) root.querySelector("[data-call-rating]").textContent = call.rating + "/5";
 
-      if (status === "offered") say(role === "customer" ? "Ringing an expert… stay on this page." : (ringingMe ? call.customer_name + " wants to talk to you." : ""));
-      else if (status === "ringing") say(call.you_are === "expert" ? "Connecting to " + call.customer_name + "…" : (localStream ? "Connecting to " + call.expert_name + "…" : call.expert_name + " is calling you."));
-      else if (status === "connected") say("On a call with " + (call.you_are === "expert" ? call.customer_name : call.expert_name) + ".");
-      else if (status === "ended") say("Call ended after " + clock(call.duration_seconds || 0) + ".");
-      else if (status === "missed") say("Nobody could take the call just now. Book a callback below.");
-      else if (status === "cancelled") say("The call was cancelled.");
-      else say(role === "customer" ? "Talk to an expert in your browser. Audio only; your number and address are never shared." : "");
+      if (status === "offered") say(role === "customer" ? gettext("Ringing an expert… stay on this page.") : (ringingMe ? interpolate(gettext("%(name)s wants to talk to you."), { name: call.customer_name }, true) : ""));
+      else if (status === "ringing") say(call.you_are === "expert" ? interpolate(gettext("Connecting to %(name)s…"), { name: call.customer_name }, true) : (localStream ? interpolate(gettext("Connecting to %(name)s…"), { name: call.expert_name }, true) : interpolate(gettext("%(name)s is calling you."), { name: call.expert_name }, true)));
+      else if (status === "connected") say(interpolate(gettext("On a call with %(name)s."), { name: call.you_are === "expert" ? call.customer_name : call.expert_name }, true));
+      else if (status === "ended") say(interpolate(gettext("Call ended after %(time)s."), { time: clock(call.duration_seconds || 0) }, true));
+      else if (status === "missed") say(gettext("Nobody could take the call just now. Book a callback below."));
+      else if (status === "cancelled") say(gettext("The call was cancelled."));
+      else say(role === "customer" ? gettext("Talk to an expert in your browser. Audio only; your number and address are never shared.") : "");
 
       if (status === "connected" && !timer) { tick(); timer = setInterval(tick, 1000); }
       if (status === "ended" && call.duration_seconds !== null) timerEl.textContent = clock(call.duration_seconds);
@@ -320,7 +326,7 @@
         const muted = button.getAttribute("aria-pressed") !== "true";
         localStream.getAudioTracks().forEach(function (t) { t.enabled = !muted; });
         button.setAttribute("aria-pressed", muted ? "true" : "false");
-        button.textContent = muted ? "Unmute" : "Mute";
+        button.textContent = muted ? gettext("Unmute") : gettext("Mute");
       } else if (action === "call-back") {
         microphone().then(function () {
           return api("POST", "/api/v1/callbacks/" + callback.id + "/call");
@@ -333,7 +339,7 @@
       rateForm.addEventListener("submit", function (event) {
         event.preventDefault();
         const chosen = rateForm.querySelector("input[name=call-rating]:checked");
-        if (!chosen) { fail("Choose from 1 to 5 stars."); return; }
+        if (!chosen) { fail(gettext("Choose from 1 to 5 stars.")); return; }
         api("POST", "/api/v1/calls/" + call.id + "/rating", { rating: parseInt(chosen.value, 10) })
           .then(refresh).catch(fail);
       });
@@ -345,7 +351,7 @@
       // Show the offered times in the person's own time zone.
       Array.prototype.forEach.call(select.options, function (option) {
         if (!option.value) return;
-        option.textContent = new Date(option.value).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+        option.textContent = new Date(option.value).toLocaleString(locale, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
       });
       bookForm.addEventListener("submit", function (event) {
         event.preventDefault();
@@ -400,7 +406,7 @@
       return li;
     }
     function when(iso) {
-      return new Date(iso).toLocaleString([], { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+      return new Date(iso).toLocaleString(locale, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
     }
     function draw() {
       const next = JSON.stringify([calls, callbacks]);
@@ -409,20 +415,20 @@
       callList.textContent = "";
       callbackList.textContent = "";
       calls.forEach(function (call) {
-        callList.appendChild(item(call.customer_name + " wants to talk (question #" + call.question_id + ")", "Answer", function () {
+        callList.appendChild(item(interpolate(gettext("%(name)s wants to talk (question #%(number)s)"), { name: call.customer_name, number: call.question_id }, true), gettext("Answer"), function () {
           return api("POST", "/api/v1/calls/" + call.id + "/accept").then(function () {
             location.href = "/questions/" + call.question_id + "/";
           });
         }));
       });
       callbacks.forEach(function (slot) {
-        const about = slot.product_name ? " about " + slot.product_name : "";
+        const about = slot.product_name ? " " + interpolate(gettext("about %(product)s"), { product: slot.product_name }, true) : "";
         if (!slot.yours) {
-          callbackList.appendChild(item(when(slot.starts_at) + ": " + slot.customer_name + about, "Take it", function () {
+          callbackList.appendChild(item(when(slot.starts_at) + ": " + slot.customer_name + about, gettext("Take it"), function () {
             return api("POST", "/api/v1/callbacks/" + slot.id + "/take").then(refresh);
           }));
         } else {
-          callbackList.appendChild(item(when(slot.starts_at) + ": yours, " + slot.customer_name + about, "Call now", function () {
+          callbackList.appendChild(item(when(slot.starts_at) + ": " + interpolate(gettext("yours, %(name)s"), { name: slot.customer_name }, true) + about, gettext("Call now"), function () {
             return api("POST", "/api/v1/callbacks/" + slot.id + "/call").then(function () {
               location.href = "/questions/" + slot.question_id + "/";
             });

@@ -7,6 +7,8 @@
   var script = document.currentScript || document.querySelector("script[data-brand][src*='widget.js']");
   if (!script || !script.dataset.brand) return;
   var origin = new URL(script.src, location.href).origin;
+  // This script runs on the brand's own page, where GigCX's catalog is not loaded: the brand
+  // names the button in its language with data-label, or it reads in English.
   var label = script.dataset.label || "Ask an expert";
   var colour = script.dataset.colour || "#2f6f5e";
 

@@ -1,0 +1,302 @@
+"""Routing in German (issue 13): the ask page, the conversation, its API errors and flash
+messages read in German for a German browser, and stay English for an English one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from routing import services
+from routing.models import Question
+
+pytestmark = pytest.mark.django_db
+
+GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9"}
+
+
+def page(client: Client, url: str, **headers: Any) -> str:
+    response = client.get(url, **headers)
+    assert response.status_code == 200, url
+    assert response.headers["Content-Language"] == "de", url
+    return response.content.decode()
+
+
+def test_a_german_visitor_reads_the_ask_page_in_german(cast: Any, client: Client) -> None:
+    response = client.get("/brands/acme/ask/", **GERMAN)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert response.headers["Content-Language"] == "de"
+    for german in (
+        "Acme Outdoors fragen",
+        "Wissensdatenbank von Acme Outdoors",
+        "Um welches Produkt geht es?",
+        "Weiß nicht / anderes",
+        "Ihre Frage",
+        "Wer soll antworten?",
+        "GigCX entscheiden lassen",
+        "Zuerst die KI",
+        "Ihre E-Mail-Adresse",
+        "Antworten können automatisch sein.",
+        "Wie wir mit Ihren Daten umgehen",
+        "Frage senden",
+    ):
+        assert german in html, german
+    for english in ("Send question", "Who should answer?", "Let GigCX decide", "Your email"):
+        assert english not in html, english
+
+
+def test_an_english_visitor_still_reads_the_ask_page_in_english(cast: Any, client: Client) -> None:
+    html = client.get("/brands/acme/ask/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Ask Acme Outdoors" in html
+    assert "Send question" in html
+    assert "Let GigCX decide" in html
+    assert "Frage senden" not in html
+
+
+def test_a_german_askers_mistakes_are_explained_in_german(
+    cast: Any, client: Client, held_tasks: Any
+) -> None:
+    response = client.post(
+        "/brands/acme/ask/",
+        {"body": "Hm", "preference": "auto", "tone_analysis": "on"},
+        **GERMAN,
+    )
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "Dieses Feld ist zwingend erforderlich." in html  # Django's own, for the email
+    assert Question.objects.count() == 0
+
+    client.force_login(cast.carol)
+    short = client.post(
+        "/brands/acme/ask/", {"body": "Hm", "preference": "auto"}, **GERMAN
+    ).content.decode()
+    assert "Erzählen Sie uns etwas mehr: mindestens" in short
+    assert "Tell us a bit more" not in short
+    assert Question.objects.count() == 0
+
+
+def test_the_customers_question_page_reads_in_german(
+    cast: Any, client: Client, assigned: Question
+) -> None:
+    client.force_login(cast.carol)
+    html = page(client, f"/questions/{assigned.pk}/", **GERMAN)
+
+    for german in (
+        "Ihre Frage",
+        "Bei einem Experten",  # the status badge
+        "hilft Ihnen",
+        "für dieses Produkt verifiziert",
+        "Nachricht schreiben …",
+        "Als gelöst markieren",
+        "Sie",  # her own messages
+    ):
+        assert german in html, german
+    for english in ("Your question", "Mark as resolved", "is helping", "Write a message"):
+        assert english not in html, english
+
+
+def test_the_expert_sees_the_conversation_and_the_rating_in_german(
+    cast: Any, client: Client, assigned: Question
+) -> None:
+    services.question_resolve(question_id=assigned.pk, actor=cast.carol)
+    client.force_login(cast.ada)
+    html = page(client, f"/questions/{assigned.pk}/", **GERMAN)
+
+    assert "Kundenfrage" in html
+    assert "Gelöst" in html
+    assert "Der Kunde hat diese Unterhaltung noch nicht bewertet." in html
+    assert "Customer question" not in html
+
+    client.force_login(cast.carol)
+    carol = page(client, f"/questions/{assigned.pk}/", **GERMAN)
+    assert "Wie waren wir?" in carol
+    assert "Ist Ihr Problem gelöst?" in carol
+    assert "Bewertung senden" in carol
+    assert "How did we do?" not in carol
+
+
+def test_api_errors_follow_the_browsers_language(cast: Any, api_as: Any) -> None:
+    api = api_as(cast.carol)
+    german = api.post(
+        "/api/v1/brands/acme/questions",
+        {"body": "About the wheelset please", "product_id": cast.northwind_product.pk},
+        format="json",
+        **GERMAN,
+    )
+    english = api.post(
+        "/api/v1/brands/acme/questions",
+        {"body": "About the wheelset please", "product_id": cast.northwind_product.pk},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert german.status_code == english.status_code == 400
+    assert german.json()["error"]["code"] == english.json()["error"]["code"]  # codes stay
+    assert german.json()["error"]["fields"] == {
+        "product_id": ["Dieses Produkt gibt es bei dieser Marke nicht."]
+    }
+    assert german.json()["error"]["message"] == (
+        "Die Frage konnte nicht gesendet werden; bitte prüfen Sie die Felder."
+    )
+    assert english.json()["error"]["fields"] == {"product_id": ["No such product at this brand."]}
+
+    missing = api.get("/api/v1/questions/999999", **GERMAN)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "Diese Frage gibt es nicht."
+
+
+def test_an_experts_presence_flash_reads_in_german(cast: Any, client: Client) -> None:
+    client.force_login(cast.ada)
+    response = client.post("/expert/presence/", {"status": "online"}, follow=True, **GERMAN)
+
+    assert response.status_code == 200
+    assert "Sie sind online." in response.content.decode()
+    assert "You are online." not in response.content.decode()
+
+
+def test_the_customers_home_and_the_private_link_page_read_in_german(
+    cast: Any, client: Client, assigned: Question
+) -> None:
+    client.force_login(cast.carol)
+    home = page(client, "/customer/", **GERMAN)
+    assert "Eine Marke fragen" in home
+    assert "Ihre Fragen" in home
+    assert "Acme Outdoors fragen" in home
+    assert "2 Produkte" in home
+    assert "Ask a brand" not in home
+
+    opener = page(Client(), f"/q/{assigned.pk}/", **GERMAN)
+    assert "Ihre private Unterhaltung" in opener
+    assert "Your private conversation" not in opener
+
+
+def test_the_widgets_ask_form_reads_in_german(cast: Any, client: Client) -> None:
+    html = page(client, "/embed/acme/", **GERMAN)
+
+    assert "Acme Outdoors fragen" in html
+    assert "Wer soll antworten?" in html
+    assert "GigCX entscheiden lassen" in html
+    assert "Datenschutz" in html
+    assert "Who should answer?" not in html
+
+
+def test_the_javascript_catalog_carries_the_live_pages_words(client: Client) -> None:
+    german = client.get("/jsi18n/", **GERMAN).content.decode()
+    english = client.get("/jsi18n/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "Etwas ist schiefgelaufen." in german
+    assert "Allgemeine Frage" in german
+    assert "Allgemeine Frage" not in english
+
+
+def test_the_expert_console_reads_in_german(cast: Any, client: Client, online: Any) -> None:
+    online(cast.ada)
+    client.force_login(cast.ada)
+    html = page(client, "/expert/console/", **GERMAN)
+
+    for german in (
+        "Expertenkonsole",
+        "Angebote",
+        "Gerade keine Angebote.",
+        "Abwesend",
+        "Ihr Verlauf",
+    ):
+        assert german in html, german
+    for english in ("No offers right now", "Answering now", "Your availability"):
+        assert english not in html, english
+
+
+def test_the_staff_inbox_and_its_filter_errors_read_in_german(
+    cast: Any, client: Client, assigned: Question
+) -> None:
+    client.force_login(cast.maya)
+    response = client.get("/brands/acme/manage/queue/?tab=nope&mood=grumpy", **GERMAN)
+    html = response.content.decode()
+
+    assert response.status_code == 400  # the bad filters are left out and said so
+
+    for german in (
+        "Posteingang",
+        "Bei einem Experten",  # a tab
+        "Einige Filter wurden nicht angewendet:",
+        "Einen Reiter „nope“ gibt es nicht.",
+        "„grumpy“ ist keine Stimmung, die wir auswerten.",
+        "Jede Stimmung",
+        "Deutsch",  # the brand's languages, named in German
+    ):
+        assert german in html, german
+    for english in ("Some filters were left out", "Any mood", "Who has it"):
+        assert english not in html, english
+
+    panel = page(client, f"/questions/{assigned.pk}/", **GERMAN)
+    assert "Interne Notizen" in panel
+    assert "Schlagwort hinzufügen" in panel
+    assert "Internal notes" not in panel
+
+    note = client.post(
+        f"/brands/acme/manage/questions/{assigned.pk}/notes/",
+        {"body": "Sie hat schon zweimal gefragt."},
+        follow=True,
+        **GERMAN,
+    )
+    assert "Notiz hinzugefügt. Nur Ihr Team sieht sie." in note.content.decode()
+    assert assigned.internal_notes.filter(body="Sie hat schon zweimal gefragt.").exists()
+
+
+def test_the_routing_settings_canned_replies_and_history_read_in_german(
+    cast: Any, client: Client
+) -> None:
+    client.force_login(cast.maya)
+    settings = page(client, "/brands/acme/manage/routing/", **GERMAN)
+    assert "Wer zuerst ein Angebot erhält" in settings
+    assert "Produktkenntnis" in settings  # a factor's label
+    assert "Vorschau an den letzten Fragen" in settings
+    assert "Who is offered first" not in settings
+
+    refused = client.post(
+        "/brands/acme/manage/replies/", {"title": "", "body": ""}, **GERMAN
+    ).content.decode()
+    assert "Textbausteine und Schlagwörter" in refused
+    assert "Dieses Feld ist zwingend erforderlich." in refused
+    assert not cast.acme.canned_replies.exists()
+
+    client.force_login(cast.ada)
+    history = page(client, "/expert/history/", **GERMAN)
+    assert "Ihr Verlauf" in history
+    assert "Noch keine abgeschlossenen Unterhaltungen." in history
+    assert "Conversations you handled" not in history
+
+
+def test_the_knowledge_pages_read_in_german(cast: Any, client: Client) -> None:
+    entry = services.knowledge_entry_create(
+        brand=cast.acme,
+        question="How do I clean the Trailblazer 2?",
+        answer="Rinse with cold water.",
+        actor=cast.sam,
+    )
+    public = page(Client(), f"/brands/acme/help/{entry.pk}/", **GERMAN)
+    assert "Acme Outdoors eine Frage stellen" in public
+    assert "Ask Acme Outdoors a question" not in public
+
+    client.force_login(cast.maya)
+    listing = page(client, "/brands/acme/manage/knowledge/", **GERMAN)
+    assert "Wissensdatenbank" in listing
+    assert "1 veröffentlicht" in listing
+    assert "Hilfequote" in listing
+    assert "Help rate" not in listing
+
+    created = client.post(
+        "/brands/acme/manage/knowledge/new/",
+        {"question": "Are the laces replaceable?", "answer": "Yes, any 120 cm lace.", "draft": "1"},
+        follow=True,
+        **GERMAN,
+    )
+    assert "Eintrag als Entwurf gespeichert." in created.content.decode()
+    assert "Letzte automatische Antworten" in created.content.decode()  # the entry's page
+    assert "Latest automated answers" not in created.content.decode()
+    assert cast.acme.knowledge.filter(question="Are the laces replaceable?").exists()
