@@ -13,6 +13,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+
 from gigcx.exceptions import ApplicationError
 
 MAX_CSV_BYTES = 512 * 1024
@@ -73,19 +75,21 @@ def csv_decode(data: bytes | str) -> str:
         if len(data) > MAX_CSV_BYTES:
             raise ApplicationError(
                 f"The file is larger than {MAX_CSV_BYTES // 1024} KB; split it into parts.",
-                fields={"file": ["File too large."]},
+                fields={"file": [gettext("File too large.")]},
             )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ApplicationError(
-                "The file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'.",
-                fields={"file": ["Not a UTF-8 CSV file."]},
+                gettext(
+                    "The file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'."
+                ),
+                fields={"file": [gettext("Not a UTF-8 CSV file.")]},
             ) from None
     if len(text.encode()) > MAX_CSV_BYTES:
         raise ApplicationError(
             f"The file is larger than {MAX_CSV_BYTES // 1024} KB; split it into parts.",
-            fields={"file": ["File too large."]},
+            fields={"file": [gettext("File too large.")]},
         )
     return text
 
@@ -101,7 +105,7 @@ def csv_rows(text: str, *, required: list[str], optional: list[str]) -> list[Csv
         header = next(reader)
     except StopIteration:
         raise ApplicationError(
-            "The file is empty.", fields={"file": ["The file is empty."]}
+            gettext("The file is empty."), fields={"file": [gettext("The file is empty.")]}
         ) from None
     except csv.Error as exc:
         message = f"The file is not valid CSV: {exc}."
@@ -126,7 +130,7 @@ def csv_rows(text: str, *, required: list[str], optional: list[str]) -> list[Csv
             if len(rows) >= MAX_CSV_ROWS:
                 raise ApplicationError(
                     f"The file has more than {MAX_CSV_ROWS} rows; split it into parts.",
-                    fields={"file": ["Too many rows."]},
+                    fields={"file": [gettext("Too many rows.")]},
                 )
             row = CsvRow(line=reader.line_num, values={})
             if len(values) > len(columns):
@@ -142,7 +146,8 @@ def csv_rows(text: str, *, required: list[str], optional: list[str]) -> list[Csv
         raise ApplicationError(message, fields={"file": [message]}) from None
     if not rows:
         raise ApplicationError(
-            "The file has a header but no rows.", fields={"file": ["No rows to import."]}
+            gettext("The file has a header but no rows."),
+            fields={"file": [gettext("No rows to import.")]},
         )
     return rows
 

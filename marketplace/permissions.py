@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -101,7 +102,9 @@ class IsBrandStaffOrApplicant(IsBrandStaff):
         if request.method not in SAFE_METHODS and getattr(request.user, "api_key_id", None):
             # Applying and taking a quiz are acts of a person; a brand's integration key is
             # not one (it used to reach the service as a user and answer 500).
-            raise PermissionDenied("Brand API keys cannot apply or take quizzes; people do.")
+            raise PermissionDenied(
+                gettext("Brand API keys cannot apply or take quizzes; people do.")
+            )
         viewer = viewer_for(request)
         raise_if_mfa_withheld(viewer, view.kwargs["slug"])
         brand = Brand.objects.visible_to(viewer).filter(slug=view.kwargs["slug"]).first()
@@ -137,7 +140,7 @@ class PublicReadBrandStaffWrite(IsBrandStaff):
                 .first()
             )
             if brand is None:
-                raise NotFound("No such brand.")
+                raise NotFound(gettext("No such brand."))
             request.brand = brand  # type: ignore[attr-defined]
             request.is_brand_staff = viewer_for(request).is_staff_of(brand.pk)  # type: ignore[attr-defined]
             return True

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
@@ -39,7 +40,8 @@ def _languages_validate(languages: list[str]) -> list[str]:
         )
     if not cleaned:
         raise ApplicationError(
-            "Choose at least one language.", fields={"languages": ["Choose at least one."]}
+            gettext("Choose at least one language."),
+            fields={"languages": [gettext("Choose at least one.")]},
         )
     return cleaned
 
@@ -58,17 +60,18 @@ def brand_create(
     name = name.strip()
     if not name:
         raise ApplicationError(
-            "A brand needs a name.", fields={"name": ["This field is required."]}
+            gettext("A brand needs a name."), fields={"name": [gettext("This field is required.")]}
         )
     slug = slugify(slug or name)[:60]
     if not slug or slug in RESERVED_SLUGS:
         raise ApplicationError(
             f"The address '{slug}' is not available; choose another.",
-            fields={"slug": ["Choose another address."]},
+            fields={"slug": [gettext("Choose another address.")]},
         )
     if Brand.objects.filter(slug=slug).exists():
         raise ConflictError(
-            f"A brand already uses the address '{slug}'.", fields={"slug": ["Already taken."]}
+            f"A brand already uses the address '{slug}'.",
+            fields={"slug": [gettext("Already taken.")]},
         )
     brand = Brand.objects.create(
         name=name,
@@ -130,13 +133,15 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
     ).exists
     if "require_staff_mfa" in changes and not is_owner():
         raise ForbiddenError(
-            "Only an owner of the brand can change whether its staff need two-factor "
-            "authentication."
+            gettext(
+                "Only an owner of the brand can change whether its staff need two-factor "
+                "authentication."
+            )
         )
     if "conversation_retention_days" in changes:
         if not is_owner():
             raise ForbiddenError(
-                "Only an owner of the brand can change how long conversations are kept."
+                gettext("Only an owner of the brand can change how long conversations are kept.")
             )
         changes["conversation_retention_days"] = _retention_validate(
             changes["conversation_retention_days"]
@@ -153,7 +158,7 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
                 )
     if "name" in changes and not str(changes["name"]).strip():
         raise ApplicationError(
-            "A brand needs a name.", fields={"name": ["This field is required."]}
+            gettext("A brand needs a name."), fields={"name": [gettext("This field is required.")]}
         )
     before = {field: getattr(brand, field) for field in changes}
     for field, value in changes.items():
@@ -172,7 +177,9 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
 @transaction.atomic
 def membership_add(*, brand: Brand, user: User, role: str, actor: Any) -> BrandMembership:
     if role not in BrandMembership.Role.values:
-        raise ApplicationError(f"Unknown role '{role}'.", fields={"role": ["Unknown role."]})
+        raise ApplicationError(
+            f"Unknown role '{role}'.", fields={"role": [gettext("Unknown role.")]}
+        )
     membership, created = BrandMembership.objects.get_or_create(
         brand=brand, user=user, defaults={"role": role}
     )
@@ -194,7 +201,8 @@ def _category_in_brand(*, brand: Brand, category_id: int | None) -> Category | N
     if category is None:
         # Another brand's category id looks exactly like a missing one.
         raise ApplicationError(
-            "No such category in this brand.", fields={"category_id": ["No such category."]}
+            gettext("No such category in this brand."),
+            fields={"category_id": [gettext("No such category.")]},
         )
     return category
 
@@ -206,15 +214,16 @@ def category_create(
     name = name.strip()
     if not name:
         raise ApplicationError(
-            "A category needs a name.", fields={"name": ["This field is required."]}
+            gettext("A category needs a name."),
+            fields={"name": [gettext("This field is required.")]},
         )
     parent = None
     if parent_id is not None:
         parent = Category.objects.filter(pk=parent_id, brand=brand, is_archived=False).first()
         if parent is None:
             raise ApplicationError(
-                "No such parent category in this brand.",
-                fields={"parent_id": ["No such category."]},
+                gettext("No such parent category in this brand."),
+                fields={"parent_id": [gettext("No such category.")]},
             )
     if Category.objects.filter(brand=brand, parent=parent, name__iexact=name).exists():
         message = f"There is already a category called '{name}' here."
@@ -234,7 +243,8 @@ def category_update(
         name = name.strip()
         if not name:
             raise ApplicationError(
-                "A category needs a name.", fields={"name": ["This field is required."]}
+                gettext("A category needs a name."),
+                fields={"name": [gettext("This field is required.")]},
             )
         changes["name"] = name
     parent = category.parent
@@ -246,15 +256,15 @@ def category_update(
             ).first()
             if parent is None:
                 raise ApplicationError(
-                    "No such parent category in this brand.",
-                    fields={"parent_id": ["No such category."]},
+                    gettext("No such parent category in this brand."),
+                    fields={"parent_id": [gettext("No such category.")]},
                 )
             node: Category | None = parent
             while node is not None:  # a category cannot move below itself
                 if node.pk == category.pk:
                     raise ApplicationError(
-                        "A category cannot be placed inside itself or its subcategories.",
-                        fields={"parent_id": ["Choose a category outside this one."]},
+                        gettext("A category cannot be placed inside itself or its subcategories."),
+                        fields={"parent_id": [gettext("Choose a category outside this one.")]},
                     )
                 node = node.parent
         changes["parent_id"] = parent.pk if parent else None
@@ -301,7 +311,8 @@ def product_create(
     name = name.strip()
     if not name:
         raise ApplicationError(
-            "A product needs a name.", fields={"name": ["This field is required."]}
+            gettext("A product needs a name."),
+            fields={"name": [gettext("This field is required.")]},
         )
     category = _category_in_brand(brand=brand, category_id=category_id)
     _product_name_free(brand=brand, name=name)
@@ -331,7 +342,8 @@ def product_update(*, product: Product, actor: Any, **changes: Any) -> Product:
         changes["name"] = str(changes["name"]).strip()
         if not changes["name"]:
             raise ApplicationError(
-                "A product needs a name.", fields={"name": ["This field is required."]}
+                gettext("A product needs a name."),
+                fields={"name": [gettext("This field is required.")]},
             )
         _product_name_free(brand=product.brand, name=changes["name"], exclude_pk=product.pk)
     if "category_id" in changes:
@@ -344,7 +356,8 @@ def product_update(*, product: Product, actor: Any, **changes: Any) -> Product:
             .exists()
         ):
             raise ConflictError(
-                f"SKU '{changes['sku']}' is already used.", fields={"sku": ["Already used."]}
+                f"SKU '{changes['sku']}' is already used.",
+                fields={"sku": [gettext("Already used.")]},
             )
     for field, value in changes.items():
         setattr(product, field, value)
@@ -383,7 +396,8 @@ def expert_profile_upsert(
 ) -> ExpertProfile:
     if not 1 <= capacity <= 10:
         raise ApplicationError(
-            "Capacity must be between 1 and 10.", fields={"capacity": ["1 to 10."]}
+            gettext("Capacity must be between 1 and 10."),
+            fields={"capacity": [gettext("1 to 10.")]},
         )
     profile, _ = ExpertProfile.objects.update_or_create(
         user=user,
@@ -426,9 +440,11 @@ def expert_skill_set(
     *, expert: Expert, product: Product, level: int, verified: bool = False, actor: Any = None
 ) -> ExpertSkill:
     if product.brand_id != expert.brand_id:
-        raise NotFoundError("No such product in this brand.")
+        raise NotFoundError(gettext("No such product in this brand."))
     if not 1 <= level <= 5:
-        raise ApplicationError("Level must be between 1 and 5.", fields={"level": ["1 to 5."]})
+        raise ApplicationError(
+            gettext("Level must be between 1 and 5."), fields={"level": [gettext("1 to 5.")]}
+        )
     skill, _ = ExpertSkill.objects.update_or_create(
         expert=expert, product=product, defaults={"level": level}
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError, fields_message
@@ -21,8 +22,8 @@ def _reason_required(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
-            "Give a reason; the expert sees it and it goes to the audit log.",
-            fields={"reason": ["This field is required."]},
+            gettext("Give a reason; the expert sees it and it goes to the audit log."),
+            fields={"reason": [gettext("This field is required.")]},
         )
     return reason
 
@@ -37,9 +38,9 @@ def expert_suspend(*, expert: Expert, actor: Any, reason: str) -> Expert:
     reason = _reason_required(reason)
     expert = _locked(expert)
     if expert.status == Expert.Status.SUSPENDED:
-        raise ConflictError("This expert is already suspended.")
+        raise ConflictError(gettext("This expert is already suspended."))
     if expert.status == Expert.Status.REMOVED:
-        raise ConflictError("This person has been removed from the pool.")
+        raise ConflictError(gettext("This person has been removed from the pool."))
     return expert_enrol(
         brand=expert.brand,
         user=expert.user,
@@ -57,7 +58,8 @@ def expert_reinstate(
     reason = _reason_required(reason)
     if status not in (Expert.Status.APPROVED, Expert.Status.PROBATION):
         raise ApplicationError(
-            "Reinstate as 'approved' or 'probation'.", fields={"status": ["approved or probation"]}
+            gettext("Reinstate as 'approved' or 'probation'."),
+            fields={"status": ["approved or probation"]},
         )
     expert = _locked(expert)
     if expert.status != Expert.Status.SUSPENDED:
@@ -95,7 +97,9 @@ def expert_tier_set(*, expert: Expert, tier: str, actor: Any) -> Expert:
 def expert_skill_verify(*, skill: ExpertSkill, level: int, actor: Any) -> ExpertSkill:
     """Staff vouch for a skill at a level (after a call, a test drive, a certificate...)."""
     if not 1 <= level <= 5:
-        raise ApplicationError("Level must be between 1 and 5.", fields={"level": ["1 to 5."]})
+        raise ApplicationError(
+            gettext("Level must be between 1 and 5."), fields={"level": [gettext("1 to 5.")]}
+        )
     skill = ExpertSkill.objects.select_for_update().select_related("expert").get(pk=skill.pk)
     skill.verified_level, skill.verified_at = level, timezone.now()
     skill.save(update_fields=["verified_level", "verified_at"])
@@ -146,7 +150,7 @@ def _windows_validate(windows: list[tuple[int, time, time]]) -> list[tuple[int, 
         problems.append("Keep it to 28 windows a week.")
     if problems:
         raise ApplicationError(
-            "Some availability windows are not valid.", fields={"availability": problems}
+            gettext("Some availability windows are not valid."), fields={"availability": problems}
         )
     return ordered
 
@@ -180,13 +184,13 @@ def expert_profile_update(
     if "display_name" in changes:
         changes["display_name"] = str(changes["display_name"]).strip()[:60]
         if not changes["display_name"]:
-            errors["display_name"] = ["This field is required."]
+            errors["display_name"] = [gettext("This field is required.")]
     if "capacity" in changes and not 1 <= int(changes["capacity"]) <= 10:
-        errors["capacity"] = ["1 to 10 questions at once."]
+        errors["capacity"] = [gettext("1 to 10 questions at once.")]
     if "timezone" in changes and changes["timezone"] not in _timezones():
         errors["timezone"] = [f"Unknown timezone '{changes['timezone']}'; e.g. Europe/Berlin."]
     if "bio" in changes and len(changes["bio"]) > 2000:
-        errors["bio"] = ["Keep it under 2000 characters."]
+        errors["bio"] = [gettext("Keep it under 2000 characters.")]
     if errors:
         raise ApplicationError(fields_message(errors), fields=errors)
     if "languages" in changes:

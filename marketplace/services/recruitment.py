@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.dispatch import enqueue_on_commit
@@ -69,14 +70,16 @@ def invitation_from_token(*, token: str) -> Invitation:
         payload = signing.loads(token, salt=INVITATION_SALT)
         invitation_id, nonce = int(payload["i"]), str(payload["n"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise NotFoundError("This invitation link is not valid.") from None
+        raise NotFoundError(gettext("This invitation link is not valid.")) from None
     invitation = (
         Invitation.objects.select_related("brand").filter(pk=invitation_id, nonce=nonce).first()
     )
     if invitation is None:
         # A link from before a resend carries an old nonce: only the newest link works.
         raise NotFoundError(
-            "This invitation link is not valid any more; use the newest email you received."
+            gettext(
+                "This invitation link is not valid any more; use the newest email you received."
+            )
         )
     return invitation
 
@@ -89,7 +92,7 @@ def invitation_usable_check(invitation: Invitation) -> None:
         )
     if invitation.status == Invitation.Status.ACCEPTED:
         raise InvitationGoneError(
-            "This invitation has already been accepted.", code="invitation_used"
+            gettext("This invitation has already been accepted."), code="invitation_used"
         )
     if invitation.is_expired or not invitation.brand.is_active:
         raise InvitationGoneError(
@@ -104,7 +107,8 @@ def _email_clean(email: str) -> str:
         validate_email(email)
     except ValidationError:
         raise ApplicationError(
-            f"'{email}' is not an email address.", fields={"email": ["Enter an email address."]}
+            f"'{email}' is not an email address.",
+            fields={"email": [gettext("Enter an email address.")]},
         ) from None
     return email
 
@@ -116,7 +120,7 @@ def _brand_products(*, brand: Brand, product_ids: Iterable[int], field: str) -> 
         found = {product.pk for product in products}
         missing = [str(pk) for pk in wanted if pk not in found]
         raise ApplicationError(
-            "Some products are not in this brand's catalogue.",
+            gettext("Some products are not in this brand's catalogue."),
             fields={field: [f"No such product: {', '.join(missing)}."]},
         )
     return products
@@ -210,7 +214,9 @@ def invitation_revoke(*, invitation: Invitation, actor: Any) -> Invitation:
     if invitation.status == Invitation.Status.REVOKED:
         return invitation
     if invitation.status == Invitation.Status.ACCEPTED:
-        raise ConflictError("This invitation has been accepted; it can no longer be revoked.")
+        raise ConflictError(
+            gettext("This invitation has been accepted; it can no longer be revoked.")
+        )
     invitation.status = Invitation.Status.REVOKED
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["status", "revoked_at"])
@@ -238,7 +244,7 @@ def invitation_accept(*, token: str, user: User) -> Invitation:
     found = invitation_from_token(token=token)
     invitation = Invitation.objects.select_for_update().select_related("brand").get(pk=found.pk)
     if invitation.nonce != found.nonce:  # resent while we were looking
-        raise NotFoundError("This invitation link is not valid any more.")
+        raise NotFoundError(gettext("This invitation link is not valid any more."))
     invitation_usable_check(invitation)
     if invitation.email.lower() not in _verified_emails(user):
         raise ForbiddenError(
@@ -334,19 +340,20 @@ def application_items_validate(
     pairs = list(items)
     if not pairs:
         raise ApplicationError(
-            "Choose at least one product you own and use.",
-            fields={"products": ["Choose at least one product."]},
+            gettext("Choose at least one product you own and use."),
+            fields={"products": [gettext("Choose at least one product.")]},
         )
     levels = dict(pairs)
     if len(levels) != len(pairs):
         raise ApplicationError(
-            "A product is listed twice.", fields={"products": ["List each product once."]}
+            gettext("A product is listed twice."),
+            fields={"products": [gettext("List each product once.")]},
         )
     bad_levels = [pk for pk, level in pairs if not 1 <= int(level) <= 5]
     if bad_levels:
         raise ApplicationError(
-            "Rate yourself from 1 (beginner) to 5 (expert).",
-            fields={"products": ["Levels go from 1 to 5."]},
+            gettext("Rate yourself from 1 (beginner) to 5 (expert)."),
+            fields={"products": [gettext("Levels go from 1 to 5.")]},
         )
     products = _brand_products(brand=brand, product_ids=levels, field="products")
     return [(product, int(levels[product.pk])) for product in products]
@@ -366,17 +373,17 @@ def application_submit(
     with their self-rated skills, so that they can take product quizzes while staff review.
     """
     if not brand.is_active:
-        raise NotFoundError("No such brand.")
+        raise NotFoundError(gettext("No such brand."))
     errors: dict[str, list[str]] = {}
     if not accept_terms:
-        errors["accept_terms"] = ["Accept the program terms to apply."]
+        errors["accept_terms"] = [gettext("Accept the program terms to apply.")]
     motivation = (motivation or "").strip()
     if not motivation:
-        errors["motivation"] = ["Tell the brand why you want to help its customers."]
+        errors["motivation"] = [gettext("Tell the brand why you want to help its customers.")]
     elif len(motivation) > MAX_MOTIVATION:
         errors["motivation"] = [f"Keep it under {MAX_MOTIVATION} characters."]
     if errors:
-        raise ApplicationError("Some answers are missing; see the fields.", fields=errors)
+        raise ApplicationError(gettext("Some answers are missing; see the fields."), fields=errors)
     pairs = application_items_validate(brand=brand, items=items)
     languages = _languages_validate(languages)
     if BrandMembership.objects.filter(brand=brand, user=user, role__in=STAFF_ROLES).exists():
@@ -440,7 +447,8 @@ def application_approve(
     """Put the applicant in the pool (approved or on probation) with their skills."""
     if status not in IN_POOL:
         raise ApplicationError(
-            "Approve as 'approved' or 'probation'.", fields={"status": ["approved or probation"]}
+            gettext("Approve as 'approved' or 'probation'."),
+            fields={"status": ["approved or probation"]},
         )
     application = _application_for_decision(application)
     expert = (
@@ -449,7 +457,7 @@ def application_approve(
         .first()
     )
     if expert is not None and expert.status == Expert.Status.SUSPENDED:
-        raise ConflictError("This person is suspended; reinstate them instead.")
+        raise ConflictError(gettext("This person is suspended; reinstate them instead."))
     expert = expert_enrol(
         brand=application.brand, user=application.user, status=status, actor=actor, reason=reason
     )
@@ -478,8 +486,8 @@ def application_reject(*, application: Application, actor: Any, reason: str) -> 
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
-            "Give the applicant a reason; they will see it.",
-            fields={"reason": ["This field is required."]},
+            gettext("Give the applicant a reason; they will see it."),
+            fields={"reason": [gettext("This field is required.")]},
         )
     application = _application_for_decision(application)
     expert = Expert.objects.filter(brand=application.brand, user=application.user).first()
