@@ -158,7 +158,10 @@ def audit_action_choices(*, viewer: Viewer, brand_id: int) -> list[tuple[str, st
         .distinct()
     )
     families = sorted({a.split(".")[0] for a in actions if "." in a})
-    choices = [(f"{family}.", f"All {family.replace('_', ' ')} actions") for family in families]
+    choices = [
+        (f"{family}.", gettext("All %(family)s actions") % {"family": family.replace("_", " ")})
+        for family in families
+    ]
     choices += [(a, AUDIT_WORDS.get(a, a.replace(".", " ").replace("_", " "))) for a in actions]
     return choices
 

@@ -65,6 +65,7 @@ def test_the_owners_dashboard_reads_german(cast: Any, client: Client) -> None:
     assert "Gelöste Gespräche aufbewahren für (Tage)" in html
     assert 'placeholder="Leer: aufbewahren"' in html
     assert "Acme Outdoors · Übersicht · GigCX" in html
+    assert "hat ein Produkt hinzugefügt" in html  # the recent activity, in words
     for english in ("Recent activity", "Add a product", "You are the brand's owner", ">Dashboard<"):
         assert english not in html
 
