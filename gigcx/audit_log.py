@@ -70,7 +70,10 @@ def _day(raw: str, name: str, errors: dict[str, list[str]]) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors[name] = [f"'{raw[:40]}' is not a day; use YYYY-MM-DD, e.g. 2026-12-01."]
+        errors[name] = [
+            gettext("'%(value1)s' is not a day; use YYYY-MM-DD, e.g. 2026-12-01.")
+            % {"value1": raw[:40]}
+        ]
         return None
 
 

@@ -33,13 +33,22 @@ class MfaRequired(ForbiddenError):
     code = "mfa_required"
 
 
+def role_refusal(brand: Brand) -> str:
+    return gettext("Your role on %(brand)s's staff cannot do this; ask an owner or manager.") % {
+        "brand": brand.name
+    }
+
+
 def raise_if_mfa_withheld(viewer: Viewer, slug: str) -> None:
     brand = mfa_withheld_brand(viewer, slug)
     if brand is not None:
         raise MfaRequired(
-            f"Your role on {brand.name}'s staff needs two-factor authentication: set up an "
-            "authenticator app at /accounts/2fa/ and sign in with a code (or enter one at "
-            "/accounts/2fa/reauthenticate/). Brand API keys are not affected."
+            gettext(
+                "Your role on %(brand)s's staff needs two-factor authentication: set up an "
+                "authenticator app at /accounts/2fa/ and sign in with a code (or enter one at "
+                "/accounts/2fa/reauthenticate/). Brand API keys are not affected."
+            )
+            % {"brand": brand.name}
         )
 
 
@@ -63,9 +72,7 @@ def brand_for_staff(request: Any, slug: str, roles: tuple[str, ...] = STAFF_ROLE
         raise_if_mfa_withheld(viewer, slug)
         raise NotFound(BRAND_NOT_FOUND)
     if not viewer.is_staff_of(brand.pk, roles):
-        raise PermissionDenied(
-            f"Your role on {brand.name}'s staff cannot do this; ask an owner or manager."
-        )
+        raise PermissionDenied(role_refusal(brand))
     return brand
 
 
@@ -115,9 +122,7 @@ class IsBrandStaffOrApplicant(IsBrandStaff):
                 else getattr(view, "write_roles", EDITOR_ROLES)
             )
             if not viewer.is_staff_of(brand.pk, roles):
-                raise PermissionDenied(
-                    f"Your role on {brand.name}'s staff cannot do this; ask an owner or manager."
-                )
+                raise PermissionDenied(role_refusal(brand))
             request.brand = brand  # type: ignore[attr-defined]
             request.is_brand_staff = True  # type: ignore[attr-defined]
             return True

@@ -185,7 +185,14 @@ class InvitationListCreateApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         state = request.query_params.get("state") or None
         if state and state not in Invitation.State.values:
-            raise ValidationError({"state": [f"Use one of: {', '.join(Invitation.State.values)}."]})
+            raise ValidationError(
+                {
+                    "state": [
+                        gettext("Use one of: %(value1)s.")
+                        % {"value1": ", ".join(Invitation.State.values)}
+                    ]
+                }
+            )
         invitations = selectors.invitation_list(
             brand=brand_of(request), viewer=viewer_for(request), state=state
         )
@@ -308,7 +315,12 @@ class ApplicationListCreateApi(APIView):
         wanted = request.query_params.get("status") or None
         if wanted and wanted not in Application.Status.values:
             raise ValidationError(
-                {"status": [f"Use one of: {', '.join(Application.Status.values)}."]}
+                {
+                    "status": [
+                        gettext("Use one of: %(value1)s.")
+                        % {"value1": ", ".join(Application.Status.values)}
+                    ]
+                }
             )
         applications = selectors.application_list(
             brand=brand_of(request), viewer=viewer_for(request), status=wanted

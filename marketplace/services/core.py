@@ -34,8 +34,10 @@ def _languages_validate(languages: list[str]) -> list[str]:
     unknown = [code for code in cleaned if code not in LANGUAGE_CODES]
     if unknown:
         raise ApplicationError(
-            f"Unsupported language code(s): {', '.join(unknown)}. "
-            f"Use ISO 639-1 codes from: {', '.join(sorted(LANGUAGE_CODES))}.",
+            gettext(
+                "Unsupported language code(s): %(value1)s. Use ISO 639-1 codes from: %(value3)s."
+            )
+            % {"value1": ", ".join(unknown), "value3": ", ".join(sorted(LANGUAGE_CODES))},
             fields={"languages": [f"Unknown: {', '.join(unknown)}"]},
         )
     if not cleaned:
@@ -65,12 +67,12 @@ def brand_create(
     slug = slugify(slug or name)[:60]
     if not slug or slug in RESERVED_SLUGS:
         raise ApplicationError(
-            f"The address '{slug}' is not available; choose another.",
+            gettext("The address '%(slug)s' is not available; choose another.") % {"slug": slug},
             fields={"slug": [gettext("Choose another address.")]},
         )
     if Brand.objects.filter(slug=slug).exists():
         raise ConflictError(
-            f"A brand already uses the address '{slug}'.",
+            gettext("A brand already uses the address '%(slug)s'.") % {"slug": slug},
             fields={"slug": [gettext("Already taken.")]},
         )
     brand = Brand.objects.create(
@@ -127,7 +129,10 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
     }
     unknown = set(changes) - allowed
     if unknown:
-        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            gettext("These fields cannot be changed: %(value1)s.")
+            % {"value1": ", ".join(sorted(unknown))}
+        )
     is_owner = BrandMembership.objects.filter(
         brand=brand, user_id=getattr(actor, "pk", None), role=OWNER
     ).exists
@@ -153,8 +158,14 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
             value = changes[field]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ApplicationError(
-                    f"Use a whole number from {low} to {high}.",
-                    fields={field: [f"Use a whole number from {low} to {high}."]},
+                    gettext("Use a whole number from %(low)s to %(high)s.")
+                    % {"low": low, "high": high},
+                    fields={
+                        field: [
+                            gettext("Use a whole number from %(low)s to %(high)s.")
+                            % {"low": low, "high": high}
+                        ]
+                    },
                 )
     if "name" in changes and not str(changes["name"]).strip():
         raise ApplicationError(
@@ -178,7 +189,8 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
 def membership_add(*, brand: Brand, user: User, role: str, actor: Any) -> BrandMembership:
     if role not in BrandMembership.Role.values:
         raise ApplicationError(
-            f"Unknown role '{role}'.", fields={"role": [gettext("Unknown role.")]}
+            gettext("Unknown role '%(role)s'.") % {"role": role},
+            fields={"role": [gettext("Unknown role.")]},
         )
     membership, created = BrandMembership.objects.get_or_create(
         brand=brand, user=user, defaults={"role": role}
@@ -319,7 +331,8 @@ def product_create(
     sku = sku.strip()
     if sku and Product.objects.filter(brand=brand, sku=sku).exists():
         raise ConflictError(
-            f"SKU '{sku}' is already used.", fields={"sku": [f"SKU '{sku}' is already used."]}
+            gettext("SKU '%(sku)s' is already used.") % {"sku": sku},
+            fields={"sku": [gettext("SKU '%(sku)s' is already used.") % {"sku": sku}]},
         )
     try:
         with transaction.atomic():
@@ -327,7 +340,9 @@ def product_create(
                 brand=brand, category=category, name=name, sku=sku, description=description.strip()
             )
     except IntegrityError:  # a concurrent create of the same name or SKU won the race
-        raise ConflictError(f"There is already a product called '{name}'.") from None
+        raise ConflictError(
+            gettext("There is already a product called '%(name)s'.") % {"name": name}
+        ) from None
     audit_record(actor=actor, action="product.created", target=product, brand_id=brand.pk)
     return product
 
@@ -337,7 +352,10 @@ def product_update(*, product: Product, actor: Any, **changes: Any) -> Product:
     allowed = {"name", "category_id", "sku", "description"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            gettext("These fields cannot be changed: %(value1)s.")
+            % {"value1": ", ".join(sorted(unknown))}
+        )
     if "name" in changes:
         changes["name"] = str(changes["name"]).strip()
         if not changes["name"]:
@@ -356,7 +374,7 @@ def product_update(*, product: Product, actor: Any, **changes: Any) -> Product:
             .exists()
         ):
             raise ConflictError(
-                f"SKU '{changes['sku']}' is already used.",
+                gettext("SKU '%(sku)s' is already used.") % {"sku": changes["sku"]},
                 fields={"sku": [gettext("Already used.")]},
             )
     for field, value in changes.items():
@@ -416,7 +434,7 @@ def expert_profile_upsert(
 def expert_enrol(*, brand: Brand, user: User, status: str, actor: Any, reason: str = "") -> Expert:
     """Put a person in a brand's pool, or move their status. Audit-logged; idempotent."""
     if status not in Expert.Status.values:
-        raise ApplicationError(f"Unknown status '{status}'.")
+        raise ApplicationError(gettext("Unknown status '%(status)s'.") % {"status": status})
     expert, created = Expert.objects.get_or_create(
         brand=brand, user=user, defaults={"status": status, "status_reason": reason}
     )

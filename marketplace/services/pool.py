@@ -64,8 +64,8 @@ def expert_reinstate(
     expert = _locked(expert)
     if expert.status != Expert.Status.SUSPENDED:
         raise ConflictError(
-            f"Only a suspended expert can be reinstated; this one is "
-            f"{expert.get_status_display().lower()}."
+            gettext("Only a suspended expert can be reinstated; this one is %(value1)s.")
+            % {"value1": expert.get_status_display().lower()}
         )
     return expert_enrol(
         brand=expert.brand, user=expert.user, status=status, actor=actor, reason=reason
@@ -76,8 +76,10 @@ def expert_reinstate(
 def expert_tier_set(*, expert: Expert, tier: str, actor: Any) -> Expert:
     if tier not in Expert.Tier.values:
         raise ApplicationError(
-            f"Unknown tier '{tier}'.",
-            fields={"tier": [f"One of: {', '.join(Expert.Tier.values)}."]},
+            gettext("Unknown tier '%(tier)s'.") % {"tier": tier},
+            fields={
+                "tier": [gettext("One of: %(value1)s.") % {"value1": ", ".join(Expert.Tier.values)}]
+            },
         )
     expert = _locked(expert)
     if expert.tier != tier:
@@ -141,11 +143,20 @@ def _windows_validate(windows: list[tuple[int, time, time]]) -> list[tuple[int, 
     for index, (weekday, start, end) in enumerate(ordered):
         day = AvailabilityWindow.Weekday(weekday).label if 0 <= weekday <= 6 else str(weekday)
         if not 0 <= weekday <= 6:
-            problems.append(f"Unknown weekday {weekday}; use 0 (Monday) to 6 (Sunday).")
+            problems.append(
+                gettext("Unknown weekday %(weekday)s; use 0 (Monday) to 6 (Sunday).")
+                % {"weekday": weekday}
+            )
         elif start >= end:
-            problems.append(f"{day} {start:%H:%M}–{end:%H:%M}: the end must be after the start.")
+            problems.append(
+                gettext("%(day)s %(start)s–%(end)s: the end must be after the start.")
+                % {"day": day, "start": format(start, "%H:%M"), "end": format(end, "%H:%M")}
+            )
         elif index and ordered[index - 1][0] == weekday and ordered[index - 1][2] > start:
-            problems.append(f"{day}: two windows overlap at {start:%H:%M}.")
+            problems.append(
+                gettext("%(day)s: two windows overlap at %(start)s.")
+                % {"day": day, "start": format(start, "%H:%M")}
+            )
     if len(ordered) > 28:
         problems.append("Keep it to 28 windows a week.")
     if problems:
@@ -179,7 +190,10 @@ def expert_profile_update(
     }
     unknown = set(changes) - allowed
     if unknown:
-        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            gettext("These fields cannot be changed: %(value1)s.")
+            % {"value1": ", ".join(sorted(unknown))}
+        )
     errors: dict[str, list[str]] = {}
     if "display_name" in changes:
         changes["display_name"] = str(changes["display_name"]).strip()[:60]
@@ -188,7 +202,10 @@ def expert_profile_update(
     if "capacity" in changes and not 1 <= int(changes["capacity"]) <= 10:
         errors["capacity"] = [gettext("1 to 10 questions at once.")]
     if "timezone" in changes and changes["timezone"] not in _timezones():
-        errors["timezone"] = [f"Unknown timezone '{changes['timezone']}'; e.g. Europe/Berlin."]
+        errors["timezone"] = [
+            gettext("Unknown timezone '%(timezone)s'; e.g. Europe/Berlin.")
+            % {"timezone": changes["timezone"]}
+        ]
     if "bio" in changes and len(changes["bio"]) > 2000:
         errors["bio"] = [gettext("Keep it under 2000 characters.")]
     if errors:

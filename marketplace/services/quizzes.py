@@ -49,7 +49,8 @@ def _questions_validate(questions: list[dict[str, Any]]) -> list[dict[str, Any]]
         )
     if len(questions) > MAX_QUESTIONS:
         raise ApplicationError(
-            f"Keep a quiz under {MAX_QUESTIONS} questions.",
+            gettext("Keep a quiz under %(MAX_QUESTIONS)s questions.")
+            % {"MAX_QUESTIONS": MAX_QUESTIONS},
             fields={"questions": [gettext("Too many questions.")]},
         )
     errors: dict[str, list[str]] = {}
@@ -233,13 +234,16 @@ def quiz_attempt_submit(*, quiz: Quiz, user: User, answers: dict[int, int]) -> Q
         raise NotFoundError(gettext("No such quiz."))
     if expert.status not in MAY_TAKE_QUIZZES:
         raise ForbiddenError(
-            f"Your place in the {quiz.brand.name} pool is {expert.get_status_display().lower()}; "
-            "you cannot take its quizzes now."
+            gettext(
+                "Your place in the %(brand)s pool is %(value3)s; you cannot take its quizzes now."
+            )
+            % {"brand": quiz.brand.name, "value3": expert.get_status_display().lower()}
         )
     ready = quiz_next_attempt_at(quiz=quiz, user=user)
     if ready is not None:
         raise ConflictError(
-            f"You can take this quiz again after {ready:%Y-%m-%d %H:%M} UTC.",
+            gettext("You can take this quiz again after %(ready)s UTC.")
+            % {"ready": format(ready, "%Y-%m-%d %H:%M")},
             code="cooldown",
             fields={"retry_after": [ready.isoformat()]},
         )
@@ -257,7 +261,10 @@ def quiz_attempt_submit(*, quiz: Quiz, user: User, answers: dict[int, int]) -> Q
             correct += 1
     extra = set(answers) - {question.pk for question in questions}
     if extra:
-        errors["answers"] = [f"Not questions of this quiz: {', '.join(map(str, sorted(extra)))}."]
+        errors["answers"] = [
+            gettext("Not questions of this quiz: %(value1)s.")
+            % {"value1": ", ".join(map(str, sorted(extra)))}
+        ]
     if errors:
         raise ApplicationError(gettext("Answer every question of the quiz."), fields=errors)
     score = round(100 * correct / len(questions)) if questions else 0

@@ -189,3 +189,18 @@ def test_an_api_domain_error_is_german(cast: Any, api_as: Any) -> None:
         "Eine Kategorie braucht einen Namen.",
         "name: Dieses Feld darf nicht leer sein.",
     )
+
+
+def test_an_api_refusal_names_the_brand_in_german(cast: Any, api_as: Any) -> None:
+    # when: a quality reviewer tries to add a category
+    response = api_as(cast.quinn).post(
+        "/api/v1/brands/acme/categories", {"name": "Socks"}, format="json", **DE
+    )
+
+    # then
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == (
+        "Ihre Rolle im Team von Acme Outdoors darf das nicht; "
+        "wenden Sie sich an einen Inhaber oder Manager."
+    )
+    assert not cast.acme.categories.filter(name="Socks").exists()
