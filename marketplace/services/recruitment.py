@@ -487,7 +487,7 @@ def application_approve(
     if status not in IN_POOL:
         raise ApplicationError(
             gettext("Approve as 'approved' or 'probation'."),
-            fields={"status": ["approved or probation"]},
+            fields={"status": [gettext("approved or probation")]},
         )
     application = _application_for_decision(application)
     expert = (
