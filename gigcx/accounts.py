@@ -7,6 +7,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext
 
 from gigcx.models import User
 
@@ -48,5 +49,5 @@ def signed_in_user(request: Any) -> User:
     with 403 rather than handed on as if it were a person."""
     user = getattr(request, "user", None)
     if not isinstance(user, User):
-        raise PermissionDenied("Sign in as a person to do this.")
+        raise PermissionDenied(gettext("Sign in as a person to do this."))
     return user

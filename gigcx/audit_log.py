@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.exceptions import ApplicationError, fields_message
 from gigcx.models import AUDIT_WORDS, AuditEvent
@@ -69,7 +70,10 @@ def _day(raw: str, name: str, errors: dict[str, list[str]]) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors[name] = [f"'{raw[:40]}' is not a day; use YYYY-MM-DD, e.g. 2026-12-01."]
+        errors[name] = [
+            gettext("'%(value1)s' is not a day; use YYYY-MM-DD, e.g. 2026-12-01.")
+            % {"value1": raw[:40]}
+        ]
         return None
 
 
@@ -79,16 +83,18 @@ def audit_filters_parse(params: Mapping[str, Any]) -> tuple[AuditFilters, dict[s
     errors: dict[str, list[str]] = {}
     actor = str(params.get("actor") or "").strip()[:254]
     if actor and actor != SYSTEM and not actor.isdigit() and "@" not in actor:
-        errors["actor"] = ["Use a person's id, their email, or 'system'."]
+        errors["actor"] = [gettext("Use a person's id, their email, or 'system'.")]
         actor = ""
     action = str(params.get("action") or "").strip()
     if action and not ACTION_RE.fullmatch(action):
-        errors["action"] = ["Use an action such as 'payout.paid', or a family such as 'payout.'."]
+        errors["action"] = [
+            gettext("Use an action such as 'payout.paid', or a family such as 'payout.'.")
+        ]
         action = ""
     since = _day(str(params.get("since") or "").strip(), "since", errors)
     until = _day(str(params.get("until") or "").strip(), "until", errors)
     if since and until and until < since:
-        errors["until"] = ["The end day is before the start day."]
+        errors["until"] = [gettext("The end day is before the start day.")]
         until = None
     return AuditFilters(actor=actor, action=action, since=since, until=until), errors
 
@@ -155,7 +161,10 @@ def audit_action_choices(*, viewer: Viewer, brand_id: int) -> list[tuple[str, st
         .distinct()
     )
     families = sorted({a.split(".")[0] for a in actions if "." in a})
-    choices = [(f"{family}.", f"All {family.replace('_', ' ')} actions") for family in families]
+    choices = [
+        (f"{family}.", gettext("All %(family)s actions") % {"family": family.replace("_", " ")})
+        for family in families
+    ]
     choices += [(a, AUDIT_WORDS.get(a, a.replace(".", " ").replace("_", " "))) for a in actions]
     return choices
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
+from django.utils.translation import gettext
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
@@ -26,7 +27,9 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
             return None
         result = super().authenticate(request)
         if result is None:
-            raise AuthenticationFailed("The session token is invalid or has expired; log in again.")
+            raise AuthenticationFailed(
+                gettext("The session token is invalid or has expired; log in again.")
+            )
         return result
 
     def authenticate_header(self, request: Request) -> str:

@@ -25,6 +25,7 @@ from celery.utils import uuid
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ def dead_letter_retry(*, dead_letter_id: int, actor: Any = None) -> str:
             .first()
         )
         if letter is None:
-            raise NotFoundError("No such open dead letter.")
+            raise NotFoundError(gettext("No such open dead letter."))
         new_id = uuid()
         letter.resolved_at = timezone.now()
         letter.resolution = f"retried as {new_id}"
@@ -210,7 +211,7 @@ def dead_letter_discard(*, dead_letter_id: int, actor: Any = None) -> None:
             resolved_at=timezone.now(), resolution="discarded"
         )
         if not closed:
-            raise NotFoundError("No such open dead letter.")
+            raise NotFoundError(gettext("No such open dead letter."))
         audit_record(
             actor=actor,
             action="dead_letter.discarded",

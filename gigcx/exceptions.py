@@ -16,6 +16,8 @@ from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -88,11 +90,22 @@ def unavailable_dependency(exc: BaseException | None) -> str | None:
     return None
 
 
+# What a person reads for each dependency (the names above stay English in the logs).
+_DEPENDENCY_WORDS = {"database": _("database"), "cache": _("cache"), "task queue": _("task queue")}
+
+
+def dependency_words(dependency: str) -> str:
+    return str(_DEPENDENCY_WORDS.get(dependency, dependency))
+
+
 def unavailable_body(dependency: str) -> dict[str, Any]:
     return error_body(
         "service_unavailable",
-        f"The service is briefly unavailable ({dependency}); nothing you sent before this "
-        f"was lost. Try again in {RETRY_AFTER_SECONDS} seconds.",
+        gettext(
+            "The service is briefly unavailable (%(dependency)s); nothing you sent before this "
+            "was lost. Try again in %(seconds)d seconds."
+        )
+        % {"dependency": dependency_words(dependency), "seconds": RETRY_AFTER_SECONDS},
     )
 
 
@@ -126,12 +139,19 @@ def fields_message(fields: dict[str, list[str]]) -> str:
     message still tells its user which field to change; ``fields`` keeps every problem.
     """
     if not fields:
-        return "The request is not valid."
+        return gettext("The request is not valid.")
     name, problems = next(iter(fields.items()))
-    message = f"{name}: {problems[0]}" if problems else f"{name} is not valid."
+    if problems:
+        message = gettext("%(field)s: %(problem)s") % {"field": name, "problem": problems[0]}
+    else:
+        message = gettext("%(field)s is not valid.") % {"field": name}
     others = len(fields) - 1
     if others:
-        message += f" ({others} more field{'s' if others > 1 else ''} to fix, listed in 'fields'.)"
+        message += " " + ngettext(
+            "(%(count)d more field to fix; each one is listed with its problem.)",
+            "(%(count)d more fields to fix; each one is listed with its problem.)",
+            others,
+        ) % {"count": others}
     return message
 
 
@@ -151,7 +171,7 @@ _DRF_CODES = {
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler producing the one error shape."""
     if isinstance(exc, Http404):
-        exc = drf.NotFound("Not found.")
+        exc = drf.NotFound(gettext("Not found."))
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
 
@@ -188,7 +208,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if isinstance(exc, drf.Throttled) and exc.wait is not None:
             headers["Retry-After"] = str(int(exc.wait))
         code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), None)
-        message = exc.detail if isinstance(exc.detail, str) else "Request failed."
+        message = exc.detail if isinstance(exc.detail, str) else gettext("Request failed.")
         set_rollback()
         return Response(
             error_body(code or str(exc.default_code), str(message)),
@@ -207,13 +227,15 @@ def _wants_json(request: HttpRequest) -> bool:
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("not_found", "No such address."), status=404)
+        return JsonResponse(error_body("not_found", gettext("No such address.")), status=404)
     return render(request, "errors/404.html", status=404)
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("permission_denied", "You may not do this."), status=403)
+        return JsonResponse(
+            error_body("permission_denied", gettext("You may not do this.")), status=403
+        )
     return render(request, "errors/403.html", status=403)
 
 
@@ -222,7 +244,10 @@ def handler429(request: HttpRequest, exception: Exception | None = None) -> Http
     wait = 60
     if _wants_json(request):
         response: HttpResponse = JsonResponse(
-            error_body("throttled", f"Too many attempts. Try again in {wait} seconds."),
+            error_body(
+                "throttled",
+                gettext("Too many attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+            ),
             status=429,
         )
     else:
@@ -233,7 +258,9 @@ def handler429(request: HttpRequest, exception: Exception | None = None) -> Http
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(error_body("bad_request", "The request was malformed."), status=400)
+        return JsonResponse(
+            error_body("bad_request", gettext("The request was malformed.")), status=400
+        )
     return render(request, "errors/400.html", status=400)
 
 
@@ -250,7 +277,9 @@ def handler500(request: HttpRequest) -> HttpResponse:
         return response
     if _wants_json(request):
         return JsonResponse(
-            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            error_body(
+                "server_error", gettext("Something went wrong on our side; it has been logged.")
+            ),
             status=500,
         )
     return render(request, "errors/500.html", status=500)
@@ -261,8 +290,10 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         return JsonResponse(
             error_body(
                 "csrf_failed",
-                "CSRF check failed: send the X-CSRFToken header with a session, or use "
-                "X-Session-Token / Api-Key authentication.",
+                gettext(
+                    "CSRF check failed: send the X-CSRFToken header with a session, or use "
+                    "X-Session-Token / Api-Key authentication."
+                ),
             ),
             status=403,
         )
@@ -275,7 +306,7 @@ def render_unavailable(request: HttpRequest, dependency: str) -> HttpResponse:
 
     html = loader.get_template("errors/503.html").render(
         {
-            "dependency": dependency,
+            "dependency": dependency_words(dependency),
             "retry_after": RETRY_AFTER_SECONDS,
             # Reloading by itself is only safe for a page that was read, not a form sent.
             "reload": request.method in ("GET", "HEAD"),

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -119,8 +120,11 @@ def idempotency_keys_prune(*, now: Any = None) -> int:
 def _replay(record: IdempotencyKey, fingerprint: str, secrets: tuple[str, ...]) -> Response:
     if record.fingerprint != fingerprint:
         raise ConflictError(
-            f"This {HEADER} was already used for a different request. Use a new key for a "
-            "new request; send the same body to retry the first one.",
+            gettext(
+                "This %(header)s was already used for a different request. Use a new key for a "
+                "new request; send the same body to retry the first one."
+            )
+            % {"header": HEADER},
             code="idempotency_key_reused",
         )
     response = Response(_unseal(record.response, secrets), status=record.status_code)
@@ -142,7 +146,11 @@ def idempotent(*, secrets: tuple[str, ...] = ()) -> Callable[..., Any]:
                 return method(view, request, *args, **kwargs)
             if len(key) > KEY_MAX or not key.isprintable():
                 raise serializers.ValidationError(
-                    {HEADER: [f"At most {KEY_MAX} printable characters."]}
+                    {
+                        HEADER: [
+                            gettext("At most %(count)d printable characters.") % {"count": KEY_MAX}
+                        ]
+                    }
                 )
             caller = caller_of(request)
             fingerprint = fingerprint_of(request)

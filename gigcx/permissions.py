@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 
@@ -12,7 +13,7 @@ class IsPerson(IsAuthenticated):
     """A person signed in as themselves. Brand API keys act for a brand's staff; they have no
     expert console, presence, earnings or payouts."""
 
-    message = "Sign in as yourself; brand API keys cannot do this."
+    message = _("Sign in as yourself; brand API keys cannot do this.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return super().has_permission(request, view) and (

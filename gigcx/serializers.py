@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -25,7 +26,7 @@ class StrictInputSerializer(serializers.Serializer):
 
     def to_internal_value(self, data: Any) -> Any:
         unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        errors = {name: ["Unknown field; it cannot be set here."] for name in unknown}
+        errors = {name: [gettext("Unknown field; it cannot be set here.")] for name in unknown}
         try:
             value = super().to_internal_value(data)
         except ValidationError as exc:

@@ -13,6 +13,8 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext, ngettext
+
 from gigcx.exceptions import ApplicationError
 
 MAX_CSV_BYTES = 512 * 1024
@@ -72,20 +74,24 @@ def csv_decode(data: bytes | str) -> str:
     else:
         if len(data) > MAX_CSV_BYTES:
             raise ApplicationError(
-                f"The file is larger than {MAX_CSV_BYTES // 1024} KB; split it into parts.",
-                fields={"file": ["File too large."]},
+                gettext("The file is larger than %(value1)s KB; split it into parts.")
+                % {"value1": MAX_CSV_BYTES // 1024},
+                fields={"file": [gettext("File too large.")]},
             )
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ApplicationError(
-                "The file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'.",
-                fields={"file": ["Not a UTF-8 CSV file."]},
+                gettext(
+                    "The file is not UTF-8 text; save it from your spreadsheet as 'CSV UTF-8'."
+                ),
+                fields={"file": [gettext("Not a UTF-8 CSV file.")]},
             ) from None
     if len(text.encode()) > MAX_CSV_BYTES:
         raise ApplicationError(
-            f"The file is larger than {MAX_CSV_BYTES // 1024} KB; split it into parts.",
-            fields={"file": ["File too large."]},
+            gettext("The file is larger than %(value1)s KB; split it into parts.")
+            % {"value1": MAX_CSV_BYTES // 1024},
+            fields={"file": [gettext("File too large.")]},
         )
     return text
 
@@ -101,7 +107,7 @@ def csv_rows(text: str, *, required: list[str], optional: list[str]) -> list[Csv
         header = next(reader)
     except StopIteration:
         raise ApplicationError(
-            "The file is empty.", fields={"file": ["The file is empty."]}
+            gettext("The file is empty."), fields={"file": [gettext("The file is empty.")]}
         ) from None
     except csv.Error as exc:
         message = f"The file is not valid CSV: {exc}."
@@ -111,9 +117,9 @@ def csv_rows(text: str, *, required: list[str], optional: list[str]) -> list[Csv
     unknown = [name for name in columns if name and name not in required + optional]
     problems = []
     if missing:
-        problems.append(f"missing column(s): {', '.join(missing)}")
+        problems.append(gettext("missing column(s): %(value1)s") % {"value1": ", ".join(missing)})
     if unknown:
-        problems.append(f"unknown column(s): {', '.join(unknown)}")
+        problems.append(gettext("unknown column(s): %(value1)s") % {"value1": ", ".join(unknown)})
     if problems:
         expected = ", ".join(required + [f"{name} (optional)" for name in optional])
         message = f"The header line is not right ({'; '.join(problems)}). Expected: {expected}."
@@ -125,13 +131,15 @@ def csv_rows(text: str, *, required: list[str], optional: list[str]) -> list[Csv
                 continue  # blank lines are common at the end of exported files
             if len(rows) >= MAX_CSV_ROWS:
                 raise ApplicationError(
-                    f"The file has more than {MAX_CSV_ROWS} rows; split it into parts.",
-                    fields={"file": ["Too many rows."]},
+                    gettext("The file has more than %(MAX_CSV_ROWS)s rows; split it into parts.")
+                    % {"MAX_CSV_ROWS": MAX_CSV_ROWS},
+                    fields={"file": [gettext("Too many rows.")]},
                 )
             row = CsvRow(line=reader.line_num, values={})
             if len(values) > len(columns):
                 row.errors.append(
-                    f"has {len(values)} values but the header has {len(columns)} columns"
+                    gettext("has %(value1)s values but the header has %(value3)s columns")
+                    % {"value1": len(values), "value3": len(columns)}
                 )
             for index, name in enumerate(columns):
                 if name:
@@ -142,7 +150,8 @@ def csv_rows(text: str, *, required: list[str], optional: list[str]) -> list[Csv
         raise ApplicationError(message, fields={"file": [message]}) from None
     if not rows:
         raise ApplicationError(
-            "The file has a header but no rows.", fields={"file": ["No rows to import."]}
+            gettext("The file has a header but no rows."),
+            fields={"file": [gettext("No rows to import.")]},
         )
     return rows
 
@@ -152,15 +161,25 @@ def import_guard(report: CsvReport, *, only_valid: bool, what: str) -> None:
     if report.error_rows and not only_valid:
         bad, good = len(report.error_rows), len(report.valid_rows)
         raise ApplicationError(
-            f"{bad} row{'s' if bad != 1 else ''} of the file have errors, so no {what} "
-            f"were imported. Fix the file, or confirm importing only the {good} valid "
-            f"row{'s' if good != 1 else ''}.",
+            ngettext(
+                "%(bad)d row of the file has errors, so no %(what)s were imported.",
+                "%(bad)d rows of the file have errors, so no %(what)s were imported.",
+                bad,
+            )
+            % {"bad": bad, "what": what}
+            + " "
+            + ngettext(
+                "Fix the file, or confirm importing only the %(good)d valid row.",
+                "Fix the file, or confirm importing only the %(good)d valid rows.",
+                good,
+            )
+            % {"good": good},
             code="rows_invalid",
             fields=report.error_fields(),
         )
     if not report.valid_rows:
         raise ApplicationError(
-            f"No row of the file is valid, so no {what} were imported.",
+            gettext("No row of the file is valid, so no %(what)s were imported.") % {"what": what},
             code="rows_invalid",
             fields=report.error_fields(),
         )

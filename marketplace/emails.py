@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils import translation
 
+from gigcx.i18n import language_for
 from marketplace.models import Invitation
 
 
@@ -23,7 +25,9 @@ def invitation_email_send(*, invitation_id: int) -> bool:
         "link": invitation_link(invitation),
         "products": list(invitation.products.all()),
     }
-    subject = render_to_string("emails/invitation_subject.txt", context).strip()
-    body = render_to_string("emails/invitation_body.txt", context)
+    # The invitee has no account yet: write in the brand's language.
+    with translation.override(language_for(brand=invitation.brand)):
+        subject = render_to_string("emails/invitation_subject.txt", context).strip()
+        body = render_to_string("emails/invitation_body.txt", context)
     send_mail(subject, body, None, [invitation.email])
     return True

@@ -3,6 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from marketplace.models import (
     LANGUAGE_CHOICES,
@@ -17,55 +19,74 @@ from marketplace.models import (
 class BrandDetailsForm(forms.Form):
     """What customers read about the brand, edited after it was set up (the address stays)."""
 
-    name = forms.CharField(max_length=120, help_text="As your customers know it.")
+    name = forms.CharField(
+        label=_("Name"), max_length=120, help_text=_("As your customers know it.")
+    )
     tagline = forms.CharField(
-        max_length=200, required=False, help_text="One line under the name on your pages."
+        label=_("Tagline"),
+        max_length=200,
+        required=False,
+        help_text=_("One line under the name on your pages."),
     )
     website = forms.URLField(
+        label=_("Website"),
         required=False,
         assume_scheme="https",
-        help_text="Your own site. The embeddable question widget may only be framed there.",
+        help_text=_("Your own site. The embeddable question widget may only be framed there."),
     )
     languages = forms.MultipleChoiceField(
+        label=_("Languages"),
         choices=LANGUAGE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Languages your experts answer in.",
+        help_text=_("Languages your experts answer in."),
     )
     anonymous_questions_per_hour = forms.IntegerField(
-        label="Questions an hour from visitors without an account",
+        label=_("Questions an hour from visitors without an account"),
         min_value=1,
         max_value=100_000,
-        help_text="Beyond it visitors are asked to wait a few minutes or sign in: a flood stays "
-        "bounded however its senders' addresses change.",
+        help_text=_(
+            "Beyond it visitors are asked to wait a few minutes or sign in: a flood stays "
+            "bounded however its senders' addresses change."
+        ),
     )
     questions_per_customer_per_day = forms.IntegerField(
-        label="Questions a day from one signed-in customer",
+        label=_("Questions a day from one signed-in customer"),
         min_value=1,
         max_value=10_000,
     )
 
 
 class BrandForm(forms.Form):
-    name = forms.CharField(max_length=120, help_text="As your customers know it.")
+    name = forms.CharField(
+        label=_("Name"), max_length=120, help_text=_("As your customers know it.")
+    )
     slug = forms.SlugField(
+        label=_("Slug"),
         max_length=60,
         required=False,
-        help_text="The web address of your brand on GigCX; leave empty to derive it from the name.",
+        help_text=_(
+            "The web address of your brand on GigCX; leave empty to derive it from the name."
+        ),
     )
-    tagline = forms.CharField(max_length=200, required=False)
+    tagline = forms.CharField(label=_("Tagline"), max_length=200, required=False)
     languages = forms.MultipleChoiceField(
+        label=_("Languages"),
         choices=LANGUAGE_CHOICES,
         initial=["en"],
         widget=forms.CheckboxSelectMultiple,
-        help_text="Languages your experts answer in.",
+        help_text=_("Languages your experts answer in."),
     )
 
 
 class ProductForm(forms.Form):
-    name = forms.CharField(max_length=160)
-    category = forms.ModelChoiceField(queryset=Category.objects.none(), required=False)
-    sku = forms.CharField(max_length=64, required=False, label="SKU")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    name = forms.CharField(label=_("Name"), max_length=160)
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.none(), required=False
+    )
+    sku = forms.CharField(max_length=64, required=False, label=_("SKU"))
+    description = forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,8 +104,10 @@ class ProductForm(forms.Form):
 
 
 class CategoryForm(forms.Form):
-    name = forms.CharField(max_length=120)
-    parent = forms.ModelChoiceField(queryset=Category.objects.none(), required=False)
+    name = forms.CharField(label=_("Name"), max_length=120)
+    parent = forms.ModelChoiceField(
+        label=_("Parent"), queryset=Category.objects.none(), required=False
+    )
 
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -92,9 +115,12 @@ class CategoryForm(forms.Form):
 
 
 class CategoryEditForm(forms.Form):
-    name = forms.CharField(max_length=120)
+    name = forms.CharField(label=_("Name"), max_length=120)
     parent = forms.ModelChoiceField(
-        queryset=Category.objects.none(), required=False, empty_label="— top level —"
+        label=_("Parent"),
+        queryset=Category.objects.none(),
+        required=False,
+        empty_label=_("— top level —"),
     )
 
     def __init__(self, *args: Any, brand: Brand, category: Category, **kwargs: Any) -> None:
@@ -106,17 +132,20 @@ class CategoryEditForm(forms.Form):
 
 class CsvUploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file", help_text="UTF-8 CSV with a header line; at most 512 KB."
+        label=_("CSV file"), help_text=_("UTF-8 CSV with a header line; at most 512 KB.")
     )
 
 
 class InvitationForm(forms.Form):
-    email = forms.EmailField(help_text="The customer receives a link that works for 14 days.")
+    email = forms.EmailField(
+        label=_("Email"), help_text=_("The customer receives a link that works for 14 days.")
+    )
     products = forms.ModelMultipleChoiceField(
+        label=_("Products"),
         queryset=Product.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Products they bought; pre-filled on their application.",
+        help_text=_("Products they bought; pre-filled on their application."),
     )
 
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
@@ -125,12 +154,12 @@ class InvitationForm(forms.Form):
 
 
 LEVEL_CHOICES = [
-    ("", "I don't own it"),
-    ("1", "1 · I have it, still learning"),
-    ("2", "2 · I use it now and then"),
-    ("3", "3 · I use it a lot"),
-    ("4", "4 · I know it inside out"),
-    ("5", "5 · People ask me about it"),
+    ("", _("I don't own it")),
+    ("1", _("1 · I have it, still learning")),
+    ("2", _("2 · I use it now and then")),
+    ("3", _("3 · I use it a lot")),
+    ("4", _("4 · I know it inside out")),
+    ("5", _("5 · People ask me about it")),
 ]
 
 
@@ -138,18 +167,21 @@ class ApplicationForm(forms.Form):
     """One level field per product (``level_<id>``), then languages, motivation and terms."""
 
     languages = forms.MultipleChoiceField(
+        label=_("Languages"),
         choices=LANGUAGE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Languages you can answer customers in.",
+        help_text=_("Languages you can answer customers in."),
     )
     motivation = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4}),
         max_length=2000,
-        label="Why do you want to help other customers?",
+        label=_("Why do you want to help other customers?"),
     )
     accept_terms = forms.BooleanField(
-        label="I accept the advocate program terms: I answer honestly, never share customers' "
-        "personal data, and say when I don't know.",
+        label=_(
+            "I accept the advocate program terms: I answer honestly, never share customers' "
+            "personal data, and say when I don't know."
+        ),
     )
 
     def __init__(
@@ -169,7 +201,9 @@ class ApplicationForm(forms.Form):
         data = super().clean()
         if self.products and not any(data.get(f"level_{p.pk}") for p in self.products):
             raise forms.ValidationError(
-                "Choose at least one product you own and use, and rate how well you know it."
+                gettext(
+                    "Choose at least one product you own and use, and rate how well you know it."
+                )
             )
         return data
 
@@ -185,17 +219,20 @@ class ApplicationForm(forms.Form):
 
 
 class QuizForm(forms.Form):
-    title = forms.CharField(max_length=160)
-    subject = forms.ChoiceField(label="About", help_text="A product, or a whole category.")
-    level = forms.IntegerField(min_value=1, max_value=5, initial=3, label="Verifies level")
-    pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label="Pass mark %")
+    title = forms.CharField(label=_("Title"), max_length=160)
+    subject = forms.ChoiceField(label=_("About"), help_text=_("A product, or a whole category."))
+    level = forms.IntegerField(min_value=1, max_value=5, initial=3, label=_("Verifies level"))
+    pass_mark = forms.IntegerField(min_value=1, max_value=100, initial=80, label=_("Pass mark %"))
     cooldown_hours = forms.IntegerField(
-        min_value=0, max_value=720, initial=24, label="Cool-down, h"
+        min_value=0, max_value=720, initial=24, label=_("Cool-down, h")
     )
     questions = forms.CharField(
+        label=_("Questions"),
         widget=forms.Textarea(attrs={"rows": 10, "class": "mono"}),
-        help_text="One question per paragraph: the question on the first line, then one "
-        "choice per line starting with '-' (wrong) or '*' (the correct one).",
+        help_text=_(
+            "One question per paragraph: the question on the first line, then one "
+            "choice per line starting with '-' (wrong) or '*' (the correct one)."
+        ),
     )
 
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
@@ -203,8 +240,8 @@ class QuizForm(forms.Form):
         products = Product.objects.filter(brand=brand, is_archived=False)
         categories = Category.objects.filter(brand=brand, is_archived=False)
         self.fields["subject"].choices = [
-            ("Products", [(f"p:{p.pk}", p.name) for p in products]),
-            ("Categories", [(f"c:{c.pk}", c.name) for c in categories]),
+            (gettext("Products"), [(f"p:{p.pk}", p.name) for p in products]),
+            (gettext("Categories"), [(f"c:{c.pk}", c.name) for c in categories]),
         ]
 
     def clean_questions(self) -> list[dict[str, Any]]:
@@ -236,14 +273,16 @@ def quiz_text_parse(text: str) -> list[dict[str, Any]]:
         if line[0] in "-*" and current is not None:
             current["choices"].append({"text": line[1:].strip(), "is_correct": line[0] == "*"})
         elif line[0] in "-*":
-            raise forms.ValidationError(f"The choice '{line}' has no question above it.")
+            raise forms.ValidationError(
+                gettext("The choice '%(line)s' has no question above it.") % {"line": line}
+            )
         elif current is None:
             current = {"text": line, "choices": []}
             questions.append(current)
         else:
             current["text"] += " " + line
     if not questions:
-        raise forms.ValidationError("Write at least one question.")
+        raise forms.ValidationError(gettext("Write at least one question."))
     return questions
 
 
@@ -259,7 +298,7 @@ class QuizTakeForm(forms.Form):
                 choices=[(choice.pk, choice.text) for choice in question.choices.all()],
                 coerce=int,
                 widget=forms.RadioSelect,
-                error_messages={"required": "Choose an answer."},
+                error_messages={"required": gettext("Choose an answer.")},
             )
 
     def answers(self) -> dict[int, int]:
@@ -268,57 +307,66 @@ class QuizTakeForm(forms.Form):
 
 class ApproveForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[("approved", "Approved"), ("probation", "On probation")],
+        choices=[("approved", _("Approved")), ("probation", _("On probation"))],
         initial="approved",
-        label="Join the pool as",
+        label=_("Join the pool as"),
     )
     reason = forms.CharField(
-        required=False, max_length=2000, label="Note", widget=forms.Textarea(attrs={"rows": 2})
+        required=False, max_length=2000, label=_("Note"), widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="The applicant sees this.",
+        help_text=_("The applicant sees this."),
     )
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="The expert sees this; it is kept in the audit log.",
+        help_text=_("The expert sees this; it is kept in the audit log."),
     )
 
 
 class TierForm(forms.Form):
-    tier = forms.ChoiceField(choices=Expert.Tier.choices)
+    tier = forms.ChoiceField(label=_("Tier"), choices=Expert.Tier.choices)
 
 
 class VerifyForm(forms.Form):
     level = forms.TypedChoiceField(
-        choices=[(n, str(n)) for n in range(1, 6)], coerce=int, label="Verified level"
+        choices=[(n, str(n)) for n in range(1, 6)], coerce=int, label=_("Verified level")
     )
 
 
 class PoolFilterForm(forms.Form):
-    q = forms.CharField(required=False, label="Search", max_length=100)
-    status = forms.ChoiceField(choices=[("", "Any"), *Expert.Status.choices], required=False)
-    tier = forms.ChoiceField(choices=[("", "Any"), *Expert.Tier.choices], required=False)
+    q = forms.CharField(required=False, label=_("Search"), max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any")), *Expert.Status.choices], required=False
+    )
+    tier = forms.ChoiceField(
+        label=_("Tier"), choices=[("", _("Any")), *Expert.Tier.choices], required=False
+    )
     product = forms.ModelChoiceField(
-        queryset=Product.objects.none(), required=False, empty_label="Any"
+        label=_("Product"), queryset=Product.objects.none(), required=False, empty_label=_("Any")
     )
     verified = forms.ChoiceField(
+        label=_("Verified"),
         choices=[
-            ("", "Any"),
-            ("1", "Has a verified skill"),
-            ("0", "None verified"),
+            ("", _("Any")),
+            ("1", _("Has a verified skill")),
+            ("0", _("None verified")),
         ],
         required=False,
     )
-    language = forms.ChoiceField(choices=[("", "Any"), *LANGUAGE_CHOICES], required=False)
+    language = forms.ChoiceField(
+        label=_("Language"), choices=[("", _("Any")), *LANGUAGE_CHOICES], required=False
+    )
 
     def __init__(self, *args: Any, brand: Brand, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -326,25 +374,35 @@ class PoolFilterForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    display_name = forms.CharField(max_length=60, help_text="Customers see this name.")
-    bio = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
-    languages = forms.MultipleChoiceField(
-        choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=60, help_text=_("Customers see this name.")
     )
-    timezone = forms.ChoiceField(help_text="Your availability windows are in this timezone.")
+    bio = forms.CharField(
+        label=_("Bio"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Languages"), choices=LANGUAGE_CHOICES, widget=forms.CheckboxSelectMultiple
+    )
+    timezone = forms.ChoiceField(
+        label=_("Timezone"), help_text=_("Your availability windows are in this timezone.")
+    )
     capacity = forms.IntegerField(
-        min_value=1, max_value=10, initial=2, help_text="How many questions at once (1–10)."
+        label=_("Capacity"),
+        min_value=1,
+        max_value=10,
+        initial=2,
+        help_text=_("How many questions at once (1–10)."),
     )
     notify_offers_browser = forms.BooleanField(
-        required=False, label="Show new offers in the browser"
+        required=False, label=_("Show new offers in the browser")
     )
-    notify_offers_email = forms.BooleanField(required=False, label="Email me about new offers")
+    notify_offers_email = forms.BooleanField(required=False, label=_("Email me about new offers"))
     notify_program_email = forms.BooleanField(
-        required=False, label="Email me news from the programs I am in"
+        required=False, label=_("Email me news from the programs I am in")
     )
     notify_surge_alerts = forms.BooleanField(
         required=False,
-        label="Invite me when questions pile up (browser and email), with any surge bonus",
+        label=_("Invite me when questions pile up (browser and email), with any surge bonus"),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -360,19 +418,24 @@ def timezone_names() -> list[str]:
 
 class WindowForm(forms.Form):
     weekday = forms.TypedChoiceField(
+        label=_("Weekday"),
         choices=[("", "—"), *AvailabilityWindow.Weekday.choices],
         coerce=int,
         required=False,
         empty_value=None,
     )
-    start = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
-    end = forms.TimeField(required=False, widget=forms.TimeInput(attrs={"type": "time"}))
+    start = forms.TimeField(
+        label=_("Start"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    end = forms.TimeField(
+        label=_("End"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         filled = [data.get("weekday") is not None, bool(data.get("start")), bool(data.get("end"))]
         if any(filled) and not all(filled):
-            raise forms.ValidationError("Give the day, the start and the end.")
+            raise forms.ValidationError(gettext("Give the day, the start and the end."))
         return data
 
 

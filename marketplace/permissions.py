@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
@@ -32,13 +33,22 @@ class MfaRequired(ForbiddenError):
     code = "mfa_required"
 
 
+def role_refusal(brand: Brand) -> str:
+    return gettext("Your role on %(brand)s's staff cannot do this; ask an owner or manager.") % {
+        "brand": brand.name
+    }
+
+
 def raise_if_mfa_withheld(viewer: Viewer, slug: str) -> None:
     brand = mfa_withheld_brand(viewer, slug)
     if brand is not None:
         raise MfaRequired(
-            f"Your role on {brand.name}'s staff needs two-factor authentication: set up an "
-            "authenticator app at /accounts/2fa/ and sign in with a code (or enter one at "
-            "/accounts/2fa/reauthenticate/). Brand API keys are not affected."
+            gettext(
+                "Your role on %(brand)s's staff needs two-factor authentication: set up an "
+                "authenticator app at /accounts/2fa/ and sign in with a code (or enter one at "
+                "/accounts/2fa/reauthenticate/). Brand API keys are not affected."
+            )
+            % {"brand": brand.name}
         )
 
 
@@ -62,9 +72,7 @@ def brand_for_staff(request: Any, slug: str, roles: tuple[str, ...] = STAFF_ROLE
         raise_if_mfa_withheld(viewer, slug)
         raise NotFound(BRAND_NOT_FOUND)
     if not viewer.is_staff_of(brand.pk, roles):
-        raise PermissionDenied(
-            f"Your role on {brand.name}'s staff cannot do this; ask an owner or manager."
-        )
+        raise PermissionDenied(role_refusal(brand))
     return brand
 
 
@@ -101,7 +109,9 @@ class IsBrandStaffOrApplicant(IsBrandStaff):
         if request.method not in SAFE_METHODS and getattr(request.user, "api_key_id", None):
             # Applying and taking a quiz are acts of a person; a brand's integration key is
             # not one (it used to reach the service as a user and answer 500).
-            raise PermissionDenied("Brand API keys cannot apply or take quizzes; people do.")
+            raise PermissionDenied(
+                gettext("Brand API keys cannot apply or take quizzes; people do.")
+            )
         viewer = viewer_for(request)
         raise_if_mfa_withheld(viewer, view.kwargs["slug"])
         brand = Brand.objects.visible_to(viewer).filter(slug=view.kwargs["slug"]).first()
@@ -112,9 +122,7 @@ class IsBrandStaffOrApplicant(IsBrandStaff):
                 else getattr(view, "write_roles", EDITOR_ROLES)
             )
             if not viewer.is_staff_of(brand.pk, roles):
-                raise PermissionDenied(
-                    f"Your role on {brand.name}'s staff cannot do this; ask an owner or manager."
-                )
+                raise PermissionDenied(role_refusal(brand))
             request.brand = brand  # type: ignore[attr-defined]
             request.is_brand_staff = True  # type: ignore[attr-defined]
             return True
@@ -137,7 +145,7 @@ class PublicReadBrandStaffWrite(IsBrandStaff):
                 .first()
             )
             if brand is None:
-                raise NotFound("No such brand.")
+                raise NotFound(gettext("No such brand."))
             request.brand = brand  # type: ignore[attr-defined]
             request.is_brand_staff = viewer_for(request).is_staff_of(brand.pk)  # type: ignore[attr-defined]
             return True

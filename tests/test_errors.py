@@ -59,7 +59,7 @@ def test_validation_errors_list_each_field(cast: Any, api_as: Any) -> None:
     # the message alone says what to fix: the first field and its problem, then how many more
     first = next(iter(error["fields"]))
     assert error["message"].startswith(f"{first}: {error['fields'][first][0]}")
-    assert error["message"].endswith("(2 more fields to fix, listed in 'fields'.)")
+    assert error["message"].endswith("(2 more fields to fix; each one is listed with its problem.)")
 
 
 def test_malformed_json_is_400(cast: Any, api_as: Any) -> None:

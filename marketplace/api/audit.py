@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -70,8 +71,10 @@ class IsSiteAdmin(IsAuthenticated):
             return False
         if not viewer_for(request).is_site_admin:
             raise PermissionDenied(
-                "Only site admins read the whole audit log; brand staff read their brand's "
-                "at /api/v1/brands/{slug}/audit."
+                gettext(
+                    "Only site admins read the whole audit log; brand staff read their brand's "
+                    "at /api/v1/brands/{slug}/audit."
+                )
             )
         return True
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -139,7 +140,7 @@ class BrandCreateApi(APIView):
     @extend_schema(request=InputSerializer, responses={201: BrandOutputSerializer})
     def post(self, request: Request) -> Response:
         if getattr(request.user, "api_key_id", None) is not None:
-            raise PermissionDenied("API keys act for one brand; a person creates brands.")
+            raise PermissionDenied(gettext("API keys act for one brand; a person creates brands."))
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         brand = services.brand_create(owner=signed_in_user(request), **incoming.validated_data)
@@ -230,7 +231,7 @@ class CategoryDetailApi(APIView):
             .first()
         )
         if category is None:
-            raise NotFound("No such category.")
+            raise NotFound(gettext("No such category."))
         return category
 
     @extend_schema(responses=CategoryOutputSerializer)
@@ -307,7 +308,7 @@ class ProductDetailApi(APIView):
             .first()
         )
         if product is None:
-            raise NotFound("No such product.")
+            raise NotFound(gettext("No such product."))
         return product
 
     @extend_schema(responses=ProductOutputSerializer)
@@ -419,7 +420,7 @@ class ApiKeyRevokeApi(APIView):
             .first()
         )
         if key is None:
-            raise NotFound("No such API key.")
+            raise NotFound(gettext("No such API key."))
         return Response(
             ApiKeyOutputSerializer(services.api_key_revoke(key=key, actor=request.user)).data
         )

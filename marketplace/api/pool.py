@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -111,7 +112,7 @@ def _expert(request: Request, expert_id: int) -> Expert:
         .first()
     )
     if expert is None:
-        raise NotFound("No such expert in this brand's pool.")
+        raise NotFound(gettext("No such expert in this brand's pool."))
     return expert
 
 
@@ -192,7 +193,7 @@ class ExpertSkillVerificationApi(APIView):
             .first()
         )
         if skill is None:
-            raise NotFound("This expert has no skill on that product.")
+            raise NotFound(gettext("This expert has no skill on that product."))
         return skill
 
     @extend_schema(request=InputSerializer, responses=ExpertOutputSerializer)
@@ -290,7 +291,9 @@ class ExpertProfileApi(APIView):
             .first()
         )
         if profile is None:
-            raise NotFound("You have no expert profile yet; PATCH this address to create it.")
+            raise NotFound(
+                gettext("You have no expert profile yet; PATCH this address to create it.")
+            )
         return profile
 
     @extend_schema(
@@ -311,6 +314,8 @@ class ExpertProfileApi(APIView):
         if windows is not None:
             windows = [(int(w["weekday"]), w["start"], w["end"]) for w in windows]
         if not data and windows is None:
-            raise ValidationError({"non_field_errors": ["Send at least one field to change."]})
+            raise ValidationError(
+                {"non_field_errors": [gettext("Send at least one field to change.")]}
+            )
         services.expert_profile_update(user=signed_in_user(request), availability=windows, **data)
         return Response(ProfileOutputSerializer(self._profile(request)).data)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -44,7 +45,7 @@ class CsvImportInputSerializer(StrictInputSerializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if bool(attrs.get("file")) == bool(attrs.get("csv")):
-            raise ValidationError({"file": ["Send a CSV file, or the CSV text in 'csv'."]})
+            raise ValidationError({"file": [gettext("Send a CSV file, or the CSV text in 'csv'.")]})
         upload = attrs.pop("file", None)
         attrs["text"] = csv_decode(upload.read() if upload else attrs.pop("csv"))
         attrs.pop("csv", None)
@@ -161,7 +162,7 @@ def _invitation(request: Request, invitation_id: int) -> Invitation:
         .first()
     )
     if invitation is None:
-        raise NotFound("No such invitation.")
+        raise NotFound(gettext("No such invitation."))
     return invitation
 
 
@@ -184,7 +185,14 @@ class InvitationListCreateApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         state = request.query_params.get("state") or None
         if state and state not in Invitation.State.values:
-            raise ValidationError({"state": [f"Use one of: {', '.join(Invitation.State.values)}."]})
+            raise ValidationError(
+                {
+                    "state": [
+                        gettext("Use one of: %(value1)s.")
+                        % {"value1": ", ".join(Invitation.State.values)}
+                    ]
+                }
+            )
         invitations = selectors.invitation_list(
             brand=brand_of(request), viewer=viewer_for(request), state=state
         )
@@ -307,7 +315,12 @@ class ApplicationListCreateApi(APIView):
         wanted = request.query_params.get("status") or None
         if wanted and wanted not in Application.Status.values:
             raise ValidationError(
-                {"status": [f"Use one of: {', '.join(Application.Status.values)}."]}
+                {
+                    "status": [
+                        gettext("Use one of: %(value1)s.")
+                        % {"value1": ", ".join(Application.Status.values)}
+                    ]
+                }
             )
         applications = selectors.application_list(
             brand=brand_of(request), viewer=viewer_for(request), status=wanted
@@ -339,7 +352,7 @@ def _application(request: Request, application_id: int) -> Application:
         .first()
     )
     if application is None:
-        raise NotFound("No such application.")
+        raise NotFound(gettext("No such application."))
     return application
 
 
@@ -495,7 +508,7 @@ def _quiz(request: Request, quiz_id: int) -> Quiz:
         .first()
     )
     if quiz is None:
-        raise NotFound("No such quiz.")
+        raise NotFound(gettext("No such quiz."))
     return quiz
 
 
@@ -595,7 +608,7 @@ class QuizAttemptListCreateApi(APIView):
         try:
             answers = {int(k): v for k, v in incoming.validated_data["answers"].items()}
         except ValueError:
-            raise ValidationError({"answers": ["Keys are question ids."]}) from None
+            raise ValidationError({"answers": [gettext("Keys are question ids.")]}) from None
         attempt = services.quiz_attempt_submit(
             quiz=quiz, user=signed_in_user(request), answers=answers
         )

@@ -10,20 +10,21 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext_lazy as _
 
 from gigcx.tenancy import EDITOR_ROLES, MANAGER, OWNER, QA, ScopedQuerySet, Viewer
 
 # Languages a brand can serve in (ISO 639-1). Kept short on purpose: each one needs experts.
 LANGUAGE_CHOICES = [
-    ("en", "English"),
-    ("de", "German"),
-    ("fr", "French"),
-    ("es", "Spanish"),
-    ("it", "Italian"),
-    ("nl", "Dutch"),
-    ("pt", "Portuguese"),
-    ("sv", "Swedish"),
-    ("pl", "Polish"),
+    ("en", _("English")),
+    ("de", _("German")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("it", _("Italian")),
+    ("nl", _("Dutch")),
+    ("pt", _("Portuguese")),
+    ("sv", _("Swedish")),
+    ("pl", _("Polish")),
 ]
 LANGUAGE_CODES = {code for code, _ in LANGUAGE_CHOICES}
 
@@ -95,9 +96,9 @@ class BrandMembership(models.Model):
     """A person on a brand's staff. The role decides what they may change."""
 
     class Role(models.TextChoices):
-        OWNER = OWNER, "Owner"
-        MANAGER = MANAGER, "Manager"
-        QA = QA, "Quality reviewer"
+        OWNER = OWNER, _("Owner")
+        MANAGER = MANAGER, _("Manager")
+        QA = QA, _("Quality reviewer")
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -250,13 +251,13 @@ class AvailabilityWindow(models.Model):
     expert's own timezone (``ExpertProfile.timezone``)."""
 
     class Weekday(models.IntegerChoices):
-        MONDAY = 0, "Monday"
-        TUESDAY = 1, "Tuesday"
-        WEDNESDAY = 2, "Wednesday"
-        THURSDAY = 3, "Thursday"
-        FRIDAY = 4, "Friday"
-        SATURDAY = 5, "Saturday"
-        SUNDAY = 6, "Sunday"
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
 
     profile = models.ForeignKey(
         ExpertProfile, on_delete=models.CASCADE, related_name="availability"
@@ -298,18 +299,18 @@ class Expert(models.Model):
     """A person's place in one brand's advocate pool."""
 
     class Status(models.TextChoices):
-        INVITED = "invited", "Invited"
-        APPLIED = "applied", "Applied"
-        APPROVED = "approved", "Approved"
-        PROBATION = "probation", "On probation"
-        SUSPENDED = "suspended", "Suspended"
-        REMOVED = "removed", "Removed"
+        INVITED = "invited", _("Invited")
+        APPLIED = "applied", _("Applied")
+        APPROVED = "approved", _("Approved")
+        PROBATION = "probation", _("On probation")
+        SUSPENDED = "suspended", _("Suspended")
+        REMOVED = "removed", _("Removed")
 
     class Tier(models.TextChoices):
-        NEW = "new", "New"
-        BRONZE = "bronze", "Bronze"
-        SILVER = "silver", "Silver"
-        GOLD = "gold", "Gold"
+        NEW = "new", _("New")
+        BRONZE = "bronze", _("Bronze")
+        SILVER = "silver", _("Silver")
+        GOLD = "gold", _("Gold")
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="experts")
     user = models.ForeignKey(

@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from gigcx.tenancy import ScopedQuerySet, Viewer
 from marketplace.models.core import Brand, Category, Expert, Product
@@ -38,17 +39,17 @@ class Invitation(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        REVOKED = "revoked", "Revoked"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
 
     class State(models.TextChoices):
         """What people see: a pending invitation past its date is expired."""
 
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        EXPIRED = "expired", "Expired"
-        REVOKED = "revoked", "Revoked"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
@@ -110,9 +111,9 @@ class Application(models.Model):
     """A person asks to join a brand's pool with the products they own and use."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Not accepted"
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Not accepted")
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="applications")
     user = models.ForeignKey(

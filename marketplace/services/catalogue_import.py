@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from marketplace.csv_rows import CsvReport, csv_rows, import_guard
@@ -43,37 +44,49 @@ def catalogue_import_validate(*, brand: Brand, text: str) -> CsvReport:
         description = row.values.get("description", "")
         raw_path = row.values.get("category", "")
         if not name:
-            row.errors.append("the name is empty")
+            row.errors.append(gettext("the name is empty"))
         elif len(name) > 160:
-            row.errors.append("the name is longer than 160 characters")
+            row.errors.append(gettext("the name is longer than 160 characters"))
         elif name.lower() in names:
-            row.errors.append(f"there is already a product called '{name}'")
+            row.errors.append(
+                gettext("there is already a product called '%(name)s'") % {"name": name}
+            )
         elif name.lower() in seen_names:
-            row.errors.append(f"'{name}' is already on line {seen_names[name.lower()]}")
+            row.errors.append(
+                gettext("'%(name)s' is already on line %(value3)s")
+                % {"name": name, "value3": seen_names[name.lower()]}
+            )
         else:
             seen_names[name.lower()] = row.line
         if sku:
             if len(sku) > 64:
-                row.errors.append("the SKU is longer than 64 characters")
+                row.errors.append(gettext("the SKU is longer than 64 characters"))
             elif sku in skus:
-                row.errors.append(f"SKU '{sku}' is already used")
+                row.errors.append(gettext("SKU '%(sku)s' is already used") % {"sku": sku})
             elif sku in seen_skus:
-                row.errors.append(f"SKU '{sku}' is already on line {seen_skus[sku]}")
+                row.errors.append(
+                    gettext("SKU '%(sku)s' is already on line %(value3)s")
+                    % {"sku": sku, "value3": seen_skus[sku]}
+                )
             else:
                 seen_skus[sku] = row.line
         if len(description) > 4000:
-            row.errors.append("the description is longer than 4000 characters")
+            row.errors.append(gettext("the description is longer than 4000 characters"))
         path: tuple[str, ...] = ()
         if raw_path:
             parts = [part for part in PATH_SEPARATOR.split(raw_path) if part]
             path = tuple(parts)
             if any(len(part) > 120 for part in parts):
-                row.errors.append("a category name is longer than 120 characters")
+                row.errors.append(gettext("a category name is longer than 120 characters"))
             existing = paths.get(tuple(p.lower() for p in parts))
             if existing is not None and existing.is_archived:
-                row.errors.append(f"the category '{raw_path}' is archived")
+                row.errors.append(
+                    gettext("the category '%(raw_path)s' is archived") % {"raw_path": raw_path}
+                )
             elif existing is None and not row.errors:
-                row.notes.append(f"new category '{' / '.join(parts)}'")
+                row.notes.append(
+                    gettext("new category '%(value1)s'") % {"value1": " / ".join(parts)}
+                )
         row.cleaned = {"name": name, "sku": sku, "description": description, "path": path}
     return CsvReport(columns=["name", "category", "sku", "description"], rows=rows)
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
@@ -33,13 +34,16 @@ def _languages_validate(languages: list[str]) -> list[str]:
     unknown = [code for code in cleaned if code not in LANGUAGE_CODES]
     if unknown:
         raise ApplicationError(
-            f"Unsupported language code(s): {', '.join(unknown)}. "
-            f"Use ISO 639-1 codes from: {', '.join(sorted(LANGUAGE_CODES))}.",
+            gettext(
+                "Unsupported language code(s): %(value1)s. Use ISO 639-1 codes from: %(value3)s."
+            )
+            % {"value1": ", ".join(unknown), "value3": ", ".join(sorted(LANGUAGE_CODES))},
             fields={"languages": [f"Unknown: {', '.join(unknown)}"]},
         )
     if not cleaned:
         raise ApplicationError(
-            "Choose at least one language.", fields={"languages": ["Choose at least one."]}
+            gettext("Choose at least one language."),
+            fields={"languages": [gettext("Choose at least one.")]},
         )
     return cleaned
 
@@ -58,17 +62,18 @@ def brand_create(
     name = name.strip()
     if not name:
         raise ApplicationError(
-            "A brand needs a name.", fields={"name": ["This field is required."]}
+            gettext("A brand needs a name."), fields={"name": [gettext("This field is required.")]}
         )
     slug = slugify(slug or name)[:60]
     if not slug or slug in RESERVED_SLUGS:
         raise ApplicationError(
-            f"The address '{slug}' is not available; choose another.",
-            fields={"slug": ["Choose another address."]},
+            gettext("The address '%(slug)s' is not available; choose another.") % {"slug": slug},
+            fields={"slug": [gettext("Choose another address.")]},
         )
     if Brand.objects.filter(slug=slug).exists():
         raise ConflictError(
-            f"A brand already uses the address '{slug}'.", fields={"slug": ["Already taken."]}
+            gettext("A brand already uses the address '%(slug)s'.") % {"slug": slug},
+            fields={"slug": [gettext("Already taken.")]},
         )
     brand = Brand.objects.create(
         name=name,
@@ -124,19 +129,24 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
     }
     unknown = set(changes) - allowed
     if unknown:
-        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            gettext("These fields cannot be changed: %(value1)s.")
+            % {"value1": ", ".join(sorted(unknown))}
+        )
     is_owner = BrandMembership.objects.filter(
         brand=brand, user_id=getattr(actor, "pk", None), role=OWNER
     ).exists
     if "require_staff_mfa" in changes and not is_owner():
         raise ForbiddenError(
-            "Only an owner of the brand can change whether its staff need two-factor "
-            "authentication."
+            gettext(
+                "Only an owner of the brand can change whether its staff need two-factor "
+                "authentication."
+            )
         )
     if "conversation_retention_days" in changes:
         if not is_owner():
             raise ForbiddenError(
-                "Only an owner of the brand can change how long conversations are kept."
+                gettext("Only an owner of the brand can change how long conversations are kept.")
             )
         changes["conversation_retention_days"] = _retention_validate(
             changes["conversation_retention_days"]
@@ -148,12 +158,18 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
             value = changes[field]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ApplicationError(
-                    f"Use a whole number from {low} to {high}.",
-                    fields={field: [f"Use a whole number from {low} to {high}."]},
+                    gettext("Use a whole number from %(low)s to %(high)s.")
+                    % {"low": low, "high": high},
+                    fields={
+                        field: [
+                            gettext("Use a whole number from %(low)s to %(high)s.")
+                            % {"low": low, "high": high}
+                        ]
+                    },
                 )
     if "name" in changes and not str(changes["name"]).strip():
         raise ApplicationError(
-            "A brand needs a name.", fields={"name": ["This field is required."]}
+            gettext("A brand needs a name."), fields={"name": [gettext("This field is required.")]}
         )
     before = {field: getattr(brand, field) for field in changes}
     for field, value in changes.items():
@@ -172,7 +188,10 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
 @transaction.atomic
 def membership_add(*, brand: Brand, user: User, role: str, actor: Any) -> BrandMembership:
     if role not in BrandMembership.Role.values:
-        raise ApplicationError(f"Unknown role '{role}'.", fields={"role": ["Unknown role."]})
+        raise ApplicationError(
+            gettext("Unknown role '%(role)s'.") % {"role": role},
+            fields={"role": [gettext("Unknown role.")]},
+        )
     membership, created = BrandMembership.objects.get_or_create(
         brand=brand, user=user, defaults={"role": role}
     )
@@ -194,7 +213,8 @@ def _category_in_brand(*, brand: Brand, category_id: int | None) -> Category | N
     if category is None:
         # Another brand's category id looks exactly like a missing one.
         raise ApplicationError(
-            "No such category in this brand.", fields={"category_id": ["No such category."]}
+            gettext("No such category in this brand."),
+            fields={"category_id": [gettext("No such category.")]},
         )
     return category
 
@@ -206,15 +226,16 @@ def category_create(
     name = name.strip()
     if not name:
         raise ApplicationError(
-            "A category needs a name.", fields={"name": ["This field is required."]}
+            gettext("A category needs a name."),
+            fields={"name": [gettext("This field is required.")]},
         )
     parent = None
     if parent_id is not None:
         parent = Category.objects.filter(pk=parent_id, brand=brand, is_archived=False).first()
         if parent is None:
             raise ApplicationError(
-                "No such parent category in this brand.",
-                fields={"parent_id": ["No such category."]},
+                gettext("No such parent category in this brand."),
+                fields={"parent_id": [gettext("No such category.")]},
             )
     if Category.objects.filter(brand=brand, parent=parent, name__iexact=name).exists():
         message = f"There is already a category called '{name}' here."
@@ -234,7 +255,8 @@ def category_update(
         name = name.strip()
         if not name:
             raise ApplicationError(
-                "A category needs a name.", fields={"name": ["This field is required."]}
+                gettext("A category needs a name."),
+                fields={"name": [gettext("This field is required.")]},
             )
         changes["name"] = name
     parent = category.parent
@@ -246,15 +268,15 @@ def category_update(
             ).first()
             if parent is None:
                 raise ApplicationError(
-                    "No such parent category in this brand.",
-                    fields={"parent_id": ["No such category."]},
+                    gettext("No such parent category in this brand."),
+                    fields={"parent_id": [gettext("No such category.")]},
                 )
             node: Category | None = parent
             while node is not None:  # a category cannot move below itself
                 if node.pk == category.pk:
                     raise ApplicationError(
-                        "A category cannot be placed inside itself or its subcategories.",
-                        fields={"parent_id": ["Choose a category outside this one."]},
+                        gettext("A category cannot be placed inside itself or its subcategories."),
+                        fields={"parent_id": [gettext("Choose a category outside this one.")]},
                     )
                 node = node.parent
         changes["parent_id"] = parent.pk if parent else None
@@ -301,14 +323,16 @@ def product_create(
     name = name.strip()
     if not name:
         raise ApplicationError(
-            "A product needs a name.", fields={"name": ["This field is required."]}
+            gettext("A product needs a name."),
+            fields={"name": [gettext("This field is required.")]},
         )
     category = _category_in_brand(brand=brand, category_id=category_id)
     _product_name_free(brand=brand, name=name)
     sku = sku.strip()
     if sku and Product.objects.filter(brand=brand, sku=sku).exists():
         raise ConflictError(
-            f"SKU '{sku}' is already used.", fields={"sku": [f"SKU '{sku}' is already used."]}
+            gettext("SKU '%(sku)s' is already used.") % {"sku": sku},
+            fields={"sku": [gettext("SKU '%(sku)s' is already used.") % {"sku": sku}]},
         )
     try:
         with transaction.atomic():
@@ -316,7 +340,9 @@ def product_create(
                 brand=brand, category=category, name=name, sku=sku, description=description.strip()
             )
     except IntegrityError:  # a concurrent create of the same name or SKU won the race
-        raise ConflictError(f"There is already a product called '{name}'.") from None
+        raise ConflictError(
+            gettext("There is already a product called '%(name)s'.") % {"name": name}
+        ) from None
     audit_record(actor=actor, action="product.created", target=product, brand_id=brand.pk)
     return product
 
@@ -326,12 +352,16 @@ def product_update(*, product: Product, actor: Any, **changes: Any) -> Product:
     allowed = {"name", "category_id", "sku", "description"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            gettext("These fields cannot be changed: %(value1)s.")
+            % {"value1": ", ".join(sorted(unknown))}
+        )
     if "name" in changes:
         changes["name"] = str(changes["name"]).strip()
         if not changes["name"]:
             raise ApplicationError(
-                "A product needs a name.", fields={"name": ["This field is required."]}
+                gettext("A product needs a name."),
+                fields={"name": [gettext("This field is required.")]},
             )
         _product_name_free(brand=product.brand, name=changes["name"], exclude_pk=product.pk)
     if "category_id" in changes:
@@ -344,7 +374,8 @@ def product_update(*, product: Product, actor: Any, **changes: Any) -> Product:
             .exists()
         ):
             raise ConflictError(
-                f"SKU '{changes['sku']}' is already used.", fields={"sku": ["Already used."]}
+                gettext("SKU '%(sku)s' is already used.") % {"sku": changes["sku"]},
+                fields={"sku": [gettext("Already used.")]},
             )
     for field, value in changes.items():
         setattr(product, field, value)
@@ -383,7 +414,8 @@ def expert_profile_upsert(
 ) -> ExpertProfile:
     if not 1 <= capacity <= 10:
         raise ApplicationError(
-            "Capacity must be between 1 and 10.", fields={"capacity": ["1 to 10."]}
+            gettext("Capacity must be between 1 and 10."),
+            fields={"capacity": [gettext("1 to 10.")]},
         )
     profile, _ = ExpertProfile.objects.update_or_create(
         user=user,
@@ -402,7 +434,7 @@ def expert_profile_upsert(
 def expert_enrol(*, brand: Brand, user: User, status: str, actor: Any, reason: str = "") -> Expert:
     """Put a person in a brand's pool, or move their status. Audit-logged; idempotent."""
     if status not in Expert.Status.values:
-        raise ApplicationError(f"Unknown status '{status}'.")
+        raise ApplicationError(gettext("Unknown status '%(status)s'.") % {"status": status})
     expert, created = Expert.objects.get_or_create(
         brand=brand, user=user, defaults={"status": status, "status_reason": reason}
     )
@@ -426,9 +458,11 @@ def expert_skill_set(
     *, expert: Expert, product: Product, level: int, verified: bool = False, actor: Any = None
 ) -> ExpertSkill:
     if product.brand_id != expert.brand_id:
-        raise NotFoundError("No such product in this brand.")
+        raise NotFoundError(gettext("No such product in this brand."))
     if not 1 <= level <= 5:
-        raise ApplicationError("Level must be between 1 and 5.", fields={"level": ["1 to 5."]})
+        raise ApplicationError(
+            gettext("Level must be between 1 and 5."), fields={"level": [gettext("1 to 5.")]}
+        )
     skill, _ = ExpertSkill.objects.update_or_create(
         expert=expert, product=product, defaults={"level": level}
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError, fields_message
@@ -21,8 +22,8 @@ def _reason_required(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
-            "Give a reason; the expert sees it and it goes to the audit log.",
-            fields={"reason": ["This field is required."]},
+            gettext("Give a reason; the expert sees it and it goes to the audit log."),
+            fields={"reason": [gettext("This field is required.")]},
         )
     return reason
 
@@ -37,9 +38,9 @@ def expert_suspend(*, expert: Expert, actor: Any, reason: str) -> Expert:
     reason = _reason_required(reason)
     expert = _locked(expert)
     if expert.status == Expert.Status.SUSPENDED:
-        raise ConflictError("This expert is already suspended.")
+        raise ConflictError(gettext("This expert is already suspended."))
     if expert.status == Expert.Status.REMOVED:
-        raise ConflictError("This person has been removed from the pool.")
+        raise ConflictError(gettext("This person has been removed from the pool."))
     return expert_enrol(
         brand=expert.brand,
         user=expert.user,
@@ -57,13 +58,14 @@ def expert_reinstate(
     reason = _reason_required(reason)
     if status not in (Expert.Status.APPROVED, Expert.Status.PROBATION):
         raise ApplicationError(
-            "Reinstate as 'approved' or 'probation'.", fields={"status": ["approved or probation"]}
+            gettext("Reinstate as 'approved' or 'probation'."),
+            fields={"status": ["approved or probation"]},
         )
     expert = _locked(expert)
     if expert.status != Expert.Status.SUSPENDED:
         raise ConflictError(
-            f"Only a suspended expert can be reinstated; this one is "
-            f"{expert.get_status_display().lower()}."
+            gettext("Only a suspended expert can be reinstated; this one is %(value1)s.")
+            % {"value1": expert.get_status_display().lower()}
         )
     return expert_enrol(
         brand=expert.brand, user=expert.user, status=status, actor=actor, reason=reason
@@ -74,8 +76,10 @@ def expert_reinstate(
 def expert_tier_set(*, expert: Expert, tier: str, actor: Any) -> Expert:
     if tier not in Expert.Tier.values:
         raise ApplicationError(
-            f"Unknown tier '{tier}'.",
-            fields={"tier": [f"One of: {', '.join(Expert.Tier.values)}."]},
+            gettext("Unknown tier '%(tier)s'.") % {"tier": tier},
+            fields={
+                "tier": [gettext("One of: %(value1)s.") % {"value1": ", ".join(Expert.Tier.values)}]
+            },
         )
     expert = _locked(expert)
     if expert.tier != tier:
@@ -95,7 +99,9 @@ def expert_tier_set(*, expert: Expert, tier: str, actor: Any) -> Expert:
 def expert_skill_verify(*, skill: ExpertSkill, level: int, actor: Any) -> ExpertSkill:
     """Staff vouch for a skill at a level (after a call, a test drive, a certificate...)."""
     if not 1 <= level <= 5:
-        raise ApplicationError("Level must be between 1 and 5.", fields={"level": ["1 to 5."]})
+        raise ApplicationError(
+            gettext("Level must be between 1 and 5."), fields={"level": [gettext("1 to 5.")]}
+        )
     skill = ExpertSkill.objects.select_for_update().select_related("expert").get(pk=skill.pk)
     skill.verified_level, skill.verified_at = level, timezone.now()
     skill.save(update_fields=["verified_level", "verified_at"])
@@ -137,16 +143,25 @@ def _windows_validate(windows: list[tuple[int, time, time]]) -> list[tuple[int, 
     for index, (weekday, start, end) in enumerate(ordered):
         day = AvailabilityWindow.Weekday(weekday).label if 0 <= weekday <= 6 else str(weekday)
         if not 0 <= weekday <= 6:
-            problems.append(f"Unknown weekday {weekday}; use 0 (Monday) to 6 (Sunday).")
+            problems.append(
+                gettext("Unknown weekday %(weekday)s; use 0 (Monday) to 6 (Sunday).")
+                % {"weekday": weekday}
+            )
         elif start >= end:
-            problems.append(f"{day} {start:%H:%M}–{end:%H:%M}: the end must be after the start.")
+            problems.append(
+                gettext("%(day)s %(start)s–%(end)s: the end must be after the start.")
+                % {"day": day, "start": format(start, "%H:%M"), "end": format(end, "%H:%M")}
+            )
         elif index and ordered[index - 1][0] == weekday and ordered[index - 1][2] > start:
-            problems.append(f"{day}: two windows overlap at {start:%H:%M}.")
+            problems.append(
+                gettext("%(day)s: two windows overlap at %(start)s.")
+                % {"day": day, "start": format(start, "%H:%M")}
+            )
     if len(ordered) > 28:
         problems.append("Keep it to 28 windows a week.")
     if problems:
         raise ApplicationError(
-            "Some availability windows are not valid.", fields={"availability": problems}
+            gettext("Some availability windows are not valid."), fields={"availability": problems}
         )
     return ordered
 
@@ -175,18 +190,24 @@ def expert_profile_update(
     }
     unknown = set(changes) - allowed
     if unknown:
-        raise ApplicationError(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            gettext("These fields cannot be changed: %(value1)s.")
+            % {"value1": ", ".join(sorted(unknown))}
+        )
     errors: dict[str, list[str]] = {}
     if "display_name" in changes:
         changes["display_name"] = str(changes["display_name"]).strip()[:60]
         if not changes["display_name"]:
-            errors["display_name"] = ["This field is required."]
+            errors["display_name"] = [gettext("This field is required.")]
     if "capacity" in changes and not 1 <= int(changes["capacity"]) <= 10:
-        errors["capacity"] = ["1 to 10 questions at once."]
+        errors["capacity"] = [gettext("1 to 10 questions at once.")]
     if "timezone" in changes and changes["timezone"] not in _timezones():
-        errors["timezone"] = [f"Unknown timezone '{changes['timezone']}'; e.g. Europe/Berlin."]
+        errors["timezone"] = [
+            gettext("Unknown timezone '%(timezone)s'; e.g. Europe/Berlin.")
+            % {"timezone": changes["timezone"]}
+        ]
     if "bio" in changes and len(changes["bio"]) > 2000:
-        errors["bio"] = ["Keep it under 2000 characters."]
+        errors["bio"] = [gettext("Keep it under 2000 characters.")]
     if errors:
         raise ApplicationError(fields_message(errors), fields=errors)
     if "languages" in changes:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import (
@@ -43,12 +44,14 @@ MAX_QUESTIONS = 50
 def _questions_validate(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if not questions:
         raise ApplicationError(
-            "A quiz needs at least one question.", fields={"questions": ["Add a question."]}
+            gettext("A quiz needs at least one question."),
+            fields={"questions": [gettext("Add a question.")]},
         )
     if len(questions) > MAX_QUESTIONS:
         raise ApplicationError(
-            f"Keep a quiz under {MAX_QUESTIONS} questions.",
-            fields={"questions": ["Too many questions."]},
+            gettext("Keep a quiz under %(MAX_QUESTIONS)s questions.")
+            % {"MAX_QUESTIONS": MAX_QUESTIONS},
+            fields={"questions": [gettext("Too many questions.")]},
         )
     errors: dict[str, list[str]] = {}
     cleaned = []
@@ -71,7 +74,9 @@ def _questions_validate(questions: list[dict[str, Any]]) -> list[dict[str, Any]]
             errors[f"questions.{index}"] = [f"Question {index} {', '.join(problems)}."]
         cleaned.append({"text": text, "choices": choices})
     if errors:
-        raise ApplicationError("Some questions are not complete; see the fields.", fields=errors)
+        raise ApplicationError(
+            gettext("Some questions are not complete; see the fields."), fields=errors
+        )
     return cleaned
 
 
@@ -95,15 +100,15 @@ def quiz_create(
     errors: dict[str, list[str]] = {}
     title = (title or "").strip()
     if not title:
-        errors["title"] = ["This field is required."]
+        errors["title"] = [gettext("This field is required.")]
     if (product_id is None) == (category_id is None):
-        errors["product_id"] = ["Choose a product or a category (one of them)."]
+        errors["product_id"] = [gettext("Choose a product or a category (one of them).")]
     if not 1 <= level <= 5:
-        errors["level"] = ["1 to 5."]
+        errors["level"] = [gettext("1 to 5.")]
     if not 1 <= pass_mark <= 100:
-        errors["pass_mark"] = ["1 to 100 percent."]
+        errors["pass_mark"] = [gettext("1 to 100 percent.")]
     if not 0 <= cooldown_hours <= 24 * 30:
-        errors["cooldown_hours"] = ["0 to 720 hours."]
+        errors["cooldown_hours"] = [gettext("0 to 720 hours.")]
     if errors:
         raise ApplicationError(fields_message(errors), fields=errors)
     product = category = None
@@ -111,13 +116,15 @@ def quiz_create(
         product = Product.objects.filter(brand=brand, pk=product_id, is_archived=False).first()
         if product is None:
             raise ApplicationError(
-                "No such product in this brand.", fields={"product_id": ["No such product."]}
+                gettext("No such product in this brand."),
+                fields={"product_id": [gettext("No such product.")]},
             )
     else:
         category = Category.objects.filter(brand=brand, pk=category_id, is_archived=False).first()
         if category is None:
             raise ApplicationError(
-                "No such category in this brand.", fields={"category_id": ["No such category."]}
+                gettext("No such category in this brand."),
+                fields={"category_id": [gettext("No such category.")]},
             )
     cleaned = _questions_validate(questions)
     quiz = Quiz.objects.create(
@@ -221,19 +228,22 @@ def quiz_attempt_submit(*, quiz: Quiz, user: User, answers: dict[int, int]) -> Q
     """
     quiz = Quiz.objects.select_related("brand", "product", "category").get(pk=quiz.pk)
     if not quiz.is_active or not quiz.brand.is_active:
-        raise NotFoundError("No such quiz.")
+        raise NotFoundError(gettext("No such quiz."))
     expert = Expert.objects.select_for_update().filter(brand=quiz.brand, user=user).first()
     if expert is None:
-        raise NotFoundError("No such quiz.")
+        raise NotFoundError(gettext("No such quiz."))
     if expert.status not in MAY_TAKE_QUIZZES:
         raise ForbiddenError(
-            f"Your place in the {quiz.brand.name} pool is {expert.get_status_display().lower()}; "
-            "you cannot take its quizzes now."
+            gettext(
+                "Your place in the %(brand)s pool is %(value3)s; you cannot take its quizzes now."
+            )
+            % {"brand": quiz.brand.name, "value3": expert.get_status_display().lower()}
         )
     ready = quiz_next_attempt_at(quiz=quiz, user=user)
     if ready is not None:
         raise ConflictError(
-            f"You can take this quiz again after {ready:%Y-%m-%d %H:%M} UTC.",
+            gettext("You can take this quiz again after %(ready)s UTC.")
+            % {"ready": format(ready, "%Y-%m-%d %H:%M")},
             code="cooldown",
             fields={"retry_after": [ready.isoformat()]},
         )
@@ -244,16 +254,19 @@ def quiz_attempt_submit(*, quiz: Quiz, user: User, answers: dict[int, int]) -> Q
         chosen = answers.get(question.pk)
         choices = {choice.pk: choice for choice in question.choices.all()}
         if chosen is None:
-            errors[f"answers.{question.pk}"] = ["Answer this question."]
+            errors[f"answers.{question.pk}"] = [gettext("Answer this question.")]
         elif chosen not in choices:
-            errors[f"answers.{question.pk}"] = ["Not a choice of this question."]
+            errors[f"answers.{question.pk}"] = [gettext("Not a choice of this question.")]
         elif choices[chosen].is_correct:
             correct += 1
     extra = set(answers) - {question.pk for question in questions}
     if extra:
-        errors["answers"] = [f"Not questions of this quiz: {', '.join(map(str, sorted(extra)))}."]
+        errors["answers"] = [
+            gettext("Not questions of this quiz: %(value1)s.")
+            % {"value1": ", ".join(map(str, sorted(extra)))}
+        ]
     if errors:
-        raise ApplicationError("Answer every question of the quiz.", fields=errors)
+        raise ApplicationError(gettext("Answer every question of the quiz."), fields=errors)
     score = round(100 * correct / len(questions)) if questions else 0
     attempt = QuizAttempt.objects.create(
         quiz=quiz,

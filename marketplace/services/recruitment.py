@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.dispatch import enqueue_on_commit
@@ -69,14 +70,16 @@ def invitation_from_token(*, token: str) -> Invitation:
         payload = signing.loads(token, salt=INVITATION_SALT)
         invitation_id, nonce = int(payload["i"]), str(payload["n"])
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise NotFoundError("This invitation link is not valid.") from None
+        raise NotFoundError(gettext("This invitation link is not valid.")) from None
     invitation = (
         Invitation.objects.select_related("brand").filter(pk=invitation_id, nonce=nonce).first()
     )
     if invitation is None:
         # A link from before a resend carries an old nonce: only the newest link works.
         raise NotFoundError(
-            "This invitation link is not valid any more; use the newest email you received."
+            gettext(
+                "This invitation link is not valid any more; use the newest email you received."
+            )
         )
     return invitation
 
@@ -85,15 +88,17 @@ def invitation_usable_check(invitation: Invitation) -> None:
     brand = invitation.brand.name
     if invitation.status == Invitation.Status.REVOKED:
         raise InvitationGoneError(
-            f"{brand} has withdrawn this invitation.", code="invitation_revoked"
+            gettext("%(brand)s has withdrawn this invitation.") % {"brand": brand},
+            code="invitation_revoked",
         )
     if invitation.status == Invitation.Status.ACCEPTED:
         raise InvitationGoneError(
-            "This invitation has already been accepted.", code="invitation_used"
+            gettext("This invitation has already been accepted."), code="invitation_used"
         )
     if invitation.is_expired or not invitation.brand.is_active:
         raise InvitationGoneError(
-            f"This invitation has expired. Ask {brand} to send you a new one.",
+            gettext("This invitation has expired. Ask %(brand)s to send you a new one.")
+            % {"brand": brand},
             code="invitation_expired",
         )
 
@@ -104,7 +109,8 @@ def _email_clean(email: str) -> str:
         validate_email(email)
     except ValidationError:
         raise ApplicationError(
-            f"'{email}' is not an email address.", fields={"email": ["Enter an email address."]}
+            gettext("'%(email)s' is not an email address.") % {"email": email},
+            fields={"email": [gettext("Enter an email address.")]},
         ) from None
     return email
 
@@ -116,8 +122,10 @@ def _brand_products(*, brand: Brand, product_ids: Iterable[int], field: str) -> 
         found = {product.pk for product in products}
         missing = [str(pk) for pk in wanted if pk not in found]
         raise ApplicationError(
-            "Some products are not in this brand's catalogue.",
-            fields={field: [f"No such product: {', '.join(missing)}."]},
+            gettext("Some products are not in this brand's catalogue."),
+            fields={
+                field: [gettext("No such product: %(value1)s.") % {"value1": ", ".join(missing)}]
+            },
         )
     return products
 
@@ -126,12 +134,16 @@ def _invitee_conflict(*, brand: Brand, email: str) -> str | None:
     """Why this address cannot be invited now, or None."""
     expert = Expert.objects.filter(brand=brand, user__email__iexact=email).only("status").first()
     if expert is not None and expert.status in IN_POOL:
-        return f"{email} is already in the pool."
+        return gettext("%(email)s is already in the pool.") % {"email": email}
     if expert is not None and expert.status == Expert.Status.SUSPENDED:
-        return f"{email} is suspended from the pool; reinstate them instead."
+        return gettext("%(email)s is suspended from the pool; reinstate them instead.") % {
+            "email": email
+        }
     pending = Invitation.objects.filter(brand=brand, email=email, status="pending").first()
     if pending is not None and not pending.is_expired:
-        return f"{email} already has a pending invitation; resend it instead."
+        return gettext("%(email)s already has a pending invitation; resend it instead.") % {
+            "email": email
+        }
     return None
 
 
@@ -172,7 +184,9 @@ def invitation_create(
                 invited_by=actor if getattr(actor, "pk", None) else None,
             )
     except IntegrityError:  # a concurrent invite of the same address won
-        raise ConflictError(f"{email} already has a pending invitation.") from None
+        raise ConflictError(
+            gettext("%(email)s already has a pending invitation.") % {"email": email}
+        ) from None
     invitation.products.set(products)
     audit_record(
         actor=actor,
@@ -191,7 +205,8 @@ def invitation_resend(*, invitation: Invitation, actor: Any) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.status != Invitation.Status.PENDING:
         raise ConflictError(
-            f"This invitation is {invitation.get_state_display().lower()}; it cannot be resent."
+            gettext("This invitation is %(value1)s; it cannot be resent.")
+            % {"value1": invitation.get_state_display().lower()}
         )
     invitation.nonce = secrets.token_hex(16)
     invitation.expires_at = timezone.now() + INVITATION_TTL
@@ -210,7 +225,9 @@ def invitation_revoke(*, invitation: Invitation, actor: Any) -> Invitation:
     if invitation.status == Invitation.Status.REVOKED:
         return invitation
     if invitation.status == Invitation.Status.ACCEPTED:
-        raise ConflictError("This invitation has been accepted; it can no longer be revoked.")
+        raise ConflictError(
+            gettext("This invitation has been accepted; it can no longer be revoked.")
+        )
     invitation.status = Invitation.Status.REVOKED
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["status", "revoked_at"])
@@ -238,12 +255,15 @@ def invitation_accept(*, token: str, user: User) -> Invitation:
     found = invitation_from_token(token=token)
     invitation = Invitation.objects.select_for_update().select_related("brand").get(pk=found.pk)
     if invitation.nonce != found.nonce:  # resent while we were looking
-        raise NotFoundError("This invitation link is not valid any more.")
+        raise NotFoundError(gettext("This invitation link is not valid any more."))
     invitation_usable_check(invitation)
     if invitation.email.lower() not in _verified_emails(user):
         raise ForbiddenError(
-            f"This invitation was sent to {invitation.email}. Log in with that address "
-            "(or add and confirm it in your account) to accept it.",
+            gettext(
+                "This invitation was sent to %(email)s. Log in with that address "
+                "(or add and confirm it in your account) to accept it."
+            )
+            % {"email": invitation.email},
             code="invitation_other_address",
         )
     invitation.status = Invitation.Status.ACCEPTED
@@ -281,10 +301,16 @@ def invitation_import_validate(*, brand: Brand, text: str) -> CsvReport:
         try:
             email = _email_clean(email)
         except ApplicationError:
-            row.errors.append(f"'{row.values.get('email', '')}' is not an email address")
+            row.errors.append(
+                gettext("'%(value1)s' is not an email address")
+                % {"value1": row.values.get("email", "")}
+            )
         else:
             if email in seen:
-                row.errors.append(f"{email} is already on line {seen[email]}")
+                row.errors.append(
+                    gettext("%(email)s is already on line %(value2)s")
+                    % {"email": email, "value2": seen[email]}
+                )
             else:
                 seen[email] = row.line
                 conflict = _invitee_conflict(brand=brand, email=email)
@@ -294,7 +320,9 @@ def invitation_import_validate(*, brand: Brand, text: str) -> CsvReport:
         for name in filter(None, (p.strip() for p in row.values.get("products", "").split(";"))):
             product = lookup.get(name.lower())
             if product is None:
-                row.errors.append(f"no product '{name}' in the catalogue")
+                row.errors.append(
+                    gettext("no product '%(name)s' in the catalogue") % {"name": name}
+                )
             elif product not in products:
                 products.append(product)
         row.cleaned = {"email": email, "product_ids": [p.pk for p in products]}
@@ -334,19 +362,20 @@ def application_items_validate(
     pairs = list(items)
     if not pairs:
         raise ApplicationError(
-            "Choose at least one product you own and use.",
-            fields={"products": ["Choose at least one product."]},
+            gettext("Choose at least one product you own and use."),
+            fields={"products": [gettext("Choose at least one product.")]},
         )
     levels = dict(pairs)
     if len(levels) != len(pairs):
         raise ApplicationError(
-            "A product is listed twice.", fields={"products": ["List each product once."]}
+            gettext("A product is listed twice."),
+            fields={"products": [gettext("List each product once.")]},
         )
     bad_levels = [pk for pk, level in pairs if not 1 <= int(level) <= 5]
     if bad_levels:
         raise ApplicationError(
-            "Rate yourself from 1 (beginner) to 5 (expert).",
-            fields={"products": ["Levels go from 1 to 5."]},
+            gettext("Rate yourself from 1 (beginner) to 5 (expert)."),
+            fields={"products": [gettext("Levels go from 1 to 5.")]},
         )
     products = _brand_products(brand=brand, product_ids=levels, field="products")
     return [(product, int(levels[product.pk])) for product in products]
@@ -366,29 +395,41 @@ def application_submit(
     with their self-rated skills, so that they can take product quizzes while staff review.
     """
     if not brand.is_active:
-        raise NotFoundError("No such brand.")
+        raise NotFoundError(gettext("No such brand."))
     errors: dict[str, list[str]] = {}
     if not accept_terms:
-        errors["accept_terms"] = ["Accept the program terms to apply."]
+        errors["accept_terms"] = [gettext("Accept the program terms to apply.")]
     motivation = (motivation or "").strip()
     if not motivation:
-        errors["motivation"] = ["Tell the brand why you want to help its customers."]
+        errors["motivation"] = [gettext("Tell the brand why you want to help its customers.")]
     elif len(motivation) > MAX_MOTIVATION:
-        errors["motivation"] = [f"Keep it under {MAX_MOTIVATION} characters."]
+        errors["motivation"] = [
+            gettext("Keep it under %(MAX_MOTIVATION)s characters.")
+            % {"MAX_MOTIVATION": MAX_MOTIVATION}
+        ]
     if errors:
-        raise ApplicationError("Some answers are missing; see the fields.", fields=errors)
+        raise ApplicationError(gettext("Some answers are missing; see the fields."), fields=errors)
     pairs = application_items_validate(brand=brand, items=items)
     languages = _languages_validate(languages)
     if BrandMembership.objects.filter(brand=brand, user=user, role__in=STAFF_ROLES).exists():
-        raise ConflictError(f"You are on {brand.name}'s staff; staff cannot join its pool.")
+        raise ConflictError(
+            gettext("You are on %(brand)s's staff; staff cannot join its pool.")
+            % {"brand": brand.name}
+        )
     expert = Expert.objects.select_for_update().filter(brand=brand, user=user).first()
     if expert is not None and expert.status in IN_POOL:
-        raise ConflictError(f"You are already in the {brand.name} pool.")
+        raise ConflictError(
+            gettext("You are already in the %(brand)s pool.") % {"brand": brand.name}
+        )
     if expert is not None and expert.status == Expert.Status.SUSPENDED:
-        raise ConflictError(f"Your place in the {brand.name} pool is suspended; contact the brand.")
+        raise ConflictError(
+            gettext("Your place in the %(brand)s pool is suspended; contact the brand.")
+            % {"brand": brand.name}
+        )
     if Application.objects.filter(brand=brand, user=user, status="pending").exists():
         raise ConflictError(
-            f"You have already applied to {brand.name}; your application is being reviewed."
+            gettext("You have already applied to %(brand)s; your application is being reviewed.")
+            % {"brand": brand.name}
         )
     invitation = (
         Invitation.objects.filter(brand=brand, accepted_by=user, status="accepted")
@@ -406,7 +447,9 @@ def application_submit(
                 terms_accepted_at=timezone.now(),
             )
     except IntegrityError:  # a double submit raced us
-        raise ConflictError(f"You have already applied to {brand.name}.") from None
+        raise ConflictError(
+            gettext("You have already applied to %(brand)s.") % {"brand": brand.name}
+        ) from None
     ApplicationProduct.objects.bulk_create(
         ApplicationProduct(application=application, product=product, level=level)
         for product, level in pairs
@@ -429,7 +472,10 @@ def _application_for_decision(application: Application) -> Application:
         .get(pk=application.pk)
     )
     if locked.status != Application.Status.PENDING:
-        raise ConflictError(f"This application was already {locked.get_status_display().lower()}.")
+        raise ConflictError(
+            gettext("This application was already %(value1)s.")
+            % {"value1": locked.get_status_display().lower()}
+        )
     return locked
 
 
@@ -440,7 +486,8 @@ def application_approve(
     """Put the applicant in the pool (approved or on probation) with their skills."""
     if status not in IN_POOL:
         raise ApplicationError(
-            "Approve as 'approved' or 'probation'.", fields={"status": ["approved or probation"]}
+            gettext("Approve as 'approved' or 'probation'."),
+            fields={"status": [gettext("approved or probation")]},
         )
     application = _application_for_decision(application)
     expert = (
@@ -449,7 +496,7 @@ def application_approve(
         .first()
     )
     if expert is not None and expert.status == Expert.Status.SUSPENDED:
-        raise ConflictError("This person is suspended; reinstate them instead.")
+        raise ConflictError(gettext("This person is suspended; reinstate them instead."))
     expert = expert_enrol(
         brand=application.brand, user=application.user, status=status, actor=actor, reason=reason
     )
@@ -478,8 +525,8 @@ def application_reject(*, application: Application, actor: Any, reason: str) -> 
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
-            "Give the applicant a reason; they will see it.",
-            fields={"reason": ["This field is required."]},
+            gettext("Give the applicant a reason; they will see it."),
+            fields={"reason": [gettext("This field is required.")]},
         )
     application = _application_for_decision(application)
     expert = Expert.objects.filter(brand=application.brand, user=application.user).first()

@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
 from gigcx.accounts import signed_in_user
@@ -57,13 +58,16 @@ def brand_staff_page(
                 if mfa_withheld_brand(viewer, slug) is not None:
                     # Their role here needs a second factor: say so instead of "not found".
                     return redirect(mfa_required_url(request.get_full_path()))
-                raise Http404("No such brand, or you are not on its staff.")
+                raise Http404(gettext("No such brand, or you are not on its staff."))
             if request.method == "POST" and not viewer.is_staff_of(brand.pk, write_roles):
-                who = "an owner" if set(write_roles) == {OWNER} else "an owner or manager"
-                messages.error(request, f"Your role can look but not change; ask {who}.")
+                if set(write_roles) == {OWNER}:
+                    refusal = gettext("Your role can look but not change; ask an owner.")
+                else:
+                    refusal = gettext("Your role can look but not change; ask an owner or manager.")
+                messages.error(request, refusal)
                 return redirect("marketplace:brand-dashboard", slug=brand.slug)
             if not viewer.is_staff_of(brand.pk, roles):
-                raise Http404("No such brand, or you are not on its staff.")
+                raise Http404(gettext("No such brand, or you are not on its staff."))
             return view(request, brand, *args, **kwargs)
 
         return wrapper
@@ -102,8 +106,13 @@ def expert_home(request: HttpRequest) -> HttpResponse:
 def _role_label(role: str | None) -> str:
     """ "qa" -> "the brand's quality reviewer": what a person reads at the top of the page."""
     if role is None:
-        return "site staff"
-    return f"the brand's {BrandMembership.Role(role).label.lower()}"
+        return gettext("site staff")
+    labels = {
+        BrandMembership.Role.OWNER: gettext("the brand's owner"),
+        BrandMembership.Role.MANAGER: gettext("the brand's manager"),
+        BrandMembership.Role.QA: gettext("the brand's quality reviewer"),
+    }
+    return labels[BrandMembership.Role(role)]
 
 
 @login_required
@@ -116,7 +125,10 @@ def brand_create(request: HttpRequest) -> HttpResponse:
         except ApplicationError as exc:
             form_add_application_error(form, exc)
         else:
-            messages.success(request, f"{brand.name} is ready. Add your products next.")
+            messages.success(
+                request,
+                gettext("%(brand)s is ready. Add your products next.") % {"brand": brand.name},
+            )
             return redirect("marketplace:brand-dashboard", slug=brand.slug)
     return render(request, "marketplace/brand_create.html", {"form": form})
 
@@ -191,7 +203,7 @@ def brand_details(request: HttpRequest, brand: Brand) -> HttpResponse:
             except ApplicationError as exc:
                 form_add_application_error(form, exc)
             else:
-                messages.success(request, "Saved. Your pages show the new details now.")
+                messages.success(request, gettext("Saved. Your pages show the new details now."))
                 return redirect("marketplace:brand-details", slug=brand.slug)
     return render(
         request,
@@ -210,11 +222,13 @@ def brand_security_update(request: HttpRequest, brand: Brand) -> HttpResponse:
     if required:
         messages.success(
             request,
-            "Everyone on the staff now needs two-factor authentication; those without it "
-            "are asked to set it up before they can open these pages.",
+            gettext(
+                "Everyone on the staff now needs two-factor authentication; those without it "
+                "are asked to set it up before they can open these pages."
+            ),
         )
     else:
-        messages.success(request, "Only owners now need two-factor authentication.")
+        messages.success(request, gettext("Only owners now need two-factor authentication."))
     return redirect(reverse("marketplace:brand-dashboard", args=[brand.slug]) + "#team")
 
 
@@ -229,13 +243,20 @@ def brand_retention_update(request: HttpRequest, brand: Brand) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         if brand.conversation_retention_days is None:
-            messages.success(request, "Conversations are now kept until someone deletes them.")
+            messages.success(
+                request, gettext("Conversations are now kept until someone deletes them.")
+            )
         else:
             messages.success(
                 request,
-                f"The text of resolved conversations is now deleted "
-                f"{brand.conversation_retention_days} days after they were resolved; "
-                "ratings, times and money records stay.",
+                ngettext(
+                    "The text of resolved conversations is now deleted %(days)d day after "
+                    "they were resolved; ratings, times and money records stay.",
+                    "The text of resolved conversations is now deleted %(days)d days after "
+                    "they were resolved; ratings, times and money records stay.",
+                    brand.conversation_retention_days,
+                )
+                % {"days": brand.conversation_retention_days},
             )
     return redirect(reverse("marketplace:brand-dashboard", args=[brand.slug]) + "#retention")
 
@@ -254,7 +275,7 @@ def product_add(request: HttpRequest, brand: Brand) -> HttpResponse:
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"category_id": "category"})
         else:
-            messages.success(request, f"Added {product.name}.")
+            messages.success(request, gettext("Added %(name)s.") % {"name": product.name})
             return redirect("marketplace:brand-dashboard", slug=brand.slug)
     context = _dashboard_context(request, brand, product_form=form)
     return render(request, "marketplace/brand_dashboard.html", context, status=400)
@@ -276,7 +297,9 @@ def category_add(request: HttpRequest, brand: Brand) -> HttpResponse:
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"parent_id": "parent"})
         else:
-            messages.success(request, f"Added the category {category.name}.")
+            messages.success(
+                request, gettext("Added the category %(name)s.") % {"name": category.name}
+            )
             return redirect("marketplace:brand-dashboard", slug=brand.slug)
     context = _dashboard_context(request, brand, category_form=form)
     return render(request, "marketplace/brand_dashboard.html", context, status=400)
@@ -289,7 +312,10 @@ def product_archive(request: HttpRequest, brand: Brand, product_id: int) -> Http
         Product.objects.visible_to(viewer_for(request)), brand=brand, pk=product_id
     )
     services.product_archive(product=product, actor=request.user)
-    messages.success(request, f"Archived {product.name}; customers no longer see it.")
+    messages.success(
+        request,
+        gettext("Archived %(name)s; customers no longer see it.") % {"name": product.name},
+    )
     return redirect("marketplace:brand-dashboard", slug=brand.slug)
 
 
@@ -316,7 +342,7 @@ def product_edit(request: HttpRequest, brand: Brand, product_id: int) -> HttpRes
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"category_id": "category"})
         else:
-            messages.success(request, f"Saved {product.name}.")
+            messages.success(request, gettext("Saved %(name)s.") % {"name": product.name})
             return redirect("marketplace:brand-dashboard", slug=brand.slug)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -351,7 +377,9 @@ def category_edit(request: HttpRequest, brand: Brand, category_id: int) -> HttpR
         except ApplicationError as exc:
             form_add_application_error(form, exc, {"parent_id": "parent"})
         else:
-            messages.success(request, f"Saved the category {category.name}.")
+            messages.success(
+                request, gettext("Saved the category %(name)s.") % {"name": category.name}
+            )
             return redirect("marketplace:brand-dashboard", slug=brand.slug)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -388,7 +416,7 @@ def csv_import_flow(
             text = signing.loads(request.POST["payload"], salt=salt, max_age=IMPORT_MAX_AGE)
         except signing.BadSignature:
             messages.error(
-                request, "That preview is too old or was changed; upload the file again."
+                request, gettext("That preview is too old or was changed; upload the file again.")
             )
             return redirect(request.path)
         only_valid = request.POST.get("only_valid") == "1"
@@ -425,7 +453,11 @@ def csv_import_flow(
 @require_http_methods(["GET", "POST"])
 def catalogue_import(request: HttpRequest, brand: Brand) -> HttpResponse:
     def done(count: int) -> HttpResponse:
-        messages.success(request, f"Imported {count} product{'s' if count != 1 else ''}.")
+        messages.success(
+            request,
+            ngettext("Imported %(count)d product.", "Imported %(count)d products.", count)
+            % {"count": count},
+        )
         return redirect("marketplace:brand-dashboard", slug=brand.slug)
 
     return csv_import_flow(
@@ -437,14 +469,17 @@ def catalogue_import(request: HttpRequest, brand: Brand) -> HttpResponse:
             brand=brand, text=text, actor=request.user, only_valid=only_valid
         ),
         page={
-            "title": "Import products",
-            "what": "products",
-            "back": ("marketplace:brand-dashboard", "Back to the dashboard"),
+            "title": gettext("Import products"),
+            "what": gettext("products"),
+            "back": ("marketplace:brand-dashboard", gettext("Back to the dashboard")),
             "columns": [
-                ("name", "required; unique in your catalogue"),
-                ("category", "optional; a path such as Footwear / Running (created if new)"),
-                ("sku", "optional; unique"),
-                ("description", "optional"),
+                ("name", gettext("required; unique in your catalogue")),
+                (
+                    "category",
+                    gettext("optional; a path such as Footwear / Running (created if new)"),
+                ),
+                ("sku", gettext("optional; unique")),
+                ("description", gettext("optional")),
             ],
             "sample": "name,category,sku,description\n"
             "Summit GTX Boot,Footwear,SGB,Waterproof leather hiking boot\n"

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from gigcx.accounts import signed_in_user
@@ -121,17 +122,20 @@ def _pool_action(
             services.expert_suspend(
                 expert=expert, actor=request.user, reason=form.cleaned_data["reason"]
             )
-            return f"{name} is suspended; they see your reason."
+            return gettext("%(name)s is suspended; they see your reason.") % {"name": name}
         services.expert_reinstate(
             expert=expert, actor=request.user, reason=form.cleaned_data["reason"]
         )
-        return f"{name} is back in the pool."
+        return gettext("%(name)s is back in the pool.") % {"name": name}
     if action == "tier":
         form = forms["tier_form"]
         if not form.is_valid():
             return None
         services.expert_tier_set(expert=expert, tier=form.cleaned_data["tier"], actor=request.user)
-        return f"{name} is now in the {expert.get_tier_display()} tier."
+        return gettext("%(name)s is now in the %(tier)s tier.") % {
+            "name": name,
+            "tier": expert.get_tier_display(),
+        }
     if action in ("verify", "unverify"):
         skill = get_object_or_404(
             ExpertSkill.objects.visible_to(viewer_for(request)),
@@ -140,15 +144,20 @@ def _pool_action(
         )
         if action == "unverify":
             services.expert_skill_unverify(skill=skill, actor=request.user)
-            return f"Withdrew the verification of {skill.product.name}."
+            return gettext("Withdrew the verification of %(product)s.") % {
+                "product": skill.product.name
+            }
         form = VerifyForm(request.POST)
         if not form.is_valid():
-            raise ApplicationError("Choose a level from 1 to 5.")
+            raise ApplicationError(gettext("Choose a level from 1 to 5."))
         services.expert_skill_verify(
             skill=skill, level=form.cleaned_data["level"], actor=request.user
         )
-        return f"Verified {skill.product.name} at level {form.cleaned_data['level']}."
-    raise Http404("No such action.")
+        return gettext("Verified %(product)s at level %(level)s.") % {
+            "product": skill.product.name,
+            "level": form.cleaned_data["level"],
+        }
+    raise Http404(gettext("No such action."))
 
 
 @login_required
@@ -208,7 +217,7 @@ def expert_profile(request: HttpRequest) -> HttpResponse:
                 if "availability" in exc.fields:
                     form.add_error(None, " ".join(exc.fields["availability"]))
             else:
-                messages.success(request, "Your profile is saved.")
+                messages.success(request, gettext("Your profile is saved."))
                 return redirect("marketplace:expert-profile")
     return render(
         request,

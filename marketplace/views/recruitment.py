@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gigcx.accounts import signed_in_user
@@ -68,7 +69,9 @@ def invitation_list(request: HttpRequest, brand: Brand) -> HttpResponse:
             except ApplicationError as exc:
                 form_add_application_error(form, exc, {"product_ids": "products"})
             else:
-                messages.success(request, f"Invitation sent to {invitation.email}.")
+                messages.success(
+                    request, gettext("Invitation sent to %(email)s.") % {"email": invitation.email}
+                )
                 return redirect("marketplace:invitations", slug=brand.slug)
         context = _invitations_context(request, brand, form=form)
         return render(request, "marketplace/invitations.html", context, status=400)
@@ -79,7 +82,11 @@ def invitation_list(request: HttpRequest, brand: Brand) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def invitation_import(request: HttpRequest, brand: Brand) -> HttpResponse:
     def done(count: int) -> HttpResponse:
-        messages.success(request, f"Sent {count} invitation{'s' if count != 1 else ''}.")
+        messages.success(
+            request,
+            ngettext("Sent %(count)d invitation.", "Sent %(count)d invitations.", count)
+            % {"count": count},
+        )
         return redirect("marketplace:invitations", slug=brand.slug)
 
     return csv_import_flow(
@@ -91,13 +98,13 @@ def invitation_import(request: HttpRequest, brand: Brand) -> HttpResponse:
             brand=brand, text=text, actor=request.user, only_valid=only_valid
         ),
         page={
-            "title": "Invite purchasers",
-            "what": "invitations",
-            "back": ("marketplace:invitations", "Back to invitations"),
+            "title": gettext("Invite purchasers"),
+            "what": gettext("invitations"),
+            "back": ("marketplace:invitations", gettext("Back to invitations")),
             "columns": [
-                ("email", "required"),
-                ("products", "optional; SKUs or product names separated by ;"),
-                ("name", "optional; for your records"),
+                ("email", gettext("required")),
+                ("products", gettext("optional; SKUs or product names separated by ;")),
+                ("name", gettext("optional; for your records")),
             ],
             "sample": "email,products\nkim@example.com,TB2;SGB\nlee@example.com,Ridgeline 2P Tent",
         },
@@ -115,14 +122,17 @@ def invitation_action(
     )
     operations = {"resend": services.invitation_resend, "revoke": services.invitation_revoke}
     if action not in operations:
-        raise Http404("No such action.")
+        raise Http404(gettext("No such action."))
     try:
         operations[action](invitation=invitation, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        done = "sent a new link to" if action == "resend" else "revoked the invitation of"
-        messages.success(request, f"You {done} {invitation.email}.")
+        if action == "resend":
+            done = gettext("You sent a new link to %(email)s.")
+        else:
+            done = gettext("You revoked the invitation of %(email)s.")
+        messages.success(request, done % {"email": invitation.email})
     return redirect("marketplace:invitations", slug=brand.slug)
 
 
@@ -184,7 +194,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     except ApplicationError as exc:
         return _invitation_error(request, exc)
     messages.success(
-        request, f"Welcome to the {invitation.brand.name} advocate program. Tell us what you know."
+        request,
+        gettext("Welcome to the %(brand)s advocate program. Tell us what you know.")
+        % {"brand": invitation.brand.name},
     )
     return redirect("marketplace:apply", slug=invitation.brand.slug)
 
@@ -197,7 +209,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 def _active_brand(request: HttpRequest, slug: str) -> Brand:
     brand = Brand.objects.visible_to(viewer_for(request)).filter(slug=slug, is_active=True).first()
     if brand is None:
-        raise Http404("No such brand.")
+        raise Http404(gettext("No such brand."))
     return brand
 
 
@@ -246,8 +258,11 @@ def application_form(request: HttpRequest, slug: str) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    f"Thank you! {brand.name} will review your application. Meanwhile, take a "
-                    "product quiz to verify what you know.",
+                    gettext(
+                        "Thank you! %(brand)s will review your application. Meanwhile, take a "
+                        "product quiz to verify what you know."
+                    )
+                    % {"brand": brand.name},
                 )
                 return redirect("marketplace:expert-home")
     in_pool = expert is not None and expert.status in ("approved", "probation", "suspended")
@@ -307,14 +322,18 @@ def application_review(request: HttpRequest, brand: Brand, application_id: int) 
                     services.application_approve(
                         application=application, actor=request.user, **form.cleaned_data
                     )
-                    done = f"{application.user.display_name} is now in the pool."
+                    done = gettext("%(name)s is now in the pool.") % {
+                        "name": application.user.display_name
+                    }
                 else:
                     services.application_reject(
                         application=application,
                         actor=request.user,
                         reason=form.cleaned_data["reason"],
                     )
-                    done = f"You turned down {application.user.display_name}'s application."
+                    done = gettext("You turned down %(name)s's application.") % {
+                        "name": application.user.display_name
+                    }
             except ApplicationError as exc:
                 form_add_application_error(form, exc)
             else:
@@ -360,7 +379,9 @@ def quiz_list(request: HttpRequest, brand: Brand) -> HttpResponse:
                         if name.startswith("questions."):
                             form.add_error("questions", errors)
             else:
-                messages.success(request, f"Created the quiz '{quiz.title}'.")
+                messages.success(
+                    request, gettext("Created the quiz '%(title)s'.") % {"title": quiz.title}
+                )
                 return redirect("marketplace:quizzes", slug=brand.slug)
     return render(
         request,
@@ -384,8 +405,11 @@ def quiz_manage(request: HttpRequest, brand: Brand, quiz_id: int) -> HttpRespons
         services.quiz_set_active(
             quiz=quiz, is_active=request.POST.get("is_active") == "1", actor=request.user
         )
-        state = "open for attempts" if quiz.is_active else "closed"
-        messages.success(request, f"'{quiz.title}' is {state}.")
+        if quiz.is_active:
+            state = gettext("'%(title)s' is open for attempts.")
+        else:
+            state = gettext("'%(title)s' is closed.")
+        messages.success(request, state % {"title": quiz.title})
         return redirect("marketplace:quiz-manage", slug=brand.slug, quiz_id=quiz.pk)
     return render(
         request,
@@ -412,7 +436,7 @@ def quiz_take(request: HttpRequest, slug: str, quiz_id: int) -> HttpResponse:
         .first()
     )
     if quiz is None:
-        raise Http404("No such quiz.")
+        raise Http404(gettext("No such quiz."))
     questions = list(quiz.questions.prefetch_related("choices"))
     form = QuizTakeForm(request.POST or None, questions=questions)
     status = 200
