@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -50,25 +51,33 @@ def mfa_required(request: HttpRequest) -> HttpResponse:
         .order_by("brand__name")
     )
     reasons = [
-        f"you own {m.brand.name}"
+        _("you own %(brand)s") % {"brand": m.brand.name}
         if m.role == BrandMembership.Role.OWNER
-        else f"{m.brand.name} asks it of everyone on its staff"
+        else _("%(brand)s asks it of everyone on its staff") % {"brand": m.brand.name}
         for m in memberships
     ]
     if request.user.is_staff:
-        reasons.append("you are a site administrator")
+        reasons.append(_("you are a site administrator"))
     enabled = mfa_enabled(request.user)
     return render(
         request,
         "mfa_required.html",
         {
             "reasons": reasons,
+            "reasons_text": _and_join(reasons),
             "needed": bool(reasons) and not session_mfa_verified(request),
             "enabled": enabled,
             "next": next_url,
             "brands": [m.brand for m in memberships],
         },
     )
+
+
+def _and_join(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c" in the active language."""
+    if len(items) < 2:
+        return "".join(items)
+    return _("%(items)s and %(last)s") % {"items": ", ".join(items[:-1]), "last": items[-1]}
 
 
 @require_GET
@@ -99,12 +108,23 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 def _rate_in_words(rate: str) -> str:
-    """ "5/hour" -> "5 times an hour"."""
+    """ "5/hour" -> "5 times an hour", in the active language."""
     from gigcx.throttling import parse_rate
 
     count, seconds = parse_rate(rate)
-    unit = {60: "a minute", 3600: "an hour", 86400: "a day"}.get(seconds, f"per {seconds} s")
-    return f"{count} time{'s' if count != 1 else ''} {unit}"
+    if seconds == 60:
+        return ngettext("%(count)d time a minute", "%(count)d times a minute", count) % {
+            "count": count
+        }
+    if seconds == 3600:
+        return ngettext("%(count)d time an hour", "%(count)d times an hour", count) % {
+            "count": count
+        }
+    if seconds == 86400:
+        return ngettext("%(count)d time a day", "%(count)d times a day", count) % {"count": count}
+    return ngettext(
+        "%(count)d time every %(seconds)d s", "%(count)d times every %(seconds)d s", count
+    ) % {"count": count, "seconds": seconds}
 
 
 def _database_ok() -> bool:
