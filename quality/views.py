@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -307,12 +308,12 @@ def rate_by_link(request: HttpRequest, token: str) -> HttpResponse:
         context["values"] = values
         errors: dict[str, list[str]] = {}
         if solved not in ("yes", "no"):
-            errors["solved"] = ["Say whether your problem is solved."]
+            errors["solved"] = [gettext("Say whether your problem is solved.")]
         try:
             score = int(raw_score)
         except ValueError:
             score = None
-            errors["score"] = ["Choose from 1 (poor) to 5 (excellent)."]
+            errors["score"] = [gettext("Choose from 1 (poor) to 5 (excellent).")]
         if not errors:
             try:
                 context["rating"] = services.rating_create(

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from gigcx.exceptions import NotFoundError
 from gigcx.i18n import language_for, supported, user_language
@@ -40,10 +41,10 @@ def rate_link_question(token: str) -> Question:
     try:
         data = signing.loads(token, salt=SALT, max_age=timedelta(days=LINK_DAYS))
     except signing.BadSignature:
-        raise NotFoundError("This rating link is not valid or has expired.") from None
+        raise NotFoundError(gettext("This rating link is not valid or has expired.")) from None
     question = Question.objects.select_related("brand").filter(pk=data.get("q")).first()
     if question is None:
-        raise NotFoundError("This rating link is not valid or has expired.")
+        raise NotFoundError(gettext("This rating link is not valid or has expired."))
     return question
 
 
