@@ -77,3 +77,15 @@ def test_the_rating_api_errors_follow_the_browsers_language(
     assert twice.status_code == 409
     assert twice.json()["error"]["message"] == "Sie haben diese Frage bereits bewertet."
     assert twice.json()["error"]["code"] == "already_rated"  # codes stay as they are
+
+
+def test_the_figures_are_in_the_languages_number_format() -> None:
+    from django.utils import translation
+
+    from quality.templatetags.quality_tags import duration, percent, stars
+
+    with translation.override("en"):
+        assert (percent(0.456), duration(600), stars(4.25)) == ("46%", "10.0 min", "4.25")
+    with translation.override("de"):
+        assert (percent(0.456), duration(600), stars(4.25)) == ("46 %", "10,0 min", "4,25")
+    assert percent(None) == duration(None) == stars(None) == "—"
