@@ -89,3 +89,22 @@ def test_the_figures_are_in_the_languages_number_format() -> None:
     with translation.override("de"):
         assert (percent(0.456), duration(600), stars(4.25)) == ("46 %", "10,0 min", "4,25")
     assert percent(None) == duration(None) == stars(None) == "—"
+
+
+def test_an_expert_reads_the_leaderboard_and_her_handled_list_in_german(
+    cast: Any, client: Any, resolved: Any
+) -> None:
+    resolved()
+    client.force_login(cast.ada)
+
+    board = client.get("/expert/leaderboard/acme/", **GERMAN)
+    standing = client.get("/expert/standing/", **GERMAN)
+
+    assert board.status_code == 200
+    assert "<h1>Bestenliste</h1>" in board.content.decode()
+    assert "Sie sind nicht gelistet." in board.content.decode()
+    assert "Leaderboard" not in board.content.decode()
+    assert standing.status_code == 200
+    assert "Beendet" in standing.content.decode()
+    assert "nicht bewertet" in standing.content.decode()
+    assert "not rated" not in standing.content.decode()
