@@ -108,3 +108,14 @@ def test_an_expert_reads_the_leaderboard_and_her_handled_list_in_german(
     assert "Beendet" in standing.content.decode()
     assert "nicht bewertet" in standing.content.decode()
     assert "not rated" not in standing.content.decode()
+
+
+def test_joining_the_leaderboard_is_confirmed_in_german(cast: Any, client: Any) -> None:
+    client.force_login(cast.ada)
+
+    response = client.post(
+        "/expert/standing/acme/leaderboard/", {"leaderboard": "on"}, follow=True, **GERMAN
+    )
+
+    assert response.status_code == 200
+    assert "Sie stehen auf der Bestenliste von Acme Outdoors." in response.content.decode()
