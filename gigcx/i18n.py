@@ -73,15 +73,15 @@ def brand_languages(slug: str) -> list[str]:
 
 def language_for(user: Any = None, brand: Any = None) -> str:
     """The language to write to ``user`` in (an email, a notification): her setting, then the
-    brand's first translated language, then the site default."""
+    brand's (the site default if the brand serves it, as on its pages, else its first language
+    the site is translated into), then the site default."""
     chosen = user_language(user)
     if chosen:
         return chosen
     if brand is not None:
-        for code in getattr(brand, "languages", None) or []:
-            language = supported(code)
-            if language:
-                return language
+        served = [code for code in map(supported, getattr(brand, "languages", None) or []) if code]
+        if served and settings.LANGUAGE_CODE not in served:
+            return served[0]
     return settings.LANGUAGE_CODE
 
 

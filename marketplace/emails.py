@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -25,8 +26,9 @@ def invitation_email_send(*, invitation_id: int) -> bool:
         "link": invitation_link(invitation),
         "products": list(invitation.products.all()),
     }
-    # The invitee has no account yet: write in the brand's language.
-    with translation.override(language_for(brand=invitation.brand)):
+    # In the invitee's language if she already has an account, else the brand's.
+    invitee = get_user_model().objects.filter(email__iexact=invitation.email).first()
+    with translation.override(language_for(user=invitee, brand=invitation.brand)):
         subject = render_to_string("emails/invitation_subject.txt", context).strip()
         body = render_to_string("emails/invitation_body.txt", context)
     send_mail(subject, body, None, [invitation.email])

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.formats import number_format
+from django.utils.translation import gettext_lazy as _
 
 from gigcx.tenancy import ScopedQuerySet, Viewer
 from marketplace.models import Brand, Category, Expert, Product
@@ -71,19 +72,19 @@ class Account(models.Model):
     row lock as the postings; ``manage.py ledger_reconcile`` checks it against the sum."""
 
     class Owner(models.TextChoices):
-        EXPERT = "expert", "Expert"
-        BRAND = "brand", "Brand"
-        PLATFORM = "platform", "Platform"
+        EXPERT = "expert", _("Expert")
+        BRAND = "brand", _("Brand")
+        PLATFORM = "platform", _("Platform")
 
     class Kind(models.TextChoices):
-        PENDING = "pending", "Pending (clearing)"
-        AVAILABLE = "available", "Available"
-        PAID_OUT = "paid_out", "Paid out"
-        BRAND_PAYABLE = "brand_payable", "Owed by the brand"
-        PLATFORM_FEE = "platform_fee", "Platform fee"
+        PENDING = "pending", _("Pending (clearing)")
+        AVAILABLE = "available", _("Available")
+        PAID_OUT = "paid_out", _("Paid out")
+        BRAND_PAYABLE = "brand_payable", _("Owed by the brand")
+        PLATFORM_FEE = "platform_fee", _("Platform fee")
         # What the expert owes back: a clawback bigger than the available balance books the
         # rest here (negative, like brand payable), and later credits repay it first.
-        EXPERT_DEBT = "expert_debt", "Owed by the expert"
+        EXPERT_DEBT = "expert_debt", _("Owed by the expert")
 
     owner_type = models.CharField(max_length=10, choices=Owner.choices)
     # Experts are paid per brand program (Expert is the user's place in one brand's pool), so
@@ -147,12 +148,12 @@ class Transaction(models.Model):
     reference the one they reverse."""
 
     class Kind(models.TextChoices):
-        EARNING = "earning", "Earning booked"
-        BONUS = "bonus", "Rating bonus"
-        CLEARANCE = "clearance", "Earning cleared"
-        EARNING_REVERSAL = "earning_reversal", "Earning reversed"
-        PAYOUT = "payout", "Payout"
-        PAYOUT_RETURN = "payout_return", "Payout returned"
+        EARNING = "earning", _("Earning booked")
+        BONUS = "bonus", _("Rating bonus")
+        CLEARANCE = "clearance", _("Earning cleared")
+        EARNING_REVERSAL = "earning_reversal", _("Earning reversed")
+        PAYOUT = "payout", _("Payout")
+        PAYOUT_RETURN = "payout_return", _("Payout returned")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -324,16 +325,16 @@ class Earning(models.Model):
     (transaction ``earning:<question id>``); this row tracks clearing and holds."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        HELD = "held", "Held"
-        AVAILABLE = "available", "Available"
-        REVERSED = "reversed", "Reversed"
+        PENDING = "pending", _("Pending")
+        HELD = "held", _("Held")
+        AVAILABLE = "available", _("Available")
+        REVERSED = "reversed", _("Reversed")
 
     class Hold(models.TextChoices):
-        NONE = "", "Not held"
-        STAFF = "staff", "Held by staff"
-        DISPUTE = "dispute", "Disputed"
-        RATING = "rating", "Low rating"
+        NONE = "", _("Not held")
+        STAFF = "staff", _("Held by staff")
+        DISPUTE = "dispute", _("Disputed")
+        RATING = "rating", _("Low rating")
 
     question = models.OneToOneField(Question, on_delete=models.PROTECT, related_name="earning")
     expert = models.ForeignKey(Expert, on_delete=models.PROTECT, related_name="earnings")
@@ -403,8 +404,8 @@ class PayoutDestination(models.Model):
     newest active row is the one in use, and payouts keep pointing at the one they used."""
 
     class Provider(models.TextChoices):
-        STRIPE = "stripe", "Stripe Connect"
-        BANK = "bank", "Bank transfer"
+        STRIPE = "stripe", _("Stripe Connect")
+        BANK = "bank", _("Bank transfer")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payout_destinations"
@@ -476,10 +477,10 @@ class Payout(models.Model):
     """
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        SENDING = "sending", "Sending"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
+        REQUESTED = "requested", _("Requested")
+        SENDING = "sending", _("Sending")
+        PAID = "paid", _("Paid")
+        FAILED = "failed", _("Failed")
 
     OPEN_STATUSES = (Status.REQUESTED, Status.SENDING)
 
@@ -593,14 +594,14 @@ class ReconciliationIssue(models.Model):
     difference lasts, and resolved by the first run that no longer finds it."""
 
     class Kind(models.TextChoices):
-        PAYOUT_NOT_BOOKED = "payout_not_booked", "Payout without its ledger entry"
-        PAYOUT_AMOUNT = "payout_amount", "Ledger amount differs from the payout"
-        PAYOUT_NOT_RETURNED = "payout_not_returned", "Failed payout whose money was not returned"
-        PAYOUT_RETURNED = "payout_returned", "Money returned for a payout that did not fail"
-        PROVIDER_DISAGREES = "provider_disagrees", "Provider and payout disagree"
-        UNMATCHED_TRANSFER = "unmatched_transfer", "Provider transfer that matches no payout"
-        BALANCE_MISMATCH = "balance_mismatch", "Balance differs from the sum of its postings"
-        NEGATIVE_BALANCE = "negative_balance", "Expert balance below zero"
+        PAYOUT_NOT_BOOKED = "payout_not_booked", _("Payout without its ledger entry")
+        PAYOUT_AMOUNT = "payout_amount", _("Ledger amount differs from the payout")
+        PAYOUT_NOT_RETURNED = "payout_not_returned", _("Failed payout whose money was not returned")
+        PAYOUT_RETURNED = "payout_returned", _("Money returned for a payout that did not fail")
+        PROVIDER_DISAGREES = "provider_disagrees", _("Provider and payout disagree")
+        UNMATCHED_TRANSFER = "unmatched_transfer", _("Provider transfer that matches no payout")
+        BALANCE_MISMATCH = "balance_mismatch", _("Balance differs from the sum of its postings")
+        NEGATIVE_BALANCE = "negative_balance", _("Expert balance below zero")
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # What the issue is about; the same kind about the same thing is one open issue.

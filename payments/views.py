@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -50,7 +51,7 @@ def _parse_amount(raw: str, currency: str) -> int | None:
         frac and (not digits.fullmatch(frac) or len(frac) > exponent)
     ):
         raise ApplicationError(
-            "Write the amount like 12.50.", fields={"amount": ["Invalid amount."]}
+            gettext("Write the amount like 12.50."), fields={"amount": [gettext("Invalid amount.")]}
         )
     return int(whole) * 10**exponent + int((frac or "0").ljust(exponent, "0") or 0)
 
@@ -69,11 +70,11 @@ def expert_earnings(request: HttpRequest) -> HttpResponse:
                     account_holder=request.POST.get("account_holder", ""),
                     iban=request.POST.get("iban", ""),
                 )
-                messages.success(request, "Payout destination saved.")
+                messages.success(request, gettext("Payout destination saved."))
             else:
                 expert = pools.filter(brand__slug=request.POST.get("brand", "")).first()
                 if expert is None:
-                    raise ApplicationError("Choose one of your programs.")
+                    raise ApplicationError(gettext("Choose one of your programs."))
                 currency = request.POST.get("currency") or "EUR"
                 payout = services.payout_request(
                     user=user,
@@ -82,7 +83,9 @@ def expert_earnings(request: HttpRequest) -> HttpResponse:
                     amount=_parse_amount(request.POST.get("amount", ""), currency),
                 )
                 messages.success(
-                    request, f"Payout of {format_money(payout.amount, payout.currency)} requested."
+                    request,
+                    gettext("Payout of %(amount)s requested.")
+                    % {"amount": format_money(payout.amount, payout.currency)},
                 )
         except ApplicationError as exc:
             detail = "; ".join(m for msgs in exc.fields.values() for m in msgs)
@@ -110,7 +113,7 @@ def expert_earning_detail(request: HttpRequest, question_id: int) -> HttpRespons
         selectors.expert_earnings(user_id=request.user.pk).filter(question_id=question_id).first()
     )
     if earning is None:
-        raise Http404("No such earning.")
+        raise Http404(gettext("No such earning."))
     return render(
         request,
         "payments/earning_detail.html",
@@ -161,8 +164,15 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
         try:
             if action == "run-batch":
                 batch = services.payout_batch_run(brand=brand, actor=request.user)
+                count = batch.payouts.count()
                 messages.success(
-                    request, f"Batch #{batch.pk} created with {batch.payouts.count()} payouts."
+                    request,
+                    ngettext(
+                        "Batch #%(id)s created with %(count)s payout.",
+                        "Batch #%(id)s created with %(count)s payouts.",
+                        count,
+                    )
+                    % {"id": batch.pk, "count": count},
                 )
             elif action in ("hold", "release", "reverse"):
                 service = {
@@ -172,16 +182,19 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
                 }[action]
                 reason = request.POST.get("reason", "").strip()
                 if not reason:
-                    raise ApplicationError("Give a reason.")
+                    raise ApplicationError(gettext("Give a reason."))
                 service(
                     earning_id=parse_id(request.POST.get("earning_id")) or 0,
                     actor=request.user,
                     reason=reason,
                     brand=brand,
                 )
-                messages.success(
-                    request, f"Earning {action}d." if action != "hold" else "Earning held."
-                )
+                done = {
+                    "hold": gettext("Earning held."),
+                    "release": gettext("Earning released."),
+                    "reverse": gettext("Earning reversed."),
+                }
+                messages.success(request, done[action])
             elif action == "mark-failed":
                 services.payout_mark_failed(
                     brand=brand,
@@ -189,11 +202,21 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
                     actor=request.user,
                     reason=request.POST.get("reason", "").strip() or "Rejected by the bank",
                 )
-                messages.success(request, "Payout marked failed; the money is available again.")
+                messages.success(
+                    request, gettext("Payout marked failed; the money is available again.")
+                )
             elif action == "mark-paid":
                 ids = [i for i in map(parse_id, request.POST.getlist("payout_id")) if i]
                 changed = services.payout_mark_paid(brand=brand, payout_ids=ids, actor=request.user)
-                messages.success(request, f"{changed} bank payout(s) marked paid.")
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)s bank payout marked paid.",
+                        "%(count)s bank payouts marked paid.",
+                        changed,
+                    )
+                    % {"count": changed},
+                )
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return redirect("payments:brand-payouts", slug=brand.slug)
@@ -228,7 +251,7 @@ def brand_payouts(request: HttpRequest, brand: Brand) -> HttpResponse:
 def brand_batch_csv(request: HttpRequest, brand: Brand, batch_id: int) -> HttpResponse:
     batch = brand.payout_batches.filter(pk=batch_id).first()
     if batch is None:
-        raise Http404("No such batch.")
+        raise Http404(gettext("No such batch."))
     payouts = batch.payouts.filter(provider="bank").select_related("destination").order_by("pk")
     response = HttpResponse(bank_file(payouts), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{brand.slug}-batch-{batch.pk}.csv"'
@@ -296,10 +319,10 @@ def brand_rate_card(request: HttpRequest, brand: Brand) -> HttpResponse:
                 or 0,
             )
             messages.success(
-                request, "Rate card saved; it applies to questions resolved from now on."
+                request, gettext("Rate card saved; it applies to questions resolved from now on.")
             )
         except (ApplicationError, ValueError) as exc:
-            messages.error(request, getattr(exc, "message", "Check the numbers."))
+            messages.error(request, getattr(exc, "message", gettext("Check the numbers.")))
         return redirect("payments:brand-rate-card", slug=brand.slug)
 
     def major(amount: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import logout
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -68,7 +69,9 @@ class MeApi(MarketplaceMeApi):
     )
     def delete(self, request: Request) -> Response:
         if getattr(request.user, "api_key_id", None) is not None:
-            raise PermissionDenied("Sign in as yourself; brand API keys cannot delete accounts.")
+            raise PermissionDenied(
+                gettext("Sign in as yourself; brand API keys cannot delete accounts.")
+            )
         incoming = self.DeleteInputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         counts = services.account_erase(

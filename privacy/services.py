@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError
@@ -184,8 +185,11 @@ def account_erase_refusal(*, user: User) -> ConflictError | None:
     staff_of = list(BrandMembership.objects.filter(user=user).values_list("brand__name", flat=True))
     if staff_of:
         return ConflictError(
-            f"You are on the staff of {', '.join(staff_of)}. Ask an owner to take you off the "
-            "staff first (an owner hands the brand to another owner), then delete the account.",
+            gettext(
+                "You are on the staff of %(brands)s. Ask an owner to take you off the staff "
+                "first (an owner hands the brand to another owner), then delete the account."
+            )
+            % {"brands": ", ".join(staff_of)},
             code="account_is_staff",
         )
     experts = list(
@@ -200,16 +204,20 @@ def account_erase_refusal(*, user: User) -> ConflictError | None:
         return None
     brands = ", ".join(e.brand.name for e in experts)
     if any(e.has_postings or e.has_payouts for e in experts):
-        why = (
-            "Your earnings and payouts are money records that accounting law requires us to "
-            "keep, and your answers belong to the brand's records"
+        message = gettext(
+            "You are an expert at %(brands)s. Your earnings and payouts are money records that "
+            "accounting law requires us to keep, and your answers belong to the brand's records, "
+            "so this account cannot be deleted here. Write to %(email)s: we close it with the "
+            "brand and anonymise everything the law lets us."
         )
     else:
-        why = "Your answers and scores belong to the brand's records"
+        message = gettext(
+            "You are an expert at %(brands)s. Your answers and scores belong to the brand's "
+            "records, so this account cannot be deleted here. Write to %(email)s: we close it "
+            "with the brand and anonymise everything the law lets us."
+        )
     return ConflictError(
-        f"You are an expert at {brands}. {why}, so this account cannot be deleted here. "
-        f"Write to {settings.GIGCX_PRIVACY_EMAIL}: we close it with the brand and anonymise "
-        "everything the law lets us.",
+        message % {"brands": brands, "email": settings.GIGCX_PRIVACY_EMAIL},
         code="account_is_expert",
     )
 
@@ -221,9 +229,13 @@ def account_erase_validate(*, user: User, confirm: str) -> None:
     email_ok = bool(typed) and hmac.compare_digest(typed.lower(), user.email.lower())
     if not email_ok and not (typed and user.has_usable_password() and user.check_password(typed)):
         raise ApplicationError(
-            "To delete the account, type its email address or its password exactly.",
+            gettext("To delete the account, type its email address or its password exactly."),
             code="confirmation_mismatch",
-            fields={"confirm": ["This is neither the account's email address nor its password."]},
+            fields={
+                "confirm": [
+                    gettext("This is neither the account's email address nor its password.")
+                ]
+            },
         )
     refusal = account_erase_refusal(user=user)
     if refusal is not None:
@@ -236,7 +248,9 @@ def account_erase(*, user: User, confirm: str, ip: str | None = None) -> dict[st
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if not user.is_active:
-            raise ConflictError("This account has already been deleted.", code="already_erased")
+            raise ConflictError(
+                gettext("This account has already been deleted."), code="already_erased"
+            )
         email = user.email
         questions = Question.objects.filter(asked_by=user)
         question_ids = list(questions.values_list("pk", flat=True))

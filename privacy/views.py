@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from gigcx.accounts import signed_in_user
@@ -79,7 +80,9 @@ def account_delete(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(
         request,
-        "Your account is deleted and you are signed out. Your words in past conversations "
-        "were removed; the brands keep the ratings' stars and their own replies.",
+        gettext(
+            "Your account is deleted and you are signed out. Your words in past conversations "
+            "were removed; the brands keep the ratings' stars and their own replies."
+        ),
     )
     return redirect("home")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -36,7 +37,7 @@ def question_of_asker(request: Request, question_id: int) -> Question:
     Others who can see it (its expert, brand staff) get 403; anyone else 404."""
     question, role = question_for(request, question_id)
     if role != Message.Role.CUSTOMER:
-        raise PermissionDenied("Only the customer who asked can rate or reopen this question.")
+        raise PermissionDenied(_("Only the customer who asked can rate or reopen this question."))
     return question
 
 
@@ -61,8 +62,8 @@ class QuestionRatingApi(APIView):
             min_value=1,
             max_value=5,
             error_messages={
-                "min_value": "Rate from 1 (poor) to 5 (excellent).",
-                "max_value": "Rate from 1 (poor) to 5 (excellent).",
+                "min_value": _("Rate from 1 (poor) to 5 (excellent)."),
+                "max_value": _("Rate from 1 (poor) to 5 (excellent)."),
             },
         )
         solved = serializers.BooleanField()
@@ -75,7 +76,7 @@ class QuestionRatingApi(APIView):
         question, _role = question_for(request, question_id)
         rating = selectors.rating_for_question(question_id=question.pk)
         if rating is None:
-            raise NotFound("This question has not been rated yet.")
+            raise NotFound(_("This question has not been rated yet."))
         return Response(RatingOutputSerializer(rating).data)
 
     @extend_schema(
@@ -184,7 +185,7 @@ def pool_expert(request: Request, expert_id: int) -> Expert:
         .first()
     )
     if expert is None:
-        raise NotFound("No such expert in this pool.")
+        raise NotFound(_("No such expert in this pool."))
     return expert
 
 
@@ -281,7 +282,7 @@ class ReviewListApi(APIView):
         wanted = request.query_params.get("status")
         if wanted:
             if wanted not in Review.Status.values:
-                raise serializers.ValidationError({"status": ["Use pending or done."]})
+                raise serializers.ValidationError({"status": [_("Use pending or done.")]})
             reviews = reviews.filter(status=wanted)
         return paginated(self, request, reviews, ReviewOutputSerializer)
 
@@ -306,7 +307,7 @@ class ReviewDetailApi(APIView):
             .first()
         )
         if review is None:
-            raise NotFound("No such review.")
+            raise NotFound(_("No such review."))
         return review
 
     @extend_schema(responses=ReviewOutputSerializer)
@@ -408,7 +409,7 @@ class BrandCustomerApi(APIView):
             brand=brand_of(request), customer_id=customer_id
         )
         if relationship is None:
-            raise NotFound("This person has not asked this brand anything.")
+            raise NotFound(_("This person has not asked this brand anything."))
         return Response(self.OutputSerializer(relationship).data)
 
 

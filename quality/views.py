@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -60,9 +61,15 @@ def leaderboard_opt(request: HttpRequest, slug: str) -> HttpResponse:
     opted_in = request.POST.get("leaderboard") == "on"
     services.leaderboard_opt_set(expert=expert, opted_in=opted_in, actor=request.user)
     if opted_in:
-        messages.success(request, f"You are on the {expert.brand.name} leaderboard.")
+        messages.success(
+            request,
+            gettext("You are on the %(brand)s leaderboard.") % {"brand": expert.brand.name},
+        )
     else:
-        messages.success(request, f"You are off the {expert.brand.name} leaderboard.")
+        messages.success(
+            request,
+            gettext("You are off the %(brand)s leaderboard.") % {"brand": expert.brand.name},
+        )
     return redirect(f"{reverse('quality:expert-standing')}#standing-{expert.brand.slug}")
 
 
@@ -102,7 +109,7 @@ def review_queue(request: HttpRequest, brand: Brand) -> HttpResponse:
             except ApplicationError as exc:
                 form_add_application_error(form, exc)
             else:
-                messages.success(request, "Saved the review share.")
+                messages.success(request, gettext("Saved the review share."))
                 return redirect("quality:review-queue", slug=brand.slug)
     reviews = (
         Review.objects.visible_to(viewer)
@@ -144,7 +151,10 @@ def review_page(request: HttpRequest, brand: Brand, review_id: int) -> HttpRespo
                 form_add_application_error(form, exc)
                 status = exc.status_code
             else:
-                messages.success(request, f"Reviewed question #{review.question_id}.")
+                messages.success(
+                    request,
+                    gettext("Reviewed question #%(id)s.") % {"id": review.question_id},
+                )
                 return redirect("quality:review-queue", slug=brand.slug)
     return render(
         request,
@@ -279,7 +289,9 @@ def probation_decide(request: HttpRequest, brand: Brand, expert_id: int) -> Http
         problems = " ".join(" ".join(msgs) for msgs in exc.fields.values())
         messages.error(request, f"{exc.message} {problems}".strip())
     else:
-        messages.success(request, "Your decision is recorded; the expert sees your reason.")
+        messages.success(
+            request, gettext("Your decision is recorded; the expert sees your reason.")
+        )
     return redirect("marketplace:pool-expert", slug=brand.slug, expert_id=expert.pk)
 
 
@@ -307,12 +319,12 @@ def rate_by_link(request: HttpRequest, token: str) -> HttpResponse:
         context["values"] = values
         errors: dict[str, list[str]] = {}
         if solved not in ("yes", "no"):
-            errors["solved"] = ["Say whether your problem is solved."]
+            errors["solved"] = [gettext("Say whether your problem is solved.")]
         try:
             score = int(raw_score)
         except ValueError:
             score = None
-            errors["score"] = ["Choose from 1 (poor) to 5 (excellent)."]
+            errors["score"] = [gettext("Choose from 1 (poor) to 5 (excellent).")]
         if not errors:
             try:
                 context["rating"] = services.rating_create(

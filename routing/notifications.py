@@ -8,8 +8,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 
 from gigcx.events import subscribe
+from gigcx.i18n import language_for, supported
 from gigcx.models import DomainEvent
 from marketplace.models import BrandMembership
 from routing.models import Question
@@ -21,11 +23,13 @@ def _site(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-def _send(template: str, context: dict[str, object], recipients: list[str]) -> None:
+def _send(template: str, context: dict[str, object], recipients: list[str], language: str) -> None:
+    """One email to ``recipients``, written in ``language``."""
     if not recipients:
         return
-    subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
-    body = render_to_string(f"emails/{template}_body.txt", context)
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"emails/{template}_body.txt", context)
     send_mail(subject, body, None, recipients)
 
 
@@ -35,7 +39,15 @@ def question_link_send(*, question: Question, token: str) -> None:
     # access log, proxy and Referer (the page posts it once and forgets the address).
     url = _site(reverse("routing:question-private", kwargs={"question_id": question.pk}))
     url = f"{url}#t={token}"
-    _send("question_link", {"brand": question.brand.name, "url": url}, [question.contact_email])
+    # In the language she asked in: the question's own (once triage has read it), else the
+    # language of the page she asked on (active while her request commits).
+    language = supported(question.language) or supported(translation.get_language())
+    _send(
+        "question_link",
+        {"brand": question.brand.name, "url": url},
+        [question.contact_email],
+        language or language_for(brand=question.brand),
+    )
 
 
 @subscribe("question.escalated", name="routing.email_staff_on_escalation")
@@ -45,20 +57,24 @@ def escalation_email_staff(event: DomainEvent) -> None:
     )
     if question is None:
         return
-    recipients = list(
+    members = (
         BrandMembership.objects.filter(brand=question.brand, user__is_active=True)
         .exclude(role=BrandMembership.Role.QA)
-        .values_list("user__email", flat=True)
+        .select_related("user")
     )
+    # Each member reads it in her own language: one email per language.
+    by_language: dict[str, list[str]] = {}
+    for member in members:
+        language = language_for(user=member.user, brand=question.brand)
+        by_language.setdefault(language, []).append(member.user.email)
     url = _site(reverse("routing:question", kwargs={"question_id": question.pk}))
-    _send(
-        "escalation",
-        {
-            "brand": question.brand.name,
-            "reason": event.payload.get("reason", ""),
-            "question_id": question.pk,
-            "url": url,
-        },
-        recipients,
-    )
+    context = {
+        "brand": question.brand.name,
+        "reason": event.payload.get("reason", ""),
+        "question_id": question.pk,
+        "url": url,
+    }
+    for language, addresses in by_language.items():
+        _send("escalation", context, addresses, language)
+    recipients = [address for addresses in by_language.values() for address in addresses]
     logger.info("question %s escalated: mailed %d staff", question.pk, len(recipients))

@@ -8,17 +8,19 @@ accepting a call until it ends, so routing's matching sees her load.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.db import id_in_range, retry_on_conflict
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
+from gigcx.i18n import language_for
 from marketplace.availability import expert_zone, window_end_at
 from marketplace.models import Expert
 from routing import scoring
@@ -676,25 +678,29 @@ def callback_call(*, slot_id: int, user: Any) -> Call:
 
 
 def _remind(slot: CallbackSlot, who: str) -> None:
-    when = f"{slot.starts_at:%a %d %b, %H:%M} UTC"
-    if who == "customer":
-        address = slot.customer.email
-        body = (
-            f"An expert will call you back at {when} about your question. Keep the "
-            "conversation page open in your browser; the call rings there."
-        )
-    else:
-        address = slot.expert_required.user.email
-        body = f"You have a callback at {when}. Call the customer from the conversation page."
+    recipient = slot.customer if who == "customer" else slot.expert_required.user
+    # In the recipient's language, the time in its format.
+    with translation.override(language_for(user=recipient, brand=slot.brand)):
+        when = formats.date_format(timezone.localtime(slot.starts_at, UTC), "DATETIME_FORMAT")
+        if who == "customer":
+            body = gettext(
+                "An expert will call you back at %(when)s UTC about your question. Keep the "
+                "conversation page open in your browser; the call rings there."
+            ) % {"when": when}
+        else:
+            body = gettext(
+                "You have a callback at %(when)s UTC. Call the customer from the conversation page."
+            ) % {"when": when}
+        subject = gettext("Your GigCX callback is soon")
     push_after_commit(
         [slot.customer_id if who == "customer" else slot.expert_required.user_id],
         {"type": "callback.reminder", "question_id": slot.question_id},
     )
     send_mail(
-        "Your GigCX callback is soon",
+        subject,
         body,
         django_settings.DEFAULT_FROM_EMAIL,
-        [address],
+        [recipient.email],
         fail_silently=True,
     )
 
@@ -710,7 +716,7 @@ def callback_reminders_send(*, now: datetime | None = None) -> int:
         status=CallbackSlot.Status.TAKEN,
         starts_at__gt=now,
         starts_at__lte=now + CALLBACK_REMINDER_BEFORE,
-    ).select_related("customer", "expert__user")
+    ).select_related("customer", "expert__user", "brand")
     for slot in due:
         for who, field in (("customer", "customer_reminded_at"), ("expert", "expert_reminded_at")):
             with transaction.atomic():

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.events import event_record
@@ -23,12 +24,19 @@ def rating_validate(*, score: Any, comment: str) -> tuple[int, str]:
     errors: dict[str, list[str]] = {}
     low, high = SCORE_RANGE
     if isinstance(score, bool) or not isinstance(score, int) or not low <= score <= high:
-        errors["score"] = [f"Rate from {low} (poor) to {high} (excellent)."]
+        errors["score"] = [
+            gettext("Rate from %(low)s (poor) to %(high)s (excellent).")
+            % {"low": low, "high": high}
+        ]
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
-        errors["comment"] = [f"Keep it under {COMMENT_MAX} characters."]
+        errors["comment"] = [
+            gettext("Keep it under %(count)s characters.") % {"count": COMMENT_MAX}
+        ]
     if errors:
-        raise ApplicationError("The rating could not be saved; see the fields.", fields=errors)
+        raise ApplicationError(
+            gettext("The rating could not be saved; see the fields."), fields=errors
+        )
     return score, comment
 
 
@@ -48,13 +56,16 @@ def rating_create(
         with transaction.atomic():
             locked = Question.objects.select_for_update().filter(pk=question.pk).first()
             if locked is None:
-                raise NotFoundError("No such question.")
+                raise NotFoundError(gettext("No such question."))
             if locked.status != Question.Status.RESOLVED:
                 raise ConflictError(
-                    "You can rate the answer once the question is resolved.", code="not_resolved"
+                    gettext("You can rate the answer once the question is resolved."),
+                    code="not_resolved",
                 )
             if Rating.objects.filter(question=locked).exists():
-                raise ConflictError("You have already rated this question.", code="already_rated")
+                raise ConflictError(
+                    gettext("You have already rated this question."), code="already_rated"
+                )
             resolver = (
                 Assignment.objects.filter(question=locked, status=Assignment.Status.RESOLVED)
                 .order_by("-ended_at", "-pk")
@@ -88,7 +99,9 @@ def rating_create(
                 },
             )
     except IntegrityError as exc:  # a concurrent rating of the same question committed first
-        raise ConflictError("You have already rated this question.", code="already_rated") from exc
+        raise ConflictError(
+            gettext("You have already rated this question."), code="already_rated"
+        ) from exc
     return rating
 
 
@@ -101,10 +114,13 @@ def rating_reopen(*, question: Question, actor: Any = None, reason: str = "") ->
         rating = Rating.objects.select_for_update().filter(question_id=question.pk).first()
         if rating is None or rating.solved:
             raise ConflictError(
-                "Only a question rated as not solved can be reopened.", code="not_reopenable"
+                gettext("Only a question rated as not solved can be reopened."),
+                code="not_reopenable",
             )
         if rating.reopened_at is not None:
-            raise ConflictError("You have already reopened this question once.", code="reopened")
+            raise ConflictError(
+                gettext("You have already reopened this question once."), code="reopened"
+            )
         rating.reopened_at = timezone.now()
         rating.save(update_fields=["reopened_at"])
         reopened = question_reopen(question_id=question.pk, actor=actor, reason=reason)

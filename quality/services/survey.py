@@ -17,9 +17,11 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from gigcx.exceptions import NotFoundError
+from gigcx.i18n import language_for, supported, user_language
 from quality.models import Rating, RatingRequest
 from routing.models import Question
 
@@ -39,10 +41,10 @@ def rate_link_question(token: str) -> Question:
     try:
         data = signing.loads(token, salt=SALT, max_age=timedelta(days=LINK_DAYS))
     except signing.BadSignature:
-        raise NotFoundError("This rating link is not valid or has expired.") from None
+        raise NotFoundError(gettext("This rating link is not valid or has expired.")) from None
     question = Question.objects.select_related("brand").filter(pk=data.get("q")).first()
     if question is None:
-        raise NotFoundError("This rating link is not valid or has expired.")
+        raise NotFoundError(gettext("This rating link is not valid or has expired."))
     return question
 
 
@@ -52,13 +54,23 @@ def _recipient(question: Question) -> str:
     return question.contact_email
 
 
+def _language(question: Question) -> str:
+    """The customer's own setting, else the language she asked in, else the brand's."""
+    return (
+        user_language(question.asked_by)
+        or supported(question.language)
+        or language_for(brand=question.brand)
+    )
+
+
 def _send(question: Question, *, reminder: bool) -> None:
     url = settings.SITE_URL.rstrip("/") + reverse(
         "quality:rate-by-link", kwargs={"token": rate_link_token(question.pk)}
     )
     context = {"brand": question.brand.name, "url": url, "reminder": reminder}
-    subject = render_to_string("emails/rating_request_subject.txt", context).strip()
-    body = render_to_string("emails/rating_request_body.txt", context)
+    with translation.override(_language(question)):
+        subject = render_to_string("emails/rating_request_subject.txt", context).strip()
+        body = render_to_string("emails/rating_request_body.txt", context)
     send_mail(subject, body, None, [_recipient(question)])
 
 

@@ -20,9 +20,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gigcx.audit import audit_record
+from gigcx.i18n import language_for
 from marketplace.models import Brand, Expert
 from routing.live import push_after_commit
 from routing.models import (
@@ -202,20 +203,23 @@ def _email(brand: Brand, experts: list[Expert], bonus: str) -> None:
     from django.conf import settings
 
     console = settings.SITE_URL.rstrip("/") + reverse("routing:expert-console")
+    labels: dict[str, str] = {}
     for expert in experts:
-        context = {
-            "brand": brand.name,
-            "name": expert.display_name,
-            "url": console,
-            "bonus": bonus,
-        }
+        # In the expert's language, the bonus in its number format.
+        language = language_for(user=expert.user, brand=brand)
+        with translation.override(language):
+            if bonus and language not in labels:
+                labels[language] = surge_bonus_offered(brand.pk)[2] or bonus
+            context = {
+                "brand": brand.name,
+                "name": expert.display_name,
+                "url": console,
+                "bonus": labels.get(language, bonus),
+            }
+            subject = render_to_string("emails/staffing_invite_subject.txt", context).strip()
+            body = render_to_string("emails/staffing_invite_body.txt", context)
         try:
-            send_mail(
-                render_to_string("emails/staffing_invite_subject.txt", context).strip(),
-                render_to_string("emails/staffing_invite_body.txt", context),
-                None,
-                [expert.user.email],
-            )
+            send_mail(subject, body, None, [expert.user.email])
         except Exception:  # one bad address must not stop the others
             logger.warning("staffing invitation email to expert %s failed", expert.pk)
 

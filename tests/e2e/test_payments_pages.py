@@ -90,3 +90,47 @@ def test_the_brand_payouts_page(page: Any, live_server: Any, money: None) -> Non
     page.goto(live_server.url + "/brands/acme/manage/rate-card/")
     assert page.locator("h2").first.inner_text().startswith("Version 1")
     screenshot(page, "brand-rate-card")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_money_pages_in_german(
+    browser: Any, watch_csp: Any, live_server: Any, money: None, width: int
+) -> None:
+    """A German browser: the expert's earnings and the brand's payouts read German, with
+    German money, and the page never scrolls sideways (wide tables scroll in their box)."""
+
+    def no_sideways_overflow(page: Any) -> list[str]:
+        return page.evaluate(
+            f"[...document.querySelectorAll('body *')]"
+            f".filter(e => !e.closest('.table-scroll'))"
+            f".filter(e => e.getBoundingClientRect().right > {width + 1})"
+            ".map(e => e.tagName + '.' + e.className).slice(0, 5)"
+        )
+
+    def german_page(email: str) -> Any:
+        context = watch_csp(
+            browser.new_context(
+                locale="de-DE", viewport={"width": width, "height": 860}, is_mobile=width < 500
+            )
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        log_in(page, live_server.url, email)
+        return page
+
+    ada = german_page("ada@example.com")
+    ada.goto(live_server.url + "/expert/earnings/")
+    assert ada.locator("h1").inner_text() == "Einnahmen"
+    assert ada.locator(".stat .value").first.inner_text() == "10,20 EUR"
+    assert ada.locator("button:has-text('Auszahlung anfordern')").is_visible()
+    assert no_sideways_overflow(ada) == []
+    screenshot(ada, f"expert-earnings-de-{width}")
+    ada.context.close()
+
+    sam = german_page("sam@acme.example")
+    sam.goto(live_server.url + "/brands/acme/manage/payouts/")
+    assert sam.locator("h1").inner_text() == "Auszahlungen"
+    assert sam.locator("h3:has-text('Auszahlungslauf #')").count() == 1
+    assert no_sideways_overflow(sam) == []
+    screenshot(sam, f"brand-payouts-de-{width}")
+    sam.context.close()
