@@ -217,6 +217,9 @@ class ExpertProfile(models.Model):
     # Invite me (browser and email) when a brand I work for has more waiting questions than
     # its online experts can take; off unless the expert opts in.
     notify_surge_alerts = models.BooleanField(default=False)
+    # When the last offer email went out: at most one per OFFER_EMAIL_EVERY (the throttle is a
+    # conditional update on this column, see routing.services.offer_emails).
+    offer_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = ExpertProfileQuerySet.as_manager()
 
