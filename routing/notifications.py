@@ -47,7 +47,9 @@ def escalation_email_staff(event: DomainEvent) -> None:
     if question is None:
         return
     recipients = list(
-        BrandMembership.objects.filter(brand=question.brand, user__is_active=True)
+        BrandMembership.objects.filter(
+            brand=question.brand, user__is_active=True, notify_escalation_email=True
+        )
         .exclude(role=BrandMembership.Role.QA)
         .values_list("user__email", flat=True)
     )

@@ -105,6 +105,11 @@ class BrandMembership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Which of the brand's messages this person gets (her own choice, on the brand's
+    # notifications page): the email when a question is escalated to the team (owners and
+    # managers; quality reviewers are never sent it) and the live surge alert.
+    notify_escalation_email = models.BooleanField(default=True)
+    notify_surge_alerts = models.BooleanField(default=True)
 
     objects = BrandMembershipQuerySet.as_manager()
 
