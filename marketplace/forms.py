@@ -424,8 +424,8 @@ class StaffNotificationsForm(forms.Form):
             "Alert me when many similar questions arrive at once (a surge)"
         )
         self.fields["notify_surge_alerts"].help_text = gettext_lazy(
-            "Shown on the brand's pages while you have one open, and as a browser "
-            "notification once you allow it on this page."
+            "Sent live to your open inbox page, and shown as a browser notification once "
+            "you allow it below."
         )
         if escalations:
             self.fields["notify_escalation_email"].label = gettext_lazy(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from marketplace.models import BrandMembership
 from tests.e2e.conftest import log_in, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,6 +41,11 @@ def test_the_owner_sees_every_page_on_one_row_and_opens_the_menus_by_keyboard(
     screenshot(page, "staff-tabs-owner")
     page.click("nav.staff-tabs >> text=Your notifications")
     page.wait_for_url("**/manage/notifications/")
+    page.uncheck("#id_notify_escalation_email")
+    page.click("#staff-notifications-form button[type=submit]")
+    page.wait_for_selector(".messages :text('Saved')")
+    assert not BrandMembership.objects.get(user=cast.sam, brand=cast.acme).notify_escalation_email
+    screenshot(page, "staff-notifications")
     # the page inside a menu marks the menu as where she is
     assert "active" in (
         page.locator("nav.staff-tabs details:last-of-type > summary").get_attribute("class") or ""
@@ -52,6 +58,9 @@ def test_the_owner_sees_every_page_on_one_row_and_opens_the_menus_by_keyboard(
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page scrolls sideways at 390 px ({width})"
     screenshot(phone, "staff-tabs-owner-phone")
+    phone.goto(f"{live_server.url}/brands/acme/manage/notifications/")
+    assert not phone.is_checked("#id_notify_escalation_email")
+    screenshot(phone, "staff-notifications-phone")
 
 
 def test_a_quality_reviewer_sees_only_the_pages_she_can_use(
