@@ -31,7 +31,10 @@ WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 ERROR_DESCRIPTIONS = {
     "400": "The request is not valid: `fields` names each field to fix.",
     "401": "Not signed in, or the session token or API key is unknown, expired or revoked.",
-    "403": "Signed in, but this caller may not do this (role, API key, second factor, CSRF).",
+    "403": (
+        "Signed in, but this caller may not do this (role, not an expert on /expert/ "
+        "endpoints, API key, second factor, CSRF)."
+    ),
     "404": "No such row or brand, or not visible to this caller: the two are not told apart.",
     "409": "The state moved on (already done, taken by someone else), or an Idempotency-Key "
     "was reused with another body.",

@@ -440,3 +440,59 @@ class WindowForm(forms.Form):
 
 
 WindowFormSet = forms.formset_factory(WindowForm, extra=2, max_num=28, can_delete=True)
+
+
+class _RawCheckboxInput(forms.CheckboxInput):
+    """Hands the field what was sent (Django's own reads any text as ticked)."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+
+class StrictCheckbox(forms.BooleanField):
+    """A checkbox that refuses values no checkbox sends, instead of reading them as ticked."""
+
+    widget = _RawCheckboxInput
+    TICKED = ("on", "true", "1")
+    EMPTY = ("", "off", "false", "0")
+
+    def to_python(self, value: Any) -> bool:
+        from django.core.exceptions import ValidationError
+        from django.utils.translation import gettext
+
+        if value in (None, False, True):
+            return bool(value)
+        text = str(value).strip().lower()
+        if text in self.TICKED:
+            return True
+        if text in self.EMPTY:
+            return False
+        raise ValidationError(
+            gettext("Tick the box or leave it empty; “%(value)s” is neither.") % {"value": value},
+            code="invalid",
+        )
+
+
+class StaffNotificationsForm(forms.Form):
+    """What one staff member hears from one brand (stored on her membership)."""
+
+    notify_escalation_email = StrictCheckbox(required=False)
+    notify_surge_alerts = StrictCheckbox(required=False)
+
+    def __init__(self, *args: Any, escalations: bool = True, **kwargs: Any) -> None:
+        from django.utils.translation import gettext_lazy
+
+        super().__init__(*args, **kwargs)
+        self.fields["notify_surge_alerts"].label = gettext_lazy(
+            "Alert me when many similar questions arrive at once (a surge)"
+        )
+        self.fields["notify_surge_alerts"].help_text = gettext_lazy(
+            "Sent live to your open inbox page, and shown as a browser notification once "
+            "you allow it below."
+        )
+        if escalations:
+            self.fields["notify_escalation_email"].label = gettext_lazy(
+                "Email me when a question is escalated to the team"
+            )
+        else:  # quality reviewers are never sent escalations: no choice to offer
+            del self.fields["notify_escalation_email"]

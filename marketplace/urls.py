@@ -6,6 +6,7 @@ from marketplace.api import core as api
 from marketplace.api import pool as pool_api
 from marketplace.api import recruitment as recruitment_api
 from marketplace.views import audit as audit_views
+from marketplace.views import notifications as notification_views
 from marketplace.views import pool as pool_views
 from marketplace.views import recruitment as recruitment_views
 
@@ -31,6 +32,11 @@ urlpatterns = [
     path("brands/<slug:slug>/manage/", views.brand_dashboard, name="brand-dashboard"),
     path("brands/<slug:slug>/manage/details/", views.brand_details, name="brand-details"),
     path("brands/<slug:slug>/manage/audit/", audit_views.brand_audit, name="brand-audit"),
+    path(
+        "brands/<slug:slug>/manage/notifications/",
+        notification_views.staff_notifications,
+        name="staff-notifications",
+    ),
     path(
         "brands/<slug:slug>/manage/audit/export.csv",
         audit_views.brand_audit_csv,

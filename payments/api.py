@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from gigcx.pagination import paginated
-from gigcx.permissions import IsPerson
+from gigcx.permissions import IsExpert
 from gigcx.serializers import StrictInputSerializer
 from marketplace.models import Expert
 from marketplace.permissions import IsBrandStaff
@@ -48,7 +48,7 @@ class EarningSerializer(serializers.Serializer):
 
 
 class ExpertEarningsApi(APIView):
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     class OutputSerializer(serializers.Serializer):
         balances = BalanceSerializer(many=True)
@@ -81,7 +81,7 @@ class PayoutSerializer(serializers.Serializer):
 
 
 class ExpertPayoutsApi(APIView):
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     class InputSerializer(StrictInputSerializer):
         brand = serializers.SlugField(help_text="The brand program to be paid from.")
@@ -151,7 +151,7 @@ class DestinationSerializer(serializers.Serializer):
 
 
 class ExpertPayoutDestinationApi(APIView):
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     class InputSerializer(StrictInputSerializer):
         provider = serializers.ChoiceField(choices=PayoutDestination.Provider.choices)

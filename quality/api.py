@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from gigcx.accounts import signed_in_user
 from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.pagination import paginated
-from gigcx.permissions import IsPerson
+from gigcx.permissions import IsExpert
 from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import STAFF_ROLES, viewer_for
 from marketplace.models import Expert
@@ -192,7 +192,7 @@ def pool_expert(request: Request, expert_id: int) -> Expert:
 class ExpertStandingApi(APIView):
     """Your standing in each pool: score, its parts, tier and what the next tier needs."""
 
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     class OutputSerializer(serializers.Serializer):
         brand = serializers.CharField(source="expert.brand.slug")
@@ -232,7 +232,7 @@ class ExpertStandingApi(APIView):
 class ExpertHistoryApi(APIView):
     """The conversations you handled, newest first, with their ratings."""
 
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     class OutputSerializer(serializers.Serializer):
         question_id = serializers.IntegerField()
@@ -353,7 +353,7 @@ class QualitySettingsApi(APIView):
 class ExpertReviewsApi(APIView):
     """Your finished quality reviews, newest first."""
 
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     @extend_schema(responses=ReviewOutputSerializer(many=True))
     def get(self, request: Request) -> Response:

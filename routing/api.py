@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from gigcx.idempotency import IDEMPOTENCY_KEY, idempotent
 from gigcx.pagination import paginated
-from gigcx.permissions import IsPerson
+from gigcx.permissions import IsExpert, IsPerson
 from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import EDITOR_ROLES, viewer_for
 from gigcx.throttling import ScopedRateThrottle
@@ -430,7 +430,7 @@ class PresenceOutputSerializer(serializers.Serializer):
 
 
 class ExpertPresenceApi(APIView):
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     class InputSerializer(StrictInputSerializer):
         status = serializers.ChoiceField(choices=Presence.Status.choices)
@@ -450,7 +450,7 @@ class ExpertPresenceApi(APIView):
 
 
 class ExpertHeartbeatApi(APIView):
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     @extend_schema(request=None, responses=PresenceOutputSerializer)
     def post(self, request: Request) -> Response:
@@ -475,7 +475,7 @@ class OfferOutputSerializer(serializers.Serializer):
 
 
 class ExpertOffersApi(APIView):
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     @extend_schema(
         responses=OfferOutputSerializer(many=True),
@@ -487,7 +487,7 @@ class ExpertOffersApi(APIView):
 
 
 class ExpertAssignmentsApi(APIView):
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     @extend_schema(
         responses=OfferOutputSerializer(many=True), description="Questions you are answering now."

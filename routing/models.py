@@ -312,6 +312,9 @@ class Assignment(models.Model):
     expires_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # When the offer-email task decided about this offer (sent, or skipped by the throttle):
+    # claimed by a conditional update before sending, so a redelivered task never mails twice.
+    email_decided_at = models.DateTimeField(null=True, blank=True)
 
     objects = AssignmentQuerySet.as_manager()
 

@@ -10,11 +10,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from gigcx.dispatch import enqueue_on_commit
 from gigcx.events import subscribe
 from gigcx.i18n import language_for, supported
 from gigcx.models import DomainEvent
 from marketplace.models import BrandMembership
-from routing.models import Question
+from routing.models import Assignment, Question
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,9 @@ def escalation_email_staff(event: DomainEvent) -> None:
     if question is None:
         return
     members = (
-        BrandMembership.objects.filter(brand=question.brand, user__is_active=True)
+        BrandMembership.objects.filter(
+            brand=question.brand, user__is_active=True, notify_escalation_email=True
+        )
         .exclude(role=BrandMembership.Role.QA)
         .select_related("user")
     )
@@ -78,3 +81,21 @@ def escalation_email_staff(event: DomainEvent) -> None:
         _send("escalation", context, addresses, language)
     recipients = [address for addresses in by_language.values() for address in addresses]
     logger.info("question %s escalated: mailed %d staff", question.pk, len(recipients))
+
+
+@subscribe("question.offered", name="routing.email_experts_on_offer")
+def offer_email_experts(event: DomainEvent) -> None:
+    """Queue an offer email for each offered expert who asked for them (after commit; the
+    task decides: console on screen, throttle, once per offer)."""
+    from routing.tasks import send_offer_email
+
+    offer_ids = Assignment.objects.filter(
+        question_id=event.payload["question_id"],
+        expert_id__in=event.payload.get("expert_ids", []),
+        step=event.payload.get("step"),
+        status=Assignment.Status.OFFERED,
+        email_decided_at__isnull=True,
+        expert__user__expert_profile__notify_offers_email=True,
+    ).values_list("pk", flat=True)
+    for offer_id in offer_ids:
+        enqueue_on_commit(send_offer_email, offer_id)

@@ -75,6 +75,15 @@ def route_question(question_id: int) -> None:
     routing_offer_question(question_id=question_id)
 
 
+@shared_task(name="routing.send_offer_email")
+def send_offer_email(assignment_id: int) -> None:
+    """Email an opted-in expert about one offer. Safe twice: the offer row is claimed before
+    sending, so a redelivery sends nothing (routing.services.offer_emails)."""
+    from routing.services.offer_emails import offer_email_send
+
+    offer_email_send(assignment_id=assignment_id)
+
+
 @shared_task(name="routing.route_waiting")
 def route_waiting(limit: int = 50, guard: bool = False) -> int:
     """Capacity freed somewhere: route waiting questions, highest priority and oldest first.

@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from gigcx.db import id_in_range
 from gigcx.idempotency import idempotent
-from gigcx.permissions import IsPerson
+from gigcx.permissions import IsExpert, IsPerson
 from gigcx.serializers import StrictInputSerializer
 from gigcx.tenancy import viewer_for
 from voice import selectors, services
@@ -218,7 +218,7 @@ class CallbackCallApi(APIView):
 class ExpertCallsApi(APIView):
     """Calls ringing for the signed-in expert now (the console shows them)."""
 
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     @extend_schema(responses={200: CallOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:
@@ -230,7 +230,7 @@ class ExpertCallsApi(APIView):
 class ExpertCallbacksApi(APIView):
     """Callbacks the signed-in expert may take, and those she took."""
 
-    permission_classes = [IsPerson]
+    permission_classes = [IsExpert]
 
     @extend_schema(responses={200: CallbackOutputSerializer(many=True)})
     def get(self, request: Request) -> Response:

@@ -106,6 +106,11 @@ class BrandMembership(models.Model):
     )
     role = models.CharField(max_length=16, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Which of the brand's messages this person gets (her own choice, on the brand's
+    # notifications page): the email when a question is escalated to the team (owners and
+    # managers; quality reviewers are never sent it) and the live surge alert.
+    notify_escalation_email = models.BooleanField(default=True)
+    notify_surge_alerts = models.BooleanField(default=True)
 
     objects = BrandMembershipQuerySet.as_manager()
 
@@ -218,6 +223,9 @@ class ExpertProfile(models.Model):
     # Invite me (browser and email) when a brand I work for has more waiting questions than
     # its online experts can take; off unless the expert opts in.
     notify_surge_alerts = models.BooleanField(default=False)
+    # When the last offer email went out: at most one per OFFER_EMAIL_EVERY (the throttle is a
+    # conditional update on this column, see routing.services.offer_emails).
+    offer_email_sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = ExpertProfileQuerySet.as_manager()
 

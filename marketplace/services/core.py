@@ -186,6 +186,28 @@ def brand_update(*, brand: Brand, actor: Any, **changes: Any) -> Brand:
 
 
 @transaction.atomic
+def membership_notifications_update(
+    *,
+    membership: BrandMembership,
+    notify_escalation_email: bool | None = None,
+    notify_surge_alerts: bool | None = None,
+) -> BrandMembership:
+    """A staff member's own choice of the brand's messages she gets. ``None`` keeps a choice."""
+    changes = {
+        name: value
+        for name, value in (
+            ("notify_escalation_email", notify_escalation_email),
+            ("notify_surge_alerts", notify_surge_alerts),
+        )
+        if value is not None
+    }
+    if changes:
+        BrandMembership.objects.filter(pk=membership.pk).update(**changes)
+        for name, value in changes.items():
+            setattr(membership, name, value)
+    return membership
+
+
 def membership_add(*, brand: Brand, user: User, role: str, actor: Any) -> BrandMembership:
     if role not in BrandMembership.Role.values:
         raise ApplicationError(

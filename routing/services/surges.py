@@ -184,9 +184,9 @@ def _incident_raise(
                 "backend": backend,
             },
         )
-        staff = BrandMembership.objects.filter(brand_id=product.brand_id).values_list(
-            "user_id", flat=True
-        )
+        staff = BrandMembership.objects.filter(
+            brand_id=product.brand_id, notify_surge_alerts=True
+        ).values_list("user_id", flat=True)
         push_after_commit(
             list(staff),
             {

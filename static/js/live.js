@@ -440,8 +440,68 @@
         }
       }).catch(function () {});
     }
-    socket(function (event) { if (String(event.type || "").indexOf("question.") === 0) poll(); });
+    socket(function (event) {
+      if (String(event.type || "").indexOf("question.") === 0) poll();
+      if (event.type === "surge.detected") surgeNotify(event);
+    });
     setInterval(function () { if (!document.hidden) poll(); }, 10000);
+  }
+
+  // ---- surge alerts for staff ---------------------------------------------------------
+  // The server pushes surge.detected only to staff who kept the choice on (their brand's
+  // notifications page); the browser shows it once they allowed notifications there.
+  const SURGE_KEY = "gigcx.notifySurges";
+  // The catalog (/jsi18n/) defines gettext; a page without it shows English.
+  const gettext = window.gettext || function (text) { return text; };
+  function surgeNotifyOn() {
+    return "Notification" in window && Notification.permission === "granted" &&
+      window.localStorage.getItem(SURGE_KEY) === "1";
+  }
+  function surgeNotify(event) {
+    if (!surgeNotifyOn()) return;
+    try {
+      const note = new Notification(gettext("Many similar questions at once"), {
+        body: gettext("A surge at your brand: open it to see the questions."),
+        tag: "surge-" + event.incident_id,
+      });
+      note.onclick = function () {
+        window.focus();
+        location.href = "/brands/" + encodeURIComponent(event.brand) + "/manage/surges/" + Number(event.incident_id) + "/";
+        note.close();
+      };
+    } catch (error) {
+      // Some mobile browsers only notify through a service worker: the surge page still shows it.
+    }
+  }
+  function surgeOptIn(button) {
+    const status = document.getElementById("surge-notify-status");
+    function show() {
+      button.hidden = false;
+      if (!("Notification" in window)) {
+        button.hidden = true;
+        status.textContent = gettext("This browser cannot show notifications.");
+      } else if (Notification.permission === "denied") {
+        button.hidden = true;
+        status.textContent = gettext("Notifications are blocked for this site in your browser settings.");
+      } else if (surgeNotifyOn()) {
+        button.textContent = gettext("Stop surge notifications in this browser");
+        status.textContent = gettext("This browser shows a notification for each surge while an inbox tab is open.");
+      } else {
+        button.textContent = gettext("Show surge alerts as browser notifications");
+      }
+    }
+    button.addEventListener("click", function () {
+      if (surgeNotifyOn()) {
+        window.localStorage.removeItem(SURGE_KEY);
+        show();
+        return;
+      }
+      Notification.requestPermission().then(function (permission) {
+        if (permission === "granted") window.localStorage.setItem(SURGE_KEY, "1");
+        show();
+      });
+    });
+    show();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -450,5 +510,7 @@
       if (root.dataset.live === "console") consoleView(root);
       if (root.dataset.live === "queue") queue(root);
     });
+    const surgeButton = document.getElementById("surge-notify-optin");
+    if (surgeButton) surgeOptIn(surgeButton);
   });
 })();

@@ -36,6 +36,7 @@ def test_preview_then_save_the_routing_weights(
         )
     log_in(page, live_server.url, "maya@acme.example")
     page.goto(live_server.url + "/brands/acme/manage/")
+    page.click(".tabs summary >> text=Settings")  # routing sits in the Settings menu
     page.click(".tabs >> text=Routing")
     assert page.locator("h1").inner_text() == "Routing"
 

@@ -96,9 +96,12 @@ def test_the_standing_shows_score_parts_tier_and_what_the_next_tier_needs(
     assert "/expert/standing/" in console
 
 
-def test_a_person_without_a_pool_sees_an_empty_standing(
+def test_a_person_without_a_pool_is_refused_by_the_api_and_told_on_the_page(
     cast: Any, api_as: Any, client: Any
 ) -> None:
-    assert api_as(cast.carol).get("/api/v1/expert/standing").json() == []
+    # not an expert at all: the API says so (403); the page explains
+    refused = api_as(cast.carol).get("/api/v1/expert/standing")
+    assert refused.status_code == 403
+    assert "for experts" in refused.json()["error"]["message"]
     client.force_login(cast.carol)
     assert "not in an advocate pool" in client.get("/expert/standing/").content.decode()

@@ -247,8 +247,8 @@ def test_going_online_needs_an_approved_pool_place(cast: Any, api_as: Any) -> No
     response = api_as(cast.carol).post(
         "/api/v1/expert/presence", {"status": "online"}, format="json"
     )
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "not_an_expert"
+    assert response.status_code == 403  # no expert profile: the expert API is not hers
+    assert "for experts" in response.json()["error"]["message"]
     bad = api_as(cast.ada).post("/api/v1/expert/presence", {"status": "busy"}, format="json")
     assert "status" in bad.json()["error"]["fields"]
 

@@ -349,3 +349,30 @@ def test_the_beat_task_runs_once_at_a_time(
     with lock_held_elsewhere("routing.detect_surges"):
         assert detect_surges() == 0
     assert detect_surges() == 1
+
+
+def test_the_live_surge_alert_goes_to_staff_who_kept_it_on(
+    cast: Any, clock: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    from marketplace import services as marketplace_services
+    from marketplace.models import BrandMembership
+
+    # given maya turned surge alerts off on her notifications page
+    marketplace_services.membership_notifications_update(
+        membership=BrandMembership.objects.get(brand=cast.acme, user=cast.maya),
+        notify_surge_alerts=False,
+    )
+    pushed: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        "routing.live.push_to_user", lambda user_id, event: pushed.append((user_id, event["type"]))
+    )
+    first = asked(cast, clock, PEELING[0], minutes_ago=120)
+    resolved_by_ada(cast, first, FIX)
+    for i, body in enumerate(PEELING[1:]):
+        asked(cast, clock, body, minutes_ago=90 - 20 * i)
+    # when the detector raises the surge
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(surges_detect(product_id=cast.trail_shoe.pk)) == 1
+    # then sam and quinn are told live, maya is not
+    told = {user_id for user_id, kind in pushed if kind == "surge.detected"}
+    assert told == {cast.sam.pk, cast.quinn.pk}
