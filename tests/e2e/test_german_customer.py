@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,23 @@ def german_page(browser: Any, watch_csp: Any) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def english_strings_of(*names: str) -> list[str]:
+    """The plain {% translate %} sentences of the templates whose German differs (a
+    sentence the same in both languages, like "E-Mail", proves nothing)."""
+    from django.utils import translation
+
+    root = Path(__file__).resolve().parents[2] / "templates"
+    found = []
+    for name in names:
+        source = (root / name).read_text(encoding="utf-8")
+        for english in re.findall(r'{% translate "([^"%<]{4,})" %}', source):
+            with translation.override("de"):
+                if translation.gettext(english) != english:
+                    found.append(english)
+    assert found, "no translated sentences found: the pattern no longer matches the templates"
+    return found
 
 
 def open_ask_page(page: Any, base: str) -> Any:
@@ -62,6 +80,13 @@ def test_a_german_speaking_customer_asks_and_gets_her_private_link_in_german(
     assert response.headers["content-language"] == "de"
     assert german_page.locator("html").get_attribute("lang") == "de"
     screenshot(german_page, "german-customer-ask")
+    # every sentence of the page is German: none of the English originals of the ask page,
+    # its site frame and the form's labels is on screen
+    shown = german_page.locator("body").inner_text()
+    for english in english_strings_of("routing/ask.html", "base.html"):
+        assert english not in shown, english
+    for german in ("Frage", "Anmelden", "Datenschutz"):
+        assert german in shown, german
 
     # when: she asks without an account
     ask_anonymously(german_page, QUESTION, "anna@example.com")
