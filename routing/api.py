@@ -32,6 +32,7 @@ from routing.models import (
     Question,
     RoutingSettings,
 )
+from routing.system_texts import system_text
 
 TOKEN_HEADER = "X-Question-Token"  # noqa: S105 - a header name, not a secret
 
@@ -237,6 +238,12 @@ class MessageOutputSerializer(serializers.Serializer):
     role = serializers.CharField()
     body = serializers.CharField()
     created_at = serializers.DateTimeField()
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if data.get("role") == "system":  # GigCX's own sentences: in the caller's language
+            data["body"] = system_text(data["body"])
+        return data
 
 
 class QuestionMessagesApi(APIView):

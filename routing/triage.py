@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from gigcx.db import retry_on_conflict
 from gigcx.faults import failpoint
-from routing import text
+from routing import system_texts, text
 from routing.models import Message, Question
 from routing.services.knowledge import AnswerDecision, answer_decide, auto_answer_post
 from routing.services.offers import _locked_question
@@ -67,7 +67,7 @@ def question_triage(*, question_id: int) -> Question | None:
             question.pk,
             question.triage_attempts,
         )
-        return _to_experts_and_route(question, reason="We are finding an expert for you now.")
+        return _to_experts_and_route(question, reason=system_texts.FINDING_EXPERT)
     brand = question.brand
     languages = list(brand.languages or ["en"])
     redaction = text.redact(question.body)

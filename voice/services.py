@@ -23,7 +23,7 @@ from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from gigcx.i18n import language_for
 from marketplace.availability import expert_zone, window_end_at
 from marketplace.models import Expert
-from routing import scoring
+from routing import scoring, system_texts
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Question
 from routing.selectors import expert_candidates_for_question, routing_settings_for
@@ -121,8 +121,7 @@ def _miss(call: Call, now: datetime) -> None:
     call.save(update_fields=["status", "ended_at"])
     _system_message(
         call.question,
-        "No expert could take the call just now. You can book a callback at a time that suits "
-        "you, or keep writing here.",
+        system_texts.CALL_MISSED,
     )
     _notify(call, "call.status")
 

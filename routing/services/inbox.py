@@ -17,6 +17,7 @@ from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from marketplace.models import Brand, Expert
+from routing import system_texts
 from routing.live import push_after_commit
 from routing.models import (
     Assignment,
@@ -254,7 +255,7 @@ def question_reassign(*, question_id: int, expert_id: int | None, actor: Any) ->
         Message.objects.create(
             question=question,
             role=Message.Role.SYSTEM,
-            body="The brand's team asked another expert to take over your question.",
+            body=system_texts.REASSIGNED,
         )
         audit_record(
             actor=actor,

@@ -27,7 +27,7 @@ from django.utils import timezone
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from marketplace.models import Brand
-from routing import text
+from routing import system_texts, text
 from routing.models import AnswerCalibration, AutoAnswer, KnowledgeEntry, Message, Question
 from routing.text.knowledge import AUTO_ANSWER_THRESHOLDS, cached_index
 
@@ -237,8 +237,7 @@ def auto_answer_feedback(*, question: Question, helped: bool) -> AutoAnswer:
             Message.objects.create(
                 question=question,
                 role=Message.Role.SYSTEM,
-                body="Thanks for telling us. A person who owns the product can take over: "
-                "click Talk to an expert.",
+                body=system_texts.FEEDBACK_NOT_HELPED,
             )
     answer_threshold_calibrate(brand_id=question.brand_id)
     return answer

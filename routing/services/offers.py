@@ -23,7 +23,7 @@ from gigcx.events import event_record
 from gigcx.exceptions import ConflictError, NotFoundError
 from gigcx.faults import failpoint
 from marketplace.models import Expert
-from routing import scoring
+from routing import scoring, system_texts
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Presence, Question
 from routing.selectors import allowed_step, expert_candidates_for_question, routing_settings_for
@@ -94,7 +94,7 @@ def question_escalate_locked(question: Question, *, reason: str, actor: Any = No
     Message.objects.create(
         question=question,
         role=Message.Role.SYSTEM,
-        body="We have passed your question to the brand's own team; they will answer here.",
+        body=system_texts.ESCALATED,
     )
     audit_record(
         actor=actor,

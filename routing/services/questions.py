@@ -26,6 +26,7 @@ from gigcx.exceptions import (
 )
 from gigcx.models import User
 from marketplace.models import Brand, Expert, Product
+from routing import system_texts
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Presence, Question
 from routing.scoring import RECENCY_HALF_LIFE_QUESTIONS
@@ -261,9 +262,7 @@ def question_request_human(*, question: Question) -> Question:
     if question.status not in (Question.Status.NEW, Question.Status.AI_ANSWERED):
         raise ConflictError(_("This question is already closed or with the brand's team."))
     after_answer = question.status == Question.Status.AI_ANSWERED
-    waiting = question_send_to_experts(
-        question=question, reason="You asked for an expert. We are finding one now."
-    )
+    waiting = question_send_to_experts(question=question, reason=system_texts.ASKED_FOR_EXPERT)
     if after_answer and waiting.status == Question.Status.WAITING:
         from routing.services.knowledge import auto_answer_handed_over
 
@@ -365,11 +364,7 @@ def question_reopen(*, question_id: int, actor: Any, reason: str = "") -> Questi
         Message.objects.create(
             question=question,
             role=Message.Role.SYSTEM,
-            body=" ".join(
-                part
-                for part in ("The customer reopened the question: not solved yet.", reason.strip())
-                if part
-            )[:400],
+            body=" ".join(part for part in (system_texts.REOPENED, reason.strip()) if part)[:400],
         )
         audit_record(
             actor=actor, action="question.reopened", target=question, brand_id=question.brand_id
@@ -432,7 +427,7 @@ def assignment_release(*, question_id: int, user: Any) -> Question:
         Message.objects.create(
             question=question,
             role=Message.Role.SYSTEM,
-            body="Your expert passed the question on; we are finding another one.",
+            body=system_texts.PASSED_ON,
         )
         audit_record(
             actor=user, action="assignment.released", target=assignment, brand_id=question.brand_id
@@ -572,7 +567,7 @@ def _customer_mood_read(
     if question.status == Question.Status.AI_ANSWERED and upset:
         waiting = question_send_to_experts(
             question=question,
-            reason="We are sorry the automated answer did not help. A person is coming.",
+            reason=system_texts.AUTO_ANSWER_FAILED,
         )
         Question.objects.filter(pk=waiting.pk).update(priority=2)
         from routing.services.knowledge import auto_answer_handed_over

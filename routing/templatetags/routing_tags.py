@@ -59,3 +59,11 @@ def presence_reason(reason: str | None) -> str:
             count,
         ) % {"count": count}
     return gettext(reason)
+
+
+@register.filter
+def system_text(body: str) -> str:
+    """A stored system message in the reader's language (routing.system_texts)."""
+    from routing.system_texts import system_text as translated
+
+    return translated(body or "")
