@@ -300,3 +300,80 @@ def test_the_knowledge_pages_read_in_german(cast: Any, client: Client) -> None:
     assert "Letzte automatische Antworten" in created.content.decode()  # the entry's page
     assert "Latest automated answers" not in created.content.decode()
     assert cast.acme.knowledge.filter(question="Are the laces replaceable?").exists()
+
+
+def test_the_surges_pages_read_in_german(cast: Any, client: Client, clock: Any) -> None:
+    from datetime import timedelta
+
+    from routing.models import StaffingSurge, SurgeIncident
+
+    question = services.question_create(
+        brand=cast.acme,
+        asked_by=cast.carol,
+        body="The sole of my Trailblazer 2 is peeling off",
+        product_id=cast.trail_shoe.pk,
+    )[0]
+    incident = SurgeIncident.objects.create(
+        brand=cast.acme,
+        product=cast.trail_shoe,
+        started_at=clock.now - timedelta(hours=2),
+        question_ids=[question.pk],
+        question_count=5,
+        expected_count=0.4,
+    )
+    StaffingSurge.objects.create(
+        brand=cast.acme, started_at=clock.now, peak_waiting=4, free_slots_at_start=1
+    )
+    client.force_login(cast.maya)
+
+    listing = page(client, "/brands/acme/manage/surges/", **GERMAN)
+    for german in (
+        "Braucht eine Entscheidung",
+        "Personalengpässe",
+        "4 warten in der Spitze, 1 freier Platz online",
+        "Baut sich auf: Experten werden eingeladen, wenn es anhält.",
+    ):
+        assert german in listing, german
+    for english in ("Needs a decision", "Staffing surges", "waiting at the peak"):
+        assert english not in listing, english
+
+    detail = page(client, f"/brands/acme/manage/surges/{incident.pk}/", **GERMAN)
+    for german in (
+        "5 Kunden fragen nach demselben Problem",
+        "So wurde gefragt",
+        "Hinweis auf ein bekanntes Problem",
+        "Überschrift, die Kunden sehen",
+        "Hinweis veröffentlichen",
+    ):
+        assert german in detail, german
+    for english in ("Asked like this", "Known-issue notice", "Publish the notice"):
+        assert english not in detail, english
+
+    # a mistake is explained in German, on the German page
+    url = f"/brands/acme/manage/surges/{incident.pk}/action/"
+    refused = client.post(url, {"action": "publish", "headline": " "}, **GERMAN)
+    assert refused.status_code == 400
+    assert "Sagen Sie in einer Zeile, was Kunden wissen sollten." in refused.content.decode()
+    assert "Say in one line" not in refused.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == SurgeIncident.Status.OPEN
+
+    # publishing twice is a conflict, said in German
+    notice = {"action": "publish", "headline": "Soles", "answer": "Send them back."}
+    assert client.post(url, notice, **GERMAN).status_code == 302
+    again = client.post(url, notice, **GERMAN)
+    assert again.status_code == 409
+    assert "Für diesen Anstieg ist bereits ein Hinweis veröffentlicht." in again.content.decode()
+
+
+def test_the_gaps_page_reads_in_german(cast: Any, client: Client, ask: Any) -> None:
+    ask("How do I pitch the Ridgeline tent in strong wind?", product=None)
+    ask("Pitching the Ridgeline tent when it is very windy: any tips?", product=None)
+    client.force_login(cast.sam)
+
+    html = page(client, "/brands/acme/manage/knowledge/gaps/", **GERMAN)
+
+    for german in ("Lücken in der Wissensdatenbank", "Alle Einträge"):
+        assert german in html, german
+    for english in ("Gaps in the knowledge base", "All entries", "had no good entry"):
+        assert english not in html, english
