@@ -385,3 +385,33 @@ def test_the_gaps_page_reads_in_german(cast: Any, client: Client, ask: Any) -> N
         assert german in html, german
     for english in ("Gaps in the knowledge base", "had no good entry", "Asked like this"):
         assert english not in html, english
+
+
+def test_the_applicants_questions_read_in_german_with_a_german_date(
+    cast: Any, ask: Any, api_as: Any, clock: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from marketplace import services as marketplace
+
+    clock.at(datetime(2026, 3, 5, 10, 0, tzinfo=UTC))
+    ask("Do the Trailblazer 2 run narrow?", product=None)
+    application = marketplace.application_submit(
+        brand=cast.acme,
+        user=cast.carol,
+        items=[(cast.trail_shoe.pk, 4)],
+        languages=["en"],
+        motivation="I run in them every day.",
+        accept_terms=True,
+    )
+
+    history = (
+        api_as(cast.sam)
+        .get(f"/api/v1/brands/acme/applications/{application.pk}", **GERMAN)
+        .json()["history"]
+    )
+
+    titles = [section["title"] for section in history["sections"]]
+    assert "Questions asked" not in titles
+    section = next(s for s in history["sections"] if s["title"] == "Gestellte Fragen")
+    assert section["lines"][0].startswith("5. März 2026 · Allgemein · ")
