@@ -415,3 +415,23 @@ def test_the_applicants_questions_read_in_german_with_a_german_date(
     assert "Questions asked" not in titles
     section = next(s for s in history["sections"] if s["title"] == "Gestellte Fragen")
     assert section["lines"][0].startswith("5. März 2026 · Allgemein · ")
+
+
+def test_knowledge_api_conflicts_are_explained_in_german(cast: Any, api_as: Any) -> None:
+    client = api_as(cast.maya)
+    created = client.post(
+        "/api/v1/brands/acme/knowledge",
+        {"question": "Are the laces replaceable?", "answer": "Yes, any 120 cm lace."},
+        format="json",
+    )
+    assert created.status_code == 201
+    base = f"/api/v1/brands/acme/knowledge/{created.json()['id']}"
+    assert client.post(f"{base}/archive").status_code == 200
+
+    refused = client.post(f"{base}/publish", **GERMAN)
+
+    assert refused.status_code == 409
+    message = refused.json()["error"]["message"]
+    assert message == "Stellen Sie den Eintrag wieder her, bevor Sie ihn veröffentlichen."
+    english = client.post(f"{base}/publish", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["error"]["message"] == "Restore the entry before publishing it."
