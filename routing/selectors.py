@@ -11,6 +11,8 @@ from django.conf import settings as django_settings
 from django.db.models import Exists, F, Func, OuterRef, Q, QuerySet, Subquery
 from django.utils import dateformat, timezone
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from gigcx.tenancy import Viewer
 from marketplace.availability import user_windows, window_end_at, window_next_start
@@ -374,12 +376,14 @@ def applicant_questions_section(*, brand: Any, user: Any, viewer: Viewer) -> Any
         .order_by("-created_at")[:10]
     )
     lines = [
-        f"{q.created_at:%d %b %Y} · {q.product.name if q.product else 'General'} · "
-        f"{q.get_status_display()}"
+        f"{date_format(timezone.localtime(q.created_at), 'DATE_FORMAT')} · "
+        f"{q.product.name if q.product else gettext('General')} · {q.get_status_display()}"
         for q in questions
     ]
     return HistorySection(
-        title="Questions asked", lines=lines, empty="No questions asked to this brand yet."
+        title=gettext("Questions asked"),
+        lines=lines,
+        empty=gettext("No questions asked to this brand yet."),
     )
 
 

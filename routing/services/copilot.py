@@ -21,6 +21,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.exceptions import ApplicationError, ForbiddenError
 from routing import text
@@ -77,7 +78,7 @@ def copilot_access(*, question: Question, user: Any) -> Assignment:
         .first()
     )
     if assignment is None or question.status == Question.Status.RESOLVED:
-        raise ForbiddenError("Only the expert answering this question gets the copilot.")
+        raise ForbiddenError(gettext("Only the expert answering this question gets the copilot."))
     return assignment
 
 
@@ -133,8 +134,8 @@ def copilot_draft_validate(*, question: Question, user: Any, draft_id: int) -> C
     ).first()
     if draft is None:
         raise ApplicationError(
-            "That draft is not one of yours for this conversation.",
-            fields={"draft_id": ["No such draft for this conversation."]},
+            gettext("That draft is not one of yours for this conversation."),
+            fields={"draft_id": [gettext("No such draft for this conversation.")]},
         )
     return draft
 

@@ -23,6 +23,7 @@ from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
@@ -227,11 +228,11 @@ def auto_answer_feedback(*, question: Question, helped: bool) -> AutoAnswer:
     with transaction.atomic():
         answer = AutoAnswer.objects.select_for_update().filter(question=question).first()
         if answer is None:
-            raise NotFoundError("This question has no automated answer.")
+            raise NotFoundError(gettext("This question has no automated answer."))
         if answer.outcome == outcome:
             return answer
         if answer.outcome != AutoAnswer.Outcome.PENDING:
-            raise ConflictError("Your feedback on this answer is already recorded.")
+            raise ConflictError(gettext("Your feedback on this answer is already recorded."))
         _decide(answer, outcome)
         if not helped:
             Message.objects.create(
@@ -329,7 +330,7 @@ def answer_target_set(*, brand: Brand, actor: Any, target_precision: float) -> A
     """Staff set the share of automated answers that must help (0.5 to 0.99)."""
     if not 0.5 <= float(target_precision) <= 0.99:
         raise ApplicationError(
-            "The target is a share between 0.5 and 0.99.",
+            gettext("The target is a share between 0.5 and 0.99."),
             fields={"target_precision": ["Between 0.5 and 0.99."]},
         )
     with transaction.atomic():

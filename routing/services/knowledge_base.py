@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError, ForbiddenError, NotFoundError
@@ -30,7 +31,7 @@ def knowledge_phrasings_clean(question: str, phrasings: Any) -> tuple[list[str],
     if phrasings is None:
         return [], []
     if isinstance(phrasings, str) or not isinstance(phrasings, (list, tuple)):
-        return [], ["Give a list of questions, one per item."]
+        return [], [gettext("Give a list of questions, one per item.")]
     seen = {question.strip().casefold()}
     kept: list[str] = []
     for raw in phrasings:
@@ -38,11 +39,17 @@ def knowledge_phrasings_clean(question: str, phrasings: Any) -> tuple[list[str],
         if not text or text.casefold() in seen:
             continue
         if len(text) > QUESTION_MAX:
-            return [], [f"Each way of asking may be at most {QUESTION_MAX} characters."]
+            return [], [
+                gettext("Each way of asking may be at most %(max)s characters.")
+                % {"max": QUESTION_MAX}
+            ]
         seen.add(text.casefold())
         kept.append(text)
     if len(kept) > PHRASINGS_MAX:
-        return [], [f"At most {PHRASINGS_MAX} other ways of asking; keep the clearest."]
+        return [], [
+            gettext("At most %(max)s other ways of asking; keep the clearest.")
+            % {"max": PHRASINGS_MAX}
+        ]
     return kept, []
 
 
@@ -61,20 +68,22 @@ def knowledge_entry_validate(
     if phrasing_errors:
         errors["phrasings"] = phrasing_errors
     if len(question.strip()) < 5:
-        errors["question"] = ["Write the question as a customer would ask it."]
+        errors["question"] = [gettext("Write the question as a customer would ask it.")]
     elif len(question.strip()) > QUESTION_MAX:
-        errors["question"] = [f"At most {QUESTION_MAX} characters."]
+        errors["question"] = [gettext("At most %(max)s characters.") % {"max": QUESTION_MAX}]
     if len(answer.strip()) < 10:
-        errors["answer"] = ["Write a complete answer."]
+        errors["answer"] = [gettext("Write a complete answer.")]
     elif len(answer.strip()) > ANSWER_MAX:
-        errors["answer"] = [f"At most {ANSWER_MAX} characters."]
+        errors["answer"] = [gettext("At most %(max)s characters.") % {"max": ANSWER_MAX}]
     product = None
     if product_id is not None:
         product = Product.objects.filter(pk=product_id, brand=brand).first()
         if product is None:
-            errors["product_id"] = ["No such product at this brand."]
+            errors["product_id"] = [gettext("No such product at this brand.")]
     if errors:
-        raise ApplicationError("The entry could not be saved; see the fields.", fields=errors)
+        raise ApplicationError(
+            gettext("The entry could not be saved; see the fields."), fields=errors
+        )
     return product
 
 
@@ -145,7 +154,7 @@ def knowledge_entry_publish(*, entry: KnowledgeEntry, actor: Any) -> KnowledgeEn
     """Approve a draft: the AI line may quote it from the next question. Idempotent; an
     archived entry is restored first."""
     if entry.archived_at is not None:
-        raise ConflictError("Restore the entry before publishing it.")
+        raise ConflictError(gettext("Restore the entry before publishing it."))
     return _status_change(entry, actor, "knowledge.published", is_published=True)
 
 
@@ -178,13 +187,15 @@ def knowledge_draft_access(*, viewer: Viewer, question_id: int) -> Question:
         .first()
     )
     if question is None:
-        raise NotFoundError("No such question.")
+        raise NotFoundError(gettext("No such question."))
     resolved_it = Assignment.objects.filter(
         question=question, status=Assignment.Status.RESOLVED, expert__user_id=viewer.user_id
     ).exists()
     if not (viewer.is_staff_of(question.brand_id, EDITOR_ROLES) or resolved_it):
         raise ForbiddenError(
-            "Only the brand's owners and managers, or the expert who answered, can do this."
+            gettext(
+                "Only the brand's owners and managers, or the expert who answered, can do this."
+            )
         )
     return question
 
@@ -208,7 +219,7 @@ def knowledge_entry_draft_from_question(*, question: Question, actor: Any) -> Kn
     if existing is not None:
         return existing
     if question.status != Question.Status.RESOLVED:
-        raise ConflictError("Only a resolved conversation can become an FAQ entry.")
+        raise ConflictError(gettext("Only a resolved conversation can become an FAQ entry."))
     resolved = (
         Assignment.objects.filter(question=question, status=Assignment.Status.RESOLVED)
         .select_related("expert")
@@ -221,7 +232,9 @@ def knowledge_entry_draft_from_question(*, question: Question, actor: Any) -> Kn
         replies = replies.filter(author_id=expert.user_id)
     bodies = [body for body in replies.values_list("body", flat=True) if body.strip()]
     if not bodies:
-        raise ConflictError("No expert answered in this conversation, so there is nothing to keep.")
+        raise ConflictError(
+            gettext("No expert answered in this conversation, so there is nothing to keep.")
+        )
     answer = "\n\n".join(redact(body).text.strip() for body in bodies)
     try:
         with transaction.atomic():

@@ -20,6 +20,7 @@ import numpy as np
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError
@@ -271,20 +272,22 @@ def surge_incident_publish(
     headline = " ".join((headline or "").split())
     errors: dict[str, list[str]] = {}
     if not headline:
-        errors["headline"] = ["Say in one line what customers should know."]
+        errors["headline"] = [gettext("Say in one line what customers should know.")]
     elif len(headline) > HEADLINE_MAX:
-        errors["headline"] = [f"Keep it under {HEADLINE_MAX} characters."]
+        errors["headline"] = [gettext("Keep it under %(max)s characters.") % {"max": HEADLINE_MAX}]
     if incident.entry_id is None and not (answer or "").strip():
-        errors["answer"] = ["No expert has answered yet: write what customers should do."]
+        errors["answer"] = [gettext("No expert has answered yet: write what customers should do.")]
     if errors:
-        raise ApplicationError("The notice could not be published; see the fields.", fields=errors)
+        raise ApplicationError(
+            gettext("The notice could not be published; see the fields."), fields=errors
+        )
     if incident.status != SurgeIncident.Status.OPEN:
-        raise ConflictError(f"This surge is already {incident.get_status_display().lower()}.")
+        raise ConflictError(_already(incident.status))
     try:
         with transaction.atomic():
             locked = SurgeIncident.objects.select_for_update().get(pk=incident.pk)
             if locked.status != SurgeIncident.Status.OPEN:
-                raise ConflictError(f"This surge is already {locked.get_status_display().lower()}.")
+                raise ConflictError(_already(locked.status))
             entry = locked.entry
             if entry is None:
                 locked.entry = knowledge_entry_create(
@@ -310,7 +313,7 @@ def surge_incident_publish(
             )
     except IntegrityError as error:
         raise ConflictError(
-            "This product already has a known-issue notice in force; end it first."
+            gettext("This product already has a known-issue notice in force; end it first.")
         ) from error
     return locked
 
@@ -343,6 +346,28 @@ def surge_incident_end(*, incident: SurgeIncident, actor: Any) -> SurgeIncident:
     return ended
 
 
+def _already(status: str) -> str:
+    """Why a surge that has moved on cannot be published, in a whole sentence per status."""
+    sentences: dict[str, str] = {
+        SurgeIncident.Status.OPEN: gettext("This surge is already detected."),
+        SurgeIncident.Status.PUBLISHED: gettext("This surge is already notice published."),
+        SurgeIncident.Status.DISMISSED: gettext("This surge is already dismissed."),
+        SurgeIncident.Status.ENDED: gettext("This surge is already notice ended."),
+    }
+    return sentences.get(status, gettext("This surge has moved on."))
+
+
+def _now(status: str) -> str:
+    """Why a surge cannot take this step: its status now, in a whole sentence per status."""
+    sentences: dict[str, str] = {
+        SurgeIncident.Status.OPEN: gettext("This surge is detected."),
+        SurgeIncident.Status.PUBLISHED: gettext("This surge is notice published."),
+        SurgeIncident.Status.DISMISSED: gettext("This surge is dismissed."),
+        SurgeIncident.Status.ENDED: gettext("This surge is notice ended."),
+    }
+    return sentences.get(status, gettext("This surge has moved on."))
+
+
 def _status_change(
     incident: SurgeIncident, actor: Any, *, from_status: str, to_status: str, action: str
 ) -> SurgeIncident:
@@ -353,7 +378,7 @@ def _status_change(
         )
         fresh = SurgeIncident.objects.select_related("entry").get(pk=incident.pk)
         if changed != 1:
-            raise ConflictError(f"This surge is {fresh.get_status_display().lower()}.")
+            raise ConflictError(_now(fresh.status))
         audit_record(actor=actor, action=action, target=fresh, brand_id=fresh.brand_id)
     return fresh
 

@@ -300,3 +300,138 @@ def test_the_knowledge_pages_read_in_german(cast: Any, client: Client) -> None:
     assert "Letzte automatische Antworten" in created.content.decode()  # the entry's page
     assert "Latest automated answers" not in created.content.decode()
     assert cast.acme.knowledge.filter(question="Are the laces replaceable?").exists()
+
+
+def test_the_surges_pages_read_in_german(cast: Any, client: Client, clock: Any) -> None:
+    from datetime import timedelta
+
+    from routing.models import StaffingSurge, SurgeIncident
+
+    question = services.question_create(
+        brand=cast.acme,
+        asked_by=cast.carol,
+        body="The sole of my Trailblazer 2 is peeling off",
+        product_id=cast.trail_shoe.pk,
+    )[0]
+    incident = SurgeIncident.objects.create(
+        brand=cast.acme,
+        product=cast.trail_shoe,
+        started_at=clock.now - timedelta(hours=2),
+        question_ids=[question.pk],
+        question_count=5,
+        expected_count=0.4,
+    )
+    StaffingSurge.objects.create(
+        brand=cast.acme, started_at=clock.now, peak_waiting=4, free_slots_at_start=1
+    )
+    client.force_login(cast.maya)
+
+    listing = page(client, "/brands/acme/manage/surges/", **GERMAN)
+    for german in (
+        "Braucht eine Entscheidung",
+        "Personalengpässe",
+        "4 warten in der Spitze, 1 freier Platz online",
+        "Baut sich auf: Experten werden eingeladen, wenn es anhält.",
+    ):
+        assert german in listing, german
+    for english in ("Needs a decision", "Staffing surges", "waiting at the peak"):
+        assert english not in listing, english
+
+    detail = page(client, f"/brands/acme/manage/surges/{incident.pk}/", **GERMAN)
+    for german in (
+        "5 Kunden fragen nach demselben Problem",
+        "So wurde gefragt",
+        "Hinweis auf ein bekanntes Problem",
+        "Überschrift, die Kunden sehen",
+        "Hinweis veröffentlichen",
+    ):
+        assert german in detail, german
+    for english in ("Asked like this", "Known-issue notice", "Publish the notice"):
+        assert english not in detail, english
+
+    # a mistake is explained in German, on the German page
+    url = f"/brands/acme/manage/surges/{incident.pk}/action/"
+    refused = client.post(url, {"action": "publish", "headline": " "}, **GERMAN)
+    assert refused.status_code == 400
+    assert "Sagen Sie in einer Zeile, was Kunden wissen sollten." in refused.content.decode()
+    assert "Say in one line" not in refused.content.decode()
+    incident.refresh_from_db()
+    assert incident.status == SurgeIncident.Status.OPEN
+
+    # publishing twice is a conflict, said in German
+    notice = {"action": "publish", "headline": "Soles", "answer": "Send them back."}
+    assert client.post(url, notice, **GERMAN).status_code == 302
+    again = client.post(url, notice, **GERMAN)
+    assert again.status_code == 409
+    assert "Für diesen Anstieg ist bereits ein Hinweis veröffentlicht." in again.content.decode()
+
+
+def test_the_gaps_page_reads_in_german(cast: Any, client: Client, ask: Any) -> None:
+    ask("How do I pitch the Ridgeline tent in strong wind?", product=None)
+    ask("Pitching the Ridgeline tent when it is very windy: any tips?", product=None)
+    client.force_login(cast.sam)
+
+    html = page(client, "/brands/acme/manage/knowledge/gaps/", **GERMAN)
+
+    for german in (
+        "Lücken in der Wissensdatenbank",
+        "2 Fragen der letzten 30 Tage fanden keinen guten Eintrag",
+        "So wurde gefragt",
+        "Beste Expertenantwort",
+        "Noch kein Experte hat eine dieser Fragen gelöst.",
+        "Eintrag schreiben",
+        "Alle Einträge",
+    ):
+        assert german in html, german
+    for english in ("Gaps in the knowledge base", "had no good entry", "Asked like this"):
+        assert english not in html, english
+
+
+def test_the_applicants_questions_read_in_german_with_a_german_date(
+    cast: Any, ask: Any, api_as: Any, clock: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from marketplace import services as marketplace
+
+    clock.at(datetime(2026, 3, 5, 10, 0, tzinfo=UTC))
+    ask("Do the Trailblazer 2 run narrow?", product=None)
+    application = marketplace.application_submit(
+        brand=cast.acme,
+        user=cast.carol,
+        items=[(cast.trail_shoe.pk, 4)],
+        languages=["en"],
+        motivation="I run in them every day.",
+        accept_terms=True,
+    )
+
+    history = (
+        api_as(cast.sam)
+        .get(f"/api/v1/brands/acme/applications/{application.pk}", **GERMAN)
+        .json()["history"]
+    )
+
+    titles = [section["title"] for section in history["sections"]]
+    assert "Questions asked" not in titles
+    section = next(s for s in history["sections"] if s["title"] == "Gestellte Fragen")
+    assert section["lines"][0].startswith("5. März 2026 · Allgemein · ")
+
+
+def test_knowledge_api_conflicts_are_explained_in_german(cast: Any, api_as: Any) -> None:
+    client = api_as(cast.maya)
+    created = client.post(
+        "/api/v1/brands/acme/knowledge",
+        {"question": "Are the laces replaceable?", "answer": "Yes, any 120 cm lace."},
+        format="json",
+    )
+    assert created.status_code == 201
+    base = f"/api/v1/brands/acme/knowledge/{created.json()['id']}"
+    assert client.post(f"{base}/archive").status_code == 200
+
+    refused = client.post(f"{base}/publish", **GERMAN)
+
+    assert refused.status_code == 409
+    message = refused.json()["error"]["message"]
+    assert message == "Stellen Sie den Eintrag wieder her, bevor Sie ihn veröffentlichen."
+    english = client.post(f"{base}/publish", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["error"]["message"] == "Restore the entry before publishing it."
