@@ -3,6 +3,7 @@ managers; a brand API key acts with its role)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -64,7 +65,7 @@ class _WebhookApi(APIView):
             endpoint_id=endpoint_id,
         )
         if endpoint is None:
-            raise NotFound("No such webhook endpoint.")
+            raise NotFound(gettext("No such webhook endpoint."))
         return endpoint
 
 
@@ -158,7 +159,12 @@ class WebhookDeliveryListApi(_WebhookApi):
         wanted = request.query_params.get("status") or None
         if wanted is not None and wanted not in WebhookDelivery.Status.values:
             raise serializers.ValidationError(
-                {"status": [f"Use one of {', '.join(WebhookDelivery.Status.values)}."]}
+                {
+                    "status": [
+                        gettext("Use one of %(statuses)s.")
+                        % {"statuses": ", ".join(WebhookDelivery.Status.values)}
+                    ]
+                }
             )
         deliveries = selectors.webhook_delivery_list(
             endpoint=self._endpoint(request, endpoint_id), viewer=viewer_for(request), status=wanted
@@ -180,6 +186,6 @@ class WebhookDeliveryReplayApi(_WebhookApi):
             delivery_id=delivery_id,
         )
         if delivery is None:
-            raise NotFound("No such delivery.")
+            raise NotFound(gettext("No such delivery."))
         delivery = services.webhook_delivery_replay(delivery=delivery, actor=request.user)
         return Response(DeliveryOutputSerializer(delivery).data)

@@ -11,20 +11,22 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from gigcx.tenancy import EDITOR_ROLES, ScopedQuerySet, Viewer
 from marketplace.models import Brand
 
 # What a brand may subscribe to: (name, what it means).
-EVENTS: tuple[tuple[str, str], ...] = (
-    ("question.asked", "A customer asked a question"),
-    ("question.offered", "A question was offered to experts"),
-    ("question.accepted", "An expert accepted a question"),
-    ("question.resolved", "A question was resolved"),
-    ("question.rated", "The customer rated the answer"),
-    ("question.escalated", "A question went to the brand's own team"),
-    ("payout.paid", "A payout to an expert was paid"),
-    ("payout.failed", "A payout to an expert failed"),
+EVENTS: tuple[tuple[str, str | Promise], ...] = (
+    ("question.asked", _("A customer asked a question")),
+    ("question.offered", _("A question was offered to experts")),
+    ("question.accepted", _("An expert accepted a question")),
+    ("question.resolved", _("A question was resolved")),
+    ("question.rated", _("The customer rated the answer")),
+    ("question.escalated", _("A question went to the brand's own team")),
+    ("payout.paid", _("A payout to an expert was paid")),
+    ("payout.failed", _("A payout to an expert failed")),
 )
 EVENT_NAMES: tuple[str, ...] = tuple(name for name, _ in EVENTS)
 
@@ -108,9 +110,9 @@ class WebhookDelivery(models.Model):
     it due again a little later (the sweep picks it up)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERED = "delivered", "Delivered"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
 
     endpoint = models.ForeignKey(
         WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.dispatch import enqueue_on_commit
@@ -69,7 +70,7 @@ def webhook_endpoint_validate(
     if url is not None:
         url = url.strip()
         if len(url) > URL_MAX:
-            errors["url"] = [f"Keep the URL under {URL_MAX} characters."]
+            errors["url"] = [gettext("Keep the URL under %(max)s characters.") % {"max": URL_MAX}]
         else:
             try:
                 url_check(url)
@@ -78,26 +79,31 @@ def webhook_endpoint_validate(
             cleaned["url"] = url
     if events is not None:
         if not isinstance(events, list | tuple) or not all(isinstance(e, str) for e in events):
-            errors["events"] = ["Give a list of event names."]
+            errors["events"] = [gettext("Give a list of event names.")]
         else:
             unknown = sorted(set(events) - set(EVENT_NAMES))
             if unknown:
                 errors["events"] = [
-                    f"Unknown event {', '.join(unknown)}; choose from {', '.join(EVENT_NAMES)}."
+                    gettext("Unknown event %(unknown)s; choose from %(events)s.")
+                    % {"unknown": ", ".join(unknown), "events": ", ".join(EVENT_NAMES)}
                 ]
             elif not events:
-                errors["events"] = ["Choose at least one event."]
+                errors["events"] = [gettext("Choose at least one event.")]
             else:
                 cleaned["events"] = [name for name in EVENT_NAMES if name in set(events)]
     if description is not None:
         description = description.strip()
         if len(description) > DESCRIPTION_MAX:
-            errors["description"] = [f"Keep it under {DESCRIPTION_MAX} characters."]
+            errors["description"] = [
+                gettext("Keep it under %(max)s characters.") % {"max": DESCRIPTION_MAX}
+            ]
         cleaned["description"] = description
     if errors:
         first = next(iter(errors.values()))[0]
         raise ApplicationError(
-            f"The webhook could not be saved: {first}", code="invalid", fields=errors
+            gettext("The webhook could not be saved: %(error)s") % {"error": first},
+            code="invalid",
+            fields=errors,
         )
     return cleaned
 
@@ -127,7 +133,9 @@ def webhook_endpoint_update(*, endpoint: WebhookEndpoint, actor: Any, **changes:
     allowed = {"url", "events", "description", "is_active"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ApplicationError(f"Cannot change {', '.join(sorted(unknown))}.")
+        raise ApplicationError(
+            gettext("Cannot change %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     cleaned = webhook_endpoint_validate(
         url=changes.get("url"), events=changes.get("events"), description=changes.get("description")
     )
@@ -190,7 +198,7 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery, actor: Any) -> Webhook
     """Send a delivery again now, with the same message id, and a fresh retry schedule."""
     if not delivery.endpoint.is_active:
         raise ApplicationError(
-            "This endpoint is disabled; enable it before replaying its deliveries.",
+            gettext("This endpoint is disabled; enable it before replaying its deliveries."),
             code="endpoint_disabled",
         )
     with transaction.atomic():

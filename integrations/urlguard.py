@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from gigcx.exceptions import ApplicationError
 
@@ -62,10 +63,12 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise _refuse(f"The host {host} could not be resolved; check the spelling.") from exc
+        raise _refuse(
+            gettext("The host %(host)s could not be resolved; check the spelling.") % {"host": host}
+        ) from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise _refuse(f"The host {host} has no address.")
+        raise _refuse(gettext("The host %(host)s has no address.") % {"host": host})
     return addresses
 
 
@@ -76,27 +79,34 @@ def url_check(url: str) -> Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise _refuse("This is not a valid URL.") from exc
+        raise _refuse(gettext("This is not a valid URL.")) from exc
     scheme = parts.scheme.lower()
     if scheme == "http" and not settings.GIGCX_WEBHOOKS_ALLOW_HTTP:
-        raise _refuse("Use an https:// URL; plain http is refused (it would expose the payload).")
+        raise _refuse(
+            gettext("Use an https:// URL; plain http is refused (it would expose the payload).")
+        )
     if scheme not in ("http", "https"):
-        raise _refuse("Use an https:// URL.")
+        raise _refuse(gettext("Use an https:// URL."))
     if parts.username is not None or parts.password is not None:
-        raise _refuse("Leave the user name and password out of the URL; we sign every request.")
+        raise _refuse(
+            gettext("Leave the user name and password out of the URL; we sign every request.")
+        )
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise _refuse("The URL needs a host name, as in https://hooks.example.com/gigcx.")
+        raise _refuse(gettext("The URL needs a host name, as in https://hooks.example.com/gigcx."))
     if parts.fragment:
-        raise _refuse("Leave the #fragment out of the URL; it is never sent.")
+        raise _refuse(gettext("Leave the #fragment out of the URL; it is never sent."))
     port = port or (443 if scheme == "https" else 80)
     addresses = resolve(host, port)
     if not settings.GIGCX_WEBHOOKS_ALLOW_PRIVATE:
         private = [a for a in addresses if not address_is_public(a)]
         if private:
             raise _refuse(
-                f"{host} resolves to {private[0]}, a private, loopback, link-local or reserved "
-                "address: webhooks go only to public internet addresses."
+                gettext(
+                    "%(host)s resolves to %(address)s, a private, loopback, link-local or "
+                    "reserved address: webhooks go only to public internet addresses."
+                )
+                % {"host": host, "address": private[0]}
             )
     path = parts.path or "/"
     if parts.query:

@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from gigcx.exceptions import ApplicationError
@@ -23,17 +25,17 @@ DELIVERIES_SHOWN = 50
 
 class EndpointForm(forms.Form):
     url = forms.CharField(
-        label="URL",
+        label=_("URL"),
         max_length=500,
         widget=forms.URLInput(attrs={"placeholder": "https://hooks.example.com/gigcx"}),
-        help_text="https, on a public address. We POST signed JSON here.",
+        help_text=_("https, on a public address. We POST signed JSON here."),
     )
-    description = forms.CharField(label="Description", max_length=200, required=False)
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
     events = forms.MultipleChoiceField(
-        label="Events",
+        label=_("Events"),
         choices=EVENTS,
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one event."},
+        error_messages={"required": _("Choose at least one event.")},
     )
 
 
@@ -42,7 +44,7 @@ def _endpoint_or_404(request: HttpRequest, brand: Brand, endpoint_id: int) -> We
         brand=brand, viewer=viewer_for(request), endpoint_id=endpoint_id
     )
     if endpoint is None:
-        raise Http404("No such webhook endpoint.")
+        raise Http404(gettext("No such webhook endpoint."))
     return endpoint
 
 
@@ -61,7 +63,7 @@ def webhook_list(request: HttpRequest, brand: Brand) -> HttpResponse:
             except ApplicationError as exc:
                 form_add_application_error(form, exc)
             else:
-                messages.success(request, "Endpoint added. Copy its signing secret now.")
+                messages.success(request, gettext("Endpoint added. Copy its signing secret now."))
                 return _show_secret_once(request, brand, endpoint, secret)
     endpoints = selectors.webhook_endpoint_list(brand=brand, viewer=viewer_for(request))
     return render(
@@ -145,7 +147,7 @@ def webhook_detail(request: HttpRequest, brand: Brand, endpoint_id: int) -> Http
         except ApplicationError as exc:
             form_add_application_error(form, exc)
         else:
-            messages.success(request, "Saved.")
+            messages.success(request, gettext("Saved."))
             return redirect("integrations:webhook-detail", slug=brand.slug, endpoint_id=endpoint.pk)
     endpoint.refresh_from_db()
     return _endpoint_page(request, brand, endpoint, form=form, status=400)
@@ -159,23 +161,31 @@ ACTIONS = ("reveal", "rotate", "enable", "disable", "delete")
 def webhook_action(request: HttpRequest, brand: Brand, endpoint_id: int, action: str) -> Any:
     endpoint = _endpoint_or_404(request, brand, endpoint_id)
     if action not in ACTIONS:
-        raise Http404("No such action.")
+        raise Http404(gettext("No such action."))
     if action == "reveal":
         secret = services.webhook_secret_reveal(endpoint=endpoint, actor=request.user)
         return _endpoint_page(request, brand, endpoint, secret=secret)
     if action == "rotate":
         secret = services.webhook_secret_rotate(endpoint=endpoint, actor=request.user)
-        messages.success(request, "New secret in force from the next attempt. Copy it now.")
+        messages.success(
+            request, gettext("New secret in force from the next attempt. Copy it now.")
+        )
         return _show_secret_once(request, brand, endpoint, secret)
     if action == "delete":
         services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
-        messages.success(request, f"Deleted {endpoint.url} and its delivery log.")
+        messages.success(
+            request,
+            gettext("Deleted %(url)s and its delivery log.") % {"url": endpoint.url},
+        )
         return redirect("integrations:webhooks", slug=brand.slug)
     services.webhook_endpoint_update(
         endpoint=endpoint, actor=request.user, is_active=action == "enable"
     )
     messages.success(
-        request, "Enabled." if action == "enable" else "Disabled: nothing is sent until enabled."
+        request,
+        gettext("Enabled.")
+        if action == "enable"
+        else gettext("Disabled: nothing is sent until enabled."),
     )
     return redirect("integrations:webhook-detail", slug=brand.slug, endpoint_id=endpoint.pk)
 
@@ -190,11 +200,14 @@ def webhook_delivery_replay(
         endpoint=endpoint, viewer=viewer_for(request), delivery_id=delivery_id
     )
     if delivery is None:
-        raise Http404("No such delivery.")
+        raise Http404(gettext("No such delivery."))
     try:
         services.webhook_delivery_replay(delivery=delivery, actor=request.user)
     except ApplicationError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"Sending {delivery.message_id} again now.")
+        messages.success(
+            request,
+            gettext("Sending %(message_id)s again now.") % {"message_id": delivery.message_id},
+        )
     return redirect("integrations:webhook-detail", slug=brand.slug, endpoint_id=endpoint.pk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -125,10 +126,14 @@ class ExpertPayoutsApi(APIView):
             .first()
         )
         if expert is None:
-            raise serializers.ValidationError({"brand": ["You are not an expert of this brand."]})
+            raise serializers.ValidationError(
+                {"brand": [gettext("You are not an expert of this brand.")]}
+            )
         client_key = (request.headers.get("Idempotency-Key") or "").strip()
         if len(client_key) > 120:
-            raise serializers.ValidationError({"Idempotency-Key": ["At most 120 characters."]})
+            raise serializers.ValidationError(
+                {"Idempotency-Key": [gettext("At most 120 characters.")]}
+            )
         payout = services.payout_request(
             user=request.user,
             brand=expert.brand,
@@ -162,13 +167,13 @@ class ExpertPayoutDestinationApi(APIView):
     @extend_schema(
         responses={
             200: DestinationSerializer,
-            404: OpenApiResponse(description="No payout destination connected yet."),
+            404: OpenApiResponse(description=gettext("No payout destination connected yet.")),
         }
     )
     def get(self, request: Request) -> Response:
         destination = PayoutDestination.objects.filter(user=request.user, is_active=True).first()
         if destination is None:
-            raise NotFound("No payout destination connected yet.")
+            raise NotFound(gettext("No payout destination connected yet."))
         return Response(DestinationSerializer(destination).data)
 
     @extend_schema(request=InputSerializer, responses=DestinationSerializer)
@@ -292,7 +297,7 @@ class PayoutBatchPaidApi(APIView):
     def post(self, request: Request, slug: str, batch_id: int) -> Response:
         batch = PayoutBatch.objects.filter(brand=request.brand, pk=batch_id).first()
         if batch is None:
-            raise NotFound("No such batch.")
+            raise NotFound(gettext("No such batch."))
         incoming = self.InputSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         ids = [

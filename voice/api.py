@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -105,7 +106,7 @@ class QuestionCallApi(APIView):
     @extend_schema(responses={200: CallStateOutputSerializer})
     def get(self, request: Request, question_id: int) -> Response:
         if not id_in_range(question_id):
-            raise NotFound("No such question.")
+            raise NotFound(gettext("No such question."))
         viewer = viewer_for(request)
         call = selectors.call_latest_for_question(viewer=viewer, question_id=question_id)
         slot = selectors.callback_pending_for_question(viewer=viewer, question_id=question_id)
@@ -114,7 +115,7 @@ class QuestionCallApi(APIView):
             and slot is None
             and not selectors.question_visible(viewer=viewer, question_id=question_id)
         ):
-            raise NotFound("No such question.")
+            raise NotFound(gettext("No such question."))
         return Response(
             CallStateOutputSerializer(
                 {"call": call, "callback": slot}, context={"request": request}

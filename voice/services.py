@@ -137,10 +137,10 @@ def call_request(*, question_id: int, user: Any) -> Call:
     with transaction.atomic():
         question = _locked_question(question_id)
         if question is None or question.asked_by_id != user.pk:
-            raise NotFoundError("No such question.")
+            raise NotFoundError(gettext("No such question."))
         if question.status in (Question.Status.RESOLVED, Question.Status.ESCALATED):
             raise ConflictError(
-                "This conversation is closed. Ask a new question to talk to an expert.",
+                gettext("This conversation is closed. Ask a new question to talk to an expert."),
                 code="question_closed",
             )
         live = Call.objects.filter(question=question, status__in=Call.LIVE).first()
@@ -169,14 +169,14 @@ def call_request(*, question_id: int, user: Any) -> Call:
 
 def _open_offer(call_id: int, user: Any) -> CallOffer:
     if not id_in_range(call_id):  # a lookup on the offer's call_id column is not range-checked
-        raise NotFoundError("No such call.")
+        raise NotFoundError(gettext("No such call."))
     offer = (
         CallOffer.objects.filter(call_id=call_id, expert__user_id=user.pk)
         .select_related("call", "expert")
         .first()
     )
     if offer is None:
-        raise NotFoundError("No such call.")
+        raise NotFoundError(gettext("No such call."))
     return offer
 
 
@@ -190,11 +190,11 @@ def call_accept(*, call_id: int, user: Any) -> Call:
     with transaction.atomic():
         question = _locked_question(offer.call.question_id)
         if question is None:
-            raise NotFoundError("No such call.")
+            raise NotFoundError(gettext("No such call."))
         now = timezone.now()
         if not capacity_claim(user_id=user.pk):
             raise ConflictError(
-                "You are at your capacity. Finish a conversation before taking a call.",
+                gettext("You are at your capacity. Finish a conversation before taking a call."),
                 code="at_capacity",
             )
         taken = CallOffer.objects.filter(
@@ -206,7 +206,8 @@ def call_accept(*, call_id: int, user: Any) -> Call:
         if not won:
             # Raising rolls back the capacity claim and the offer's update.
             raise ConflictError(
-                "This call was answered by another expert or stopped ringing.", code="call_gone"
+                gettext("This call was answered by another expert or stopped ringing."),
+                code="call_gone",
             )
         others = list(
             CallOffer.objects.filter(call_id=offer.call_id, status=CallOffer.Status.OFFERED)
@@ -239,7 +240,8 @@ def _take_conversation(question: Question, expert: Expert, user: Any, now: datet
 
     if _current_expert(question) is not None:
         raise ConflictError(
-            "Another expert has this conversation; the call is theirs to take.", code="call_gone"
+            gettext("Another expert has this conversation; the call is theirs to take."),
+            code="call_gone",
         )
     settings = routing_settings_for(question.brand_id)
     # Chat routing may have offered her the question already: she takes that offer.
@@ -271,7 +273,9 @@ def call_decline(*, call_id: int, user: Any) -> Call:
             status=CallOffer.Status.DECLINED, responded_at=now
         )
         if not declined:
-            raise ConflictError("This call is no longer ringing for you.", code="call_gone")
+            raise ConflictError(
+                gettext("This call is no longer ringing for you."), code="call_gone"
+            )
         call = Call.objects.select_related("question").get(pk=offer.call_id)
         if question is not None:
             _ring_next_or_miss(call, now)
@@ -302,7 +306,7 @@ def _participant_call(call_id: int, user: Any) -> Call:
         .first()
     )
     if call is None or user.pk not in call.participant_user_ids():
-        raise NotFoundError("No such call.")
+        raise NotFoundError(gettext("No such call."))
     return call
 
 
@@ -399,18 +403,19 @@ def call_rate(*, call_id: int, user: Any, rating: int) -> Call:
     """The customer rates an ended call once, 1 to 5."""
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise ApplicationError(
-            "Rate the call from 1 to 5 stars.", fields={"rating": ["Between 1 and 5."]}
+            gettext("Rate the call from 1 to 5 stars."),
+            fields={"rating": [gettext("Between 1 and 5.")]},
         )
     call = Call.objects.filter(pk=call_id, customer_id=user.pk).first()
     if call is None:
-        raise NotFoundError("No such call.")
+        raise NotFoundError(gettext("No such call."))
     with transaction.atomic():
         rated = Call.objects.filter(
             pk=call.pk, status=Call.Status.ENDED, rating__isnull=True
         ).update(rating=rating)
         if not rated:
             raise ConflictError(
-                "Only an ended call can be rated, and only once.", code="not_rateable"
+                gettext("Only an ended call can be rated, and only once."), code="not_rateable"
             )
         audit_record(
             actor=user,
@@ -535,27 +540,32 @@ def callback_book(*, question_id: int, user: Any, starts_at: datetime) -> Callba
     too soon, too far ahead, or while another is pending for the question."""
     if timezone.is_naive(starts_at):
         raise ApplicationError(
-            "Give the time with its time zone.", fields={"starts_at": ["Needs a time zone."]}
+            gettext("Give the time with its time zone."),
+            fields={"starts_at": [gettext("Needs a time zone.")]},
         )
     now = timezone.now()
     if starts_at < now + CALLBACK_MIN_LEAD:
         raise ApplicationError(
-            "Pick a time at least 10 minutes from now.", fields={"starts_at": ["Too soon."]}
+            gettext("Pick a time at least 10 minutes from now."),
+            fields={"starts_at": [gettext("Too soon.")]},
         )
     if starts_at > now + CALLBACK_MAX_AHEAD:
         raise ApplicationError(
-            "Pick a time within the next 7 days.", fields={"starts_at": ["Too far ahead."]}
+            gettext("Pick a time within the next 7 days."),
+            fields={"starts_at": [gettext("Too far ahead.")]},
         )
     with transaction.atomic():
         question = _locked_question(question_id)
         if question is None or question.asked_by_id != user.pk:
-            raise NotFoundError("No such question.")
+            raise NotFoundError(gettext("No such question."))
         if question.status in (Question.Status.RESOLVED, Question.Status.ESCALATED):
-            raise ConflictError("This conversation is closed.", code="question_closed")
+            raise ConflictError(gettext("This conversation is closed."), code="question_closed")
         if not callback_time_ok(brand_id=question.brand_id, starts_at=starts_at):
             raise ApplicationError(
-                "No expert is available at that time. Pick one of the times offered (inside "
-                "the experts' hours).",
+                gettext(
+                    "No expert is available at that time. Pick one of the times offered (inside "
+                    "the experts' hours)."
+                ),
                 code="outside_windows",
                 fields={"starts_at": ["Outside the experts' availability windows."]},
             )
@@ -576,7 +586,10 @@ def callback_book(*, question_id: int, user: Any, starts_at: datetime) -> Callba
                 )
         except IntegrityError:
             raise ConflictError(
-                "A callback is already booked for this question. Cancel it to pick another time.",
+                gettext(
+                    "A callback is already booked for this question. Cancel it to pick another "
+                    "time."
+                ),
                 code="callback_pending",
             ) from None
         _system_message(
@@ -606,13 +619,13 @@ def callback_take(*, slot_id: int, user: Any) -> CallbackSlot:
         else None
     )
     if slot is None or expert is None:
-        raise NotFoundError("No such callback.")
+        raise NotFoundError(gettext("No such callback."))
     with transaction.atomic():
         taken = CallbackSlot.objects.filter(
             pk=slot.pk, status=CallbackSlot.Status.OPEN, expert__isnull=True
         ).update(status=CallbackSlot.Status.TAKEN, expert=expert, taken_at=timezone.now())
         if not taken:
-            raise ConflictError("Another expert took this callback.", code="callback_gone")
+            raise ConflictError(gettext("Another expert took this callback."), code="callback_gone")
         audit_record(actor=user, action="callback.taken", target=slot, brand_id=slot.brand_id)
         push_after_commit(
             [slot.customer_id], {"type": "callback.taken", "question_id": slot.question_id}
@@ -631,21 +644,24 @@ def callback_call(*, slot_id: int, user: Any) -> Call:
         .first()
     )
     if slot is None:
-        raise NotFoundError("No such callback.")
+        raise NotFoundError(gettext("No such callback."))
     if slot.status != CallbackSlot.Status.TAKEN:
-        raise ConflictError("This callback is not waiting for a call.", code="callback_gone")
+        raise ConflictError(
+            gettext("This callback is not waiting for a call."), code="callback_gone"
+        )
     if timezone.now() < slot.starts_at - CALLBACK_REMINDER_BEFORE:
         raise ConflictError(
-            f"It is too early: the customer expects you at {slot.starts_at:%H:%M} UTC.",
+            gettext("It is too early: the customer expects you at %(time)s UTC.")
+            % {"time": f"{slot.starts_at:%H:%M}"},
             code="too_early",
         )
     with transaction.atomic():
         question = _locked_question(slot.question_id)
         if question is None:
-            raise NotFoundError("No such callback.")
+            raise NotFoundError(gettext("No such callback."))
         if not capacity_claim(user_id=user.pk):
             raise ConflictError(
-                "You are at your capacity. Finish a conversation before calling.",
+                gettext("You are at your capacity. Finish a conversation before calling."),
                 code="at_capacity",
             )
         now = timezone.now()
@@ -655,7 +671,8 @@ def callback_call(*, slot_id: int, user: Any) -> Call:
             _take_conversation(question, slot.expert_required, user, now)
         elif current.pk != slot.expert_id:
             raise ConflictError(
-                f"{current.display_name} has this conversation now; the callback is theirs.",
+                gettext("%(name)s has this conversation now; the callback is theirs.")
+                % {"name": current.display_name},
                 code="callback_gone",
             )
         try:
@@ -670,7 +687,7 @@ def callback_call(*, slot_id: int, user: Any) -> Call:
                     callback=slot,
                 )
         except IntegrityError:
-            raise ConflictError("A call is already under way.", code="call_live") from None
+            raise ConflictError(gettext("A call is already under way."), code="call_live") from None
         audit_record(actor=user, action="callback.called", target=call, brand_id=call.brand_id)
         _notify(call, "call.incoming")
     return call

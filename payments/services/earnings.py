@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
@@ -119,7 +120,7 @@ def _locked(earning_id: int, brand: Brand | None = None) -> Earning:
         queryset = queryset.filter(brand=brand)
     earning = queryset.filter(pk=earning_id).first()
     if earning is None:
-        raise NotFoundError("No such earning.")
+        raise NotFoundError(gettext("No such earning."))
     return earning
 
 
@@ -187,7 +188,7 @@ def earning_hold(
         if earning.status == Earning.Status.HELD:
             return earning
         if earning.status != Earning.Status.PENDING:
-            raise ConflictError("Only a pending earning can be held.")
+            raise ConflictError(gettext("Only a pending earning can be held."))
         Earning.objects.filter(pk=earning.pk).update(
             status=Earning.Status.HELD, hold=hold, hold_reason=reason[:300]
         )
@@ -210,7 +211,7 @@ def earning_release(
     with transaction.atomic(durable=True):
         earning = _locked(earning_id, brand)
         if earning.status != Earning.Status.HELD:
-            raise ConflictError("Only a held earning can be released.")
+            raise ConflictError(gettext("Only a held earning can be released."))
         Earning.objects.filter(pk=earning.pk).update(
             status=Earning.Status.PENDING, hold="", hold_reason=""
         )

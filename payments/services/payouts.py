@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
@@ -71,21 +72,26 @@ def payout_destination_set(
         stripe_account = stripe_account.strip()
         if not stripe_account.startswith("acct_") or len(stripe_account) < 10:
             raise ApplicationError(
-                "That is not a Stripe account id.",
-                fields={"stripe_account": ["Use the connected account id, acct_…"]},
+                gettext("That is not a Stripe account id."),
+                fields={"stripe_account": [gettext("Use the connected account id, acct_…")]},
             )
         account_holder = iban = ""
     elif provider == PayoutDestination.Provider.BANK:
         iban = iban.replace(" ", "").upper()
         if not _iban_valid(iban):
-            raise ApplicationError("That IBAN is not valid.", fields={"iban": ["Check the IBAN."]})
+            raise ApplicationError(
+                gettext("That IBAN is not valid."), fields={"iban": [gettext("Check the IBAN.")]}
+            )
         if not account_holder.strip():
             raise ApplicationError(
-                "The account holder is needed.", fields={"account_holder": ["Required."]}
+                gettext("The account holder is needed."),
+                fields={"account_holder": [gettext("Required.")]},
             )
         stripe_account = ""
     else:
-        raise ApplicationError("Unknown provider.", fields={"provider": ["Use stripe or bank."]})
+        raise ApplicationError(
+            gettext("Unknown provider."), fields={"provider": [gettext("Use stripe or bank.")]}
+        )
     with transaction.atomic(durable=True):
         PayoutDestination.objects.filter(user=user, is_active=True).update(is_active=False)
         destination = PayoutDestination.objects.create(
@@ -191,18 +197,21 @@ def payout_request(
     expert = Expert.objects.filter(brand=brand, user=user).first()
     if expert is None:
         raise NotFoundError(
-            "You are not an expert of this brand.", fields={"brand": ["Not yours."]}
+            gettext("You are not an expert of this brand."),
+            fields={"brand": [gettext("Not yours.")]},
         )
     destination = _destination_of(user.pk)
     if destination is None:
         raise ConflictError(
-            "Connect a payout destination first.",
+            gettext("Connect a payout destination first."),
             code="no_destination",
-            fields={"destination": ["Not connected."]},
+            fields={"destination": [gettext("Not connected.")]},
         )
     currency = currency or _brand_currency(brand.pk)
     if currency is None or currency not in CURRENCY_EXPONENTS:
-        raise ApplicationError("Unknown currency.", fields={"currency": ["Not supported."]})
+        raise ApplicationError(
+            gettext("Unknown currency."), fields={"currency": [gettext("Not supported.")]}
+        )
     with transaction.atomic(durable=True):
         account = account_for_expert(expert=expert, kind=K.AVAILABLE, currency=currency)
         accounts_for_update([account])
@@ -212,7 +221,7 @@ def payout_request(
             if earlier is not None:
                 if earlier.currency != currency or amount not in (None, earlier.amount):
                     raise ConflictError(
-                        "This Idempotency-Key was used for another payout request.",
+                        gettext("This Idempotency-Key was used for another payout request."),
                         code="idempotency_key_reused",
                     )
                 earlier.replayed = True  # type: ignore[attr-defined] - tells the API "200"
@@ -222,14 +231,24 @@ def payout_request(
         minimum = minimum_payout(currency)
         if amount < minimum:
             raise ApplicationError(
-                f"The minimum payout is {format_money(minimum, currency)}.",
-                fields={"amount": [f"At least {minimum} (minor units)."]},
+                gettext("The minimum payout is %(amount)s.")
+                % {"amount": format_money(minimum, currency)},
+                fields={
+                    "amount": [
+                        gettext("At least %(minimum)s (minor units).") % {"minimum": minimum}
+                    ]
+                },
             )
         if amount > available:
             raise ConflictError(
-                "That is more than your available balance.",
+                gettext("That is more than your available balance."),
                 code="insufficient_funds",
-                fields={"amount": [f"Available: {available} (minor units)."]},
+                fields={
+                    "amount": [
+                        gettext("Available: %(available)s (minor units).")
+                        % {"available": available}
+                    ]
+                },
             )
         payout = _create_payout(
             expert=expert,
@@ -473,15 +492,17 @@ def payout_mark_failed(*, brand: Brand, payout_id: int, actor: Any, reason: str)
     Stripe's own answer (webhook or retry) may settle it, or it could be paid twice."""
     payout = Payout.objects.filter(brand=brand, pk=payout_id).first()
     if payout is None:
-        raise NotFoundError("No such payout.")
+        raise NotFoundError(gettext("No such payout."))
     if payout.provider != PayoutDestination.Provider.BANK or payout.batch_id is None:
         raise ConflictError(
-            "Only bank-file lines of a batch can be marked failed; Stripe payouts settle "
-            "from Stripe's own answer."
+            gettext(
+                "Only bank-file lines of a batch can be marked failed; Stripe payouts settle "
+                "from Stripe's own answer."
+            )
         )
     with transaction.atomic(durable=True):
         if not _apply_outcome(payout.pk, Outcome("failed", reason=reason)):
-            raise ConflictError("Only a payout that is still open can be marked failed.")
+            raise ConflictError(gettext("Only a payout that is still open can be marked failed."))
         audit_record(
             actor=actor,
             action="payout.marked_failed",

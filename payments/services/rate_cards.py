@@ -8,6 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError
@@ -39,10 +40,13 @@ def rate_card_create(
     ids of another brand are field errors.
     """
     if currency not in CURRENCY_EXPONENTS:
-        raise ApplicationError("Unsupported currency.", fields={"currency": ["Not supported."]})
+        raise ApplicationError(
+            gettext("Unsupported currency."), fields={"currency": [gettext("Not supported.")]}
+        )
     if not 0 <= platform_fee_bps <= 10000:
         raise ApplicationError(
-            "The fee is a share in basis points.", fields={"platform_fee_bps": ["0 to 10000."]}
+            gettext("The fee is a share in basis points."),
+            fields={"platform_fee_bps": [gettext("0 to 10000.")]},
         )
     bounds = {
         "default_amount": (default_amount, 0, 10**9),
@@ -57,33 +61,37 @@ def rate_card_create(
     for name, (value, low, high) in bounds.items():
         if not low <= value <= high:
             raise ApplicationError(
-                "A rate card value is out of range.", fields={name: [f"From {low} to {high}."]}
+                gettext("A rate card value is out of range."),
+                fields={name: [gettext("From %(low)s to %(high)s.") % {"low": low, "high": high}]},
             )
     rows: list[RateCardLine] = []
     for index, line in enumerate(lines or []):
         product_id, category_id = line.get("product_id"), line.get("category_id")
         if (product_id is None) == (category_id is None):
             raise ApplicationError(
-                "Each line names a product or a category.",
-                fields={f"lines.{index}": ["Give product_id or category_id, not both."]},
+                gettext("Each line names a product or a category."),
+                fields={f"lines.{index}": [gettext("Give product_id or category_id, not both.")]},
             )
         if (
             product_id is not None
             and not Product.objects.filter(pk=product_id, brand=brand).exists()
         ):
             raise ApplicationError(
-                "Unknown product.", fields={f"lines.{index}.product_id": ["No such product."]}
+                gettext("Unknown product."),
+                fields={f"lines.{index}.product_id": [gettext("No such product.")]},
             )
         if (
             category_id is not None
             and not Category.objects.filter(pk=category_id, brand=brand).exists()
         ):
             raise ApplicationError(
-                "Unknown category.", fields={f"lines.{index}.category_id": ["No such category."]}
+                gettext("Unknown category."),
+                fields={f"lines.{index}.category_id": [gettext("No such category.")]},
             )
         if not 0 <= line["amount"] <= 10**9:
             raise ApplicationError(
-                "A line amount is out of range.", fields={f"lines.{index}.amount": ["Too big."]}
+                gettext("A line amount is out of range."),
+                fields={f"lines.{index}.amount": [gettext("Too big.")]},
             )
         rows.append(
             RateCardLine(product_id=product_id, category_id=category_id, amount=line["amount"])
