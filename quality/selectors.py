@@ -11,6 +11,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquer
 from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from gigcx.tenancy import Viewer
 from marketplace.models import Brand, Expert
@@ -120,7 +121,7 @@ def expert_ratings_by_day(
 @dataclass
 class PartRow:
     name: str
-    label: str
+    label: str | Promise
     value: float | None
     weight: float
     shown: str

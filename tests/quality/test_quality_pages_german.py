@@ -120,3 +120,33 @@ def test_the_expert_standing_is_german(cast: Any, resolved: Any, rate: Any, clie
         assert german in text
     for english in ("Your standing", "How the score and tiers work", "Conversations you handled"):
         assert english not in text
+
+
+def test_the_next_tier_and_the_score_update_read_as_german(
+    cast: Any, resolved: Any, rate: Any, client: Any
+) -> None:
+    for score in (5, 4):
+        rate(resolved(cast.ada), score)
+    client.force_login(cast.ada)
+    text = german_page(client, "/expert/standing/")
+    assert "Silber braucht noch 3 Bewertungen" in text
+    assert "Kundenbewertungen (bayesscher Mittelwert)" in text
+    assert "(eine neue Bewertung)" in text
+    assert "Silver needs" not in text
+    assert "Customer ratings (Bayesian average)" not in text
+
+
+def test_the_metrics_api_explains_a_bad_range_in_german(cast: Any, api_as: Any) -> None:
+    client = api_as(cast.quinn)
+    bad = client.get("/api/v1/brands/acme/metrics?from=nope", **GERMAN)
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"] == "Der Zeitraum ist ungültig; siehe die Felder."
+    assert bad.json()["error"]["fields"]["from"] == ["Verwenden Sie ein Datum wie 2026-11-30."]
+
+    backwards = client.get("/api/v1/brands/acme/metrics?from=2026-11-30&to=2026-11-01", **GERMAN)
+    assert backwards.status_code == 400
+    assert backwards.json()["error"]["fields"]["from"] == ["Am oder vor dem Enddatum."]
+
+    flag = client.get("/api/v1/brands/acme/metrics?customers=maybe", **GERMAN)
+    assert flag.status_code == 400
+    assert flag.json()["error"]["fields"]["customers"] == ["Verwenden Sie true oder false."]
