@@ -132,6 +132,8 @@ def test_the_next_tier_and_the_score_update_read_as_german(
     assert "Silber braucht noch 3 Bewertungen" in text
     assert "Kundenbewertungen (bayesscher Mittelwert)" in text
     assert "(eine neue Bewertung)" in text
+    assert "(Ihr Mittelwert 4,50 aus 2, Mittelwert der Marke" in text
+    assert "your mean" not in text
     assert "Silver needs" not in text
     assert "Customer ratings (Bayesian average)" not in text
 
