@@ -134,6 +134,9 @@ def test_the_next_tier_and_the_score_update_read_as_german(
     assert "(eine neue Bewertung)" in text
     assert "(Ihr Mittelwert 4,50 aus 2, Mittelwert der Marke" in text
     assert "your mean" not in text
+    assert "Lösen Sie 10 Gespräche in diesem Expertenpool." in text
+    assert "Erste 10 gelöste Fragen" in text
+    assert "First 10 resolutions" not in text
     assert "Silver needs" not in text
     assert "Customer ratings (Bayesian average)" not in text
 
