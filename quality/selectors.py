@@ -280,14 +280,14 @@ def leaderboard_brand(*, viewer: Viewer, slug: str) -> Brand:
     probation) or its staff. Anyone else gets 404, as if there were no such brand."""
     brand = Brand.objects.filter(slug=slug).first()
     if brand is None or viewer.user_id is None:
-        raise Http404("No such leaderboard.")
+        raise Http404(gettext("No such leaderboard."))
     in_pool = Expert.objects.filter(
         brand=brand,
         user_id=viewer.user_id,
         status__in=[Expert.Status.APPROVED, Expert.Status.PROBATION],
     ).exists()
     if not (in_pool or viewer.is_staff_of(brand.pk)):
-        raise Http404("No such leaderboard.")
+        raise Http404(gettext("No such leaderboard."))
     return brand
 
 

@@ -155,3 +155,18 @@ def test_the_metrics_api_explains_a_bad_range_in_german(cast: Any, api_as: Any) 
     flag = client.get("/api/v1/brands/acme/metrics?customers=maybe", **GERMAN)
     assert flag.status_code == 400
     assert flag.json()["error"]["fields"]["customers"] == ["Verwenden Sie true oder false."]
+
+
+def test_a_review_with_a_missing_score_is_explained_in_german(
+    cast: Any, low_rated_review: Any, client: Any
+) -> None:
+    client.force_login(cast.quinn)
+    url = f"/brands/acme/manage/reviews/{low_rated_review.pk}/"
+    missing = client.post(url, {"empathy": "5"}, **GERMAN)
+    assert missing.status_code == 400
+    text = missing.content.decode()
+    assert 'id="id_tone-errors"' in text
+    assert "Dieses Feld ist zwingend erforderlich." in text
+    assert "This field is required." not in text
+    low_rated_review.refresh_from_db()
+    assert low_rated_review.status == "pending"
