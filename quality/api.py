@@ -442,6 +442,6 @@ class BrandMetricsApi(APIView):
         )
         wanted = request.query_params.get("customers", "").lower()
         if wanted not in ("", "true", "false", "1", "0"):
-            raise serializers.ValidationError({"customers": ["Use true or false."]})
+            raise serializers.ValidationError({"customers": [_("Use true or false.")]})
         parts = metrics.FULL if wanted in ("true", "1") else metrics.FULL[:-1]
         return Response(metrics.brand_metrics(brand=brand_of(request), period=period, parts=parts))

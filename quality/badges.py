@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise, lazy
+from django.utils.translation import gettext_lazy as _
+
 # First 10 resolutions: conversations she resolved in this pool, ever.
 FIRST_RESOLUTIONS = 10
 # Top-rated month: the best Bayesian CSAT of the pool over the last calendar month (ratings
@@ -21,30 +24,50 @@ TOP_MONTH_MIN_RATINGS = 5
 CALMER_MIN_CONVERSATIONS = 10
 
 
+def _filled(text: str | Promise, values: dict[str, object]) -> str:
+    return str(text) % values
+
+
+# The rule's words in the reader's language, with its numbers filled in when shown.
+_lazy_filled = lazy(_filled, str)
+
+
 @dataclass(frozen=True)
 class BadgeRule:
     kind: str
-    label: str
-    rule: str
+    label: str | Promise
+    rule: str | Promise
 
 
 RULES: tuple[BadgeRule, ...] = (
     BadgeRule(
         "first_10",
-        "First 10 resolutions",
-        f"Resolve {FIRST_RESOLUTIONS} conversations in this pool.",
+        _("First 10 resolutions"),
+        _lazy_filled(
+            _("Resolve %(count)s conversations in this pool."), {"count": FIRST_RESOLUTIONS}
+        ),
     ),
     BadgeRule(
         "top_rated_month",
-        "Top-rated month",
-        "Have the best customer rating of the pool over a calendar month (the Bayesian "
-        f"average, as in your score), with at least {TOP_MONTH_MIN_RATINGS} ratings that "
-        "month. Awarded after the month ends; it can be earned again every month.",
+        _("Top-rated month"),
+        _lazy_filled(
+            _(
+                "Have the best customer rating of the pool over a calendar month (the Bayesian "
+                "average, as in your score), with at least %(count)s ratings that month. "
+                "Awarded after the month ends; it can be earned again every month."
+            ),
+            {"count": TOP_MONTH_MIN_RATINGS},
+        ),
     ),
     BadgeRule(
         "calmer_customers",
-        "Calmer customers",
-        "Customers end your conversations calmer than they started, on average, over at "
-        f"least {CALMER_MIN_CONVERSATIONS} conversations in which they wrote twice or more.",
+        _("Calmer customers"),
+        _lazy_filled(
+            _(
+                "Customers end your conversations calmer than they started, on average, over "
+                "at least %(count)s conversations in which they wrote twice or more."
+            ),
+            {"count": CALMER_MIN_CONVERSATIONS},
+        ),
     ),
 )

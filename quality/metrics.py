@@ -455,6 +455,8 @@ def brand_metrics(
 
 def period_parse(raw_from: str | None, raw_to: str | None, *, today: date | None = None) -> Period:
     """``from``/``to`` as YYYY-MM-DD (both inclusive); the last 30 days by default."""
+    from django.utils.translation import gettext
+
     from gigcx.exceptions import ApplicationError
 
     today = today or timezone.localdate()
@@ -467,19 +469,27 @@ def period_parse(raw_from: str | None, raw_to: str | None, *, today: date | None
         try:
             parsed[name] = date.fromisoformat(raw)
         except ValueError:
-            errors[name] = ["Use a date like 2026-11-30."]
+            errors[name] = [gettext("Use a date like 2026-11-30.")]
     if errors:
-        raise ApplicationError("The date range is not valid; see the fields.", fields=errors)
+        raise ApplicationError(
+            gettext("The date range is not valid; see the fields."), fields=errors
+        )
     end = parsed["to"] or today
     start = parsed["from"] or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
     if start > end:
         raise ApplicationError(
-            "The range starts after it ends.", fields={"from": ["On or before 'to'."]}
+            gettext("The range starts after it ends."),
+            fields={"from": [gettext("On or before the end date.")]},
         )
     if (end - start).days >= MAX_RANGE_DAYS:
         raise ApplicationError(
-            f"Ask for at most {MAX_RANGE_DAYS} days at a time.",
-            fields={"to": [f"At most {MAX_RANGE_DAYS} days after 'from'."]},
+            gettext("Ask for at most %(days)s days at a time.") % {"days": MAX_RANGE_DAYS},
+            fields={
+                "to": [
+                    gettext("At most %(days)s days after the start date.")
+                    % {"days": MAX_RANGE_DAYS}
+                ]
+            },
         )
     return Period(start, end)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from gigcx.tenancy import ScopedQuerySet, Viewer
 from marketplace.models import Brand, Expert
@@ -82,10 +83,10 @@ class ExpertScore(models.Model):
     ``Expert.quality_score`` for routing."""
 
     class Trigger(models.TextChoices):
-        RATING = "rating", "A new rating"
-        REVIEW = "review", "A quality review"
-        NIGHTLY = "nightly", "Nightly recompute"
-        MANUAL = "manual", "Recomputed by hand"
+        RATING = "rating", _("A new rating")
+        REVIEW = "review", _("A quality review")
+        NIGHTLY = "nightly", _("Nightly recompute")
+        MANUAL = "manual", _("Recomputed by hand")
 
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="scores")
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
@@ -169,13 +170,13 @@ class Review(models.Model):
     """A quality reviewer's look at one resolved conversation: four criteria scored 1-5."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Waiting for review"
-        DONE = "done", "Reviewed"
+        PENDING = "pending", _("Waiting for review")
+        DONE = "done", _("Reviewed")
 
     class Reason(models.TextChoices):
-        LOW_RATING = "low_rating", "Low customer rating"
-        SENTIMENT_DROP = "sentiment_drop", "Customer left more upset"
-        RANDOM = "random", "Random sample"
+        LOW_RATING = "low_rating", _("Low customer rating")
+        SENTIMENT_DROP = "sentiment_drop", _("Customer left more upset")
+        RANDOM = "random", _("Random sample")
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="reviews")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="reviews")
@@ -328,9 +329,9 @@ class ExpertBadge(models.Model):
     its date; a badge that can be earned again (top-rated month) carries its period."""
 
     class Kind(models.TextChoices):
-        FIRST_TEN = "first_10", "First 10 resolutions"
-        TOP_RATED_MONTH = "top_rated_month", "Top-rated month"
-        CALMER_CUSTOMERS = "calmer_customers", "Calmer customers"
+        FIRST_TEN = "first_10", _("First 10 resolutions")
+        TOP_RATED_MONTH = "top_rated_month", _("Top-rated month")
+        CALMER_CUSTOMERS = "calmer_customers", _("Calmer customers")
 
     expert = models.ForeignKey(Expert, on_delete=models.CASCADE, related_name="badges")
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")

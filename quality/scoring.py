@@ -44,6 +44,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
 WEIGHTS: dict[str, float] = {
     "csat": 0.50,
     "resolution": 0.18,
@@ -52,16 +57,16 @@ WEIGHTS: dict[str, float] = {
     "acceptance": 0.07,
     "first_reply": 0.03,
 }
-PART_LABELS: dict[str, str] = {
-    "csat": "Customer ratings (Bayesian average)",
-    "resolution": "Resolved without reopening or escalation",
-    "qa": "Quality reviews",
-    "lift": "Sentiment lift (customers end calmer)",
-    "acceptance": "Offers accepted",
-    "first_reply": "Time to first reply",
+PART_LABELS: dict[str, Promise] = {
+    "csat": _("Customer ratings (Bayesian average)"),
+    "resolution": _("Resolved without reopening or escalation"),
+    "qa": _("Quality reviews"),
+    "lift": _("Sentiment lift (customers end calmer)"),
+    "acceptance": _("Offers accepted"),
+    "first_reply": _("Time to first reply"),
 }
 # Shown with the parts, weighing nothing in the score (routing uses it for upset customers).
-EMPATHY_LABEL = "Empathy fit (upset customers end calmer; used in routing)"
+EMPATHY_LABEL = _("Empathy fit (upset customers end calmer; used in routing)")
 LIFT_PRIOR_WEIGHT = 5
 CSAT_PRIOR_WEIGHT = 10
 # Used as the brand's mean until the brand has ratings of its own.
@@ -76,7 +81,7 @@ LOW_RATING, LOW_RUN_COUNT, LOW_RUN_WINDOW = 2, 3, 5
 @dataclass(frozen=True)
 class TierRule:
     name: str
-    label: str
+    label: str | Promise
     enter: float  # score needed to be promoted into the tier
     keep: float  # score needed to stay once in it
     min_ratings: int
@@ -84,9 +89,9 @@ class TierRule:
 
 # Highest first.
 TIER_RULES: tuple[TierRule, ...] = (
-    TierRule("gold", "Gold", enter=0.85, keep=0.80, min_ratings=20),
-    TierRule("silver", "Silver", enter=0.70, keep=0.65, min_ratings=5),
-    TierRule("bronze", "Bronze", enter=0.0, keep=0.0, min_ratings=1),
+    TierRule("gold", _("Gold"), enter=0.85, keep=0.80, min_ratings=20),
+    TierRule("silver", _("Silver"), enter=0.70, keep=0.65, min_ratings=5),
+    TierRule("bronze", _("Bronze"), enter=0.0, keep=0.0, min_ratings=1),
 )
 TIER_ORDER = ("new", "bronze", "silver", "gold")
 
@@ -173,15 +178,35 @@ def next_tier_needs(score: float | None, ratings: int, *, current: str) -> str |
     if rank + 1 >= len(TIER_ORDER):
         return None
     target = next(rule for rule in TIER_RULES if rule.name == TIER_ORDER[rank + 1])
-    wants = []
-    if ratings < target.min_ratings:
-        more = target.min_ratings - ratings
-        wants.append(f"{more} more rating{'s' if more != 1 else ''}")
-    if score is None or score < target.enter:
-        wants.append(f"a score of {target.enter:.2f} or more")
-    if not wants:
-        return f"{target.label}: you qualify; it applies at the next recompute."
-    return f"{target.label} needs " + " and ".join(wants) + "."
+    more = max(target.min_ratings - ratings, 0)
+    values: dict[str, object] = {
+        "tier": target.label,
+        "more": more,
+        "score": number_format(target.enter, 2),
+    }
+    needs_ratings = ratings < target.min_ratings
+    needs_score = score is None or score < target.enter
+    if needs_ratings and needs_score:
+        return (
+            ngettext(
+                "%(tier)s needs %(more)s more rating and a score of %(score)s or more.",
+                "%(tier)s needs %(more)s more ratings and a score of %(score)s or more.",
+                more,
+            )
+            % values
+        )
+    if needs_ratings:
+        return (
+            ngettext(
+                "%(tier)s needs %(more)s more rating.",
+                "%(tier)s needs %(more)s more ratings.",
+                more,
+            )
+            % values
+        )
+    if needs_score:
+        return gettext("%(tier)s needs a score of %(score)s or more.") % values
+    return gettext("%(tier)s: you qualify; it applies at the next recompute.") % values
 
 
 def is_low_run(recent_scores: list[int]) -> bool:

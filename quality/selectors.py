@@ -11,6 +11,9 @@ from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquer
 from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext
 
 from gigcx.tenancy import Viewer
 from marketplace.models import Brand, Expert
@@ -120,7 +123,7 @@ def expert_ratings_by_day(
 @dataclass
 class PartRow:
     name: str
-    label: str
+    label: str | Promise
     value: float | None
     weight: float
     shown: str
@@ -149,34 +152,54 @@ class Standing:
 def _shown(name: str, snapshot: ExpertScore) -> str:
     if name == "csat":
         if snapshot.csat_mean is None:
-            return "no ratings yet"
-        return (
-            f"{snapshot.csat_bayes:.2f} ★ (your mean {snapshot.csat_mean:.2f} over "
-            f"{snapshot.ratings_count}, brand mean {snapshot.brand_mean or 0:.2f})"
-        )
+            return gettext("no ratings yet")
+        return gettext(
+            "%(bayes)s ★ (your mean %(mean)s over %(count)s, brand mean %(brand_mean)s)"
+        ) % {
+            "bayes": number_format(snapshot.csat_bayes or 0.0, 2),
+            "mean": number_format(snapshot.csat_mean, 2),
+            "count": snapshot.ratings_count,
+            "brand_mean": number_format(snapshot.brand_mean or 0, 2),
+        }
     if name == "resolution":
         rate = snapshot.resolution_rate
-        return "—" if rate is None else f"{rate:.0%} of {snapshot.handled_count} conversations"
+        if rate is None:
+            return "—"
+        return gettext("%(rate)s of %(count)s conversations") % {
+            "rate": f"{rate:.0%}",
+            "count": snapshot.handled_count,
+        }
     if name == "qa":
-        return "no reviews yet" if snapshot.qa_average is None else f"{snapshot.qa_average:.0%}"
+        return (
+            gettext("no reviews yet")
+            if snapshot.qa_average is None
+            else f"{snapshot.qa_average:.0%}"
+        )
     if name == "lift":
         if snapshot.sentiment_lift is None:
-            return "no conversation with two customer messages yet"
-        return (
-            f"{snapshot.sentiment_lift:+.2f} on average over {snapshot.lift_count} "
-            "conversation" + ("s" if snapshot.lift_count != 1 else "")
-        )
+            return gettext("no conversation with two customer messages yet")
+        return ngettext(
+            "%(lift)s on average over %(count)s conversation",
+            "%(lift)s on average over %(count)s conversations",
+            snapshot.lift_count,
+        ) % {
+            "lift": ("+" if snapshot.sentiment_lift >= 0 else "-")
+            + number_format(abs(snapshot.sentiment_lift), 2),
+            "count": snapshot.lift_count,
+        }
     if name == "empathy":
         if snapshot.empathy_fit is None:
-            return "no conversation that started upset yet"
-        return f"over {snapshot.upset_count} that started upset"
+            return gettext("no conversation that started upset yet")
+        return gettext("over %(count)s that started upset") % {"count": snapshot.upset_count}
     if name == "acceptance":
         rate = snapshot.acceptance_rate
-        return "—" if rate is None else f"{rate:.0%} of offers"
+        return "—" if rate is None else gettext("%(rate)s of offers") % {"rate": f"{rate:.0%}"}
     seconds = snapshot.first_reply_seconds
     if seconds is None:
         return "—"
-    return f"{seconds / 60:.1f} min (median)" if seconds >= 90 else f"{seconds:.0f} s (median)"
+    if seconds >= 90:
+        return gettext("%(minutes)s min (median)") % {"minutes": number_format(seconds / 60, 1)}
+    return gettext("%(seconds)s s (median)") % {"seconds": number_format(seconds, 0)}
 
 
 def _sparkline(scores: list[ExpertScore], width: int = 160, height: int = 36) -> str:
@@ -257,14 +280,14 @@ def leaderboard_brand(*, viewer: Viewer, slug: str) -> Brand:
     probation) or its staff. Anyone else gets 404, as if there were no such brand."""
     brand = Brand.objects.filter(slug=slug).first()
     if brand is None or viewer.user_id is None:
-        raise Http404("No such leaderboard.")
+        raise Http404(gettext("No such leaderboard."))
     in_pool = Expert.objects.filter(
         brand=brand,
         user_id=viewer.user_id,
         status__in=[Expert.Status.APPROVED, Expert.Status.PROBATION],
     ).exists()
     if not (in_pool or viewer.is_staff_of(brand.pk)):
-        raise Http404("No such leaderboard.")
+        raise Http404(gettext("No such leaderboard."))
     return brand
 
 

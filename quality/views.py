@@ -261,7 +261,7 @@ def customer_page(request: HttpRequest, brand: Brand, customer_id: int) -> HttpR
     """One customer's relationship with the brand: her questions, ratings, experts seen."""
     relationship = relationships.customer_relationship(brand=brand, customer_id=customer_id)
     if relationship is None:
-        raise Http404("This person has not asked this brand anything.")
+        raise Http404(gettext("This person has not asked this brand anything."))
     return render(
         request,
         "quality/customer.html",

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.dispatch import enqueue_on_commit
@@ -105,14 +106,18 @@ def review_validate(scores: dict[str, Any], comment: str) -> tuple[dict[str, int
     for name in REVIEW_CRITERIA:
         value = scores.get(name)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
-            errors[name] = ["Score from 1 (poor) to 5 (excellent)."]
+            errors[name] = [gettext("Score from 1 (poor) to 5 (excellent).")]
         else:
             clean[name] = value
     comment = (comment or "").strip()
     if len(comment) > COMMENT_MAX:
-        errors["comment"] = [f"Keep it under {COMMENT_MAX} characters."]
+        errors["comment"] = [
+            gettext("Keep it under %(count)s characters.") % {"count": COMMENT_MAX}
+        ]
     if errors:
-        raise ApplicationError("The review could not be saved; see the fields.", fields=errors)
+        raise ApplicationError(
+            gettext("The review could not be saved; see the fields."), fields=errors
+        )
     return clean, comment
 
 
@@ -130,7 +135,9 @@ def review_submit(*, review: Review, reviewer: Any, comment: str = "", **scores:
             **clean,
         )
         if not claimed:
-            raise ConflictError("This conversation has already been reviewed.", code="reviewed")
+            raise ConflictError(
+                gettext("This conversation has already been reviewed."), code="reviewed"
+            )
         audit_record(
             actor=reviewer,
             action="review.done",
@@ -153,8 +160,8 @@ def quality_settings_update(*, brand: Brand, actor: Any, review_sample_percent: 
         or not 0 <= review_sample_percent <= 100
     ):
         raise ApplicationError(
-            "The review share is out of range.",
-            fields={"review_sample_percent": ["A whole percentage from 0 to 100."]},
+            gettext("The review share is out of range."),
+            fields={"review_sample_percent": [gettext("A whole percentage from 0 to 100.")]},
         )
     with transaction.atomic():
         settings = quality_settings_for(brand.pk)

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Avg, Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError
@@ -224,14 +225,19 @@ def expert_probation_decide(*, expert: Expert, decision: str, reason: str, actor
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     if decision not in ("lift", "suspend"):
-        errors["decision"] = ["Use lift or suspend."]
+        errors["decision"] = [gettext("Choose to lift the probation or to suspend.")]
     if not reason:
-        errors["reason"] = ["Give a reason; the expert sees it and it goes to the audit log."]
+        errors["reason"] = [
+            gettext("Give a reason; the expert sees it and it goes to the audit log.")
+        ]
     if errors:
-        raise ApplicationError("The decision could not be recorded; see the fields.", fields=errors)
+        raise ApplicationError(
+            gettext("The decision could not be recorded; see the fields."), fields=errors
+        )
     if expert.status != Expert.Status.PROBATION:
         raise ConflictError(
-            f"This expert is not on probation; they are {expert.get_status_display().lower()}."
+            gettext("This expert is not on probation; they are %(status)s.")
+            % {"status": expert.get_status_display().lower()}
         )
     with transaction.atomic():
         audit_record(

@@ -127,8 +127,8 @@ def test_the_rules_are_shown_to_the_expert_and_the_api_lists_her_badges(
     client.force_login(cast.ada)
     html = client.get("/expert/standing/").content.decode()
     for rule in badges.RULES:
-        assert rule.label in html
-        assert rule.rule in html
+        assert str(rule.label) in html
+        assert str(rule.rule) in html
     assert html.count("Not yet") == 3
     standing = api_as(cast.ada).get("/api/v1/expert/standing").json()[0]
     assert standing["badges"] == []
