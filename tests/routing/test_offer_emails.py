@@ -171,8 +171,8 @@ def test_a_german_speaking_expert_gets_the_email_in_german(
     django_capture_on_commit_callbacks: Any,
     mailoutbox: Any,
 ) -> None:
-    # her own setting: automatic, so Acme's first language (German)
-    get_user_model().objects.filter(pk=cast.ada.pk).update(language="")
+    # her own setting is German (Acme serves English too, which it would use without one)
+    get_user_model().objects.filter(pk=cast.ada.pk).update(language="de")
     _offer(ask, django_capture_on_commit_callbacks)
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
