@@ -451,8 +451,6 @@
   // The server pushes surge.detected only to staff who kept the choice on (their brand's
   // notifications page); the browser shows it once they allowed notifications there.
   const SURGE_KEY = "gigcx.notifySurges";
-  // The catalog (/jsi18n/) defines gettext; a page without it shows English.
-  const gettext = window.gettext || function (text) { return text; };
   function surgeNotifyOn() {
     return "Notification" in window && Notification.permission === "granted" &&
       window.localStorage.getItem(SURGE_KEY) === "1";

@@ -53,8 +53,15 @@ document.addEventListener("securitypolicyviolation", (event) => {
 
 def watch_context(context: Any, found: list[str]) -> Any:
     """Collect in ``found`` what the Content-Security-Policy refuses on any page or frame of
-    ``context``: the ``securitypolicyviolation`` event and the browser's console error."""
+    ``context`` (the ``securitypolicyviolation`` event and the browser's console error), and
+    every script error a page leaves uncaught (a script that does not even parse, say)."""
     context.expose_binding("__gigcxCspViolation", lambda _source, text: found.append(text))
+    context.on(
+        "page",
+        lambda page: page.on(
+            "pageerror", lambda error: found.append(f"script error on {page.url}: {error}")
+        ),
+    )
     context.add_init_script(CSP_LISTENER)
     context.on(
         "console",
@@ -74,7 +81,9 @@ def watch_csp() -> Iterator[Any]:
     own context passes it through this."""
     found: list[str] = []
     yield lambda context: watch_context(context, found)
-    assert not found, "Content-Security-Policy violations:\n" + "\n".join(dict.fromkeys(found))
+    assert not found, "Content-Security-Policy violations or script errors:\n" + "\n".join(
+        dict.fromkeys(found)
+    )
 
 
 @pytest.fixture
