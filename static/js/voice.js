@@ -348,8 +348,8 @@
     const bookForm = root.querySelector("[data-callback-form]");
     if (bookForm) {
       const select = bookForm.querySelector("select");
-      // Show the offered times in the person's own time zone.
-      Array.prototype.forEach.call(select.options, function (option) {
+      // Show the offered times in the person's own time zone (no list: no times to offer).
+      Array.prototype.forEach.call(select ? select.options : [], function (option) {
         if (!option.value) return;
         option.textContent = new Date(option.value).toLocaleString(locale, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
       });
@@ -357,6 +357,7 @@
         event.preventDefault();
         const errors = bookForm.querySelector("[data-callback-error]");
         errors.textContent = "";
+        if (!select) return;
         api("POST", "/api/v1/questions/" + questionId + "/callbacks", { starts_at: select.value })
           .then(refresh)
           .catch(function (error) { errors.textContent = error.message; });

@@ -77,7 +77,8 @@ def test_the_expert_earnings_page(page: Any, live_server: Any, money: None) -> N
 def test_the_brand_payouts_page(page: Any, live_server: Any, money: None) -> None:
     log_in(page, live_server.url, "sam@acme.example")
     page.goto(live_server.url + "/brands/acme/manage/")
-    page.click("a:has-text('payouts')")
+    page.click(".tabs summary >> text=Settings")  # payouts sit in the Settings menu
+    page.click(".tab-menu-panel a:has-text('Payouts')")
     page.wait_for_url("**/brands/acme/manage/payouts/")
 
     assert page.locator("h3:has-text('Batch #')").count() == 1
