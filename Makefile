@@ -76,11 +76,13 @@ test: install
 # The .mo files are committed, so running the site needs no gettext; making them does
 # (Debian: apt-get install gettext).
 I18N_IGNORE := --ignore=.venv --ignore=var --ignore=tests --ignore=bench --ignore=static/vendor --ignore=docs
+messages: export DJANGO_DEBUG ?= true
 messages: install
 	$(PY) manage.py makemessages --locale de --no-location --no-wrap $(I18N_IGNORE)
 	$(PY) manage.py makemessages --locale de --domain djangojs --no-location --no-wrap $(I18N_IGNORE)
 	$(PY) manage.py compilemessages --locale de $(I18N_IGNORE)
 
+check-translations: export DJANGO_DEBUG ?= true
 check-translations: install
 	$(PY) manage.py check_translations
 

@@ -19,6 +19,7 @@ from asgiref.sync import async_to_sync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.urls import path
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
 def user_group(user_id: int) -> str:
@@ -69,7 +70,11 @@ class _PushLoop:
 
     def run(self, awaitable: Awaitable[Any]) -> Any:
         future = asyncio.run_coroutine_threadsafe(_await(awaitable), self.loop())
-        return future.result(timeout=PUSH_TIMEOUT_SECONDS)
+        try:
+            return future.result(timeout=PUSH_TIMEOUT_SECONDS)
+        except TimeoutError:
+            future.cancel()  # nothing keeps waiting on a stalled Redis
+            raise
 
 
 async def _await(awaitable: Awaitable[Any]) -> Any:
@@ -100,7 +105,7 @@ def push_to_user(user_id: int, event: dict[str, Any]) -> None:
             _push_loop.run(layer.group_send(user_group(user_id), message))
         except TimeoutError:
             logger.warning("Live push to user %s timed out; pages poll and catch up.", user_id)
-        except Exception:
+        except (RedisConnectionError, OSError):
             # A pooled connection Redis dropped (a restart) fails once: the pool replaces it.
             _push_loop.run(layer.group_send(user_group(user_id), message))
         return

@@ -228,6 +228,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
             max_age=settings.LANGUAGE_COOKIE_AGE,
             samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             secure=request.is_secure(),
+            httponly=True,
         )
     else:
         response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)

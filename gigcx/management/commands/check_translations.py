@@ -72,13 +72,18 @@ class Command(BaseCommand):
                 elif not entry.translated():
                     problems.append(f"untranslated {where}")
                 else:
-                    wanted = sorted(PLACEHOLDER.findall(entry.msgid))
-                    values = entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]
-                    for value in values:
-                        if entry.msgid_plural:
-                            continue  # plural forms may leave the count out of the singular
-                        if sorted(PLACEHOLDER.findall(value)) != wanted:
-                            problems.append(f"placeholders differ {where}: {value[:70]!r}")
+                    if entry.msgid_plural:
+                        # every form names what the plural names; the singular may leave out
+                        # the count ("one question" for "%(count)d questions")
+                        wanted = set(PLACEHOLDER.findall(entry.msgid_plural))
+                        for index, value in entry.msgstr_plural.items():
+                            found = set(PLACEHOLDER.findall(value))
+                            if not found <= wanted or (int(index) > 0 and found != wanted):
+                                problems.append(f"placeholders differ {where}: {value[:70]!r}")
+                    elif sorted(PLACEHOLDER.findall(entry.msgstr)) != sorted(
+                        PLACEHOLDER.findall(entry.msgid)
+                    ):
+                        problems.append(f"placeholders differ {where}: {entry.msgstr[:70]!r}")
             if _pairs(fresh) != _pairs(committed):
                 problems.append(f"{po_path} is stale: run `make messages` and commit the catalogs.")
             mo_path = po_path.with_suffix(".mo")
