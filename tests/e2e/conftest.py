@@ -104,6 +104,28 @@ def phone(browser: Any, watch_csp: Any) -> Iterator[Any]:
     context.close()
 
 
+@pytest.fixture(params=[(1280, 860, ""), (390, 844, "-phone")], ids=["desktop", "phone"])
+def german(request: Any, browser: Any, watch_csp: Any) -> Iterator[tuple[Any, str]]:
+    """(page, screenshot suffix) of a German browser (de-DE), on a desktop and on a phone."""
+    width, height, suffix = request.param
+    context = watch_csp(
+        browser.new_context(
+            viewport={"width": width, "height": height}, locale="de-DE", is_mobile=width < 500
+        )
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page, suffix
+    context.close()
+
+
+def no_sideways_scroll(page: Any) -> None:
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+
+
 def screenshot(page: Any, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"

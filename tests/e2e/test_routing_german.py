@@ -3,36 +3,14 @@ the staff inbox, on a desktop and a phone, with the JavaScript catalog in German
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from routing import services as routing_services
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import log_in, no_sideways_scroll, screenshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(params=[(1280, 860, ""), (390, 844, "-phone")], ids=["desktop", "phone"])
-def german(request: Any, browser: Any, watch_csp: Any) -> Iterator[tuple[Any, str]]:
-    width, height, suffix = request.param
-    context = watch_csp(
-        browser.new_context(
-            viewport={"width": width, "height": height}, locale="de-DE", is_mobile=width < 500
-        )
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page, suffix
-    context.close()
-
-
-def no_sideways_scroll(page: Any) -> None:
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
 
 
 def test_a_german_customer_reads_the_ask_page_in_german(
