@@ -32,9 +32,6 @@ from gigcx.models import DomainEvent, EventDelivery
 from marketplace.models import Category, Expert
 from payments.ledger import (
     LedgerEntry,
-    account_for_brand,
-    account_for_expert,
-    account_for_platform,
     ledger_post_many,
 )
 from payments.models import Account, Earning, RateCard, RateCardLine, Transaction
@@ -286,8 +283,8 @@ def _claim(earnings: list[Earning]) -> list[Earning]:
 
 def _accounts(earnings: list[Earning]) -> dict[tuple[str, int | None, str], Account]:
     """The batch's accounts keyed (kind, brand or expert id, currency): brand payable per
-    brand, pending per expert, platform fee per currency. One read; a missing one is created
-    (once in each account's life)."""
+    brand, pending per expert, platform fee per currency. One read; the missing ones (once in
+    each account's life) cost one INSERT and one more read for the whole batch."""
     currencies = {e.currency for e in earnings}
     found: dict[tuple[str, int | None, str], Account] = {}
     for account in Account.objects.filter(
@@ -304,24 +301,72 @@ def _accounts(earnings: list[Earning]) -> dict[tuple[str, int | None, str], Acco
         | Q(owner_type=Account.Owner.PLATFORM, kind=K.PLATFORM_FEE),
         currency__in=currencies,
     ):
-        owner: int | None = None
-        if account.owner_type == Account.Owner.BRAND:
-            owner = account.brand_id
-        elif account.owner_type == Account.Owner.EXPERT:
-            owner = account.expert_id
-        found[(account.kind, owner, account.currency)] = account
+        found[_account_key(account)] = account
+    missing: dict[tuple[str, int | None, str], Account] = {}
     for earning in earnings:
         currency = earning.currency
-        if (K.BRAND_PAYABLE, earning.brand_id, currency) not in found:
-            found[(K.BRAND_PAYABLE, earning.brand_id, currency)] = account_for_brand(
-                brand=earning.brand_id, kind=K.BRAND_PAYABLE, currency=currency
+        wanted = [
+            (
+                (K.BRAND_PAYABLE, earning.brand_id, currency),
+                Account(
+                    owner_type=Account.Owner.BRAND,
+                    brand_id=earning.brand_id,
+                    kind=K.BRAND_PAYABLE,
+                    currency=currency,
+                ),
+            ),
+            (
+                (K.PENDING, earning.expert_id, currency),
+                # An expert's accounts carry her brand, which is the earning's (checked above).
+                Account(
+                    owner_type=Account.Owner.EXPERT,
+                    expert_id=earning.expert_id,
+                    brand_id=earning.brand_id,
+                    kind=K.PENDING,
+                    currency=currency,
+                ),
+            ),
+        ]
+        if earning.fee:
+            wanted.append(
+                (
+                    (K.PLATFORM_FEE, None, currency),
+                    Account(
+                        owner_type=Account.Owner.PLATFORM, kind=K.PLATFORM_FEE, currency=currency
+                    ),
+                )
             )
-        if (K.PENDING, earning.expert_id, currency) not in found:
-            found[(K.PENDING, earning.expert_id, currency)] = account_for_expert(
-                expert=earning.expert, kind=K.PENDING, currency=currency
+        for key, account in wanted:
+            if key not in found:
+                missing.setdefault(key, account)
+    if missing:
+        # One INSERT for every missing account, in a fixed order (two batches creating the
+        # same accounts queue behind each other instead of deadlocking); an account another
+        # transaction created meanwhile is skipped by the unique constraints and read back.
+        ordered = [missing[key] for key in sorted(missing, key=lambda k: (k[0], k[1] or 0, k[2]))]
+        Account.objects.bulk_create(ordered, ignore_conflicts=True)
+        for account in Account.objects.filter(
+            Q(
+                owner_type=Account.Owner.BRAND,
+                kind=K.BRAND_PAYABLE,
+                brand_id__in={k[1] for k in missing if k[0] == K.BRAND_PAYABLE},
             )
-        if earning.fee and (K.PLATFORM_FEE, None, currency) not in found:
-            found[(K.PLATFORM_FEE, None, currency)] = account_for_platform(
-                kind=K.PLATFORM_FEE, currency=currency
+            | Q(
+                owner_type=Account.Owner.EXPERT,
+                kind=K.PENDING,
+                expert_id__in={k[1] for k in missing if k[0] == K.PENDING},
             )
+            | Q(owner_type=Account.Owner.PLATFORM, kind=K.PLATFORM_FEE),
+            currency__in=currencies,
+        ):
+            found.setdefault(_account_key(account), account)
     return found
+
+
+def _account_key(account: Account) -> tuple[str, int | None, str]:
+    owner: int | None = None
+    if account.owner_type == Account.Owner.BRAND:
+        owner = account.brand_id
+    elif account.owner_type == Account.Owner.EXPERT:
+        owner = account.expert_id
+    return (account.kind, owner, account.currency)

@@ -196,3 +196,27 @@ def test_a_batch_of_50_takes_as_many_queries_as_a_batch_of_5(cast: Any, burst: B
         q["sql"][:80] for q in large.captured_queries
     ]
     assert_books_balance()
+
+
+def test_a_first_batch_creates_every_missing_account_in_one_insert(cast: Any, burst: Burst) -> None:
+    # given: resolutions of four experts of two brands, none of whom has earned before
+    assert not Account.objects.filter(kind__in=[K.PENDING, K.BRAND_PAYABLE]).exists()
+    eight = resolutions(burst.resolve(8))
+
+    # when
+    with CaptureQueriesContext(connection) as captured:
+        assert len(earnings_book_batch(resolutions=eight)) == 8
+
+    # then: the accounts cost one INSERT and one read for the batch, not a look-up each
+    # (read, insert the missing, read them back, then the ledger's lock and balance update)
+    on_accounts = [
+        q["sql"][:60] for q in captured.captured_queries if "payments_account" in q["sql"]
+    ]
+    assert len(on_accounts) == 5, on_accounts
+    assert len(captured.captured_queries) == 13, [q["sql"][:80] for q in captured]
+    owners = Counter(Account.objects.filter(kind=K.PENDING).values_list("expert_id", "currency"))
+    assert len(owners) == 4
+    assert set(owners.values()) == {1}
+    assert Account.objects.filter(kind=K.BRAND_PAYABLE).count() == 2
+    assert Account.objects.filter(kind=K.PLATFORM_FEE).count() == 2  # EUR and USD
+    assert_books_balance()
