@@ -14,7 +14,7 @@ pool of realistic shape (perf.build_pool) it runs, in order:
 4. questions routed/s: N questions created through ``question_create`` as fast as one
    producer can, until every one has an offer stored (triage and routing by the worker);
 5. question → offer stored at a steady 10 questions/s, p50 / p99;
-6. earnings booked/s through ``payments.services.earning_book`` (what the resolve path's
+6. earnings booked/s through ``payments.services.earnings_book_batch`` (what the resolve path's
    ``question.resolved`` subscriber calls), 2 processes, against step 1.
 
 The embedded default (SQLite and the embedded broker) is measured by ``bench/soak.py
@@ -548,7 +548,11 @@ def earnings_rate(count: int, products: list[int]) -> dict[str, Any]:
         "of": len(pairs),
         "booked_per_s": round(booked / span, 1),
         "processes": EARNING_PROCESSES,
-        "service": "payments.services.earning_book",
+        "service": (
+            "payments.services.earnings_book_batch, one a batch"
+            if os.environ.get("BENCH_EARNINGS_ONE_BY_ONE")
+            else "payments.services.earnings_book_batch"
+        ),
     }
 
 
