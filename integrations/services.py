@@ -21,6 +21,7 @@ from __future__ import annotations
 import http.client
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -353,6 +354,24 @@ def webhook_deliveries_prune(*, now: Any = None) -> int:
         created_at__lt=cutoff,
         status__in=[WebhookDelivery.Status.DELIVERED, WebhookDelivery.Status.FAILED],
     ).delete()[0]
+
+
+def webhook_payloads_scrub(*, question_ids: Collection[int], text: str) -> int:
+    """Replace the question text in the stored webhook messages about these questions with
+    ``text`` (a customer erased her account, or the brand's retention ran out): a pending
+    delivery then sends the placeholder, and the delivery log and a replay no longer hold her
+    words. Idempotent; returns how many messages changed."""
+    changed = []
+    for delivery in (
+        WebhookDelivery.objects.filter(payload__data__question__id__in=list(question_ids))
+        .exclude(payload__data__question__text=text)
+        .only("pk", "payload")
+        .iterator(chunk_size=500)
+    ):
+        delivery.payload["data"]["question"]["text"] = text
+        changed.append(delivery)
+    WebhookDelivery.objects.bulk_update(changed, ["payload"], batch_size=500)
+    return len(changed)
 
 
 def _user_or_none(actor: Any) -> Any:

@@ -15,13 +15,15 @@ Decisions, in one place (the privacy page says the same in plain words):
   so volumes, CSAT and SLA figures do not move, and the returning-customer figures no longer
   count her. Rating scores and tone scores stay, unlinked from her (they are the experts'
   record: their quality scores, sentiment lift and empathy fit were computed from them);
-  rating comments go.
+  rating comments go. Webhook messages about her questions, sent or waiting, keep their
+  ids and times and lose the text.
 - **Experts and staff** are refused: an expert's earnings and payouts are money records the
   law says we keep, and her work belongs to the brand's records, so the privacy contact
   closes such an account with the brand by hand. Staff must first be taken off the brand's
   staff by an owner (a brand must never lose its last owner by accident).
 - **Retention** replaces the text of resolved conversations older than the brand's setting
-  with ``EXPIRED`` and keeps every figure (scores, times, statuses, the ledger).
+  with ``EXPIRED`` (in the webhook log too) and keeps every figure (scores, times, statuses,
+  the ledger).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from django.utils.translation import gettext
 from gigcx.audit import audit_record
 from gigcx.exceptions import ApplicationError, ConflictError
 from gigcx.models import User
+from integrations.services import webhook_payloads_scrub
 from marketplace.models import Brand, BrandMembership, Expert
 from payments.models import Payout, Posting
 from quality.models import Rating
@@ -274,6 +277,8 @@ def account_erase(*, user: User, confirm: str, ip: str | None = None) -> dict[st
             asked_before_at=None,
             asked_again_at=None,
         )
+        # Webhook messages about her questions carry their (redacted) text.
+        scrubbed = webhook_payloads_scrub(question_ids=question_ids, text=ERASED)
         # Questions she asked signed out, giving the same address: the address goes.
         counts["contact_emails"] = Question.objects.filter(contact_email__iexact=email).update(
             contact_email=""
@@ -293,7 +298,7 @@ def account_erase(*, user: User, confirm: str, ip: str | None = None) -> dict[st
             actor=None,
             action="account.erased",
             target=user,
-            data={"user_id": user.pk, **counts},
+            data={"user_id": user.pk, **counts, "webhook_messages": scrubbed},
             ip=ip,
         )
     logger.info("account %s erased (%d questions)", user.pk, counts["questions"])
@@ -333,6 +338,7 @@ def conversations_expired_purge(*, now: datetime | None = None) -> dict[int, int
             Rating.objects.filter(question_id__in=ids_all).filter(
                 ~Q(comment="") | ~Q(redacted_comment="")
             ).update(comment="", redacted_comment="")
+            webhook_payloads_scrub(question_ids=ids, text=EXPIRED)
             count = (
                 Question.objects.filter(pk__in=ids)
                 .exclude(body=EXPIRED)

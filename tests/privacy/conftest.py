@@ -62,3 +62,31 @@ def history(cast: Any, ask: Any, django_capture_on_commit_callbacks: Any) -> His
     resolved.refresh_from_db()
     open_question.refresh_from_db()
     return History(resolved, open_question, anonymous, rating, dave, daves)
+
+
+def acme_webhook_log(cast: Any) -> Any:
+    """An Acme endpoint for every question event, and its messages about every event so far
+    (as the outbox subscriber writes them)."""
+    from gigcx.models import DomainEvent
+    from integrations.models import WebhookDelivery, WebhookEndpoint, webhook_secret_new
+    from integrations.services import webhook_event_fanout
+
+    endpoint = WebhookEndpoint(
+        brand=cast.acme,
+        url="https://crm.acme.example/hooks",
+        events=["question.asked", "question.accepted", "question.resolved"],
+    )
+    endpoint.secret = webhook_secret_new()
+    endpoint.save()
+    for event in DomainEvent.objects.filter(brand_id=cast.acme.pk, name__in=endpoint.events):
+        webhook_event_fanout(event=event)
+    return WebhookDelivery.objects.filter(endpoint=endpoint)
+
+
+def webhook_texts(deliveries: Any, question: Any) -> set[str]:
+    return {
+        payload["data"]["question"]["text"]
+        for payload in deliveries.filter(payload__data__question__id=question.pk).values_list(
+            "payload", flat=True
+        )
+    }

@@ -18,7 +18,7 @@ from payments.models import Posting
 from privacy.services import ERASED
 from quality.models import Rating
 from routing.models import InternalNote, Message, Question
-from tests.privacy.conftest import CAROL_LINE, NOTE, STAFF_LINE
+from tests.privacy.conftest import CAROL_LINE, NOTE, STAFF_LINE, acme_webhook_log, webhook_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -232,3 +232,36 @@ def test_get_me_still_answers(cast: Any, api_as: Any) -> None:
 
     assert response.status_code == 200
     assert response.json()["email"] == "carol@example.com"
+
+
+def test_webhook_messages_about_her_questions_no_longer_carry_their_text(
+    cast: Any, history: Any, api_as: Any
+) -> None:
+    # given: Acme's CRM endpoint holds messages about her questions and about Dave's
+    log = acme_webhook_log(cast)
+    assert webhook_texts(log, history.resolved) == {"Do they run narrow?"}
+    assert webhook_texts(log, history.open)
+    daves_before = list(
+        log.filter(payload__data__question__id=history.daves.pk).values_list("payload", flat=True)
+    )
+    assert daves_before
+
+    # when
+    response = api_as(cast.carol).delete(ME, {"confirm": demo.DEMO_PASSWORD}, format="json")
+
+    # then: a pending message sends the placeholder, and the log and replays keep no words
+    assert response.status_code == 200
+    assert webhook_texts(log, history.resolved) == {ERASED}
+    assert webhook_texts(log, history.open) == {ERASED}
+    assert (
+        list(
+            log.filter(payload__data__question__id=history.daves.pk).values_list(
+                "payload", flat=True
+            )
+        )
+        == daves_before
+    )
+    scrubbed = log.filter(
+        payload__data__question__id__in=[history.resolved.pk, history.open.pk]
+    ).count()
+    assert AuditEvent.objects.get(action="account.erased").data["webhook_messages"] == scrubbed

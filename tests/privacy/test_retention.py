@@ -21,7 +21,7 @@ from privacy.tasks import purge_conversations
 from quality.models import Rating
 from routing import services as routing
 from routing.models import CopilotDraft, InternalNote, Message, Question
-from tests.privacy.conftest import CAROL_LINE, NOTE
+from tests.privacy.conftest import CAROL_LINE, NOTE, acme_webhook_log, webhook_texts
 from tests.quality.conftest import resolve_through_routing
 
 pytestmark = pytest.mark.django_db
@@ -246,3 +246,18 @@ def test_the_brand_api_reads_and_writes_it_for_owners_only(cast: Any, api_as: An
     )
     assert stranger.status_code in (403, 404)
     assert Brand.objects.get(pk=cast.acme.pk).conversation_retention_days == 45
+
+
+def test_webhook_messages_about_an_expired_conversation_lose_its_text(cast: Any, aged: Any) -> None:
+    # given: Acme's CRM endpoint holds messages about the old and the recent conversation
+    log = acme_webhook_log(cast)
+    recent_before = webhook_texts(log, aged["recent"])
+    assert webhook_texts(log, aged["old"]) == {"Do they run narrow?"}
+    assert recent_before
+
+    # when
+    conversations_expired_purge()
+
+    # then
+    assert webhook_texts(log, aged["old"]) == {EXPIRED}
+    assert webhook_texts(log, aged["recent"]) == recent_before
