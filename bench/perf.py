@@ -38,7 +38,8 @@ Run: ``make bench-perf`` or ``python bench/perf.py [--sizes 1000,10000,100000] [
 question intake alone (no pgbench, worker, routing sizes, ledger or embedded default);
 ``--servers daphne,uvicorn,gunicorn`` names the servers they run under (default: the
 production one, gunicorn with uvicorn workers); the table takes the one that served intake
-best, against its own bare insert.
+best, against its own bare insert; ``--web-processes N`` gives uvicorn and gunicorn N workers
+(default 2).
 """
 
 from __future__ import annotations
@@ -593,6 +594,9 @@ def main() -> int:
         "--only", choices=["intake"], help="intake: the bare insert and question intake alone"
     )
     parser.add_argument("--servers", default="", help="e.g. daphne,uvicorn,gunicorn")
+    parser.add_argument(
+        "--web-processes", type=int, default=0, help="uvicorn's and gunicorn's workers (2)"
+    )
     parser.add_argument("--pipeline-pool", type=int, default=10_000, help="experts for the paths")
     parser.add_argument("--burst", type=int, default=0, help="embedded burst (default 300/100)")
     parser.add_argument("--json", default=str(ROOT / "var" / "bench-perf.json"))
@@ -653,7 +657,10 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         sizes = [int(s) for s in args.sizes.split(",") if s]
         if not args.no_pipeline:
+            import perf_pipeline
             from perf_pipeline import run
+
+            perf_pipeline.WEB_PROCESSES = args.web_processes or perf_pipeline.WEB_PROCESSES
 
             print(f"pool of {args.pipeline_pool:,} experts for the paths: building")
             build_pool(args.pipeline_pool)

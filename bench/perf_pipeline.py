@@ -125,7 +125,7 @@ class Stack:
             argv += ["--timeout-worker-healthcheck", "60"]
         elif server == "gunicorn":
             argv = [sys.executable, "-m", "gunicorn", "perf_web:application", *bind]
-            argv += ["-k", "uvicorn.workers.UvicornWorker", "-w", str(WEB_PROCESSES)]
+            argv += ["-k", "uvicorn_worker.UvicornWorker", "-w", str(WEB_PROCESSES)]
         else:
             daphne = str(Path(sys.executable).parent / "daphne")
             argv = [daphne, "-b", "127.0.0.1", "-p", str(self.web_port), "perf_web:application"]
