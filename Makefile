@@ -138,7 +138,7 @@ bench-broker: install
 	$(PY) bench/broker.py
 
 # Fast at scale, in one run (bench/perf.py; DEVELOPERS.md): the probes first (pgbench, a bare
-# DRF insert under daphne, a Celery no-op through a real worker), then question intake,
+# DRF insert under the production web server, a Celery no-op through a real worker), then intake,
 # questions routed/s, question -> offer at 10/s, earnings booked/s, one routing decision at
 # 1k / 10k / 100k experts, a balance at 1k / 100k / 1M postings and the embedded default's
 # burst; every figure as a ratio to its probe with must / aim and PASS / MISS. On PostgreSQL

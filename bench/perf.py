@@ -6,7 +6,8 @@ its database is not touched: the benchmark creates its own ``<name>_bench_perf``
 migrates it. Without ``REDIS_URL`` it starts its own redis-server. It says which it did.
 
 1. The probes and the paths (bench/perf_pipeline.py), on a pool of 10k experts: pgbench's
-   small transactions, a bare DRF insert and question intake under daphne (8 clients), a
+   small transactions, a bare DRF insert and question intake under gunicorn with uvicorn
+   workers (the production server; 8 clients), a
    Celery no-op's rate and round trip through a real worker, questions routed/s, question →
    offer stored at 10/s, earnings booked/s.
 2. One routing decision against the pool size. For each size it fills the database by COPY
@@ -33,7 +34,12 @@ It prints the "Done when" table (bench/perf_table.py: value, must, aim, PASS / M
 matplotlib, the optional extra ``bench``).
 
 Run: ``make bench-perf`` or ``python bench/perf.py [--sizes 1000,10000,100000] [--reps 200]
-[--quick] [--no-pipeline] [--no-embedded]``.
+[--quick] [--no-pipeline] [--no-embedded]``. ``--only intake`` runs the bare DRF insert and
+question intake alone (no pgbench, worker, routing sizes, ledger or embedded default);
+``--servers daphne,uvicorn,gunicorn`` names the servers they run under (default: the
+production one, gunicorn with uvicorn workers); the table takes the one that served intake
+best, against its own bare insert; ``--web-processes N`` gives uvicorn and gunicorn N workers
+(default 2).
 """
 
 from __future__ import annotations
@@ -506,7 +512,11 @@ def summary(report: dict[str, Any], sizes: list[int]) -> tuple[dict[str, Any], d
             values["decision_growth"] = growth
             notes["decision_growth"] = f"{int(last):,} ÷ {int(first):,}, {q[:3]}: {label}"
     pipe = report.get("pipeline") or {}
-    if pipe:
+    if "intake" in pipe:
+        intake, bare = pipe["intake"]["req_per_s"], pipe["bare_drf_insert"]["req_per_s"]
+        values["intake_ratio"] = ratio(intake, bare)
+        notes["intake_ratio"] = f"{intake} ÷ {bare} req/s ({pipe['intake']['server']})"
+    if "celery_noop" in pipe:
         noop = pipe["celery_noop"]
         values["routed_ratio"] = ratio(pipe["routed"].get("routed_per_s"), noop["tasks_per_s"])
         notes["routed_ratio"] = f"{pipe['routed'].get('routed_per_s')} ÷ {noop['tasks_per_s']}"
@@ -515,9 +525,6 @@ def summary(report: dict[str, Any], sizes: list[int]) -> tuple[dict[str, Any], d
         values["offer_p99_ratio"] = ratio(latency.get("p99_ms"), noop["round_trip_p99_ms"])
         notes["offer_p50_ratio"] = f"{latency.get('p50_ms')} ms ÷ {noop['round_trip_p50_ms']} ms"
         notes["offer_p99_ratio"] = f"{latency.get('p99_ms')} ms ÷ {noop['round_trip_p99_ms']} ms"
-        intake, bare = pipe["intake"]["req_per_s"], pipe["bare_drf_insert"]["req_per_s"]
-        values["intake_ratio"] = ratio(intake, bare)
-        notes["intake_ratio"] = f"{intake} ÷ {bare} req/s ({pipe['intake']['server']})"
         earned, tps = pipe["earnings"]["booked_per_s"], pipe["pgbench"]["tps"]
         values["earnings_ratio"] = ratio(earned, tps)
         notes["earnings_ratio"] = f"{earned} ÷ {tps}/s"
@@ -583,11 +590,21 @@ def main() -> int:
     )
     parser.add_argument("--no-pipeline", action="store_true", help="skip probes and paths")
     parser.add_argument("--no-embedded", action="store_true", help="skip the embedded default")
+    parser.add_argument(
+        "--only", choices=["intake"], help="intake: the bare insert and question intake alone"
+    )
+    parser.add_argument("--servers", default="", help="e.g. daphne,uvicorn,gunicorn")
+    parser.add_argument(
+        "--web-processes", type=int, default=0, help="uvicorn's and gunicorn's workers (2)"
+    )
     parser.add_argument("--pipeline-pool", type=int, default=10_000, help="experts for the paths")
     parser.add_argument("--burst", type=int, default=0, help="embedded burst (default 300/100)")
     parser.add_argument("--json", default=str(ROOT / "var" / "bench-perf.json"))
     parser.add_argument("--png", default=str(ROOT / "var" / "bench-perf.png"))
     args = parser.parse_args()
+    if args.only == "intake":
+        args.sizes, args.no_ledger, args.no_embedded, args.no_pipeline = "", True, True, False
+    servers = [name for name in args.servers.split(",") if name] or None
     began = time.monotonic()
     sys.path.insert(0, str(ROOT / "bench"))
     from perf_pipeline import Stack, embedded_burst
@@ -640,11 +657,16 @@ def main() -> int:
         call_command("migrate", verbosity=0)
         sizes = [int(s) for s in args.sizes.split(",") if s]
         if not args.no_pipeline:
+            import perf_pipeline
             from perf_pipeline import run
+
+            perf_pipeline.WEB_PROCESSES = args.web_processes or perf_pipeline.WEB_PROCESSES
 
             print(f"pool of {args.pipeline_pool:,} experts for the paths: building")
             build_pool(args.pipeline_pool)
-            report["pipeline"] = run(stack, quick=args.quick)
+            report["pipeline"] = run(
+                stack, quick=args.quick, only_intake=args.only == "intake", servers=servers
+            )
         if sizes:
             report["routing"] = bench_routing(sizes, args.reps)
             print_routing(report["routing"], sizes)

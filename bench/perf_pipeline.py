@@ -5,9 +5,10 @@ pool of realistic shape (perf.build_pool) it runs, in order:
 
 1. pgbench's TPC-B-like small transactions, 2 clients (or, without pgbench, an equivalent
    Python loop of the same five statements, said so in the output);
-2. under the production ASGI server (daphne, ``bench/perf_web.py``: the site plus a bare
-   DRF insert), 8 clients: the bare DRF insert req/s, then question intake req/s through
-   the real ask endpoint (``POST /api/v1/brands/<slug>/questions``);
+2. under the production ASGI server (gunicorn with 2 uvicorn workers, ``bench/perf_web.py``:
+   the site plus a bare DRF insert), 8 clients: the bare DRF insert req/s, then question
+   intake req/s through the real ask endpoint (``POST /api/v1/brands/<slug>/questions``);
+   ``--servers`` measures others too (daphne, uvicorn), and the table takes the best;
 3. a real Celery worker (the production command, queues and settings) on the same Redis:
    the no-op task rate (publish N as fast as one producer can, until all ran) and the
    publish → run round trip (one at a time, p50 / p99);
@@ -24,7 +25,6 @@ The embedded default (SQLite and the embedded broker) is measured by ``bench/soa
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import queue
@@ -50,6 +50,10 @@ sys.path.insert(0, str(BENCH))
 from chaos_stack import Service, free_port, http_answers, log_says, redis_answers
 
 CLIENTS = 8  # HTTP clients, for the probe and for intake alike
+WEB_PROCESSES = 2  # uvicorn's and gunicorn's worker processes (one per core here)
+# The servers bare insert and intake are measured under: the production one (README,
+# "Deploying"); ``bench/perf.py --servers daphne,uvicorn,gunicorn`` compares them.
+WEB_SERVERS = ["gunicorn"]
 EARNING_PROCESSES = 2  # as pgbench -c 2 -j 2
 BRAND = "acme"
 PROBE_TABLE = "perfbench_insert"  # the bare DRF insert's rows (bench/perf_web.py)
@@ -108,13 +112,20 @@ class Stack:
         return f"redis://127.0.0.1:{port}/0"
 
     def start_web(self, server: str = "daphne") -> str:
-        """The site (and the bare insert probe) under ``server``: daphne (one process, what
-        ``runall`` and the chaos run serve with) or uvicorn with 2 worker processes."""
+        """The site (and the bare insert probe) under ``server``: daphne (one process),
+        uvicorn with WEB_PROCESSES worker processes, or gunicorn with as many uvicorn
+        workers."""
         self.web_port = free_port()
+        bind = ["--bind", f"127.0.0.1:{self.web_port}"]
         if server == "uvicorn":
             argv = [sys.executable, "-m", "uvicorn", "perf_web:application", "--host"]
-            argv += ["127.0.0.1", "--port", str(self.web_port), "--workers", "2"]
+            argv += ["127.0.0.1", "--port", str(self.web_port), "--workers", str(WEB_PROCESSES)]
             argv += ["--no-access-log", "--lifespan", "off"]
+            # Its default 5 s health check kills workers on a loaded machine, before ready.
+            argv += ["--timeout-worker-healthcheck", "60"]
+        elif server == "gunicorn":
+            argv = [sys.executable, "-m", "gunicorn", "perf_web:application", *bind]
+            argv += ["-k", "uvicorn_worker.UvicornWorker", "-w", str(WEB_PROCESSES)]
         else:
             daphne = str(Path(sys.executable).parent / "daphne")
             argv = [daphne, "-b", "127.0.0.1", "-p", str(self.web_port), "perf_web:application"]
@@ -575,21 +586,12 @@ def prepare_brand() -> list[int]:
     return list(Product.objects.filter(brand__slug=BRAND).values_list("pk", flat=True))
 
 
-def run(stack: Stack, *, quick: bool) -> dict[str, Any]:
-    """Every probe and path above, in order; returns their figures."""
-    from django.conf import settings
-
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    seconds = 5 if quick else 15
-    products = prepare_brand()
-    report: dict[str, Any] = {}
-    print("probe: pgbench")
-    report["pgbench"] = pgbench_tps(seconds)
-    print(f"  {report['pgbench']}")
-    servers = ["daphne"]
-    if importlib.util.find_spec("uvicorn") is not None:
-        servers.append("uvicorn")
-    report["servers"] = {}
+def web_loads(
+    stack: Stack, products: list[int], seconds: float, servers: list[str]
+) -> dict[str, Any]:
+    """The bare DRF insert, then question intake, under each of ``servers`` in turn (a fresh
+    server each); the figures of each, and which served intake best."""
+    report: dict[str, Any] = {"servers": {}}
     for server in servers:
         base = stack.start_web(server)
         print(f"web: {server} at {base}")
@@ -606,13 +608,40 @@ def run(stack: Stack, *, quick: bool) -> dict[str, Any]:
             seconds,
             f"question intake ({server})",
         )
-        print(f"  {intake}")
+        print(f"  {intake}, {ratio_text(intake, bare)}")
         report["servers"][server] = {"bare_drf_insert": bare, "intake": intake}
         stack.stop("web")
     # The table uses the server that serves intake best, and its own probe.
     best = max(servers, key=lambda name: report["servers"][name]["intake"]["req_per_s"])
     report["bare_drf_insert"] = report["servers"][best]["bare_drf_insert"]
     report["intake"] = dict(report["servers"][best]["intake"], server=best)
+    return report
+
+
+def ratio_text(intake: dict[str, Any], bare: dict[str, Any]) -> str:
+    if not bare["req_per_s"]:
+        return "no ratio (the probe served nothing)"
+    return f"intake ÷ bare insert = {intake['req_per_s'] / bare['req_per_s']:.2f}"
+
+
+def run(
+    stack: Stack, *, quick: bool, only_intake: bool = False, servers: list[str] | None = None
+) -> dict[str, Any]:
+    """Every probe and path above, in order; returns their figures. ``only_intake``: the
+    bare insert and intake alone (step 2)."""
+    from django.conf import settings
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    seconds = 5 if quick else 15
+    products = prepare_brand()
+    report: dict[str, Any] = {}
+    if not only_intake:
+        print("probe: pgbench")
+        report["pgbench"] = pgbench_tps(seconds)
+        print(f"  {report['pgbench']}")
+    report.update(web_loads(stack, products, seconds, servers or WEB_SERVERS))
+    if only_intake:
+        return report
     # The intake run's triage tasks are not part of what follows.
     from gigcx.celery import app
 

@@ -185,9 +185,11 @@ REDIS_CACHE_URL = env_str("REDIS_CACHE_URL") or (
 )
 
 if REDIS_CACHE_URL:
+    # One connection pool per process for the cache, and so for throttles and sessions
+    # (gigcx/cache.py); Django's own backend opened one per request under ASGI.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "gigcx.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_CACHE_URL,
             "KEY_PREFIX": "gigcx",
         }
