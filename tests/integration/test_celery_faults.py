@@ -281,8 +281,9 @@ def test_redis_killed_and_restarted_during_a_routing_decision_loses_and_duplicat
     ), faults.logs()
     assert time.monotonic() - restarted_at < 10
     assert faults.wait(lambda: routed(after), timeout=30), faults.logs()
-    # the interrupted routing ends with exactly one offer (the question was already
-    # waiting; the redelivered message or the sweeper routes it)
+    # the interrupted routing ends with exactly one offer (the first decision shares the
+    # triage's transaction: the question is new or waiting again, and the redelivered
+    # message or a sweeper triages and routes it)
     assert faults.wait(lambda: routed(interrupted), timeout=30), faults.logs()
     time.sleep(1)
     assert_triaged_and_offered_once(interrupted)
