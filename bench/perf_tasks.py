@@ -44,5 +44,6 @@ def noop(sent_at: float = 0.0, mark: bool = False) -> None:
 @shared_task(name="perfbench.noop_project", ignore_result=True)
 def noop_project(sent_at: float = 0.0, mark: bool = False) -> None:
     """The same on the project's base task (gigcx.deadletters.GigcxTask: every delivery
-    counted in the database before the body runs): what any project task pays first."""
+    counted before the body runs, in the broker's Redis here): what any project task pays
+    first."""
     _mark(sent_at, mark)

@@ -389,6 +389,14 @@ CELERY_TIMEZONE = "UTC"
 # Poison messages: a task message delivered this many times without finishing is not run
 # again; it lands in the DeadLetter table (gigcx/deadletters.py, `manage.py deadletters`).
 GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
+# Deliveries are counted in the broker's Redis when the broker is Redis, in PostgreSQL
+# otherwise; "database" counts in PostgreSQL whatever the broker.
+GIGCX_TASK_DELIVERY_COUNTER = env_str("GIGCX_TASK_DELIVERY_COUNTER") or ""
+if GIGCX_TASK_DELIVERY_COUNTER not in ("", "database"):
+    raise ImproperlyConfigured(
+        f'GIGCX_TASK_DELIVERY_COUNTER is "{GIGCX_TASK_DELIVERY_COUNTER}"; leave it empty '
+        '(count where the broker is) or set it to "database".'
+    )
 
 # A question still "new" this long after it was asked lost its triage task (a worker or the
 # broker died): the sweeper triages it. After this many triage runs that never finished, it

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from gigcx.deadletters import task_attempts_prune
+from gigcx.deadletters import DELIVERY_COUNT_KEEP, task_attempts_prune
 from gigcx.events import event_deliver, outbox_dead_letter_exhausted, outbox_undelivered_ids
 from gigcx.locks import exclusive
 
@@ -42,7 +42,7 @@ def sweep_outbox() -> int:
 def prune_task_attempts() -> int:
     """Forget delivery counts of messages not seen for a day (beat, daily): their message
     was lost with the broker's data, and the database sweepers redo the work."""
-    return task_attempts_prune(older_than=timedelta(days=1))
+    return task_attempts_prune(older_than=DELIVERY_COUNT_KEEP)
 
 
 @shared_task(name="gigcx.prune_idempotency_keys")

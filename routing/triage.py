@@ -17,10 +17,11 @@ from django.utils import timezone
 from gigcx.db import retry_on_conflict
 from gigcx.faults import failpoint
 from routing import system_texts, text
-from routing.models import Message, Question
+from routing.models import Message, Question, RoutingSettings
+from routing.selectors import routing_settings_for
 from routing.services.knowledge import AnswerDecision, answer_decide, auto_answer_post
 from routing.services.offers import _locked_question
-from routing.services.questions import question_send_to_experts
+from routing.services.questions import question_queue_locked, question_send_to_experts
 from routing.services.surges import known_issue_for
 
 logger = logging.getLogger(__name__)
@@ -128,26 +129,62 @@ def question_triage(*, question_id: int) -> Question | None:
         locked.text_vector_backend = vector_backend
         if locked.product_id is None and product_id is not None:
             locked.product_id = product_id
-        locked.save()
         Message.objects.filter(question=locked, role=Message.Role.CUSTOMER).update(
             redacted_body=redaction.text
         )
-        failpoint("triage.write", question.pk)  # written, lock held, not yet committed
         if ai_first:
+            locked.save(update_fields=ANALYSIS_FIELDS)
+            failpoint("triage.write", question.pk)  # written, lock held, not yet committed
             auto_answer_post(question=locked, decision=answer, known_issue=notice)
             locked.status = Question.Status.AI_ANSWERED
             locked.save(update_fields=["status"])
             return locked
-        # In the same transaction as the decision: leaving `new` is the claim. Committed
-        # apart, a redelivered copy waiting on the lock would find it still `new` and triage
-        # it a second time.
-        waiting = question_send_to_experts(question=locked, route_after_commit=False)
+        # In the same transaction as the decision, and the same UPDATE: leaving `new` is the
+        # claim. Committed apart, a redelivered copy waiting on the lock would find it still
+        # `new` and triage it a second time.
+        routing = routing_settings_for(locked.brand_id)
+        question_queue_locked(
+            locked, settings=routing, route_after_commit=False, also_save=ANALYSIS_FIELDS
+        )
+        failpoint("triage.write", question.pk)  # written, lock held, not yet committed
+        # The first routing decision, in the same transaction: one commit for the question.
+        _first_decision(locked, routing)
     logger.info(
         "question %s triaged: path=human frustration=%s",
         question.pk,
         f"{mood.score:.2f}" if mood is not None else "not analysed",
     )
-    return _route_now(waiting)
+    return locked
+
+
+# What triage writes on the question.
+ANALYSIS_FIELDS = [
+    "redacted_body",
+    "language",
+    "frustration",
+    "urgency",
+    "priority",
+    "triage",
+    "text_vector",
+    "text_vector_backend",
+    "product",
+]
+
+
+def _first_decision(question: Question, settings: RoutingSettings) -> None:
+    """Route the locked, just queued question inside triage's transaction. The decision
+    runs under a savepoint: if it fails, only it rolls back; the triage commits, the
+    question waits and the sweeper routes it."""
+    from routing.services.offers import routing_offer_locked
+
+    try:
+        with transaction.atomic():
+            routing_offer_locked(question, settings=settings)
+    except Exception:
+        logger.exception(
+            "question %s: first routing decision failed; it waits for the sweeper", question.pk
+        )
+        question.refresh_from_db()
 
 
 def _to_experts_and_route(question: Question, reason: str = "") -> Question:

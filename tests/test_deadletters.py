@@ -26,6 +26,13 @@ pytestmark = pytest.mark.django_db
 OUR_APPS = {"gigcx", "marketplace", "routing", "payments", "quality"}
 
 
+@pytest.fixture(autouse=True)
+def _counts_in_the_database(settings: Any) -> None:
+    """These tests read the counts as rows; the same rules with the counts in Redis are
+    pinned in tests/test_delivery_counter_redis.py."""
+    settings.GIGCX_TASK_DELIVERY_COUNTER = "database"
+
+
 def deliver(task: Any, *args: Any, task_id: str = "t-1", retries: int = 0) -> None:
     """Run the task as a worker does for a message from the broker."""
     task.push_request(
@@ -43,6 +50,20 @@ def bodies(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     ran: list[str] = []
     monkeypatch.setattr("gigcx.tasks.event_deliver", lambda *, event_id: ran.append(event_id))
     return ran
+
+
+def test_the_counter_follows_the_broker(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:6379/3")
+    settings.GIGCX_TASK_DELIVERY_COUNTER = ""
+    assert isinstance(deadletters.delivery_counter(), deadletters.RedisDeliveryCounter)
+    # one counter (and so one connection pool) per process and URL
+    assert deadletters.delivery_counter() is deadletters.delivery_counter()
+    # counted in PostgreSQL when asked to, and with any other broker
+    settings.GIGCX_TASK_DELIVERY_COUNTER = "database"
+    assert isinstance(deadletters.delivery_counter(), deadletters.DatabaseDeliveryCounter)
+    settings.GIGCX_TASK_DELIVERY_COUNTER = ""
+    monkeypatch.setattr(app.conf, "broker_url", "sqlite-broker://")
+    assert isinstance(deadletters.delivery_counter(), deadletters.DatabaseDeliveryCounter)
 
 
 def test_every_project_task_counts_its_deliveries() -> None:

@@ -56,7 +56,10 @@ class AnswerDecision:
 
 def answer_threshold_for(*, brand_id: int, backend: str) -> float:
     """The brand's calibrated threshold for ``backend``, or the backend's default."""
-    calibration = AnswerCalibration.objects.filter(brand_id=brand_id).first()
+    return _threshold(AnswerCalibration.objects.filter(brand_id=brand_id).first(), backend)
+
+
+def _threshold(calibration: AnswerCalibration | None, backend: str) -> float:
     if calibration and calibration.threshold is not None and calibration.backend == backend:
         return calibration.threshold
     return AUTO_ANSWER_THRESHOLDS[backend]
@@ -68,7 +71,8 @@ def answer_decide(*, question: Question, upset: bool) -> AnswerDecision:
     (labelled as such) unless the customer is upset; ``auto`` answers at or above the
     brand's threshold. Reads only; the caller writes."""
     backend = _backend()
-    threshold = answer_threshold_for(brand_id=question.brand_id, backend=backend)
+    calibration = AnswerCalibration.objects.filter(brand_id=question.brand_id).first()
+    threshold = _threshold(calibration, backend)
     if question.preference == Question.Preference.EXPERT:
         return AnswerDecision(None, None, None, threshold, backend, answer=False)
     entries = _published(question.brand_id)
@@ -78,7 +82,7 @@ def answer_decide(*, question: Question, upset: bool) -> AnswerDecision:
         return AnswerDecision(None, None, None, threshold, backend, answer=False)
     index = cached_index(_indexed(entries), backend=backend)
     backend = index.backend  # the model may have failed to load and fallen back
-    threshold = answer_threshold_for(brand_id=question.brand_id, backend=backend)
+    threshold = _threshold(calibration, backend)
     matches = index.best(_query(question), k=CANDIDATES, only=allowed)
     if not matches:
         return AnswerDecision(None, None, None, threshold, backend, answer=False)

@@ -25,7 +25,7 @@ from gigcx.faults import failpoint
 from marketplace.models import Expert
 from routing import scoring, system_texts
 from routing.live import push_after_commit
-from routing.models import Assignment, Message, Presence, Question
+from routing.models import Assignment, Message, Presence, Question, RoutingSettings
 from routing.selectors import allowed_step, expert_candidates_for_question, routing_settings_for
 from routing.services.presence import capacity_claim
 
@@ -128,70 +128,88 @@ def routing_offer_question(*, question_id: int) -> list[Assignment]:
         question = _locked_question(question_id)
         if question is None or question.status != Question.Status.WAITING:
             return []
-        failpoint("route.locked", question_id)  # the routing decision, under the row lock
+        return routing_offer_locked(question)
+
+
+def routing_offer_locked(
+    question: Question, *, settings: RoutingSettings | None = None
+) -> list[Assignment]:
+    """The routing decision of :func:`routing_offer_question` for a waiting question the
+    caller has locked (``_locked_question``), in the caller's transaction: triage makes the
+    first decision in its own transaction, and passes the brand's settings it already read."""
+    failpoint("route.locked", question.pk)  # the routing decision, under the row lock
+    if settings is None:
         settings = routing_settings_for(question.brand_id)
-        now = timezone.now()
-        step = allowed_step(question, settings, now)
-        if question.product_id is None:
-            step = max(step, 3)
-        if question.sla_due_at is not None and now >= question.sla_due_at:
-            question_escalate_locked(question, reason="No expert answered within the SLA.")
-            return []
-        if question.attempts >= settings.max_attempts:
-            question_escalate_locked(question, reason="Offered the maximum number of times.")
-            return []
-        if step >= 4:
-            question_escalate_locked(question, reason="No available expert after widening.")
-            return []
+    now = timezone.now()
+    step = allowed_step(question, settings, now)
+    if question.product_id is None:
+        step = max(step, 3)
+    if question.sla_due_at is not None and now >= question.sla_due_at:
+        question_escalate_locked(question, reason="No expert answered within the SLA.")
+        return []
+    if question.attempts >= settings.max_attempts:
+        question_escalate_locked(question, reason="Offered the maximum number of times.")
+        return []
+    if step >= 4:
+        question_escalate_locked(question, reason="No available expert after widening.")
+        return []
 
-        candidates = expert_candidates_for_question(
-            question=question, step=step, settings=settings, now=now
-        ) or expert_candidates_for_question(
-            # Nobody new: experts who only let an earlier offer run out get another turn
-            # before the widening clock sends the question to staff.
-            question=question,
-            step=step,
-            settings=settings,
-            now=now,
-            second_round=True,
-        )
-        if question.routing_step != step:
-            question.routing_step = step
+    candidates = expert_candidates_for_question(
+        question=question, step=step, settings=settings, now=now
+    ) or expert_candidates_for_question(
+        # Nobody new: experts who only let an earlier offer run out get another turn
+        # before the widening clock sends the question to staff.
+        question=question,
+        step=step,
+        settings=settings,
+        now=now,
+        second_round=True,
+    )
+    step_changed = question.routing_step != step
+    question.routing_step = step
+    if not candidates:
+        if step_changed:
             question.save(update_fields=["routing_step"])
-        if not candidates:
-            return []
-        from routing.text import frustration_threshold
+        return []
+    from routing.text import frustration_threshold
 
-        ranked = scoring.rank(
-            [c.features for c in candidates],
-            weights=settings.weights,
-            frustration=question.frustration or 0.0,
-            upset_at=frustration_threshold(),
+    ranked = scoring.rank(
+        [c.features for c in candidates],
+        weights=settings.weights,
+        frustration=question.frustration or 0.0,
+        upset_at=frustration_threshold(),
+    )
+    size = settings.broadcast_size if settings.mode == settings.Mode.BROADCAST else 1
+    by_id = {c.expert.pk: c for c in candidates}
+    expires = now + timedelta(seconds=settings.offer_timeout_seconds)
+    offers = [
+        Assignment(
+            question=question,
+            expert=by_id[scored.expert_id].expert,
+            step=step,
+            score=scored.score,
+            breakdown=scored.breakdown,
+            offered_at=now,
+            expires_at=expires,
         )
-        size = settings.broadcast_size if settings.mode == settings.Mode.BROADCAST else 1
-        by_id = {c.expert.pk: c for c in candidates}
-        expires = now + timedelta(seconds=settings.offer_timeout_seconds)
-        offers = [
-            Assignment.objects.create(
-                question=question,
-                expert=by_id[scored.expert_id].expert,
-                step=step,
-                score=scored.score,
-                breakdown=scored.breakdown,
-                offered_at=now,
-                expires_at=expires,
-            )
-            for scored in ranked[:size]
-        ]
-        question.status = Question.Status.OFFERED
-        question.attempts = F("attempts") + 1
-        question.save(update_fields=["status", "attempts"])
-        push_after_commit(
-            [by_id[o.expert_id].expert.user_id for o in offers],
-            {"type": "offer.new", "question_id": question.pk},
-        )
-        _offered_event(question, offers, step)
-        return offers
+        for scored in ranked[:size]
+    ]
+    # One INSERT for a broadcast's offers too (PostgreSQL and SQLite return their ids).
+    offers = Assignment.objects.bulk_create(offers)
+    # The row is locked: the count in hand is the count in the database.
+    question.status = Question.Status.OFFERED
+    question.attempts += 1
+    question.save(
+        update_fields=["status", "attempts", "routing_step"]
+        if step_changed
+        else ["status", "attempts"]
+    )
+    push_after_commit(
+        [by_id[o.expert_id].expert.user_id for o in offers],
+        {"type": "offer.new", "question_id": question.pk},
+    )
+    _offered_event(question, offers, step)
+    return offers
 
 
 def _assignment_of(user: Any, assignment_id: int) -> Assignment:

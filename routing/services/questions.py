@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -28,7 +29,7 @@ from gigcx.models import User
 from marketplace.models import Brand, Expert, Product
 from routing import system_texts
 from routing.live import push_after_commit
-from routing.models import Assignment, Message, Presence, Question
+from routing.models import Assignment, Message, Presence, Question, RoutingSettings
 from routing.scoring import RECENCY_HALF_LIFE_QUESTIONS
 from routing.selectors import routing_settings_for
 from routing.services.offers import (
@@ -224,31 +225,50 @@ def question_send_to_experts(
             Question.Status.AI_ANSWERED,
         ):
             return locked or question
-        settings = routing_settings_for(locked.brand_id)
-        now = timezone.now()
-        if not locked.redacted_body:
-            # The customer asked for a person before triage ran: experts must still only
-            # ever see the redacted copy.
-            from routing.triage import redact_for_experts
-
-            locked.redacted_body = redact_for_experts(locked.body)
-            for message in locked.messages.filter(role=Message.Role.CUSTOMER, redacted_body=""):
-                message.redacted_body = redact_for_experts(message.body)
-                message.save(update_fields=["redacted_body"])
-        locked.status = Question.Status.WAITING
-        locked.waiting_since = now
-        locked.sla_due_at = now + timedelta(minutes=settings.sla_minutes)
-        locked.save(update_fields=["status", "waiting_since", "sla_due_at", "redacted_body"])
-        if reason:
-            Message.objects.create(question=locked, role=Message.Role.SYSTEM, body=reason)
-        from routing.tasks import route_question
-
-        if route_after_commit:
-            enqueue_on_commit(route_question, locked.pk)
-        push_after_commit(
-            [locked.asked_by_id], {"type": "question.waiting", "question_id": locked.pk}
+        question_queue_locked(
+            locked,
+            settings=routing_settings_for(locked.brand_id),
+            reason=reason,
+            route_after_commit=route_after_commit,
         )
         return locked
+
+
+def question_queue_locked(
+    question: Question,
+    *,
+    settings: RoutingSettings,
+    reason: str = "",
+    route_after_commit: bool = True,
+    also_save: Sequence[str] = (),
+) -> None:
+    """:func:`question_send_to_experts` for a new or AI-answered question the caller has
+    locked, in the caller's transaction. ``also_save``: fields the caller changed on the
+    question, written in the same UPDATE (triage's analysis)."""
+    now = timezone.now()
+    if not question.redacted_body:
+        # The customer asked for a person before triage ran: experts must still only
+        # ever see the redacted copy.
+        from routing.triage import redact_for_experts
+
+        question.redacted_body = redact_for_experts(question.body)
+        for message in question.messages.filter(role=Message.Role.CUSTOMER, redacted_body=""):
+            message.redacted_body = redact_for_experts(message.body)
+            message.save(update_fields=["redacted_body"])
+    question.status = Question.Status.WAITING
+    question.waiting_since = now
+    question.sla_due_at = now + timedelta(minutes=settings.sla_minutes)
+    fields = ["status", "waiting_since", "sla_due_at", "redacted_body"]
+    question.save(update_fields=[*fields, *(f for f in also_save if f not in fields)])
+    if reason:
+        Message.objects.create(question=question, role=Message.Role.SYSTEM, body=reason)
+    from routing.tasks import route_question
+
+    if route_after_commit:
+        enqueue_on_commit(route_question, question.pk)
+    push_after_commit(
+        [question.asked_by_id], {"type": "question.waiting", "question_id": question.pk}
+    )
 
 
 def question_request_human(*, question: Question) -> Question:
