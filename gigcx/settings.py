@@ -269,8 +269,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # A new pool child that has not said it is up within this many seconds is killed and replaced.
-# It loads the text models first, which takes longer than Celery's 4 s on a loaded machine.
-CELERY_WORKER_PROC_ALIVE_TIMEOUT = env_int("CELERY_WORKER_PROC_ALIVE_TIMEOUT", 4, minimum=1)
+# It loads the text models first, which takes longer than Celery's 4 s on a loaded machine
+# (then every new child would be killed in turn): a minute, unless set.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = env_int("CELERY_WORKER_PROC_ALIVE_TIMEOUT", 60, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Workers reconnect for ever after a broker restart (None = no limit) rather than exiting.
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
