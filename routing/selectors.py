@@ -270,7 +270,12 @@ def expert_candidates_for_question(
                 idle, expert.offers_this_hour, settings.fairness_cap_per_hour
             ),
             empathy=None if expert.empathy_fit is None else float(expert.empathy_fit),
-            text_fit=scoring.text_fit_value(question.body, histories.get(expert.pk, [])),
+            # Without resolved texts there is nothing to compare (None), as text_fit_value says.
+            text_fit=(
+                scoring.text_fit_value(question.body, histories[expert.pk])
+                if expert.pk in histories
+                else None
+            ),
             preferred=preferred,
             notes={
                 "skill": (
