@@ -194,7 +194,10 @@ class Product(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         update_fields = kwargs.get("update_fields")
+        adding = self._state.adding  # a new product has no skills yet
         super().save(*args, **kwargs)
+        if adding:
+            return
         if update_fields is None or {"category", "category_id"} & set(update_fields):
             # Routing's category walk reads the copy on each skill (ExpertSkill.category).
             ExpertSkill.objects.filter(product_id=self.pk).exclude(
