@@ -263,6 +263,11 @@ def build_pool(n: int, seed: int = 42) -> dict[str, Any]:
 
             for row in experts:
                 row["recency_key"] = recency_key(row["recency"], row["recency_seq"])
+        # What routing.services.presence.on_duty_sync keeps: on duty while online.
+        on_duty = [p["status"] == "online" for p in presences]
+        if hasattr(Expert, "on_duty"):
+            for i, row in enumerate(experts):
+                row["on_duty"] = on_duty[i]
         _copy(Expert, experts)
         skill_id = 0
         skills = []
@@ -276,6 +281,8 @@ def build_pool(n: int, seed: int = 42) -> dict[str, Any]:
                         "id": skill_id,
                         "expert_id": i + 1,
                         "product_id": product.pk,
+                        "category_id": product.category_id,
+                        "on_duty": on_duty[i],
                         "level": level,
                         "verified_level": level if verified else None,
                         "verified_at": now if verified else None,

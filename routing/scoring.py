@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.utils.functional import Promise
@@ -154,11 +154,45 @@ class CandidateFeatures:
     notes: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
 class Scored:
-    expert_id: int
-    score: float
-    breakdown: dict[str, dict[str, float | str | None]]
+    """An expert's score and its breakdown ("why this expert"). ``rank`` scores every
+    candidate but writes the breakdown out only for those whose breakdown is read (the
+    offered ones): it is built on first use, from the same features and weights."""
+
+    __slots__ = ("expert_id", "score", "_breakdown", "_explain")
+
+    def __init__(
+        self,
+        expert_id: int,
+        score: float,
+        breakdown: dict[str, dict[str, float | str | None]] | None = None,
+        *,
+        explain: Callable[[], dict[str, dict[str, float | str | None]]] | None = None,
+    ) -> None:
+        self.expert_id = expert_id
+        self.score = score
+        self._breakdown = breakdown
+        self._explain = explain
+
+    @property
+    def breakdown(self) -> dict[str, dict[str, float | str | None]]:
+        if self._breakdown is None:
+            self._breakdown = self._explain() if self._explain is not None else {}
+        return self._breakdown
+
+    def __repr__(self) -> str:
+        return f"Scored(expert_id={self.expert_id!r}, score={self.score!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Scored):
+            return NotImplemented
+        return (self.expert_id, self.score, self.breakdown) == (
+            other.expert_id,
+            other.score,
+            other.breakdown,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def merged_weights(overrides: Mapping[str, float] | None) -> dict[str, float]:
@@ -179,13 +213,15 @@ def empathy_weight(weight: float, frustration: float, upset_at: float) -> float:
     return weight if frustration >= upset_at else 0.0
 
 
-def score_candidate(
+def _breakdown(
     features: CandidateFeatures,
-    *,
     weights: Mapping[str, float],
-    frustration: float = 0.0,
-    upset_at: float = UPSET_AT,
-) -> Scored:
+    frustration: float,
+    upset_at: float,
+    *,
+    explain: bool,
+) -> tuple[float, dict[str, dict[str, float | str | None]]]:
+    """The rounded total and, when ``explain``, each factor's value, weight and points."""
     total = 0.0
     breakdown: dict[str, dict[str, float | str | None]] = {}
     for name, weight in weights.items():
@@ -195,6 +231,8 @@ def score_candidate(
             effective = empathy_weight(weight, frustration, upset_at)
         points = 0.0 if value is None else effective * float(value)
         total += points
+        if not explain:
+            continue
         entry: dict[str, float | str | None] = {
             "value": None if value is None else round(float(value), 4),
             "weight": round(effective, 4),
@@ -203,7 +241,26 @@ def score_candidate(
         if name in features.notes:
             entry["note"] = features.notes[name]
         breakdown[name] = entry
-    return Scored(features.expert_id, round(total, 4), breakdown)
+    return round(total, 4), breakdown
+
+
+def score_candidate(
+    features: CandidateFeatures,
+    *,
+    weights: Mapping[str, float],
+    frustration: float = 0.0,
+    upset_at: float = UPSET_AT,
+    explain: bool = True,
+) -> Scored:
+    """The candidate's score; its breakdown now, or (``explain=False``) when first read."""
+    total, breakdown = _breakdown(features, weights, frustration, upset_at, explain=explain)
+    if explain:
+        return Scored(features.expert_id, total, breakdown)
+
+    def later() -> dict[str, dict[str, float | str | None]]:
+        return _breakdown(features, weights, frustration, upset_at, explain=True)[1]
+
+    return Scored(features.expert_id, total, explain=later)
 
 
 def rank(
@@ -216,7 +273,9 @@ def rank(
     """Highest score first; ties go to the lower expert id so ranking is deterministic."""
     merged = merged_weights(weights)
     scored = [
-        score_candidate(c, weights=merged, frustration=frustration, upset_at=upset_at)
+        score_candidate(
+            c, weights=merged, frustration=frustration, upset_at=upset_at, explain=False
+        )
         for c in candidates
     ]
     return sorted(scored, key=lambda s: (-s.score, s.expert_id))

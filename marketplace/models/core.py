@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -191,6 +192,18 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        adding = self._state.adding  # a new product has no skills yet
+        super().save(*args, **kwargs)
+        if adding:
+            return
+        if update_fields is None or {"category", "category_id"} & set(update_fields):
+            # Routing's category walk reads the copy on each skill (ExpertSkill.category).
+            ExpertSkill.objects.filter(product_id=self.pk).exclude(
+                category=self.category_id
+            ).update(category=self.category_id)
+
 
 class ExpertProfileQuerySet(ScopedQuerySet):
     def visible_to(self, viewer: Viewer) -> ExpertProfileQuerySet:
@@ -342,6 +355,12 @@ class Expert(models.Model):
     # static key orders by decayed recency at any brand clock, and an index can serve it
     # (written by routing's _recency_add; read by routing.selectors).
     recency_key = models.FloatField(null=True, blank=True, editable=False)
+    # False only while her presence is not online (routing.services.presence copies it on
+    # every change of her status); True otherwise, new rows included. Routing's walks read
+    # only rows marked on duty, so they skip the offline majority of a large pool; the walk
+    # still checks her presence row by row, so a row marked on duty by mistake costs one
+    # row read, never a wrong offer.
+    on_duty = models.BooleanField(default=True, editable=False)
     joined_at = models.DateTimeField(auto_now_add=True)
     last_active_at = models.DateTimeField(null=True, blank=True)
 
@@ -358,15 +377,17 @@ class Expert(models.Model):
             models.Index(
                 F("brand"),
                 F("recency_key").desc(),
-                name="expert_routing_recent_idx",
-                condition=Q(status__in=["approved", "probation"], recency_key__isnull=False),
+                name="expert_duty_recent_idx",
+                condition=Q(
+                    status__in=["approved", "probation"], recency_key__isnull=False, on_duty=True
+                ),
             ),
             models.Index(
                 F("brand"),
                 QUALITY_ORDER.desc(),
                 F("id"),
-                name="expert_routing_quality_idx",
-                condition=Q(status__in=["approved", "probation"]),
+                name="expert_duty_quality_idx",
+                condition=Q(status__in=["approved", "probation"], on_duty=True),
             ),
         ]
 
@@ -409,6 +430,13 @@ class ExpertSkill(models.Model):
     )
     verified_level = models.PositiveSmallIntegerField(null=True, blank=True)
     verified_at = models.DateTimeField(null=True, blank=True)
+    # Copies for routing's walks (routing.selectors): the product's category (``save`` and
+    # ``Product.save`` keep it), so the category step reads one index instead of one per
+    # product; and the expert's ``on_duty`` (routing.services.presence keeps it).
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    on_duty = models.BooleanField(default=True, editable=False)
 
     objects = ExpertSkillQuerySet.as_manager()
 
@@ -421,14 +449,34 @@ class ExpertSkill(models.Model):
             ),
         ]
         indexes = [
-            # The product's experts strongest first, as routing's skill value ranks them.
+            # The product's (or the category's) experts on duty strongest first, as routing's
+            # skill value ranks them.
             models.Index(
-                F("product"), SKILL_STRENGTH.desc(), F("expert"), name="skill_strength_idx"
-            )
+                F("product"),
+                SKILL_STRENGTH.desc(),
+                F("expert"),
+                name="skill_strength_duty_idx",
+                condition=Q(on_duty=True),
+            ),
+            models.Index(
+                F("category"),
+                SKILL_STRENGTH.desc(),
+                F("expert"),
+                name="skill_category_duty_idx",
+                condition=Q(on_duty=True, category__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.expert} knows {self.product} ({self.level})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "product" in update_fields:
+            self.category_id = self.product.category_id
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "category"}
+        super().save(*args, **kwargs)
 
     @property
     def is_verified(self) -> bool:

@@ -27,7 +27,7 @@ from routing import scoring, system_texts
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Presence, Question, RoutingSettings
 from routing.selectors import allowed_step, expert_candidates_for_question, routing_settings_for
-from routing.services.presence import capacity_claim
+from routing.services.presence import capacity_claim, on_duty_sync
 
 logger = logging.getLogger(__name__)
 
@@ -361,6 +361,8 @@ def offers_expire_for_question(*, question_id: int) -> int:
                     "you away to keep customers from waiting. Go online when you are back."
                 ),
             )
+            if set_away:
+                on_duty_sync([user_id])
             push_after_commit(
                 [user_id],
                 {

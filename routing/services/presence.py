@@ -18,6 +18,7 @@ The window rule (what the console tells the expert, in her words):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from django.utils.translation import gettext_noop
 
 from gigcx.exceptions import ApplicationError
 from marketplace.availability import user_windows, window_end_at
-from marketplace.models import Expert
+from marketplace.models import Expert, ExpertSkill
 from routing.models import Presence
 
 # Stored in English on the presence; the console shows them in the page's language
@@ -51,6 +52,36 @@ def presence_for(user: Any) -> Presence:
         user=user, defaults={"capacity": profile.capacity if profile else 2}
     )
     return presence
+
+
+def on_duty_sync(user_ids: Iterable[int]) -> None:
+    """Copy whether each of these experts is online onto her ``Expert.on_duty`` and
+    ``ExpertSkill.on_duty`` (every brand), which routing's walks read. Call it after changing
+    a presence's status, in the same transaction.
+
+    Marking on duty is always safe (the walk still checks the presence); marking off duty is
+    not, if she went online meanwhile. So the presences are read under a row lock: a status
+    change that races this one waits for it and then runs its own sync."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+    with transaction.atomic():
+        statuses = dict(
+            Presence.objects.select_for_update()
+            .filter(user_id__in=ids)
+            .order_by("user_id")
+            .values_list("user_id", "status")
+        )
+        online = [u for u in ids if statuses.get(u) == Presence.Status.ONLINE]
+        offline = [u for u in ids if statuses.get(u) != Presence.Status.ONLINE]
+        for users, on_duty in ((online, True), (offline, False)):
+            if not users:
+                continue
+            experts = Expert.objects.filter(user_id__in=users)
+            experts.exclude(on_duty=on_duty).update(on_duty=on_duty)
+            ExpertSkill.objects.filter(expert__in=experts.values("pk")).exclude(
+                on_duty=on_duty
+            ).update(on_duty=on_duty)
 
 
 def presence_window_end(*, user: Any, at: datetime) -> datetime | None:
@@ -94,6 +125,7 @@ def presence_set(*, user: Any, status: str, reason: str = "") -> Presence:
         if profile is not None and profile.capacity >= presence.active:
             changes["capacity"] = profile.capacity
     Presence.objects.filter(pk=presence.pk).update(**changes)
+    on_duty_sync([presence.user_id])
     presence.refresh_from_db()
     if status == Presence.Status.ONLINE:
         from routing.tasks import route_waiting_soon
@@ -124,6 +156,8 @@ def presence_heartbeat(*, user: Any) -> Presence:
             if back:
                 from routing.tasks import route_waiting_soon
 
+                on_duty_sync([presence.user_id])
+
                 transaction.on_commit(route_waiting_soon)
     presence.refresh_from_db()
     return presence
@@ -149,14 +183,17 @@ def presences_expire_stale() -> int:
     from routing.models import HEARTBEAT_FRESH
 
     cutoff = timezone.now() - HEARTBEAT_FRESH
-    return Presence.objects.filter(
-        status=Presence.Status.ONLINE, last_heartbeat_at__lt=cutoff
-    ).update(
-        status=Presence.Status.AWAY,
-        window_ends_at=None,
-        away_by_schedule=False,
-        status_reason=CONSOLE_SILENT,
-    )
+    stale = Presence.objects.filter(status=Presence.Status.ONLINE, last_heartbeat_at__lt=cutoff)
+    with transaction.atomic():
+        user_ids = list(stale.values_list("user_id", flat=True))
+        expired = stale.filter(user_id__in=user_ids).update(
+            status=Presence.Status.AWAY,
+            window_ends_at=None,
+            away_by_schedule=False,
+            status_reason=CONSOLE_SILENT,
+        )
+        on_duty_sync(user_ids)
+    return expired
 
 
 def presences_close_windows() -> int:
@@ -172,11 +209,13 @@ def presences_close_windows() -> int:
     user_ids = list(ended.values_list("user_id", flat=True)[:500])
     if not user_ids:
         return 0
-    closed = ended.filter(user_id__in=user_ids).update(
-        status=Presence.Status.AWAY,
-        status_reason=WINDOW_ENDED,
-        window_ends_at=None,
-        away_by_schedule=True,
-    )
+    with transaction.atomic():
+        closed = ended.filter(user_id__in=user_ids).update(
+            status=Presence.Status.AWAY,
+            status_reason=WINDOW_ENDED,
+            window_ends_at=None,
+            away_by_schedule=True,
+        )
+        on_duty_sync(user_ids)
     push_after_commit(user_ids, {"type": "presence.away"})
     return closed
