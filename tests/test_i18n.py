@@ -95,6 +95,35 @@ def test_the_api_follows_accept_language(api: Any, cast: Any) -> None:
     assert lang_of(response) == "de"
 
 
+def test_the_api_answers_a_session_token_caller_in_her_saved_language(api: Any, cast: Any) -> None:
+    from tests.api_world import session_token
+
+    cast.carol.language = "de"
+    cast.carol.save(update_fields=["language"])
+    token = session_token(cast.carol)
+    before = translation.get_language()
+
+    missing = api.get(
+        "/api/v1/questions/999999", HTTP_X_SESSION_TOKEN=token, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "Diese Frage gibt es nicht."
+    assert lang_of(missing) == "de"
+    assert translation.get_language() == before  # the thread is left as it was
+    # without a saved language, the browser still decides
+    cast.carol.language = ""
+    cast.carol.save(update_fields=["language"])
+    english = api.get(
+        "/api/v1/questions/999999", HTTP_X_SESSION_TOKEN=token, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.json()["error"]["message"] == "No such question."
+    assert lang_of(english) == "en"
+    # and an anonymous caller is answered in her browser's language
+    anonymous = api.get("/api/v1/questions/999999", HTTP_ACCEPT_LANGUAGE="de")
+    assert lang_of(anonymous) == "de"
+
+
 def test_a_request_leaves_the_thread_in_the_language_it_found(client: Any) -> None:
     before = translation.get_language()
     client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="de")
