@@ -15,8 +15,8 @@ Emails are written in the recipient's language (``language_for``), whoever trigg
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +24,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
+
+T = TypeVar("T")
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 BRAND_LANGUAGES_CACHE_SECONDS = 60
@@ -37,6 +39,20 @@ def supported(code: str | None) -> str | None:
         return translation.get_supported_language_variant(code.strip().lower())
     except LookupError:
         return None
+
+
+def iterate_in(language: str, items: Iterable[T]) -> Iterator[T]:
+    """``items``, each one made in ``language``: for a streamed response, whose body is made
+    after ``LanguageMiddleware`` has restored the thread's language (and, under ASGI, maybe
+    in another thread). The language is active only while an item is made."""
+    iterator = iter(items)
+    while True:
+        with translation.override(language):
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+        yield item
 
 
 def browser_languages(request: HttpRequest) -> list[str]:
