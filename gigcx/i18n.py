@@ -114,7 +114,8 @@ class LanguageMiddleware:
         explicit = user_language(getattr(request, "user", None)) or supported(
             request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         )
-        request._gigcx_language_explicit = bool(explicit)  # type: ignore[attr-defined]
+        # The footer's switcher shows "Automatic" as chosen while this is False.
+        request.language_chosen = bool(explicit)  # type: ignore[attr-defined]
         language = explicit or next(iter(browser_languages(request)), settings.LANGUAGE_CODE)
         previous = translation.get_language()
         self._activate(request, language)
@@ -131,7 +132,7 @@ class LanguageMiddleware:
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: dict[str, Any]
     ) -> None:
         slug = view_kwargs.get("slug")
-        if not slug or getattr(request, "_gigcx_language_explicit", True):
+        if not slug or getattr(request, "language_chosen", True):
             return None
         if request.path.startswith("/api/") or not request.META.get("HTTP_ACCEPT_LANGUAGE"):
             return None

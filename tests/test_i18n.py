@@ -3,6 +3,7 @@ browser (gigcx.i18n), and money in the active language's format."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -53,6 +54,43 @@ def test_the_switcher_never_redirects_off_the_site(client: Any) -> None:
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
+
+
+def test_the_switcher_keeps_the_query_string_on_this_site_only(client: Any) -> None:
+    def back(**data: str) -> str:
+        headers = {"HTTP_REFERER": data.pop("referer")} if "referer" in data else {}
+        response = client.post("/language/", {"language": "de", **data}, **headers)
+        assert response.status_code == 302
+        return str(response.headers["Location"])
+
+    assert back(next="/brands/acme/manage/queue/?tab=escalated&mood=upset") == (
+        "/brands/acme/manage/queue/?tab=escalated&mood=upset"
+    )
+    # a Referer is absolute: this site's is kept as a relative URL
+    assert back(referer="http://testserver/privacy/?page=2") == "/privacy/?page=2"
+    for elsewhere in (
+        "//evil.example/?x=1",
+        "/\\evil.example/",
+        "http://evil.example/privacy/?page=2",
+        "javascript:alert(1)",
+        "privacy/",
+    ):
+        assert back(next=elsewhere) == "/", elsewhere
+    assert back(referer="https://evil.example/?a=1") == "/"
+
+
+def test_the_footer_switcher_offers_automatic_and_comes_back_with_the_query(
+    client: Any,
+) -> None:
+    html = client.get("/privacy/?from=footer", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<input type="hidden" name="next" value="/privacy/?from=footer">' in html
+    assert re.search(r'<option value="auto"\s+selected>Automatisch</option>', html)  # no choice
+    assert not re.search(r'value="de" lang="de"\s+selected', html)
+
+    client.post("/language/", {"language": "de", "next": "/privacy/"})
+    html = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(r'<option value="auto"\s*>Automatisch</option>', html)
+    assert re.search(r'value="de" lang="de"\s+selected', html)
 
 
 def test_a_signed_in_persons_choice_is_kept_on_her_account(client: Any, cast: Any) -> None:
