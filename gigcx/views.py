@@ -11,13 +11,15 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import JavaScriptCatalog
 
 from gigcx.accounts import signed_in_user
 from gigcx.celery import app as celery_app
@@ -202,6 +204,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "text_backend": text_backend(),
     }
     return JsonResponse(body, status=503 if status == "unavailable" else 200)
+
+
+def javascript_catalog(request: HttpRequest, language: str) -> HttpResponse:
+    """The /jsi18n/ catalog in ``language`` (the page's, whatever the browser asks for)."""
+    from gigcx.i18n import supported
+
+    if supported(language) != language:
+        raise Http404(_("This site is not translated into that language."))
+    with translation.override(language):
+        response = JavaScriptCatalog.as_view()(request)
+    response.headers["Content-Language"] = language
+    return response
 
 
 def _back_to(request: HttpRequest, target: str) -> str:
