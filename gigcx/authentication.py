@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.headless.contrib.rest_framework.authentication import XSessionTokenAuthentication
+from django.utils import translation
 from django.utils.translation import gettext
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
+
+from gigcx.i18n import user_language
 
 
 class SessionTokenAuthentication(XSessionTokenAuthentication):
@@ -19,6 +22,10 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
 
     Unlike the stock class, a token that is present but wrong is an error (401) rather
     than silently anonymous, and unauthenticated requests get 401 with a challenge.
+
+    The caller is known only here, after ``LanguageMiddleware`` chose the request's language
+    without her: her saved language (``User.language``) is activated now, for the answer and
+    its ``Content-Language`` (the middleware restores the thread's language afterwards).
     """
 
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
@@ -30,6 +37,10 @@ class SessionTokenAuthentication(XSessionTokenAuthentication):
             raise AuthenticationFailed(
                 gettext("The session token is invalid or has expired; log in again.")
             )
+        language = user_language(result[0])
+        if language:
+            translation.activate(language)
+            request._request.LANGUAGE_CODE = language  # type: ignore[attr-defined]
         return result
 
     def authenticate_header(self, request: Request) -> str:

@@ -82,11 +82,12 @@ def event_deliver(*, event_id: str) -> bool:
                 # stopping every other event the question it asks produces).
                 failpoint(f"event.claimed:{event.name}", f"{event.pk}:{subscriber_name}")
                 handler(event)
-        except IntegrityError:
-            continue  # already delivered to this subscriber
         except Exception as exc:
+            if isinstance(exc, IntegrityError) and _delivered(event, subscriber_name):
+                continue  # the claim lost: already delivered to this subscriber
+            # Anything else, an IntegrityError of the handler's own included, is a failure.
             failed = True
-            logger.exception("event %s: subscriber %s failed", event.pk, subscriber_name)
+            logger.error("event %s: subscriber %s failed", event.pk, subscriber_name, exc_info=exc)
             DomainEvent.objects.filter(pk=event.pk).update(last_error=f"{subscriber_name}: {exc}")
     if failed:
         return False
@@ -94,6 +95,13 @@ def event_deliver(*, event_id: str) -> bool:
         delivered_at=timezone.now()
     )
     return True
+
+
+def _delivered(event: DomainEvent, subscriber_name: str) -> bool:
+    """Whether ``subscriber_name`` has run for ``event``: what an IntegrityError on the claim
+    (``eventdelivery_once_per_subscriber``) means, told apart from any other by looking.
+    Asked after the failed transaction rolled back, so a concurrent delivery has committed."""
+    return EventDelivery.objects.filter(event=event, subscriber=subscriber_name).exists()
 
 
 def outbox_undelivered_ids(*, older_than: timedelta, limit: int = 500) -> list[str]:

@@ -15,8 +15,8 @@ Emails are written in the recipient's language (``language_for``), whoever trigg
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,6 +24,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
+
+T = TypeVar("T")
 
 SUPPORTED = {code for code, _name in settings.LANGUAGES}
 BRAND_LANGUAGES_CACHE_SECONDS = 60
@@ -37,6 +39,20 @@ def supported(code: str | None) -> str | None:
         return translation.get_supported_language_variant(code.strip().lower())
     except LookupError:
         return None
+
+
+def iterate_in(language: str, items: Iterable[T]) -> Iterator[T]:
+    """``items``, each one made in ``language``: for a streamed response, whose body is made
+    after ``LanguageMiddleware`` has restored the thread's language (and, under ASGI, maybe
+    in another thread). The language is active only while an item is made."""
+    iterator = iter(items)
+    while True:
+        with translation.override(language):
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+        yield item
 
 
 def browser_languages(request: HttpRequest) -> list[str]:
@@ -98,7 +114,8 @@ class LanguageMiddleware:
         explicit = user_language(getattr(request, "user", None)) or supported(
             request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         )
-        request._gigcx_language_explicit = bool(explicit)  # type: ignore[attr-defined]
+        # The footer's switcher shows "Automatic" as chosen while this is False.
+        request.language_chosen = bool(explicit)  # type: ignore[attr-defined]
         language = explicit or next(iter(browser_languages(request)), settings.LANGUAGE_CODE)
         previous = translation.get_language()
         self._activate(request, language)
@@ -115,7 +132,7 @@ class LanguageMiddleware:
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: dict[str, Any]
     ) -> None:
         slug = view_kwargs.get("slug")
-        if not slug or getattr(request, "_gigcx_language_explicit", True):
+        if not slug or getattr(request, "language_chosen", True):
             return None
         if request.path.startswith("/api/") or not request.META.get("HTTP_ACCEPT_LANGUAGE"):
             return None

@@ -28,7 +28,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("privacy/", views.privacy, name="privacy"),
     path("language/", views.set_language, name="set-language"),
-    # The translations static/js asks for (gettext() in the browser), in the page's language.
+    # The translations static/js asks for (gettext() in the browser). Pages name their own
+    # language in the URL (a brand's page may be German for an English browser); the bare
+    # URL follows the request's language.
+    path("jsi18n/<str:language>/", views.javascript_catalog, name="javascript-catalog-language"),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     # Django's admin login, which allauth's limits do not cover, under its own limit.
     path(

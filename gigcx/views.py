@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -10,13 +11,15 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import JavaScriptCatalog
 
 from gigcx.accounts import signed_in_user
 from gigcx.celery import app as celery_app
@@ -203,10 +206,38 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if status == "unavailable" else 200)
 
 
+def javascript_catalog(request: HttpRequest, language: str) -> HttpResponse:
+    """The /jsi18n/ catalog in ``language`` (the page's, whatever the browser asks for)."""
+    from gigcx.i18n import supported
+
+    if supported(language) != language:
+        raise Http404(_("This site is not translated into that language."))
+    with translation.override(language):
+        response = JavaScriptCatalog.as_view()(request)
+    response.headers["Content-Language"] = language
+    return response
+
+
+def _back_to(request: HttpRequest, target: str) -> str:
+    """Where the switcher sends the browser back to: ``target``'s path and query string on
+    this site, as a relative URL; "/" for anything else (another site, a scheme-relative
+    "//host", a backslash trick, a path that does not start with "/")."""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return "/"
+    parts = urlsplit(target)  # a Referer is absolute: keep only its path and query
+    path = parts.path
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """The language switcher: remember the choice in a cookie, and for a signed-in person in
-    her account too, so her emails follow it. "auto" forgets it (brand and browser decide)."""
+    her account too, so her emails follow it. "auto" forgets it (brand and browser decide).
+    It sends the browser back to the page it came from, query string included."""
     from gigcx.i18n import supported
 
     code = request.POST.get("language", "")
@@ -215,11 +246,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         return HttpResponse(
             _("Choose one of the languages offered."), status=400, content_type="text/plain"
         )
-    target = request.POST.get("next") or request.headers.get("referer") or "/"
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/"
+    target = _back_to(request, request.POST.get("next") or request.headers.get("referer") or "/")
     response = redirect(target)
     if language:
         response.set_cookie(

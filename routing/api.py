@@ -32,7 +32,7 @@ from routing.models import (
     Question,
     RoutingSettings,
 )
-from routing.system_texts import system_text
+from routing.system_texts import escalation_reason_text, system_text
 
 TOKEN_HEADER = "X-Question-Token"  # noqa: S105 - a header name, not a secret
 
@@ -56,6 +56,14 @@ class AskOrStaffRead(IsBrandStaff):
             raise NotFound(_("No such brand."))
         request.brand = brand  # type: ignore[attr-defined]
         return True
+
+
+class EscalationReasonField(serializers.CharField):
+    """Why the question went to the brand's team, in the caller's language (stored in
+    English; an expert's own words stay as typed)."""
+
+    def to_representation(self, value: Any) -> str:
+        return escalation_reason_text(super().to_representation(value))
 
 
 class QuestionOutputSerializer(serializers.Serializer):
@@ -176,7 +184,10 @@ class QuestionCreateApi(APIView):
         frustration = serializers.FloatField(allow_null=True)
         routing_step = serializers.IntegerField()
         attempts = serializers.IntegerField()
-        escalation_reason = serializers.CharField()
+        escalation_reason = EscalationReasonField(
+            help_text="Why it went to the brand's team, in the caller's language; blank if "
+            "it did not."
+        )
         created_at = serializers.DateTimeField()
 
     @extend_schema(

@@ -16,6 +16,7 @@ from gigcx.i18n import language_for, supported
 from gigcx.models import DomainEvent
 from marketplace.models import BrandMembership
 from routing.models import Assignment, Question
+from routing.system_texts import escalation_reason_text
 
 logger = logging.getLogger(__name__)
 
@@ -73,12 +74,14 @@ def escalation_email_staff(event: DomainEvent) -> None:
     url = _site(reverse("routing:question", kwargs={"question_id": question.pk}))
     context = {
         "brand": question.brand.name,
-        "reason": event.payload.get("reason", ""),
         "question_id": question.pk,
         "url": url,
     }
+    reason = str(event.payload.get("reason", ""))  # stored in English (routing.system_texts)
     for language, addresses in by_language.items():
-        _send("escalation", context, addresses, language)
+        with translation.override(language):
+            translated = escalation_reason_text(reason)
+        _send("escalation", {**context, "reason": translated}, addresses, language)
     recipients = [address for addresses in by_language.values() for address in addresses]
     logger.info("question %s escalated: mailed %d staff", question.pk, len(recipients))
 

@@ -6,6 +6,9 @@ key and each reader sees it translated when it is shown: a fixed sentence is loo
 the catalog as it is; a sentence with a name or a time in it is matched by its pattern and
 the catalog's sentence is filled with the same values. A text that matches nothing (an
 older wording, a reason a person typed) is shown as stored.
+
+Why a question was escalated to the brand's team (``Question.escalation_reason``, the
+staff queue, the escalation email, the API) is stored and shown the same way.
 """
 
 from __future__ import annotations
@@ -66,6 +69,62 @@ PATTERNS: list[tuple[re.Pattern[str], str]] = [
         ),
     ),
 ]
+
+
+# Why a question went to the brand's team (``Question.escalation_reason``).
+ESCALATION_SLA = gettext_noop("No expert answered within the SLA.")
+ESCALATION_MAX_OFFERS = gettext_noop("Offered the maximum number of times.")
+ESCALATION_NO_EXPERT = gettext_noop("No available expert after widening.")
+# The sweep died twice on the same question, while doing ``what`` ("route", "expiry").
+ESCALATION_CRASHED = {
+    "route": gettext_noop(
+        "Automatic routing failed twice on this question; the brand's team takes it."
+    ),
+    "expiry": gettext_noop(
+        "Automatic offer expiry failed twice on this question; the brand's team takes it."
+    ),
+}
+ESCALATION_CRASHED_OTHER = gettext_noop(
+    "An automatic step failed twice on this question; the brand's team takes it."
+)
+# The expert's own words follow (stored as typed, never translated).
+ESCALATION_BY_EXPERT = gettext_noop("Expert: %(reason)s")
+
+ESCALATION_FIXED = {
+    ESCALATION_SLA,
+    ESCALATION_MAX_OFFERS,
+    ESCALATION_NO_EXPERT,
+    ESCALATION_CRASHED_OTHER,
+    *ESCALATION_CRASHED.values(),
+}
+# Older wording of the crash reason: "Automatic route failed twice on this question; ...".
+_CRASHED_BEFORE = re.compile(
+    r"Automatic (?P<what>\w+) failed twice on this question; the brand's team takes it\."
+)
+_BY_EXPERT = re.compile(r"Expert: (?P<reason>.*)", re.DOTALL)
+
+
+def escalation_crashed(what: str) -> str:
+    """The stored reason when the sweep died twice while doing ``what`` to a question."""
+    return ESCALATION_CRASHED.get(what, ESCALATION_CRASHED_OTHER)
+
+
+def escalation_by_expert(reason: str) -> str:
+    """The stored reason when the expert escalated, with her words (as typed)."""
+    return ESCALATION_BY_EXPERT % {"reason": reason}
+
+
+def escalation_reason_text(reason: str) -> str:
+    """The stored escalation ``reason`` in the active language; anything else as stored."""
+    if reason in ESCALATION_FIXED:
+        return gettext(reason)
+    match = _BY_EXPERT.fullmatch(reason)
+    if match:
+        return gettext(ESCALATION_BY_EXPERT) % match.groupdict()
+    match = _CRASHED_BEFORE.fullmatch(reason)
+    if match:
+        return gettext(escalation_crashed(match["what"]))
+    return reason
 
 
 def system_text(body: str) -> str:

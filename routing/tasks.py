@@ -170,6 +170,7 @@ def _each(
 def _escalate_crashed() -> int:
     """The previous sweep died while working on a question: the second time that happens
     on the same question, it goes to people."""
+    from routing import system_texts
     from routing.services.offers import _locked_question, question_escalate_locked
 
     try:
@@ -195,7 +196,7 @@ def _escalate_crashed() -> int:
             return 0
         question_escalate_locked(
             question,
-            reason=f"Automatic {what} failed twice on this question; the brand's team takes it.",
+            reason=system_texts.escalation_crashed(what),
         )
     return 1
 

@@ -332,6 +332,17 @@ def test_the_csv_export_has_the_same_filters_and_no_formulas(
     assert signed_in(cast.quinn).get(CSV, {"since": "nope"}).status_code == 400
 
 
+def test_the_csv_export_is_written_in_the_readers_language(
+    cast: Any, log: dict[str, AuditEvent]
+) -> None:
+    response = signed_in(cast.quinn).get(CSV, {"action": "earning.held"}, HTTP_ACCEPT_LANGUAGE="de")
+    assert response["Content-Language"] == "de"
+    # the body streams after the request is done: still German
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    [line] = rows[1:]
+    assert line[4:6] == ["earning.held", "hat eine Einnahme zurückgehalten"]  # codes stay
+
+
 @pytest.mark.parametrize("who", ["nora", "ada", "carol"])
 def test_nobody_but_the_brands_staff_reads_its_log(
     cast: Any, log: dict[str, AuditEvent], who: str

@@ -139,11 +139,34 @@ def test_the_escalation_reaches_each_staff_member_in_her_language(
     german, english = to("maya@acme.example"), to("sam@acme.example")
     assert german.subject == f"[Acme Outdoors] Eine Frage braucht Ihr Team (#{question.pk})"
     assert "Eine Kundenfrage wurde an das Team von Acme Outdoors eskaliert." in german.body
-    assert re.search(r"^Grund: .*Wants a refund$", german.body, re.M)
+    assert re.search(r"^Grund: Experte: Wants a refund$", german.body, re.M)
     assert english.subject == f"[Acme Outdoors] A question needs your team (#{question.pk})"
-    assert re.search(r"^Reason: .*Wants a refund$", english.body, re.M)
+    assert re.search(r"^Reason: Expert: Wants a refund$", english.body, re.M)
     assert link_of(german) == link_of(english) == f"http://localhost:8000/questions/{question.pk}/"
     assert not [m for m in mail.outbox if "quinn@acme.example" in m.to]  # QA: none
+
+
+def test_a_german_reader_gets_gigcxs_own_escalation_reason_in_german(
+    cast: Any, ask: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import transaction
+
+    from routing import system_texts
+    from routing.services.offers import question_escalate_locked
+
+    speaks(cast.maya, "de")
+    speaks(cast.sam, "en")
+    question = ask()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        question_escalate_locked(question, reason=system_texts.ESCALATION_NO_EXPERT)
+
+    german, english = to("maya@acme.example"), to("sam@acme.example")
+    assert re.search(
+        r"^Grund: Auch nach Ausweitung der Suche war kein Experte verfügbar\.$", german.body, re.M
+    )
+    assert "widening" not in german.body
+    assert re.search(r"^Reason: No available expert after widening\.$", english.body, re.M)
 
 
 def resolve(cast: Any, ask: Any, online: Any, capture: Any) -> Any:

@@ -3,6 +3,7 @@ browser (gigcx.i18n), and money in the active language's format."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -55,6 +56,43 @@ def test_the_switcher_never_redirects_off_the_site(client: Any) -> None:
     assert response.headers["Location"] == "/"
 
 
+def test_the_switcher_keeps_the_query_string_on_this_site_only(client: Any) -> None:
+    def back(**data: str) -> str:
+        headers = {"HTTP_REFERER": data.pop("referer")} if "referer" in data else {}
+        response = client.post("/language/", {"language": "de", **data}, **headers)
+        assert response.status_code == 302
+        return str(response.headers["Location"])
+
+    assert back(next="/brands/acme/manage/queue/?tab=escalated&mood=upset") == (
+        "/brands/acme/manage/queue/?tab=escalated&mood=upset"
+    )
+    # a Referer is absolute: this site's is kept as a relative URL
+    assert back(referer="http://testserver/privacy/?page=2") == "/privacy/?page=2"
+    for elsewhere in (
+        "//evil.example/?x=1",
+        "/\\evil.example/",
+        "http://evil.example/privacy/?page=2",
+        "javascript:alert(1)",
+        "privacy/",
+    ):
+        assert back(next=elsewhere) == "/", elsewhere
+    assert back(referer="https://evil.example/?a=1") == "/"
+
+
+def test_the_footer_switcher_offers_automatic_and_comes_back_with_the_query(
+    client: Any,
+) -> None:
+    html = client.get("/privacy/?from=footer", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert '<input type="hidden" name="next" value="/privacy/?from=footer">' in html
+    assert re.search(r'<option value="auto"\s+selected>Automatisch</option>', html)  # no choice
+    assert not re.search(r'value="de" lang="de"\s+selected', html)
+
+    client.post("/language/", {"language": "de", "next": "/privacy/"})
+    html = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert re.search(r'<option value="auto"\s*>Automatisch</option>', html)
+    assert re.search(r'value="de" lang="de"\s+selected', html)
+
+
 def test_a_signed_in_persons_choice_is_kept_on_her_account(client: Any, cast: Any) -> None:
     client.force_login(cast.carol)
 
@@ -93,6 +131,35 @@ def test_the_api_follows_accept_language(api: Any, cast: Any) -> None:
 
     assert response.status_code in (401, 403)
     assert lang_of(response) == "de"
+
+
+def test_the_api_answers_a_session_token_caller_in_her_saved_language(api: Any, cast: Any) -> None:
+    from tests.api_world import session_token
+
+    cast.carol.language = "de"
+    cast.carol.save(update_fields=["language"])
+    token = session_token(cast.carol)
+    before = translation.get_language()
+
+    missing = api.get(
+        "/api/v1/questions/999999", HTTP_X_SESSION_TOKEN=token, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "Diese Frage gibt es nicht."
+    assert lang_of(missing) == "de"
+    assert translation.get_language() == before  # the thread is left as it was
+    # without a saved language, the browser still decides
+    cast.carol.language = ""
+    cast.carol.save(update_fields=["language"])
+    english = api.get(
+        "/api/v1/questions/999999", HTTP_X_SESSION_TOKEN=token, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.json()["error"]["message"] == "No such question."
+    assert lang_of(english) == "en"
+    # and an anonymous caller is answered in her browser's language
+    anonymous = api.get("/api/v1/questions/999999", HTTP_ACCEPT_LANGUAGE="de")
+    assert lang_of(anonymous) == "de"
 
 
 def test_a_request_leaves_the_thread_in_the_language_it_found(client: Any) -> None:

@@ -98,3 +98,37 @@ def test_a_failing_subscriber_is_retried_without_repeating_the_others() -> None:
         events._subscribers.clear()
         events._subscribers.update(saved)
     assert calls == ["steady", "flaky"]
+
+
+def test_an_integrity_error_of_the_subscribers_own_is_a_failure_not_a_delivery() -> None:
+    from django.db import IntegrityError
+
+    saved = dict(events._subscribers)
+    calls: list[str] = []
+
+    def clashing(event: Any) -> None:
+        calls.append("clashing")
+        raise IntegrityError('duplicate key value violates unique constraint "some_other"')
+
+    events.subscribe("test.clash", name="test.clashing")(clashing)
+    try:
+        event = DomainEvent.objects.create(name="test.clash", payload={})
+        assert events.event_deliver(event_id=str(event.pk)) is False
+        event.refresh_from_db()
+        assert event.delivered_at is None  # left for the sweeper, not marked delivered
+        assert "some_other" in event.last_error
+        assert not EventDelivery.objects.filter(event=event).exists()  # the claim rolled back
+        # the next try runs it again (it was never delivered)
+        assert events.event_deliver(event_id=str(event.pk)) is False
+    finally:
+        events._subscribers.clear()
+        events._subscribers.update(saved)
+    assert calls == ["clashing", "clashing"]
+
+
+def test_a_claim_lost_to_an_earlier_delivery_is_still_skipped(received: list[str]) -> None:
+    event = DomainEvent.objects.create(name="test.happened", payload={})
+    EventDelivery.objects.create(event=event, subscriber="test.recorder")  # another worker
+
+    assert events.event_deliver(event_id=str(event.pk)) is True
+    assert received == []

@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gigcx.audit_log import (
     audit_action_choices,
@@ -18,6 +18,7 @@ from gigcx.audit_log import (
     audit_events,
     audit_filters_parse,
 )
+from gigcx.i18n import iterate_in
 from gigcx.tenancy import viewer_for
 from marketplace.models import Brand
 from marketplace.views.core import brand_staff_page
@@ -69,9 +70,11 @@ def brand_audit_csv(request: HttpRequest, brand: Brand) -> HttpResponseBase:
         )
     events = audit_events(viewer=viewer_for(request), brand_id=brand.pk, filters=filters)
     writer = csv.writer(_Echo())
+    # The body streams after the request's language is restored: written in it all the same.
+    rows = iterate_in(translation.get_language(), audit_csv_rows(events.iterator(chunk_size=2000)))
 
     def lines() -> Iterator[str]:
-        for row in audit_csv_rows(events.iterator(chunk_size=2000)):
+        for row in rows:
             yield writer.writerow(row)
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M")

@@ -145,13 +145,13 @@ def routing_offer_locked(
     if question.product_id is None:
         step = max(step, 3)
     if question.sla_due_at is not None and now >= question.sla_due_at:
-        question_escalate_locked(question, reason="No expert answered within the SLA.")
+        question_escalate_locked(question, reason=system_texts.ESCALATION_SLA)
         return []
     if question.attempts >= settings.max_attempts:
-        question_escalate_locked(question, reason="Offered the maximum number of times.")
+        question_escalate_locked(question, reason=system_texts.ESCALATION_MAX_OFFERS)
         return []
     if step >= 4:
-        question_escalate_locked(question, reason="No available expert after widening.")
+        question_escalate_locked(question, reason=system_texts.ESCALATION_NO_EXPERT)
         return []
 
     candidates = expert_candidates_for_question(

@@ -473,7 +473,9 @@ def assignment_escalate(*, question_id: int, user: Any, reason: str) -> Question
             status=Assignment.Status.ESCALATED, ended_at=timezone.now()
         )
         capacity_release(user_id=user.pk)
-        question_escalate_locked(question, reason=f"Expert: {reason[:180]}", actor=user)
+        question_escalate_locked(
+            question, reason=system_texts.escalation_by_expert(reason[:180]), actor=user
+        )
         from routing.tasks import route_waiting_soon
 
         route_waiting_soon()

@@ -67,3 +67,11 @@ def system_text(body: str) -> str:
     from routing.system_texts import system_text as translated
 
     return translated(body or "")
+
+
+@register.filter
+def escalation_reason(reason: str) -> str:
+    """Why a question was escalated, in the reader's language (routing.system_texts)."""
+    from routing.system_texts import escalation_reason_text
+
+    return escalation_reason_text(reason or "")

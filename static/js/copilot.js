@@ -54,7 +54,9 @@
     refresh.addEventListener("click", function () {
       refresh.disabled = true;
       fetch("/api/v1/questions/" + panel.dataset.question + "/copilot", {
-        headers: { "Accept": "application/json" }, credentials: "same-origin",
+        // The API answers in the page's language (<html lang>), not the browser's.
+        headers: { "Accept": "application/json", "Accept-Language": document.documentElement.lang || "en" },
+        credentials: "same-origin",
       }).then(function (response) {
         if (!response.ok) throw new Error(String(response.status));
         return response.json();

@@ -22,7 +22,11 @@
       submit.disabled = true;
       fetch("/api/v1/brands/" + form.dataset.brand + "/questions", {
         method: "POST",
-        headers: { "Content-Type": "application/json", "Accept": "application/json" },
+        // The API answers in the page's language (<html lang>), not the browser's.
+        headers: {
+          "Content-Type": "application/json", "Accept": "application/json",
+          "Accept-Language": document.documentElement.lang || "en",
+        },
         credentials: "omit",
         body: JSON.stringify(data),
       }).then(function (response) {

@@ -22,7 +22,12 @@
   }
 
   function api(method, url, body, extraHeaders) {
-    const headers = Object.assign({ "Accept": "application/json" }, extraHeaders || {});
+    // The API answers in the page's language (<html lang>), not the browser's: a brand's
+    // page can be German for an English browser.
+    const headers = Object.assign(
+      { "Accept": "application/json", "Accept-Language": document.documentElement.lang || "en" },
+      extraHeaders || {}
+    );
     if (method !== "GET") {
       headers["X-CSRFToken"] = csrf();
       headers["Content-Type"] = "application/json";

@@ -6,7 +6,11 @@
   var gettext = window.gettext || function (text) { return text; };
 
   function headers(root) {
-    var result = { "Content-Type": "application/json", "Accept": "application/json" };
+    // The API answers in the page's language (<html lang>), not the browser's.
+    var result = {
+      "Content-Type": "application/json", "Accept": "application/json",
+      "Accept-Language": document.documentElement.lang || "en",
+    };
     if (root.dataset.token) result["X-Question-Token"] = root.dataset.token;
     var input = document.querySelector("input[name=csrfmiddlewaretoken]");
     var match = document.cookie.match(/(?:^|; )csrftoken=([^;]*)/);

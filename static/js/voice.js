@@ -21,7 +21,8 @@
   }
 
   function api(method, url, body) {
-    const headers = { "Accept": "application/json" };
+    // The API answers in the page's language (<html lang>), not the browser's.
+    const headers = { "Accept": "application/json", "Accept-Language": document.documentElement.lang || "en" };
     if (method !== "GET") {
       const input = document.querySelector("input[name=csrfmiddlewaretoken]");
       headers["X-CSRFToken"] = cookie("csrftoken") || (input ? input.value : "");

@@ -194,6 +194,28 @@ def test_the_javascript_catalog_carries_the_live_pages_words(client: Client) -> 
     assert "Allgemeine Frage" not in english
 
 
+def test_a_german_only_brands_page_loads_the_german_catalog_for_an_english_browser(
+    cast: Any, client: Client
+) -> None:
+    cast.northwind.languages = ["de"]
+    cast.northwind.save(update_fields=["languages"])
+
+    html = page(client, f"/embed/{cast.northwind.slug}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert '<script src="/jsi18n/de/"></script>' in html  # the page's language, not the browser's
+    english_page = client.get("/privacy/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<script src="/jsi18n/en/"></script>' in english_page
+
+    catalog = client.get("/jsi18n/de/", HTTP_ACCEPT_LANGUAGE="en")
+    assert catalog.status_code == 200
+    assert catalog.headers["Content-Language"] == "de"
+    assert "Etwas ist schiefgelaufen." in catalog.content.decode()
+    english = client.get("/jsi18n/en/", **GERMAN)
+    assert english.headers["Content-Language"] == "en"
+    assert "Etwas ist schiefgelaufen." not in english.content.decode()
+    for unknown in ("fr", "xx", "de-AT"):
+        assert client.get(f"/jsi18n/{unknown}/").status_code == 404, unknown
+
+
 def test_the_expert_console_reads_in_german(cast: Any, client: Client, online: Any) -> None:
     online(cast.ada)
     client.force_login(cast.ada)

@@ -59,3 +59,58 @@ def test_the_customer_reads_the_conversations_system_messages_in_her_language(
     body = api.get(f"/api/v1/questions/{assigned.pk}/messages", HTTP_ACCEPT_LANGUAGE="de").json()
     system = [m["body"] for m in body if m["role"] == "system"]
     assert "Ada Lovelace ist der Unterhaltung beigetreten." in system
+
+
+def test_escalation_reasons_are_stored_in_english_and_read_in_the_readers_language() -> None:
+    with translation.override("de"):
+        assert system_texts.escalation_reason_text(system_texts.ESCALATION_SLA) == (
+            "Innerhalb der SLA hat kein Experte geantwortet."
+        )
+        assert system_texts.escalation_reason_text("Expert: Wants a refund") == (
+            "Experte: Wants a refund"  # her words stay as typed
+        )
+        # the crash reason as older rows hold it
+        older = "Automatic route failed twice on this question; the brand's team takes it."
+        assert system_texts.escalation_reason_text(older) == (
+            system_texts.escalation_reason_text(system_texts.escalation_crashed("route"))
+        )
+        assert "zweimal" in system_texts.escalation_reason_text(older)
+        assert system_texts.escalation_reason_text("Typed by a person.") == "Typed by a person."
+    with translation.override("en"):
+        assert system_texts.escalation_reason_text(system_texts.ESCALATION_SLA) == (
+            "No expert answered within the SLA."
+        )
+
+
+def test_the_staff_queue_and_the_api_give_the_escalation_reason_in_the_readers_language(
+    cast: Any, ask: Any, api_as: Any
+) -> None:
+    from django.db import transaction
+
+    from routing.services.offers import question_escalate_locked
+
+    question = ask("The sole came off after two weeks")
+    with transaction.atomic():
+        question_escalate_locked(question, reason=system_texts.ESCALATION_SLA)
+    question.refresh_from_db()
+    assert question.escalation_reason == "No expert answered within the SLA."  # stored English
+
+    client = Client()
+    client.force_login(cast.maya)
+    german = client.get(
+        "/brands/acme/manage/queue/?tab=escalated", HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    english = client.get(
+        "/brands/acme/manage/queue/?tab=escalated", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Grund: Innerhalb der SLA hat kein Experte geantwortet." in german
+    assert "within the SLA" not in german
+    assert "Why: No expert answered within the SLA." in english
+
+    api = api_as(cast.sam)
+    rows = api.get("/api/v1/brands/acme/questions", HTTP_ACCEPT_LANGUAGE="de").json()["results"]
+    [row] = [r for r in rows if r["id"] == question.pk]
+    assert row["escalation_reason"] == "Innerhalb der SLA hat kein Experte geantwortet."
+    rows = api.get("/api/v1/brands/acme/questions", HTTP_ACCEPT_LANGUAGE="en").json()["results"]
+    [row] = [r for r in rows if r["id"] == question.pk]
+    assert row["escalation_reason"] == "No expert answered within the SLA."
