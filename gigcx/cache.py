@@ -35,10 +35,12 @@ class SharedRedisCacheClient(RedisCacheClient):
 
     if TYPE_CHECKING:  # Django's own attributes, which the type stubs leave out
         _client: Any
+        _servers: list[str]
+        _pools: dict[int, Any]
+        _pool_class: Any
+        _pool_options: dict[str, Any]
 
         def _get_connection_pool_index(self, write: bool) -> int: ...
-
-        def _get_connection_pool(self, write: bool) -> Any: ...
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -51,7 +53,13 @@ class SharedRedisCacheClient(RedisCacheClient):
             with _lock:
                 client = self._redis.get(index)
                 if client is None:
-                    pool = self._get_connection_pool(write)
+                    # The pool of the server drawn above: Django's _get_connection_pool
+                    # draws a read replica again, and would file it under the wrong index.
+                    pool = self._pools.get(index)
+                    if pool is None:
+                        pool = self._pools[index] = self._pool_class.from_url(
+                            self._servers[index], **self._pool_options
+                        )
                     client = self._redis[index] = self._client(connection_pool=pool)
         return client
 

@@ -82,3 +82,20 @@ def test_the_shared_cache_stores_and_counts_on_a_real_redis(require_redis: str) 
     assert second.incr(f"{key}-count") == 1
     second.delete_many([key, f"{key}-count"])
     assert first.get(key) is None
+
+
+def test_each_replica_gets_the_reads_of_its_own_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given: a primary and two replicas; the replica for a read is drawn at random
+    servers = "redis://127.0.0.1:1/0;redis://127.0.0.1:2/0;redis://127.0.0.1:3/0"
+    cache = cache_in_thread(servers)
+    draws = iter([1, 2, 1, 2, 1, 2, 1, 2])
+    monkeypatch.setattr("django.core.cache.backends.redis.random.randint", lambda a, b: next(draws))
+
+    # when: reads draw replica 1, then 2
+    first, second = cache._cache.get_client(), cache._cache.get_client()
+
+    # then: each read went to the replica it drew, over that replica's one pool
+    assert first.connection_pool.connection_kwargs["port"] == 2
+    assert second.connection_pool.connection_kwargs["port"] == 3
+    assert cache._cache.get_client() is first
+    assert cache._cache.get_client() is second

@@ -305,7 +305,7 @@ def _accounts(earnings: list[Earning]) -> dict[tuple[str, int | None, str], Acco
     missing: dict[tuple[str, int | None, str], Account] = {}
     for earning in earnings:
         currency = earning.currency
-        wanted = [
+        wanted: list[tuple[tuple[str, int | None, str], Account]] = [
             (
                 (K.BRAND_PAYABLE, earning.brand_id, currency),
                 Account(
