@@ -4,11 +4,13 @@ With ``acks_late`` and ``task_reject_on_worker_lost`` a task whose worker child 
 back on the queue, which is what keeps work from being lost. Celery has no redelivery
 limit, though: a message that kills its worker every time (a poison message) would loop
 forever. Every task of the project derives from :class:`GigcxTask`, which counts
-deliveries per message in PostgreSQL (:class:`~gigcx.models.TaskAttempt`) before the body
-runs. After ``GIGCX_TASK_MAX_DELIVERIES`` deliveries that never finished, the body is not
-run again: a :class:`~gigcx.models.DeadLetter` row is written and an ERROR logged. A task
-that raises after its retries ran out (``autoretry_for`` exhausted, or no retry policy)
-lands there too. ``manage.py deadletters`` lists them and re-enqueues one after a fix.
+deliveries per message before the body runs: in the database
+(:class:`~gigcx.models.TaskAttempt`), or for a message of the embedded broker on the
+message's own row in the broker's file (:class:`gigcx.broker.EmbeddedDeliveryCounter`).
+After ``GIGCX_TASK_MAX_DELIVERIES`` deliveries that never finished, the body is not run
+again: a :class:`~gigcx.models.DeadLetter` row is written and an ERROR logged. A task that
+raises after its retries ran out (``autoretry_for`` exhausted, or no retry policy) lands
+there too. ``manage.py deadletters`` lists them and re-enqueues one after a fix.
 
 Models are imported inside the functions: the Celery app imports this module before
 Django's app registry is ready.
@@ -77,27 +79,16 @@ def task_delivery_admit(
 ) -> bool:
     """Count one delivery of a task message; False when the body must not run again.
 
-    Commits in its own transaction before the body runs, so a delivery that crashes the
-    process is still counted. When the database cannot be reached the delivery is admitted
-    (the body meets the same outage and its own retry policy).
+    The count is kept before the body runs, so a delivery that crashes the process is still
+    counted. When the counter cannot be reached the delivery is admitted (the body meets the
+    same outage and its own retry policy).
     """
-    from gigcx.models import TaskAttempt
+    from gigcx.broker import EmbeddedDeliveryCounter
 
-    limit = settings.GIGCX_TASK_MAX_DELIVERIES
-    try:
-        with transaction.atomic():
-            attempt, created = TaskAttempt.objects.select_for_update().get_or_create(
-                task_id=task_id, defaults={"name": name, "retries": retries, "attempts": 1}
-            )
-            if not created:
-                # An autoretry is a new message under the same id: its count starts over.
-                attempt.attempts = attempt.attempts + 1 if attempt.retries == retries else 1
-                attempt.retries = retries
-                attempt.save(update_fields=["attempts", "retries", "last_seen"])
-    except DatabaseError:
-        logger.warning("task %s %s: delivery not counted (database error)", name, task_id)
-        return True
-    if attempt.attempts <= limit:
+    # The embedded broker counts on the message's own row; any other counts in the database.
+    counter = EmbeddedDeliveryCounter.for_current_task() or _database_counter
+    attempts = counter.count(task_id=task_id, name=name, retries=retries)
+    if attempts is None or attempts <= settings.GIGCX_TASK_MAX_DELIVERIES:
         return True
     dead_letter_record(
         task_id=task_id,
@@ -105,20 +96,53 @@ def task_delivery_admit(
         args=args,
         kwargs=kwargs,
         reason="poison",
-        attempts=attempt.attempts - 1,
-        error=f"Delivered {attempt.attempts - 1} times without finishing (worker killed or hung).",
+        attempts=attempts - 1,
+        error=f"Delivered {attempts - 1} times without finishing (worker killed or hung).",
     )
     return False
 
 
 def task_delivery_done(*, task_id: str) -> None:
-    """The body returned: forget the count. A failure here only leaves a row to prune."""
-    from gigcx.models import TaskAttempt
+    """The body returned, or failed for good: forget the count. A failure here only leaves
+    a row to prune."""
+    from gigcx.broker import EmbeddedDeliveryCounter
 
-    try:
-        TaskAttempt.objects.filter(task_id=task_id).delete()
-    except DatabaseError:
-        logger.warning("task %s: delivery count not cleared (database error)", task_id)
+    counter = EmbeddedDeliveryCounter.for_current_task() or _database_counter
+    counter.clear(task_id=task_id, name="", retries=0)
+
+
+class DatabaseDeliveryCounter:
+    """Counts in the database (:class:`~gigcx.models.TaskAttempt`): a row locked and written
+    in its own transaction before the body, deleted after."""
+
+    def count(self, *, task_id: str, name: str, retries: int) -> int | None:
+        from gigcx.models import TaskAttempt
+
+        try:
+            with transaction.atomic():
+                attempt, created = TaskAttempt.objects.select_for_update().get_or_create(
+                    task_id=task_id, defaults={"name": name, "retries": retries, "attempts": 1}
+                )
+                if not created:
+                    # An autoretry is a new message under the same id: its count starts over.
+                    attempt.attempts = attempt.attempts + 1 if attempt.retries == retries else 1
+                    attempt.retries = retries
+                    attempt.save(update_fields=["attempts", "retries", "last_seen"])
+        except DatabaseError:
+            logger.warning("task %s %s: delivery not counted (database error)", name, task_id)
+            return None
+        return int(attempt.attempts)
+
+    def clear(self, *, task_id: str, name: str, retries: int) -> None:
+        from gigcx.models import TaskAttempt
+
+        try:
+            TaskAttempt.objects.filter(task_id=task_id).delete()
+        except DatabaseError:
+            logger.warning("task %s: delivery count not cleared (database error)", task_id)
+
+
+_database_counter = DatabaseDeliveryCounter()
 
 
 def task_attempts_prune(*, older_than: timedelta) -> int:
