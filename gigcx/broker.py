@@ -2,8 +2,9 @@
 
 ``CELERY_BROKER_URL = "sqlite-broker://"`` selects it; ``broker_transport_options`` give
 ``path`` (the SQLite file, apart from the application database), ``polling_interval``
-(seconds between polls of empty queues) and ``visibility_timeout`` (how long a fetched
-message stays claimed). It is built for one machine with several processes (web, worker,
+(seconds between polls of empty queues), ``visibility_timeout`` (how long a fetched
+message stays claimed) and ``queue_order`` (queues a consumer serves first; see
+:meth:`Channel._poll`). It is built for one machine with several processes (web, worker,
 beat, ``celery inspect``), not for a fleet.
 
 Delivery is at least once:
@@ -46,6 +47,8 @@ DEFAULT_POLLING_INTERVAL = 0.05
 DEFAULT_VISIBILITY_TIMEOUT = 60.0
 BUSY_TIMEOUT = 30.0
 OWNER_CHECK_SECONDS = 5.0
+# With ``queue_order``, one claim in this many goes round the queues instead (kombu's order).
+FAIR_EVERY = 3
 HOST = socket.gethostname()
 
 _SCHEMA = """
@@ -57,6 +60,8 @@ CREATE TABLE IF NOT EXISTS message (
     visible_at REAL NOT NULL,
     claimed_by TEXT,
     deliveries INTEGER NOT NULL DEFAULT 0,
+    -- Deliveries whose task body started (EmbeddedDeliveryCounter), for the redelivery limit.
+    started INTEGER NOT NULL DEFAULT 0,
     payload TEXT NOT NULL
 );
 -- In claim order: a claim reads the first visible row instead of sorting the backlog
@@ -94,6 +99,9 @@ class Store:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     tx.execute(statement)
+            columns = {row[1] for row in tx.execute("PRAGMA table_info(message)")}
+            if "started" not in columns:  # a file made before the delivery counter
+                tx.execute("ALTER TABLE message ADD COLUMN started INTEGER NOT NULL DEFAULT 0")
 
     def db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -191,9 +199,11 @@ class Channel(virtual.Channel):
         *virtual.Channel.from_transport_options,
         "path",
         "visibility_timeout",
+        "queue_order",
     )
     path: str | None = None
     visibility_timeout: float = DEFAULT_VISIBILITY_TIMEOUT
+    queue_order: tuple[str, ...] | list[str] = ()
 
     def __init__(self, connection: Any, **kwargs: Any) -> None:
         super().__init__(connection, **kwargs)
@@ -210,6 +220,7 @@ class Channel(virtual.Channel):
         self._no_ack_queues: set[str] = set()
         self._auto_delete_queues: set[str] = set()
         self._renewed_at = time.monotonic()
+        self._claims = 0
 
     # -- queues and bindings, shared by every process through the file -----------------
 
@@ -379,6 +390,32 @@ class Channel(virtual.Channel):
 
     # -- consumers --------------------------------------------------------------------
 
+    def _poll(self, cycle: Any, callback: Any, timeout: float | None = None) -> Any:
+        """Claim the next message for this consumer.
+
+        kombu goes round the queues, one claim each. With ``queue_order`` the first queue of
+        that list with a ready message is served instead (queues it does not name come
+        last), except on every ``FAIR_EVERY``-th claim, which goes round as kombu does: a
+        flood on the first queue (a burst of questions to triage on ``routing``) slows the
+        others down (outbox deliveries, emails on ``default``) but never stops them.
+        """
+        if not self.queue_order or self._claims % FAIR_EVERY == FAIR_EVERY - 1:
+            delivered = super()._poll(cycle, callback, timeout=timeout)
+        else:
+            rank = {name: n for n, name in enumerate(self.queue_order)}
+            queues = sorted(self._active_queues, key=lambda queue: rank.get(queue, len(rank)))
+            for queue in queues:
+                try:
+                    message = self._get(queue)
+                except Empty:
+                    continue
+                delivered = callback(message, queue)
+                break
+            else:
+                raise Empty()
+        self._claims += 1
+        return delivered
+
     def basic_consume(
         self, queue: str, no_ack: bool, callback: Any, consumer_tag: str, **kwargs: Any
     ) -> Any:
@@ -453,6 +490,69 @@ class Transport(virtual.Transport):
 
     def driver_version(self) -> str:
         return sqlite3.sqlite_version
+
+
+class EmbeddedDeliveryCounter:
+    """Counts the deliveries of a task message on the message's own row, in the broker file.
+
+    The redelivery limit (gigcx.deadletters) needs to know how often a message was handed
+    to a task body that never finished. Kept in the application database, that is a row
+    written in its own transaction before the body and deleted after: two more write
+    transactions per task in the SQLite file that web, worker and beat all write to. The
+    broker already holds the message, so here it is one ``UPDATE`` of that row in the
+    broker's file before the body, and nothing after: the ack deletes the row, count and
+    all. A message given back (its worker killed mid-task, a claim run out) keeps its row
+    and so its count; an autoretry is a new message, a new row, whose count starts over.
+    Only runs of the body count (``started``), not claims: a prefetched message given back
+    at a warm shutdown never ran.
+
+    Same methods as the counters of gigcx.deadletters (``count``, ``clear``).
+    """
+
+    def __init__(self, store: Store, row_id: int) -> None:
+        self.store = store
+        self.row_id = row_id
+
+    @classmethod
+    def for_current_task(cls) -> EmbeddedDeliveryCounter | None:
+        """The counter of the message the running task came from, when the embedded broker
+        delivered it; None for a task delivered by another broker or run eagerly."""
+        from celery._state import get_current_task
+
+        task = get_current_task()
+        if task is None or not str(task.app.conf.broker_url or "").startswith(f"{SCHEME}://"):
+            return None
+        request = task.request
+        tag = (getattr(request, "properties", None) or {}).get("delivery_tag")
+        path = (task.app.conf.broker_transport_options or {}).get("path")
+        if request.is_eager or not tag or not path:
+            return None
+        try:
+            row_id = _row_id(tag)
+        except ValueError:
+            return None
+        return cls(store_for(path), row_id)
+
+    def count(self, *, task_id: str, name: str, retries: int) -> int | None:
+        """Count one run of the body; how many there have been, this one included. None
+        when it could not be counted (the delivery is then admitted)."""
+        try:
+            # fetchall: the statement must run to its end, or it keeps the write lock.
+            rows = (
+                self.store.db()
+                .execute(
+                    "UPDATE message SET started = started + 1 WHERE id = ? RETURNING started",
+                    (self.row_id,),
+                )
+                .fetchall()
+            )
+        except sqlite3.OperationalError as exc:
+            logger.warning("task %s %s: delivery not counted (broker: %s)", name, task_id, exc)
+            return None
+        return int(rows[0][0]) if rows else None
+
+    def clear(self, *, task_id: str, name: str, retries: int) -> None:
+        """Nothing to do: the ack deletes the message's row, and its count with it."""
 
 
 register()

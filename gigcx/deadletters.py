@@ -13,8 +13,10 @@ re-enqueues one after a fix.
 Where the count is kept follows the broker (:func:`delivery_counter`): in the broker's own
 Redis when it is Redis (one pipelined INCR before the body, one DEL after: a Redis round
 trip each, against the two PostgreSQL transactions that made a no-op task six times
-slower), otherwise in PostgreSQL (:class:`~gigcx.models.TaskAttempt`). The dead letters
-themselves are always rows in PostgreSQL.
+slower); for a message of the embedded broker on the message's own row in the broker's file
+(:class:`gigcx.broker.EmbeddedDeliveryCounter`: one UPDATE before the body, nothing after,
+since the ack deletes the row); otherwise in the database (:class:`~gigcx.models.TaskAttempt`).
+The dead letters themselves are always rows in the database.
 
 Models are imported inside the functions: the Celery app imports this module before
 Django's app registry is ready.
@@ -193,12 +195,18 @@ _redis_counters: dict[str, RedisDeliveryCounter] = {}
 
 
 def delivery_counter() -> DeliveryCounter:
-    """The counter for the broker this process uses: Redis keeps the counts itself, any
-    other broker (the embedded default) counts in PostgreSQL. A broker with a cheaper
-    place of its own is added here. ``GIGCX_TASK_DELIVERY_COUNTER=database`` keeps the
-    counts in PostgreSQL whatever the broker."""
+    """The counter for the broker this process uses: Redis keeps the counts itself, the
+    embedded broker on the message's row, any other broker counts in the database.
+    ``GIGCX_TASK_DELIVERY_COUNTER=database`` keeps the counts in the database whatever the
+    broker."""
+    from gigcx.broker import EmbeddedDeliveryCounter
     from gigcx.celery import app
 
+    if settings.GIGCX_TASK_DELIVERY_COUNTER != "database":
+        # The embedded broker counts on the message's own row (None for other brokers).
+        embedded = EmbeddedDeliveryCounter.for_current_task()
+        if embedded is not None:
+            return embedded
     url = app.conf.broker_url or ""
     if settings.GIGCX_TASK_DELIVERY_COUNTER == "database" or not url.startswith(
         ("redis://", "rediss://")

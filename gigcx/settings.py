@@ -236,6 +236,9 @@ if CELERY_BROKER_URL.startswith("sqlite-broker://"):
         # A live worker renews its claims, so this is only how long the messages of a worker
         # that died stay invisible before another one gets them.
         "visibility_timeout": env_int("GIGCX_BROKER_CLAIM_SECONDS", 60, minimum=5),
+        # One worker serves every queue: triage and routing first, two claims in three (a
+        # burst of questions also queues an outbox delivery each on "default").
+        "queue_order": ["routing", "payments", "default"],
     }
 elif CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's folder broker, kept only for comparison (bench/broker.py): readers can see

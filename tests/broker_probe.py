@@ -6,6 +6,8 @@ embedded broker through kombu only, so the tests need no database.
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -70,6 +72,14 @@ def slow_touch(path: str, seconds: float) -> None:
         runs.write("started\n")
     time.sleep(seconds)
     Path(path + ".done").write_text("done")
+
+
+@shared_task(name="tests.broker_probe.die")
+def die(path: str) -> None:
+    """Record the start in ``path``, then kill the pool child running it (a poison message)."""
+    with open(path, "a") as runs:
+        runs.write("started\n")
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 if __name__ == "__main__":

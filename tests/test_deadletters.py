@@ -265,3 +265,69 @@ def test_counts_of_messages_not_seen_for_a_day_are_pruned() -> None:
     TaskAttempt.objects.filter(task_id="lost").update(last_seen=timezone.now() - timedelta(days=2))
     assert prune_task_attempts() == 1
     assert list(TaskAttempt.objects.values_list("task_id", flat=True)) == ["live"]
+
+
+def test_a_message_of_the_embedded_broker_is_counted_on_its_own_row(
+    bodies: list[str], settings: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from celery._state import _task_stack
+
+    from tests.broker_probe import connect
+
+    # given: the embedded broker, and a message whose runs never finished twice (its worker
+    # died in them: the claim was given back each time)
+    settings.GIGCX_TASK_MAX_DELIVERIES = 2
+    path = str(tmp_path / "broker.sqlite3")
+    monkeypatch.setitem(app.conf, "broker_url", "sqlite-broker://")
+    monkeypatch.setitem(app.conf, "broker_transport_options", {"path": path})
+
+    def run_once(conn: Any) -> None:
+        message = conn.SimpleQueue("default").get(timeout=1)
+        deliver_event.push_request(
+            id="t-7",
+            called_directly=False,
+            retries=0,
+            properties={"delivery_tag": message.delivery_tag},
+        )
+        _task_stack.push(deliver_event)
+        try:
+            deliver_event("e-7")
+        finally:
+            _task_stack.pop()
+            deliver_event.pop_request()
+        message.requeue()
+
+    with connect(path) as conn:
+        conn.SimpleQueue("default").put({"task": "gigcx.deliver_event"})
+        run_once(conn)
+        run_once(conn)
+
+        # when: it is delivered a third time
+        run_once(conn)
+
+        # then: the body ran twice, not the third time; the count lived in the broker's file
+        # (no row in the application database), and the message is a dead letter
+        assert bodies == ["e-7", "e-7"]
+        assert not TaskAttempt.objects.exists()
+        letter = DeadLetter.objects.get()
+        assert (letter.task_id, letter.reason, letter.attempts) == ("t-7", "poison", 2)
+
+
+def test_a_broker_file_made_before_the_delivery_counter_gains_its_column(tmp_path: Any) -> None:
+    import sqlite3
+
+    from gigcx.broker import store_for
+
+    path = tmp_path / "broker.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE message (id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL,"
+            " priority INTEGER NOT NULL DEFAULT 0, visible_at REAL NOT NULL, claimed_by TEXT,"
+            " deliveries INTEGER NOT NULL DEFAULT 0, payload TEXT NOT NULL)"
+        )
+        old.execute("INSERT INTO message (queue, visible_at, payload) VALUES ('default', 0, '{}')")
+
+    db = store_for(str(path)).db()
+
+    assert "started" in {row[1] for row in db.execute("PRAGMA table_info(message)")}
+    assert db.execute("SELECT started FROM message").fetchall() == [(0,)]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from celery import Celery
+from kombu import Connection, Queue
 
 from tests.broker_probe import QUEUE, connect
 
@@ -170,6 +171,38 @@ def test_a_rejected_message_is_requeued_and_an_unacked_one_survives_channel_clos
         message.ack()
 
 
+def test_a_consumer_serves_its_first_queue_first_without_starving_the_others(
+    tmp_path: Path,
+) -> None:
+    # given: a backlog on two queues, and a consumer of both that names "first" first
+    path = str(tmp_path / "broker.sqlite3")
+    with connect(path) as producer:
+        for n in range(9):
+            producer.SimpleQueue("first").put({"n": n})
+            producer.SimpleQueue("second").put({"n": n})
+    options = {"path": path, "polling_interval": 0.01, "queue_order": ["first", "second"]}
+    served: list[tuple[str, int]] = []
+
+    def on_message(body: dict[str, int], message: object) -> None:
+        served.append((message.delivery_info["routing_key"], body["n"]))  # type: ignore[attr-defined]
+        message.ack()  # type: ignore[attr-defined]
+
+    # when: it drains both
+    with (
+        Connection("sqlite-broker://", transport_options=options) as conn,
+        conn.Consumer([Queue("second"), Queue("first")], callbacks=[on_message]),
+    ):
+        while len(served) < 18:
+            conn.drain_events(timeout=5)
+
+    # then: most early claims went to "first", "second" was served all along, in order
+    early = [queue for queue, _ in served[:9]]
+    assert early.count("first") >= 6, served
+    assert early.count("second") >= 1, served
+    for queue in ("first", "second"):
+        assert [n for name, n in served if name == queue] == list(range(9))
+
+
 def start_embedded_worker(var: Path, **env_extra: str) -> subprocess.Popen[str]:
     """A real `celery worker` on the embedded default (no DATABASE_URL, no REDIS_URL)."""
     env = {
@@ -263,3 +296,26 @@ def test_a_task_whose_worker_was_killed_runs_again_on_the_next_worker(tmp_path: 
         assert runs.read_text() == "started\nstarted\n"  # at least once: it ran twice
     finally:
         stop(second)
+
+
+def test_a_message_that_kills_its_worker_every_time_is_run_n_times_then_dead_lettered(
+    tmp_path: Path,
+) -> None:
+    # given: a worker on the embedded default whose limit is two runs that never finished
+    runs = tmp_path / "runs"
+    worker = start_embedded_worker(tmp_path, GIGCX_TASK_MAX_DELIVERIES="2")
+    client = client_for(tmp_path)
+    try:
+        # when: a task that kills its pool child is sent
+        client.send_task("tests.broker_probe.die", args=[str(runs)], queue="default")
+
+        # then: the count kept on the message's row stops it after two runs; the message
+        # is not run a third time but dead-lettered and acknowledged
+        with client.connection_for_write() as conn:
+            channel = conn.default_channel
+            assert wait_for(lambda: channel._size("default") == 0, timeout=120), (
+                "the poison message is still queued (see the worker log)"
+            )
+        assert runs.read_text() == "started\nstarted\n"
+    finally:
+        stop(worker)
