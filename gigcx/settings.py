@@ -393,8 +393,9 @@ CELERY_TIMEZONE = "UTC"
 # Poison messages: a task message delivered this many times without finishing is not run
 # again; it lands in the DeadLetter table (gigcx/deadletters.py, `manage.py deadletters`).
 GIGCX_TASK_MAX_DELIVERIES = env_int("GIGCX_TASK_MAX_DELIVERIES", 5, minimum=1)
-# Deliveries are counted in the broker's Redis when the broker is Redis, in PostgreSQL
-# otherwise; "database" counts in PostgreSQL whatever the broker.
+# Deliveries are counted in the broker's Redis when the broker is Redis, on the message's
+# row with the embedded broker, in the database otherwise; "database" counts in the database
+# whatever the broker.
 GIGCX_TASK_DELIVERY_COUNTER = env_str("GIGCX_TASK_DELIVERY_COUNTER") or ""
 if GIGCX_TASK_DELIVERY_COUNTER not in ("", "database"):
     raise ImproperlyConfigured(

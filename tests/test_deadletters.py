@@ -277,6 +277,7 @@ def test_a_message_of_the_embedded_broker_is_counted_on_its_own_row(
     # given: the embedded broker, and a message whose runs never finished twice (its worker
     # died in them: the claim was given back each time)
     settings.GIGCX_TASK_MAX_DELIVERIES = 2
+    settings.GIGCX_TASK_DELIVERY_COUNTER = ""  # count where the broker is
     path = str(tmp_path / "broker.sqlite3")
     monkeypatch.setitem(app.conf, "broker_url", "sqlite-broker://")
     monkeypatch.setitem(app.conf, "broker_transport_options", {"path": path})
