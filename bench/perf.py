@@ -385,7 +385,13 @@ class _SizeWorker:
         from django.db import connection
 
         connection.close()
-        connection.settings_dict = {**connection.settings_dict, "NAME": self.database}
+        # Its own connection: the pool is shared by every thread of the alias (one database).
+        options = {k: v for k, v in connection.settings_dict["OPTIONS"].items() if k != "pool"}
+        connection.settings_dict = {
+            **connection.settings_dict,
+            "NAME": self.database,
+            "OPTIONS": options,
+        }
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self._pool.submit(fn, *args).result()
@@ -401,9 +407,12 @@ class _SizeWorker:
         return float(self.call(once))
 
     def close(self) -> None:
-        from django.db import connection
+        def close_connection() -> None:
+            from django.db import connection  # this thread's
 
-        self.call(connection.close)
+            connection.close()
+
+        self.call(close_connection)
         self._pool.shutdown()
 
 
@@ -416,6 +425,8 @@ def _size_databases(sizes: list[int]) -> dict[int, str]:
 
     name = connection.settings_dict["NAME"]
     connection.close()
+    if hasattr(connection, "close_pool"):  # nothing may stay connected to the template
+        connection.close_pool()
     databases = {n: f"{name}_{n}" for n in sizes}
     admin = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
