@@ -10,8 +10,8 @@ migrates it. Without ``REDIS_URL`` it starts its own redis-server. It says which
    workers (the production server; 8 clients), a
    Celery no-op's rate and round trip through a real worker, questions routed/s, question →
    offer stored at 10/s, earnings booked/s.
-2. One routing decision against the pool size. For each size it fills the database by COPY
-   with a pool of realistic shape:
+2. One routing decision against the pool size. For each size it fills its own database (a
+   copy of the migrated one, ``<name>_bench_perf_<n>``) by COPY with a pool of realistic shape:
 
    - one brand with 4 languages, 10 categories and 50 products;
    - experts who know 2..6 products each (self-rated 1..5, a third verified), speak 1..2 of
@@ -23,8 +23,10 @@ migrates it. Without ``REDIS_URL`` it starts its own redis-server. It says which
    It then measures one routing decision (``expert_candidates_for_question`` and
    ``scoring.rank``, what ``routing_offer_question`` does under the question's lock) for a
    question on a product (step 1), on its category (step 2), the same question widened to any
-   expert (step 3) and a question without a product, each repeated, and the probe "an index
-   point read" (one primary-key SELECT) in the same process.
+   expert (step 3) and a question without a product, and the probe "an index point read"
+   (one primary-key SELECT) in the same process. Every pool is built first; then each
+   round times one decision of each kind at every size in turn (one thread and connection
+   per size), so load that drifts over the run falls on every size alike, not on one.
 3. An account's balance at 1k / 100k / 1M postings (``--no-ledger`` skips it): the running
    balance on the account row against the sum of every posting it replaced.
 4. The embedded default (SQLite and the embedded broker): ``bench/soak.py --burst``.
@@ -367,20 +369,120 @@ KINDS = [
 ]
 
 
-def bench_routing(sizes: list[int], reps: int) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    for n in sizes:
-        print(f"pool of {n:,} experts: building")
-        started = time.perf_counter()
-        ids = build_pool(n)
-        print(f"  built in {time.perf_counter() - started:.1f} s")
-        row: dict[str, Any] = {"probe": timed(point_read(n), reps * 5, "index point read")}
-        for label, key, step in KINDS:
-            run = decision(ids[key], step)
-            row[label] = timed(run, reps, label[:34])
-            row[label]["candidates"] = run()
-        results[str(n)] = row
-    return results
+class _SizeWorker:
+    """One thread per pool size, with its own database connection to that size's database
+    (``<bench db>_<n>``), so the sizes can be timed in alternation, round by round: load on
+    the machine that drifts over a run then falls on every size alike instead of on one."""
+
+    def __init__(self, n: int, database: str) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.n = n
+        self.database = database
+        self._pool = ThreadPoolExecutor(max_workers=1, initializer=self._connect)
+
+    def _connect(self) -> None:
+        from django.db import connection
+
+        connection.close()
+        # Its own connection: the pool is shared by every thread of the alias (one database).
+        options = {k: v for k, v in connection.settings_dict["OPTIONS"].items() if k != "pool"}
+        connection.settings_dict = {
+            **connection.settings_dict,
+            "NAME": self.database,
+            "OPTIONS": options,
+        }
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return self._pool.submit(fn, *args).result()
+
+    def time_ms(self, fn: Callable[[], Any]) -> float:
+        """One call of ``fn`` in this size's thread, timed there (the hand-over is not)."""
+
+        def once() -> float:
+            t = time.perf_counter()
+            fn()
+            return (time.perf_counter() - t) * 1000
+
+        return float(self.call(once))
+
+    def close(self) -> None:
+        def close_connection() -> None:
+            from django.db import connection  # this thread's
+
+            connection.close()
+
+        self.call(close_connection)
+        self._pool.shutdown()
+
+
+def _size_databases(sizes: list[int]) -> dict[int, str]:
+    """A copy of the migrated bench database for each size (CREATE DATABASE ... TEMPLATE)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    connection.close()
+    if hasattr(connection, "close_pool"):  # nothing may stay connected to the template
+        connection.close_pool()
+    databases = {n: f"{name}_{n}" for n in sizes}
+    admin = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for database in databases.values():
+            conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+            conn.execute(f'CREATE DATABASE "{database}" TEMPLATE "{name}"')
+    return databases
+
+
+def _summary_of(times: list[float]) -> dict[str, Any]:
+    return {
+        "p50_ms": round(statistics.median(times), 3),
+        "p99_ms": round(pct(times, 99), 3),
+        "runs": len(times),
+    }
+
+
+def bench_routing(sizes: list[int], reps: int, databases: dict[int, str]) -> dict[str, Any]:
+    """Every pool is built first (one database each, ``_size_databases``), then each round
+    times one decision of every kind at every size in turn, and five probe reads per size."""
+    workers = {n: _SizeWorker(n, databases[n]) for n in sizes}
+    try:
+        runs: dict[int, dict[str, Callable[[], Any]]] = {}
+        for n in sizes:
+            print(f"pool of {n:,} experts: building (database {databases[n]})")
+            started = time.perf_counter()
+            ids = workers[n].call(build_pool, n)
+            print(f"  built in {time.perf_counter() - started:.1f} s")
+            runs[n] = {"probe": workers[n].call(point_read, n)}
+            for label, key, step in KINDS:
+                runs[n][label] = workers[n].call(decision, ids[key], step)
+        labels = ["probe"] + [label for label, _key, _step in KINDS]
+        times: dict[int, dict[str, list[float]]] = {n: {lb: [] for lb in labels} for n in sizes}
+        for n in sizes:  # warm-up: plans, caches
+            for label in labels:
+                workers[n].call(runs[n][label])
+        print(f"timing {len(sizes)} sizes in alternation, {reps} rounds")
+        for i in range(reps):
+            for label in labels:
+                for n in sizes:
+                    for _ in range(5 if label == "probe" else 1):
+                        times[n][label].append(workers[n].time_ms(runs[n][label]))
+            if i % max(1, reps // 20) == 0:
+                progress("rounds", i + 1, reps)
+        progress("rounds", reps, reps)
+        results: dict[str, Any] = {}
+        for n in sizes:
+            row: dict[str, Any] = {"probe": _summary_of(times[n]["probe"])}
+            for label, _key, _step in KINDS:
+                row[label] = _summary_of(times[n][label])
+                row[label]["candidates"] = workers[n].call(runs[n][label])
+            results[str(n)] = row
+        return results
+    finally:
+        for worker in workers.values():
+            worker.close()
 
 
 def print_routing(results: dict[str, Any], sizes: list[int]) -> None:
@@ -663,6 +765,8 @@ def main() -> int:
         print(f"database {name}: migrating")
         call_command("migrate", verbosity=0)
         sizes = [int(s) for s in args.sizes.split(",") if s]
+        # Copied before the paths run: nothing may be connected to the template.
+        size_databases = _size_databases(sizes) if sizes else {}
         if not args.no_pipeline:
             import perf_pipeline
             from perf_pipeline import run
@@ -675,7 +779,7 @@ def main() -> int:
                 stack, quick=args.quick, only_intake=args.only == "intake", servers=servers
             )
         if sizes:
-            report["routing"] = bench_routing(sizes, args.reps)
+            report["routing"] = bench_routing(sizes, args.reps, size_databases)
             print_routing(report["routing"], sizes)
         if not args.no_ledger:
             report["ledger"] = bench_ledger(args.reps)

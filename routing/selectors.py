@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -68,28 +68,51 @@ def recency_key(recency: float, recency_seq: int) -> float | None:
     return math.log2(recency) + recency_seq / scoring.RECENCY_HALF_LIFE_QUESTIONS
 
 
-def _eligible_experts(
-    *, question: Question, settings: RoutingSettings, now: datetime, second_round: bool
-) -> QuerySet[Expert]:
+@dataclass(frozen=True)
+class _Ask:
+    """What a decision's SQL depends on. The walks' SQL is compiled once per shape (which
+    of these are set, how many categories) and reused with each decision's values."""
+
+    question_id: int
+    brand_id: int
+    asked_by_id: int | None
+    language: str
+    fairness_cap: int
+    now: datetime
+    fresh_after: datetime  # now - HEARTBEAT_FRESH
+    hour_ago: datetime  # now - one hour
+    second_round: bool
+    product_id: int | None  # set when the walks filter on the product (steps 1 and 2)
+    category_ids: tuple[int, ...]  # step 2: the product's category and its parent
+
+    def shape(self) -> tuple[Any, ...]:
+        return (
+            self.asked_by_id is not None,
+            bool(self.language),
+            self.second_round,
+            self.product_id is not None,
+            len(self.category_ids),
+        )
+
+
+def _eligible_experts(ask: _Ask) -> QuerySet[Expert]:
     """Every rule of the candidate set, in SQL, checked row by row on an ordered walk:
     approved in the brand's pool, online with a fresh heartbeat and a free slot, inside her
     availability window unless online by hand, speaks the
     language, under the fairness cap, has not passed on this question, is not the asker."""
     refused = (
         (Assignment.Status.DECLINED, Assignment.Status.RELEASED)
-        if second_round
+        if ask.second_round
         else Assignment.PASSED
     )
     passed = (
-        Assignment.objects.filter(question=question)
+        Assignment.objects.filter(question_id=ask.question_id)
         .filter(Q(status__in=refused) | Q(status=Assignment.Status.OFFERED))
         .values("expert_id")
     )
     # Offers this hour, counted for the rows the walk reaches (index on expert, offered_at).
     offers_this_hour = (
-        Assignment.objects.filter(
-            expert_id=OuterRef("pk"), offered_at__gte=now - timedelta(hours=1)
-        )
+        Assignment.objects.filter(expert_id=OuterRef("pk"), offered_at__gte=ask.hour_ago)
         .order_by()
         .annotate(n=Func(F("pk"), function="COUNT"))
         .values("n")
@@ -97,33 +120,265 @@ def _eligible_experts(
     experts = (
         Expert.objects.approved()
         .filter(
-            brand_id=question.brand_id,
+            brand_id=ask.brand_id,
             user__presence__status=Presence.Status.ONLINE,
-            user__presence__last_heartbeat_at__gt=now - HEARTBEAT_FRESH,
+            user__presence__last_heartbeat_at__gt=ask.fresh_after,
             user__presence__active__lt=F("user__presence__capacity"),
         )
         # Inside her window, or online by hand (null): exact at the window's edge, before the
         # sweep sets her away, and read from the presence row the walk already joins.
         .filter(
             Q(user__presence__window_ends_at__isnull=True)
-            | Q(user__presence__window_ends_at__gt=now)
+            | Q(user__presence__window_ends_at__gt=ask.now)
         )
         .exclude(pk__in=passed)
         .annotate(offers_this_hour=Subquery(offers_this_hour))
-        .filter(offers_this_hour__lt=settings.fairness_cap_per_hour)
-        .select_related("user__presence", "user__expert_profile")
+        .filter(offers_this_hour__lt=ask.fairness_cap)
+        .select_related("user__presence")
     )
-    if question.asked_by_id is not None:
-        experts = experts.exclude(user_id=question.asked_by_id)
-    if question.language:
+    if ask.asked_by_id is not None:
+        experts = experts.exclude(user_id=ask.asked_by_id)
+    if ask.language:
         # No profile or no languages set: speaks anything (as before). The JSON list's text
         # holds the code in quotes on PostgreSQL and SQLite alike.
         experts = experts.filter(
             Q(user__expert_profile__isnull=True)
             | Q(user__expert_profile__languages=[])
-            | Q(user__expert_profile__languages__icontains=f'"{question.language}"')
+            | Q(user__expert_profile__languages__icontains=f'"{ask.language}"')
         )
     return experts
+
+
+def _skill_filter(ask: _Ask) -> Q:
+    """The skills that count at this step: the product's, and at step 2 its category's."""
+    where = Q(product_id=ask.product_id)
+    if ask.category_ids:
+        where |= Q(product__category_id__in=list(ask.category_ids))
+    return where
+
+
+def _eligible_on_skill(ask: _Ask, base: QuerySet[Expert]) -> QuerySet[Expert]:
+    """``base`` narrowed to experts with a skill that counts (steps 1 and 2)."""
+    if ask.product_id is None:
+        return base
+    skills = ExpertSkill.objects.filter(_skill_filter(ask), expert_id=OuterRef("pk"))
+    return base.filter(Exists(skills))
+
+
+def _passes(field: str, queryset: QuerySet[Expert]) -> Subquery:
+    # Each walk reads one table in its index's order and checks eligibility per row with a
+    # scalar subquery (which PostgreSQL cannot turn into a join it would plan as a full scan
+    # and a sort), stopping after ``limit`` eligible rows.
+    return Subquery(queryset.filter(pk=OuterRef(field)).order_by().values("pk")[:1])
+
+
+def _recent_walk(ask: _Ask, floor: float, limit: int) -> QuerySet[Expert, int]:
+    """The most recently active eligible experts (``Expert.recency_key`` above ``floor``)."""
+    eligible = _eligible_on_skill(ask, _eligible_experts(ask))
+    return (
+        _on_duty_pool(ask)
+        .filter(recency_key__gt=floor)
+        .annotate(ok=_passes("pk", eligible))
+        .filter(ok__isnull=False)
+        .order_by(F("recency_key").desc(), "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _quality_walk(ask: _Ask, limit: int) -> QuerySet[Expert, int]:
+    """The best rated eligible experts (from step 3, or without a product)."""
+    eligible = _eligible_on_skill(ask, _eligible_experts(ask))
+    return (
+        _on_duty_pool(ask)
+        .annotate(ok=_passes("pk", eligible))
+        .filter(ok__isnull=False)
+        .order_by(QUALITY_ORDER.desc(), "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _skill_walk(
+    ask: _Ask, where: int | None, after: tuple[int, int] | None, page_size: int
+) -> QuerySet[ExpertSkill, tuple[int, int]]:
+    """One page of the skill index strongest first: the product's (``where`` None) or one
+    category's, resuming after ``after`` (strength, expert) when set."""
+    skills = (
+        ExpertSkill.objects.filter(
+            Q(product_id=ask.product_id) if where is None else Q(category_id=where),
+            on_duty=True,
+        )
+        .annotate(strength=SKILL_STRENGTH, ok=_passes("expert_id", _eligible_experts(ask)))
+        .filter(ok__isnull=False)
+    )
+    if after is not None:
+        last_strength, last_expert = after
+        skills = skills.filter(
+            Q(strength__lt=last_strength) | Q(strength=last_strength, expert_id__gt=last_expert)
+        )
+    return skills.order_by(F("strength").desc(), "expert_id").values_list("expert_id", "strength")[
+        :page_size
+    ]
+
+
+def _on_duty_pool(ask: _Ask) -> QuerySet[Expert]:
+    # Only rows marked on duty (an online presence, Expert.on_duty): the walks' partial
+    # indexes skip the offline majority, so they read about as many rows at 100k as at 1k.
+    return Expert.objects.approved().filter(brand_id=ask.brand_id, on_duty=True)
+
+
+# Whether the walks run from SQL compiled once per shape (the tests compare both ways).
+WALK_SQL_CACHE = True
+_walk_sql: dict[tuple[Any, ...], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+class _Marks:
+    """Stand-in values that cannot occur in real data, one per input of a walk, so the
+    compiled SQL's parameters can be traced back to the inputs they came from."""
+
+    def __init__(self) -> None:
+        self.ints: dict[int, str] = {}
+        self.floats: dict[float, str] = {}
+        self.times: dict[Any, str] = {}
+        self.texts: dict[str, str] = {}
+
+    def whole(self, name: str) -> int:
+        value = -2_100_000_001 - len(self.ints)
+        self.ints[value] = name
+        return value
+
+    def real(self, name: str) -> float:
+        value = -7.7e12 - len(self.floats)
+        self.floats[value] = name
+        return value
+
+    def time(self, name: str) -> datetime:
+        value = datetime(1901, 2, 3, 4, 5, len(self.times), tzinfo=UTC)
+        self.times[value] = name
+        return value
+
+    def text(self, name: str) -> str:
+        value = f"zqmark{len(self.texts)}zq"
+        self.texts[value] = name
+        return value
+
+
+def _compiled(key: tuple[Any, ...], build: Any, marks: _Marks) -> tuple[str, list[tuple[str, Any]]]:
+    """(sql, how to fill each parameter): ("const", value), ("int" | "float", input name),
+    ("time", input name) or ("text", (input name, text before, text after))."""
+    from django.db import connection
+
+    found = _walk_sql.get(key)
+    if found is not None:
+        return found
+    sql, params = build().query.sql_with_params()
+    ops = connection.ops
+    times = {ops.adapt_datetimefield_value(t): name for t, name in marks.times.items()}
+    order: list[tuple[str, Any]] = []
+    for param in params:
+        if isinstance(param, bool) or param is None:
+            order.append(("const", param))
+        elif isinstance(param, int) and param in marks.ints:
+            order.append(("int", marks.ints[param]))
+        elif isinstance(param, float) and param in marks.floats:
+            order.append(("float", marks.floats[param]))
+        elif isinstance(param, (datetime, str)) and param in times:
+            order.append(("time", times[param]))
+        elif isinstance(param, str) and any(m in param for m in marks.texts):
+            mark = next(m for m in marks.texts if m in param)
+            before, after = param.split(mark, 1)
+            order.append(("text", (marks.texts[mark], before, after)))
+        else:
+            order.append(("const", param))
+    # An input the walk does not use is absent; one written into the SQL text itself would
+    # make the SQL wrong for the next decision.
+    inlined = [str(m) for m in (*marks.ints, *marks.floats, *marks.texts) if str(m) in sql]
+    if inlined or "1901-02-03" in sql:
+        raise RuntimeError(f"walk SQL: inputs {inlined} are written into the SQL, not parameters")
+    _walk_sql[key] = (sql, order)
+    return sql, order
+
+
+def _run_walk(kind: str, ask: _Ask, extra: dict[str, Any], build: Any) -> list[Any]:
+    """Run a walk: ``build(ask, **extra)`` gives its queryset. With ``WALK_SQL_CACHE`` its SQL
+    is compiled once per shape (built from stand-in values) and run with this ask's values."""
+    from django.db import connection
+
+    if not WALK_SQL_CACHE:
+        return list(build(ask, **extra))
+    key = (
+        connection.alias,
+        connection.vendor,
+        kind,
+        ask.shape(),
+        # LIMITs are written into the SQL; the other inputs are parameters (or absent).
+        tuple((n, v) for n, v in extra.items() if n in ("limit", "page_size")),
+        tuple(n for n, v in extra.items() if v is None),
+    )
+    if key not in _walk_sql:
+        marks = _Marks()
+        marked = _Ask(
+            question_id=marks.whole("question_id"),
+            brand_id=marks.whole("brand_id"),
+            asked_by_id=None if ask.asked_by_id is None else marks.whole("asked_by_id"),
+            language=marks.text("language") if ask.language else "",
+            fairness_cap=marks.whole("fairness_cap"),
+            now=marks.time("now"),
+            fresh_after=marks.time("fresh_after"),
+            hour_ago=marks.time("hour_ago"),
+            second_round=ask.second_round,
+            product_id=None if ask.product_id is None else marks.whole("product_id"),
+            category_ids=tuple(marks.whole(f"category_{i}") for i in range(len(ask.category_ids))),
+        )
+        marked_extra: dict[str, Any] = {}
+        for name, value in extra.items():
+            if isinstance(value, float):
+                marked_extra[name] = marks.real(name)
+            elif isinstance(value, tuple):
+                marked_extra[name] = (marks.whole(f"{name}_0"), marks.whole(f"{name}_1"))
+            elif name == "where" and value is not None:
+                marked_extra[name] = marks.whole(name)
+            else:
+                marked_extra[name] = value
+        _compiled(key, lambda: build(marked, **marked_extra), marks)
+    sql, order = _walk_sql[key]
+    values = _walk_values(ask, extra)
+    params: list[Any] = []
+    for kind_, what in order:
+        if kind_ == "const":
+            params.append(what)
+        elif kind_ == "time":
+            params.append(connection.ops.adapt_datetimefield_value(values[what]))
+        elif kind_ == "text":
+            name, before, after = what
+            params.append(before + connection.ops.prep_for_like_query(values[name]) + after)
+        else:
+            params.append(values[what])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [row[0] for row in rows] if len(rows[0] if rows else ()) == 1 else rows
+
+
+def _walk_values(ask: _Ask, extra: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "question_id": ask.question_id,
+        "brand_id": ask.brand_id,
+        "asked_by_id": ask.asked_by_id,
+        "language": ask.language,
+        "fairness_cap": ask.fairness_cap,
+        "now": ask.now,
+        "fresh_after": ask.fresh_after,
+        "hour_ago": ask.hour_ago,
+        "product_id": ask.product_id,
+    }
+    for i, category in enumerate(ask.category_ids):
+        values[f"category_{i}"] = category
+    for name, value in extra.items():
+        if isinstance(value, tuple):
+            values[f"{name}_0"], values[f"{name}_1"] = value
+        else:
+            values[name] = value
+    return values
 
 
 def expert_candidates_for_question(
@@ -150,25 +405,28 @@ def expert_candidates_for_question(
     now = now or timezone.now()
     limit = django_settings.GIGCX_ROUTING_CANDIDATES
     brand_seq = Brand.objects.filter(pk=question.brand_id).values_list("question_seq", flat=True)[0]
-    base = _eligible_experts(
-        question=question, settings=settings, now=now, second_round=second_round
-    )
-    eligible = base
 
     product = question.product
-    skill_filter: Q | None = None
     category_ids: list[int] = []
-    if product is not None and step <= 2:
-        skill_filter = Q(product=product)
-        if step == 2:
-            if product.category_id:
-                category_ids.append(product.category_id)
-            if product.category_id and product.category and product.category.parent_id:
-                category_ids.append(product.category.parent_id)
-            skill_filter |= Q(product__category_id__in=category_ids)
-        eligible = eligible.filter(
-            Exists(ExpertSkill.objects.filter(skill_filter, expert_id=OuterRef("pk")))
-        )
+    on_skill = product is not None and step <= 2
+    if product is not None and step == 2:
+        if product.category_id:
+            category_ids.append(product.category_id)
+        if product.category_id and product.category and product.category.parent_id:
+            category_ids.append(product.category.parent_id)
+    ask = _Ask(
+        question_id=question.pk,
+        brand_id=question.brand_id,
+        asked_by_id=question.asked_by_id,
+        language=question.language or "",
+        fairness_cap=settings.fairness_cap_per_hour,
+        now=now,
+        fresh_after=now - HEARTBEAT_FRESH,
+        hour_ago=now - timedelta(hours=1),
+        second_round=second_round,
+        product_id=product.pk if on_skill and product is not None else None,
+        category_ids=tuple(category_ids),
+    )
 
     previous_experts: set[int] = set()
     if question.asked_by_id is not None:
@@ -180,67 +438,49 @@ def expert_candidates_for_question(
             ).values_list("expert_id", flat=True)
         )
 
-    # Each walk reads one table in its index's order and checks eligibility per row with a
-    # scalar subquery (which PostgreSQL cannot turn into a join it would plan as a full scan
-    # and a sort), stopping after ``limit`` eligible rows.
-    def passes(field: str, queryset: QuerySet[Expert]) -> Subquery:
-        return Subquery(queryset.filter(pk=OuterRef(field)).order_by().values("pk")[:1])
-
     floor = brand_seq / scoring.RECENCY_HALF_LIFE_QUESTIONS + math.log2(RECENT_FLOOR)
-    # Only rows marked on duty (an online presence, Expert.on_duty): the walks' partial
-    # indexes skip the offline majority, so they read about as many rows at 100k as at 1k.
-    pool = Expert.objects.approved().filter(brand_id=question.brand_id, on_duty=True)
-    ids: set[int] = set(
-        pool.filter(recency_key__gt=floor)
-        .annotate(ok=passes("pk", eligible))
-        .filter(ok__isnull=False)
-        .order_by(F("recency_key").desc(), "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    if product is not None and skill_filter is not None:
+    ids: set[int] = set(_run_walk("recent", ask, {"floor": floor, "limit": limit}, _recent_walk_of))
+    if ask.product_id is not None:
         # The skill index strongest first (marketplace SKILL_STRENGTH): the product's at
         # step 1; at step 2 the category's and its parent's (ExpertSkill.category), which
         # hold the product's too. An expert's first row in a walk is her strongest there.
-        walks = [Q(category_id=c) for c in category_ids] if category_ids else [Q(product=product)]
+        walks: list[int | None] = list(category_ids) if category_ids else [None]
         strongest: dict[int, int] = {}
         for where in walks:
-            skills = (
-                ExpertSkill.objects.filter(where, on_duty=True)
-                .annotate(strength=SKILL_STRENGTH, ok=passes("expert_id", base))
-                .filter(ok__isnull=False)
-                .order_by(F("strength").desc(), "expert_id")
-                .values_list("expert_id", "strength")
-            )
             # A product's walk has one row per expert; a category's may have several.
             page = limit * 2 if category_ids else limit
-            for expert_id, strength in _distinct_experts(skills, limit, page):
+            for expert_id, strength in _distinct_experts(ask, where, limit, page):
                 strongest[expert_id] = max(strength, strongest.get(expert_id, 0))
         ids |= {e for e, _ in sorted(strongest.items(), key=lambda i: (-i[1], i[0]))[:limit]}
     else:
-        ids |= set(
-            pool.annotate(ok=passes("pk", eligible))
-            .filter(ok__isnull=False)
-            .order_by(QUALITY_ORDER.desc(), "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
+        ids |= set(_run_walk("quality", ask, {"limit": limit}, _quality_walk_of))
     ids |= previous_experts
     if question.preferred_expert_id:
         ids.add(question.preferred_expert_id)
+    # The eligibility rules built once, for the few experts the walks found.
+    eligible = _eligible_on_skill(ask, _eligible_experts(ask))
     experts = {e.pk: e for e in eligible.filter(pk__in=ids).order_by()} if ids else {}
     chosen = [experts[pk] for pk in sorted(experts)]
 
-    skills: dict[int, ExpertSkill] = {}
-    if skill_filter is not None and chosen:
-        skill_rows = ExpertSkill.objects.filter(skill_filter, expert_id__in=list(experts))
-        for skill in skill_rows.order_by("-verified_level", "-level"):
-            skills.setdefault(skill.expert_id, skill)
+    # Her best skill that counts here: (product, level, verified level).
+    skills: dict[int, tuple[int, int, int | None]] = {}
+    if ask.product_id is not None and chosen:
+        skill_rows = (
+            ExpertSkill.objects.filter(_skill_filter(ask), expert_id__in=list(experts))
+            .order_by("-verified_level", "-level")
+            .values_list("expert_id", "product_id", "level", "verified_level")
+        )
+        for expert_id, product_id, level, verified_level in skill_rows:
+            skills.setdefault(expert_id, (product_id, level, verified_level))
 
     histories = _resolved_texts(list(experts)) if question.body and chosen else {}
     candidates: list[Candidate] = []
     for expert in chosen:
         presence = expert.user.presence
         skill = skills.get(expert.pk)
-        on_exact = skill is not None and skill.product_id == question.product_id
+        skill_level = skill[1] if skill else None
+        skill_verified = skill[2] if skill else None
+        on_exact = skill is not None and skill[0] == question.product_id
         skill_step = 1 if on_exact else step
         idle = (
             None
@@ -258,11 +498,7 @@ def expert_candidates_for_question(
         since_last = brand_seq - expert.recency_seq if expert.recency > 0 else None
         features = scoring.CandidateFeatures(
             expert_id=expert.pk,
-            skill=scoring.skill_value(
-                skill.level if skill else None,
-                skill.verified_level if skill else None,
-                step=skill_step,
-            ),
+            skill=scoring.skill_value(skill_level, skill_verified, step=skill_step),
             activity=scoring.activity_score(decayed, since_last),
             quality=quality,
             load=(presence.capacity - presence.active) / presence.capacity,
@@ -279,8 +515,8 @@ def expert_candidates_for_question(
             preferred=preferred,
             notes={
                 "skill": (
-                    f"{'verified' if skill and skill.verified_level else 'self-rated'} level "
-                    f"{(skill.verified_level or skill.level) if skill else 0} on "
+                    f"{'verified' if skill_verified else 'self-rated'} level "
+                    f"{(skill_verified or skill_level) if skill else 0} on "
                     f"{'this product' if on_exact else 'the category' if skill else 'no product'}"
                 ),
                 "empathy": (
@@ -299,25 +535,38 @@ def expert_candidates_for_question(
     return candidates
 
 
+def _recent_walk_of(ask: _Ask, *, floor: float, limit: int) -> QuerySet[Expert, int]:
+    return _recent_walk(ask, floor, limit)
+
+
+def _quality_walk_of(ask: _Ask, *, limit: int) -> QuerySet[Expert, int]:
+    return _quality_walk(ask, limit)
+
+
+def _skill_walk_of(
+    ask: _Ask, *, where: int | None, after: tuple[int, int] | None, page_size: int
+) -> QuerySet[ExpertSkill, tuple[int, int]]:
+    return _skill_walk(ask, where, after, page_size)
+
+
 def _distinct_experts(
-    skills: QuerySet[ExpertSkill, tuple[int, int]], limit: int, page_size: int
+    ask: _Ask, where: int | None, limit: int, page_size: int
 ) -> list[tuple[int, int]]:
     """The first ``limit`` distinct experts of a skill walk ordered by (strength desc,
     expert), with their strength there. Read in pages that resume after the last row read
     (an expert has several skills in a category, so a page may hold fewer experts)."""
     found: dict[int, int] = {}
-    page = skills
+    after: tuple[int, int] | None = None
     while True:
-        rows = list(page[:page_size])
+        extra = {"where": where, "after": after, "page_size": page_size}
+        rows = _run_walk("skill", ask, extra, _skill_walk_of)
         for expert_id, strength in rows:
             if len(found) < limit:
-                found.setdefault(expert_id, strength)
+                found.setdefault(expert_id, int(strength))
         if len(found) >= limit or len(rows) < page_size:
             return list(found.items())
         last_expert, last_strength = rows[-1]
-        page = skills.filter(
-            Q(strength__lt=last_strength) | Q(strength=last_strength, expert_id__gt=last_expert)
-        )
+        after = (int(last_strength), last_expert)
 
 
 def _resolved_texts(expert_ids: list[int], per_expert: int = 20) -> dict[int, list[str]]:
