@@ -11,7 +11,7 @@ caller already told the user their question was saved, and it was.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NamedTuple
 
 import kombu.exceptions
 import redis.exceptions
@@ -81,3 +81,44 @@ def enqueue_on_commit(
     transaction.on_commit(
         lambda: enqueue(task, *args, run_here_if_broker_down=run_here_if_broker_down, **kwargs)
     )
+
+
+class Publish(NamedTuple):
+    """One task message for :func:`enqueue_many`: the task, its arguments, and whether it
+    runs here when the broker is down (see :func:`enqueue`)."""
+
+    task: Task
+    args: tuple[Any, ...]
+    run_here_if_broker_down: bool = False
+
+
+def enqueue_many(publishes: list[Publish]) -> None:
+    """Publish several task messages in one broker round trip: one producer, one Redis
+    pipeline (kombu's ``Producer.batch``), rather than a client and a round trip each.
+
+    What a request enqueues after its commit (triage, a mail) costs the web process little
+    this way. If the batch cannot be sent, each message gets :func:`enqueue`'s own try,
+    retry and fallback. Like :func:`enqueue`, it never raises for an unreachable broker.
+    """
+    if not publishes:
+        return
+    app = publishes[0].task.app
+    if app.conf.task_always_eager or len(publishes) == 1:
+        for task, args, run_here in publishes:
+            enqueue(task, *args, run_here_if_broker_down=run_here)
+        return
+    try:
+        with app.producer_or_acquire() as producer, producer.batch():
+            for task, args, _ in publishes:
+                task.apply_async(args=args, producer=producer)
+    except Exception as exc:
+        # Nothing of the batch is known to be sent: each message is tried on its own. (A
+        # pipeline that failed after Redis ran it would send one twice; every task is safe
+        # twice, as the retries of a single publish already require.)
+        logger.warning(
+            "broker batch of %d not published (%s); publishing one by one",
+            len(publishes),
+            exc.__class__.__name__,
+        )
+        for task, args, run_here in publishes:
+            enqueue(task, *args, run_here_if_broker_down=run_here)

@@ -48,15 +48,21 @@ def subscribers_of(event_name: str) -> list[tuple[str, Subscriber]]:
     return list(_subscribers.get(event_name, []))
 
 
-def event_record(*, name: str, payload: dict[str, Any], brand_id: int | None = None) -> DomainEvent:
+def event_record(
+    *, name: str, payload: dict[str, Any], brand_id: int | None = None, deliver: bool = True
+) -> DomainEvent:
     """Record an event in the caller's transaction; delivery is enqueued after commit.
 
     ``payload`` holds ids and scalars only (it is logged and sent as task arguments' source).
+    ``deliver=False``: the caller's own after-commit task delivers it (:func:`event_deliver`
+    with the returned event's id), saving a broker message; the sweeper still delivers it
+    if that task never does.
     """
     from gigcx.tasks import deliver_event
 
     event = DomainEvent.objects.create(name=name, payload=payload, brand_id=brand_id)
-    enqueue_on_commit(deliver_event, str(event.pk))
+    if deliver:
+        enqueue_on_commit(deliver_event, str(event.pk))
     return event
 
 

@@ -285,8 +285,10 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # Embeds a few hundred questions: kept off the latency-sensitive routing queue.
     "routing.detect_surges": {"queue": "default"},
-    # SMTP is slow I/O: offer emails wait on the default queue, not in front of routing.
+    # SMTP is slow I/O: offer and private-link emails wait on the default queue, not in
+    # front of routing.
     "routing.send_offer_email": {"queue": "default"},
+    "routing.send_question_link": {"queue": "default"},
     "routing.*": {"queue": "routing"},
     "payments.*": {"queue": "payments"},
     "gigcx.*": {"queue": "default"},

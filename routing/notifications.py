@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
 
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
@@ -35,20 +38,58 @@ def _send(template: str, context: dict[str, object], recipients: list[str], lang
     send_mail(subject, body, None, recipients)
 
 
-def question_link_send(*, question: Question, token: str) -> None:
+def _link_fernet() -> Fernet:
+    digest = hashlib.sha256(f"gigcx.question_link:{settings.SECRET_KEY}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def question_link_seal(token: str) -> str:
+    """The private-link token encrypted for the task message that mails it.
+
+    The link is mailed by a worker (routing.send_question_link), so the token travels in a
+    broker message. Only its hash is in the database, and the plain token must not sit in
+    Redis either: the broker is not a secret store, and a message's arguments are copied
+    into logs and, when a task runs out of deliveries, into the dead-letter table. Sealed
+    with a key derived from SECRET_KEY, which the broker never holds, the message is of no
+    use to whoever reads it; the worker opens it, mails the link and keeps nothing.
+    """
+    return _link_fernet().encrypt(token.encode()).decode()
+
+
+def question_link_send_sealed(*, question_id: int, sealed_token: str, language: str) -> None:
+    """Mail the private link whose token :func:`question_link_seal` sealed (the task's body).
+
+    ``language`` is the language of the page she asked on (the request's, passed along:
+    a worker has no request); the question's own language wins once triage has read it.
+    """
+    question = Question.objects.select_related("brand").filter(pk=question_id).first()
+    if question is None:
+        return
+    try:
+        token = _link_fernet().decrypt(sealed_token.encode()).decode()
+    except InvalidToken:
+        # Only a changed SECRET_KEY gets here: the link cannot be rebuilt from the hash.
+        logger.error("question %s: private link not mailed, sealed token invalid", question_id)
+        return
+    question_link_send(question=question, token=token, language=language)
+
+
+def question_link_send(*, question: Question, token: str, language: str = "") -> None:
     """Mail an anonymous asker the private link to their conversation (called after commit)."""
     # The token rides in the fragment, which browsers never send: it stays out of every
     # access log, proxy and Referer (the page posts it once and forgets the address).
     url = _site(reverse("routing:question-private", kwargs={"question_id": question.pk}))
     url = f"{url}#t={token}"
     # In the language she asked in: the question's own (once triage has read it), else the
-    # language of the page she asked on (active while her request commits).
-    language = supported(question.language) or supported(translation.get_language())
+    # language of the page she asked on (``language``, else the one active here).
+    chosen = (
+        supported(question.language) or supported(language) or supported(translation.get_language())
+    )
     _send(
         "question_link",
         {"brand": question.brand.name, "url": url},
         [question.contact_email],
-        language or language_for(brand=question.brand),
+        chosen or language_for(brand=question.brand),
     )
 
 

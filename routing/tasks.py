@@ -54,12 +54,36 @@ def text_models_load() -> None:
     retry_backoff=True,
     max_retries=5,
 )
-def triage_question(question_id: int) -> None:
+def triage_question(question_id: int, asked_event_id: str | None = None) -> None:
     """Analyse a new question and send it to the AI line or the expert queue. Safe twice:
-    a question that is no longer new is left alone."""
+    a question that is no longer new is left alone.
+
+    ``asked_event_id``: the question's ``question.asked`` outbox event, delivered here first
+    rather than by a ``gigcx.deliver_event`` task of its own, so that asking publishes one
+    message instead of two. Delivery is idempotent and the outbox keeps its guarantee: an
+    event this task never delivers (message lost, worker crashed, a subscriber failed) is
+    still undelivered in the table, and ``gigcx.sweep_outbox`` delivers it after 30 s.
+    """
+    from gigcx.events import event_deliver
     from routing.triage import question_triage
 
+    if asked_event_id is not None:
+        try:
+            event_deliver(event_id=asked_event_id)
+        except Exception:
+            # Triage must not wait for the event: the sweeper delivers it again.
+            logger.exception("event %s not delivered before triage", asked_event_id)
     question_triage(question_id=question_id)
+
+
+@shared_task(name="routing.send_question_link")
+def send_question_link(question_id: int, sealed_token: str, language: str) -> None:
+    """Mail an anonymous asker the private link to her conversation, off the request's path.
+    The token is sealed (routing.notifications.question_link_seal), never plain in the
+    broker."""
+    from routing.notifications import question_link_send_sealed
+
+    question_link_send_sealed(question_id=question_id, sealed_token=sealed_token, language=language)
 
 
 @shared_task(

@@ -132,3 +132,60 @@ def test_a_claim_lost_to_an_earlier_delivery_is_still_skipped(received: list[str
 
     assert events.event_deliver(event_id=str(event.pk)) is True
     assert received == []
+
+
+def test_an_asked_question_publishes_one_message_and_triage_delivers_its_event(
+    cast: Any, api: Any, held_tasks: list[Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from routing.models import Question
+    from routing.tasks import triage_question
+
+    # when: a customer asks
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            "/api/v1/brands/acme/questions",
+            {"body": "Is the Ridgeline 2P free-standing?", "contact_email": "w@example.com"},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    question = Question.objects.get(pk=response.json()["id"])
+    asked = DomainEvent.objects.get(name="question.asked", payload__question_id=question.pk)
+
+    # then: one message for triage and the event (the mail task runs while tasks are held)
+    assert held_tasks == [("routing.triage_question", (question.pk, str(asked.pk)))]
+    assert asked.delivered_at is None
+    # and the triage task delivers the event before it triages
+    triage_question.run(*held_tasks[0][1])
+    asked.refresh_from_db()
+    question.refresh_from_db()
+    assert asked.delivered_at is not None
+    assert question.status != Question.Status.NEW
+
+
+def test_an_event_triage_could_not_deliver_is_left_to_the_sweeper(
+    cast: Any, held_tasks: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from routing import services
+    from routing.models import Question
+    from routing.tasks import triage_question
+
+    question, _ = services.question_create(
+        brand=cast.acme, asked_by=cast.carol, body="Do the Trailblazer 2 fit wide feet?"
+    )
+    asked = DomainEvent.objects.get(name="question.asked", payload__question_id=question.pk)
+
+    # given: delivery breaks (the database hiccups) when triage starts
+    def broken(*, event_id: str) -> bool:
+        raise RuntimeError("delivery failed")
+
+    monkeypatch.setattr(events, "event_deliver", broken)
+    # when: triage runs, it still triages the question
+    triage_question.run(question.pk, str(asked.pk))
+    question.refresh_from_db()
+    assert question.status != Question.Status.NEW
+    # and the event waits, undelivered, for the sweeper
+    monkeypatch.undo()
+    DomainEvent.objects.filter(pk=asked.pk).update(created_at=timezone.now() - timedelta(minutes=1))
+    assert sweep_outbox.apply().get() >= 1
+    asked.refresh_from_db()
+    assert asked.delivered_at is not None

@@ -10,13 +10,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import ExpressionWrapper, F, FloatField, Subquery, Value
 from django.db.models.functions import Greatest, Ln, Power
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from gigcx.audit import audit_record
 from gigcx.db import retry_on_conflict
-from gigcx.dispatch import enqueue_on_commit
+from gigcx.dispatch import Publish, enqueue_many, enqueue_on_commit
 from gigcx.events import event_record
 from gigcx.exceptions import (
     ApplicationError,
@@ -189,23 +189,29 @@ def question_create(
         Message.objects.create(
             question=question, author=question.asked_by, role=Message.Role.CUSTOMER, body=body
         )
-        event_record(
+        asked = event_record(
             name="question.asked",
             brand_id=brand.pk,
             payload={"question_id": question.pk, "product_id": question.product_id},
+            deliver=False,
         )
-        from routing.tasks import triage_question
+        from routing.tasks import send_question_link, triage_question
 
-        # The triage worker reads this row, so it must not start before COMMIT.
-        enqueue_on_commit(triage_question, question.pk)
+        # After COMMIT (the triage worker reads this row), in one broker round trip. Triage
+        # delivers question.asked first: one message for both (the sweeper owns a lost one).
+        publishes = [Publish(triage_question, (question.pk, str(asked.pk)))]
         if token:
-            from routing.notifications import question_link_send
+            from routing.notifications import question_link_seal
 
-            # Sent from here rather than a task: the token must not sit in the broker. A mail
-            # server that is down must not turn the saved question into an error (robust).
-            transaction.on_commit(
-                lambda: question_link_send(question=question, token=token), robust=True
-            )
+            # The link is mailed by a worker, not on the request's path; the token travels
+            # sealed (question_link_seal says why), with the language of the page she asked
+            # on. No sweeper owns the mail: with the broker down it is sent here.
+            language = translation.get_language() or ""
+            link = (question.pk, question_link_seal(token), language)
+            publishes.append(Publish(send_question_link, link, run_here_if_broker_down=True))
+        # Robust: a mail server that is down (when the mail is sent here) must not turn the
+        # saved question into an error.
+        transaction.on_commit(lambda: enqueue_many(publishes), robust=True)
     return question, token
 
 
