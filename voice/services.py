@@ -23,10 +23,11 @@ from gigcx.exceptions import ApplicationError, ConflictError, NotFoundError
 from gigcx.i18n import language_for
 from marketplace.availability import expert_zone, window_end_at
 from marketplace.models import Expert
-from routing import scoring, system_texts
+from routing import system_texts
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Question
 from routing.selectors import expert_candidates_for_question, routing_settings_for
+from routing.services.offers import candidates_to_offer
 from routing.services.presence import capacity_claim, capacity_release
 from voice.models import Call, CallbackSlot, CallOffer
 
@@ -82,17 +83,9 @@ def _matching_experts(question: Question, *, exclude: set[int]) -> list[Expert]:
             continue
         if not candidates:
             continue
-        from routing.text import frustration_threshold
-
-        ranked = scoring.rank(
-            [c.features for c in candidates],
-            weights=settings.weights,
-            frustration=question.frustration or 0.0,
-            upset_at=frustration_threshold(),
-        )
-        size = settings.broadcast_size if settings.mode == settings.Mode.BROADCAST else 1
         by_id = {c.expert.pk: c.expert for c in candidates}
-        return [by_id[scored.expert_id] for scored in ranked[:size]]
+        chosen = candidates_to_offer(candidates, question=question, settings=settings)
+        return [by_id[scored.expert_id] for scored in chosen]
     return []
 
 

@@ -26,7 +26,12 @@ from marketplace.models import Expert
 from routing import scoring, system_texts
 from routing.live import push_after_commit
 from routing.models import Assignment, Message, Presence, Question, RoutingSettings
-from routing.selectors import allowed_step, expert_candidates_for_question, routing_settings_for
+from routing.selectors import (
+    Candidate,
+    allowed_step,
+    expert_candidates_for_question,
+    routing_settings_for,
+)
 from routing.services.presence import capacity_claim, on_duty_sync
 
 logger = logging.getLogger(__name__)
@@ -131,6 +136,23 @@ def routing_offer_question(*, question_id: int) -> list[Assignment]:
         return routing_offer_locked(question)
 
 
+def candidates_to_offer(
+    candidates: list[Candidate], *, question: Question, settings: RoutingSettings
+) -> list[scoring.Scored]:
+    """The candidates an offer goes to, best first: ranked with the brand's weights and the
+    question's frustration, one of them (or the broadcast size). Chat and calls share it."""
+    from routing.text import frustration_threshold
+
+    ranked = scoring.rank(
+        [c.features for c in candidates],
+        weights=settings.weights,
+        frustration=question.frustration or 0.0,
+        upset_at=frustration_threshold(),
+    )
+    size = settings.broadcast_size if settings.mode == settings.Mode.BROADCAST else 1
+    return ranked[:size]
+
+
 def routing_offer_locked(
     question: Question, *, settings: RoutingSettings | None = None
 ) -> list[Assignment]:
@@ -171,15 +193,7 @@ def routing_offer_locked(
         if step_changed:
             question.save(update_fields=["routing_step"])
         return []
-    from routing.text import frustration_threshold
-
-    ranked = scoring.rank(
-        [c.features for c in candidates],
-        weights=settings.weights,
-        frustration=question.frustration or 0.0,
-        upset_at=frustration_threshold(),
-    )
-    size = settings.broadcast_size if settings.mode == settings.Mode.BROADCAST else 1
+    ranked = candidates_to_offer(candidates, question=question, settings=settings)
     by_id = {c.expert.pk: c for c in candidates}
     expires = now + timedelta(seconds=settings.offer_timeout_seconds)
     offers = [
@@ -192,7 +206,7 @@ def routing_offer_locked(
             offered_at=now,
             expires_at=expires,
         )
-        for scored in ranked[:size]
+        for scored in ranked
     ]
     # One INSERT for a broadcast's offers too (PostgreSQL and SQLite return their ids).
     offers = Assignment.objects.bulk_create(offers)
